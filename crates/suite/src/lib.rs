@@ -1,1 +1,18 @@
-//! certify-suite
+//! Loading a Gherkin suite: finding feature files (on disk or embedded), parsing
+//! them with precise `file:line:col` errors, expanding outlines, reading
+//! certify's own tags (`@feature:`, `@since:`, `@until:`, `@critical`,
+//! `@retry(N)`, `@serial`), selecting scenarios (tag expressions, shards) and
+//! linting. Knows nothing of HTTP or of how scenarios are run.
+
+mod diagnose;
+pub mod lint;
+pub mod load;
+pub mod select;
+pub mod tags;
+
+pub use lint::{Finding, FindingKind, StepCheck, lint};
+pub use load::{
+    LoadError, ParseIssue, ParsedFeature, SourceFile, Suite, collect_files, parse_file,
+};
+pub use select::{Selection, Shard, ShardError, TagFilter, TagFilterError, scenario_id};
+pub use tags::{CertifyTags, TagProblem, certify_tags};

@@ -1,0 +1,452 @@
+//! Finding and parsing feature files.
+//!
+//! A suite is read from disk (directories, files or glob patterns from
+//! `[suite] features`) or from memory (the suite embedded in the binary). Each
+//! file is parsed on its own: one broken file is reported as a [`ParseIssue`]
+//! with `file:line:col` and does not stop the others from loading. Scenario
+//! outlines are expanded here, once, so everything downstream sees concrete
+//! scenarios (one per example row) whose `examples` hold the header and the
+//! one row they came from.
+
+use std::{
+    fmt, fs,
+    path::{Path, PathBuf},
+    sync::{Arc, LazyLock},
+};
+
+use cucumber::feature::Ext as _;
+use regex::Regex;
+
+/// One feature file's text and where it came from.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path shown to people and recorded in reports: relative to the
+    /// suite's root when the file is under it, with `/` separators.
+    pub path: PathBuf,
+    /// Where it lives on disk, when it does (the embedded suite does not).
+    pub abs_path: Option<PathBuf>,
+    /// The exact text.
+    pub text: Arc<str>,
+}
+
+/// A parsed feature file with its outlines expanded.
+#[derive(Debug, Clone)]
+pub struct ParsedFeature {
+    pub file: SourceFile,
+    pub feature: gherkin::Feature,
+}
+
+/// A feature file that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseIssue {
+    pub path: PathBuf,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ParseIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.col,
+            self.message
+        )
+    }
+}
+
+/// The feature files could not be found or read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: no such file or directory (from [suite] features)")]
+    NotFound { path: PathBuf },
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{pattern}: the glob pattern matches no .feature file")]
+    EmptyGlob { pattern: String },
+}
+
+/// Every feature of a suite, parsed, plus the files that failed to parse.
+#[derive(Debug, Clone, Default)]
+pub struct Suite {
+    pub features: Vec<ParsedFeature>,
+    pub issues: Vec<ParseIssue>,
+}
+
+impl Suite {
+    /// Parses every file. Files that fail are kept as issues.
+    pub fn parse(files: Vec<SourceFile>) -> Suite {
+        let mut suite = Suite::default();
+        for file in files {
+            match parse_file(file) {
+                Ok(Some(f)) => suite.features.push(f),
+                Ok(None) => {}
+                Err(issue) => suite.issues.push(issue),
+            }
+        }
+        suite
+    }
+
+    /// Number of concrete scenarios (outline rows counted one by one).
+    pub fn scenario_count(&self) -> usize {
+        self.features
+            .iter()
+            .map(|f| f.feature.count_scenarios())
+            .sum()
+    }
+}
+
+/// Finds the `.feature` files named by `patterns` (directories are walked
+/// recursively, files taken as they are, `*`/`**`/`?` globs matched), sorted
+/// by path so runs are reproducible. Relative patterns are taken relative to
+/// `root`.
+pub fn collect_files(patterns: &[PathBuf], root: &Path) -> Result<Vec<SourceFile>, LoadError> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    for pattern in patterns {
+        let abs = if pattern.is_absolute() {
+            pattern.clone()
+        } else {
+            root.join(pattern)
+        };
+        let text = abs.to_string_lossy();
+        if text.contains(['*', '?']) {
+            let before = found.len();
+            glob(&abs, &mut found)?;
+            if found.len() == before {
+                return Err(LoadError::EmptyGlob {
+                    pattern: pattern.display().to_string(),
+                });
+            }
+        } else if abs.is_dir() {
+            walk(&abs, &mut found)?;
+        } else if abs.is_file() {
+            found.push(abs);
+        } else {
+            return Err(LoadError::NotFound { path: abs });
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+        .into_iter()
+        .map(|abs| {
+            let text = fs::read_to_string(&abs).map_err(|source| LoadError::Read {
+                path: abs.clone(),
+                source,
+            })?;
+            Ok(SourceFile {
+                path: display_path(&abs, root),
+                abs_path: Some(abs),
+                text: text.into(),
+            })
+        })
+        .collect()
+}
+
+fn display_path(abs: &Path, root: &Path) -> PathBuf {
+    match abs.strip_prefix(root) {
+        Ok(rel) => PathBuf::from(rel.to_string_lossy().replace('\\', "/")),
+        Err(_) => abs.to_path_buf(),
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let entries = fs::read_dir(dir).map_err(|source| LoadError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| LoadError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = entry.path();
+        let ty = entry.file_type().map_err(|source| LoadError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if ty.is_dir() {
+            walk(&path, out)?;
+        } else if ty.is_file() && path.extension().is_some_and(|e| e == "feature") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Matches a glob against the files below its longest literal prefix.
+fn glob(pattern: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let text = pattern.to_string_lossy().replace('\\', "/");
+    let literal_end = text.find(['*', '?']).unwrap_or(text.len());
+    let base = match text[..literal_end].rfind('/') {
+        Some(i) => PathBuf::from(&text[..i.max(1)]),
+        None => PathBuf::from("."),
+    };
+    let mut re = String::from("^");
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                if chars.peek() == Some(&'/') {
+                    chars.next();
+                    re.push_str("(?:.*/)?");
+                } else {
+                    re.push_str(".*");
+                }
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    re.push('$');
+    let Ok(re) = Regex::new(&re) else {
+        return Err(LoadError::EmptyGlob { pattern: text });
+    };
+    if !base.is_dir() {
+        return Ok(());
+    }
+    let mut all = Vec::new();
+    walk(&base, &mut all)?;
+    out.extend(
+        all.into_iter()
+            .filter(|p| re.is_match(&p.to_string_lossy().replace('\\', "/"))),
+    );
+    Ok(())
+}
+
+/// Parses one file and expands its outlines. A document with nothing but
+/// comments and blank lines is valid Gherkin and holds no feature (`None`).
+pub fn parse_file(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue> {
+    if file
+        .text
+        .lines()
+        .map(str::trim)
+        .all(|l| l.is_empty() || l.starts_with('#'))
+    {
+        return Ok(None);
+    }
+    let env = gherkin::GherkinEnv::default();
+    let parsed = gherkin::Feature::parse(&*file.text, env).map_err(|e| {
+        if let Some((line, col, message)) = crate::diagnose::diagnose(&file.text) {
+            return ParseIssue {
+                path: file.path.clone(),
+                line,
+                col,
+                message,
+            };
+        }
+        let (line, col, expected) = split_parse_error(&e.to_string());
+        ParseIssue {
+            path: file.path.clone(),
+            line,
+            col,
+            message: describe(&file.text, line, &expected),
+        }
+    })?;
+    check_tables(&parsed, &file.path)?;
+    let mut feature = parsed;
+    feature.path = Some(file.path.clone());
+    let feature = feature.expand_examples().map_err(|e| ParseIssue {
+        path: file.path.clone(),
+        line: e.pos.line,
+        col: e.pos.col,
+        message: format!(
+            "the outline uses <{}>, which no Examples column defines",
+            e.name
+        ),
+    })?;
+    Ok(Some(ParsedFeature { file, feature }))
+}
+
+/// Pulls `line`, `col` and the expected tokens out of gherkin's error text
+/// (`Error at 5:3: {"...", ...}`); its fields are not public.
+fn split_parse_error(text: &str) -> (usize, usize, Vec<String>) {
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^Error at (\d+):(\d+): \{(.*)\}$").unwrap_or_else(|_| unreachable!())
+    });
+    static TOKEN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*)""#).unwrap_or_else(|_| unreachable!()));
+    let Some(c) = RE.captures(text.trim()) else {
+        return (1, 1, Vec::new());
+    };
+    let line = c[1].parse().unwrap_or(1);
+    let col = c[2].parse().unwrap_or(1);
+    let mut expected: Vec<String> = TOKEN
+        .captures_iter(&c[3])
+        .map(|t| t[1].replace("\\\"", "\"").replace("\\\\", "\\"))
+        .filter(|t| !t.trim().is_empty() && !t.starts_with('['))
+        .collect();
+    expected.sort();
+    expected.dedup();
+    (line, col, expected)
+}
+
+fn describe(text: &str, line: usize, expected: &[String]) -> String {
+    let found = text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .map(str::trim)
+        .unwrap_or("");
+    let found = if found.is_empty() {
+        if line > text.lines().count() {
+            "end of file".to_owned()
+        } else {
+            "an empty line".to_owned()
+        }
+    } else {
+        let short: String = found.chars().take(60).collect();
+        format!("`{short}`")
+    };
+    let mut msg = format!("unexpected {found}");
+    if !expected.is_empty() {
+        let shown: Vec<&str> = expected.iter().take(8).map(String::as_str).collect();
+        msg.push_str(&format!(
+            " (expected {}{})",
+            shown.join(", "),
+            if expected.len() > 8 { ", ..." } else { "" }
+        ));
+    }
+    msg
+}
+
+/// gherkin 0.16 accepts tables whose rows have different cell counts; the
+/// Gherkin specification rejects them.
+fn check_tables(feature: &gherkin::Feature, path: &Path) -> Result<(), ParseIssue> {
+    let check = |table: &gherkin::Table| -> Result<(), ParseIssue> {
+        let width = table.row_width();
+        for (i, row) in table.rows.iter().enumerate() {
+            if row.len() != width {
+                return Err(ParseIssue {
+                    path: path.to_path_buf(),
+                    line: table.position.line + i,
+                    col: table.position.col,
+                    message: format!(
+                        "inconsistent cell count: this row has {} cells, the first row has {width}",
+                        row.len()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    };
+    let steps = feature
+        .background
+        .iter()
+        .flat_map(|b| &b.steps)
+        .chain(feature.scenarios.iter().flat_map(|s| &s.steps))
+        .chain(feature.rules.iter().flat_map(|r| {
+            r.background
+                .iter()
+                .flat_map(|b| &b.steps)
+                .chain(r.scenarios.iter().flat_map(|s| &s.steps))
+        }));
+    for step in steps {
+        if let Some(t) = &step.table {
+            check(t)?;
+        }
+    }
+    let examples = feature
+        .scenarios
+        .iter()
+        .chain(feature.rules.iter().flat_map(|r| &r.scenarios))
+        .flat_map(|s| &s.examples);
+    for ex in examples {
+        if let Some(t) = &ex.table {
+            check(t)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(text: &str) -> SourceFile {
+        SourceFile {
+            path: "x.feature".into(),
+            abs_path: None,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn parse_error_names_line_and_found_text() {
+        let err =
+            parse_file(src("Feature: f\n  Scenario: s\n    Given x\n  oops here\n")).unwrap_err();
+        assert_eq!((err.line, err.path.as_path()), (4, Path::new("x.feature")));
+        assert!(err.message.contains("`oops here`"), "{}", err.message);
+        assert!(err.to_string().starts_with("x.feature:4:"), "{err}");
+    }
+
+    #[test]
+    fn outlines_expand_one_scenario_per_row() {
+        let f = parse_file(src(
+            "Feature: f\n  Scenario Outline: s <n>\n    Given a \"<n>\"\n    Examples:\n      | n |\n      | 1 |\n      | 2 |\n",
+        ))
+        .unwrap()
+        .unwrap();
+        let names: Vec<_> = f
+            .feature
+            .scenarios
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(names, ["s 1", "s 2"]);
+        assert_eq!(f.feature.scenarios[1].steps[0].value, "a \"2\"");
+        assert_eq!(f.feature.scenarios[1].position.line, 7);
+    }
+
+    #[test]
+    fn unknown_outline_placeholder_is_an_issue() {
+        let err = parse_file(src(
+            "Feature: f\n  Scenario Outline: s\n    Given a <missing>\n    Examples:\n      | n |\n      | 1 |\n",
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("<missing>"), "{}", err.message);
+    }
+
+    #[test]
+    fn ragged_table_is_an_issue() {
+        let err = parse_file(src(
+            "Feature: f\n  Scenario: s\n    Given t:\n      | a | b |\n      | 1 |\n",
+        ))
+        .unwrap_err();
+        assert_eq!(err.line, 5);
+        assert!(err.message.contains("inconsistent cell count"));
+    }
+
+    #[test]
+    fn glob_and_dir_collection() {
+        let dir = std::env::temp_dir().join(format!("certify-suite-glob-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("a/b")).unwrap();
+        fs::write(dir.join("a/one.feature"), "Feature: one\n").unwrap();
+        fs::write(dir.join("a/b/two.feature"), "Feature: two\n").unwrap();
+        fs::write(dir.join("a/b/notes.txt"), "x").unwrap();
+        let all = collect_files(&["a".into()], &dir).unwrap();
+        let names: Vec<_> = all
+            .iter()
+            .map(|f| f.path.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a/b/two.feature", "a/one.feature"]);
+        let some = collect_files(&["a/*.feature".into()], &dir).unwrap();
+        assert_eq!(some.len(), 1);
+        let deep = collect_files(&["a/**/*.feature".into()], &dir).unwrap();
+        assert_eq!(deep.len(), 2);
+        assert!(matches!(
+            collect_files(&["nope".into()], &dir),
+            Err(LoadError::NotFound { .. })
+        ));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
