@@ -1,1 +1,10 @@
-//! certify-evidence
+//! What a run leaves behind: the JUnit report and the facts that tag it (the
+//! git revision of the suite, the run's identity). Writers here consume the
+//! runner's event stream; nothing here talks to a target.
+
+pub mod git;
+pub mod junit;
+mod xml;
+
+pub use git::GitInfo;
+pub use junit::{JunitWriter, RunInfo};

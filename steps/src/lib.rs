@@ -1,1 +1,27 @@
-//! certify-steps
+//! The built-in Gherkin step vocabulary of certify: the scenario state
+//! ([`World`]), the run-wide context with its pooled HTTP client
+//! ([`RunContext`]), every step of the canonical vocabulary (PRODUCT.md
+//! section 5) plus the data-table steps, and the registry that the runner,
+//! `certify steps` and `certify lint` all read ([`vocabulary`],
+//! [`collection`], [`resolve`], [`check_static`]). A failed step is a
+//! [`StepFailure`]: an assertion (the target answered, the expectation
+//! broke) or an error (the step could not be checked).
+
+mod context;
+mod failure;
+mod fuzzy;
+mod http;
+mod jsonpath;
+mod ratelimit;
+mod registry;
+mod snapshot;
+mod steps;
+mod text;
+mod world;
+
+pub use context::{
+    ContextError, CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings,
+};
+pub use failure::{FailureKind, StepFailure};
+pub use registry::{Resolution, StepDef, check_static, collection, resolve, vocabulary};
+pub use world::{Body, Exchange, Journal, RecordedRequest, RecordedResponse, World};

@@ -1,1 +1,10 @@
-//! certify-runner
+//! Running a suite: the plan (what runs and why the rest does not), the
+//! cucumber-driven execution with the built-in step vocabulary, and the one
+//! typed event stream ([`event::RunEvent`]) that writers consume. Knows
+//! nothing of JUnit, evidence, signing or the reference platform.
+
+pub mod event;
+mod run;
+
+pub use event::{EventSink, Plan, RunEvent, RunSummary, ScenarioResult, Status};
+pub use run::{RunOptions, plan, run};

@@ -25,6 +25,24 @@ pub struct CertifyTags {
     pub retry: Option<usize>,
 }
 
+impl CertifyTags {
+    /// Why a scenario with these tags does not apply at platform version `v`,
+    /// or `None` when `v` is inside its `@since`/`@until` window (inclusive).
+    pub fn outside_window(&self, v: &Version) -> Option<String> {
+        if let Some(since) = &self.since
+            && v < since
+        {
+            return Some(format!("not applicable at {v}: @since:{since}"));
+        }
+        if let Some(until) = &self.until
+            && v > until
+        {
+            return Some(format!("not applicable at {v}: @until:{until}"));
+        }
+        None
+    }
+}
+
 /// A certify tag written wrongly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagProblem {
@@ -153,6 +171,27 @@ mod tests {
             ]
         );
         assert!(problems[2].message.contains("semver"));
+    }
+
+    #[test]
+    fn version_window_is_inclusive() {
+        let s = tags(&["since:1.4.0", "until:2.0.0"]);
+        let (t, _) = certify_tags([s.as_slice()]);
+        let at = |v: &str| t.outside_window(&Version::parse(v).unwrap());
+        assert_eq!(at("1.4.0"), None);
+        assert_eq!(at("2.0.0"), None);
+        assert_eq!(
+            at("1.3.9").as_deref(),
+            Some("not applicable at 1.3.9: @since:1.4.0")
+        );
+        assert_eq!(
+            at("2.0.1").as_deref(),
+            Some("not applicable at 2.0.1: @until:2.0.0")
+        );
+        assert!(
+            at("2.0.0-rc.1").is_none(),
+            "a pre-release of 2.0.0 is before 2.0.0"
+        );
     }
 
     #[test]

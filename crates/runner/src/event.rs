@@ -1,0 +1,324 @@
+//! The one typed event stream between running and recording.
+//!
+//! Ordering guarantees, for every run:
+//! 1. [`RunEvent::Started`] first, once, with the whole [`Plan`] (every
+//!    scenario, including those left out and why).
+//! 2. For each scenario attempt: `AttemptStarted`, then one `StepFinished` per
+//!    step that ran, in order, then `AttemptFinished`. Attempts of one
+//!    scenario never overlap; attempts of different scenarios interleave.
+//! 3. `ScenarioFinished` after the scenario's last attempt, with every attempt.
+//! 4. `FeatureFinished` after the last scenario of that feature file.
+//! 5. [`RunEvent::Finished`] last, once, also after an interruption.
+//!
+//! Writers (progress, JUnit, evidence) implement [`EventSink`] and never see
+//! cucumber's own types.
+
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+use certify_steps::Exchange;
+use serde::Serialize;
+
+/// What a run will do, fixed before the first request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub features: Vec<PlannedFeature>,
+}
+
+impl Plan {
+    pub fn scenarios(&self) -> impl Iterator<Item = &PlannedScenario> {
+        self.features.iter().flat_map(|f| &f.scenarios)
+    }
+    /// Scenarios that will run.
+    pub fn selected(&self) -> usize {
+        self.scenarios().filter(|s| s.excluded.is_none()).count()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedFeature {
+    /// Path relative to the suite root, `/`-separated.
+    pub path: String,
+    pub name: String,
+    pub tags: Vec<String>,
+    pub scenarios: Vec<PlannedScenario>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedScenario {
+    /// `path:line`, stable across runs of the same suite.
+    pub id: String,
+    pub feature_path: String,
+    pub feature_name: String,
+    pub rule: Option<String>,
+    pub name: String,
+    pub line: usize,
+    /// Every tag that applies (Feature, Rule, Scenario), without `@`.
+    pub tags: Vec<String>,
+    /// The catalog feature from `@feature:<id>`.
+    pub catalog_feature: Option<String>,
+    pub critical: bool,
+    /// For an outline row: its Examples values.
+    pub outline_values: Vec<(String, String)>,
+    /// Background steps first, then the scenario's.
+    pub steps: Vec<PlannedStep>,
+    /// Why it does not run (tags, shard, version), or `None` when it runs.
+    pub excluded: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedStep {
+    pub keyword: String,
+    pub text: String,
+    pub line: usize,
+    pub background: bool,
+}
+
+/// Outcome of a scenario, of one attempt, or of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Every step passed on the first attempt.
+    Passed,
+    /// Passed, but only after a failed attempt: never a clean pass.
+    Flaky,
+    /// An expectation broke: the target answered differently.
+    Failed,
+    /// The scenario could not be checked: the target was unreachable, a step
+    /// is undefined or ambiguous, an argument is invalid, certify broke.
+    Errored,
+    /// The run was interrupted while this scenario was in flight.
+    Interrupted,
+    /// Not run (see the plan's `excluded`, or the run was interrupted first).
+    NotRun,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Flaky => "flaky",
+            Status::Failed => "failed",
+            Status::Errored => "errored",
+            Status::Interrupted => "interrupted",
+            Status::NotRun => "not-run",
+        }
+    }
+    /// Passed or flaky.
+    pub fn is_pass(self) -> bool {
+        matches!(self, Status::Passed | Status::Flaky)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    Passed,
+    Failed,
+    Errored,
+    Undefined,
+    Ambiguous,
+    /// Not run because an earlier step of the attempt did not pass.
+    Skipped,
+}
+
+/// Why a step did not pass.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepFailure {
+    /// `assertion` (failure) or `error`.
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    Assertion,
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub keyword: String,
+    pub text: String,
+    pub line: usize,
+    pub background: bool,
+    pub status: StepStatus,
+    #[serde(with = "duration_ms")]
+    pub duration: Duration,
+    pub failure: Option<StepFailure>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    /// 1-based.
+    pub number: usize,
+    pub status: Status,
+    #[serde(with = "rfc3339")]
+    pub started_at: SystemTime,
+    #[serde(with = "duration_ms")]
+    pub duration: Duration,
+    pub steps: Vec<StepRecord>,
+    /// Every HTTP exchange of the attempt, in order.
+    #[serde(skip)]
+    pub exchanges: Vec<Exchange>,
+}
+
+impl Attempt {
+    /// The first step that did not pass, with its failure.
+    pub fn first_failure(&self) -> Option<(&StepRecord, &StepFailure)> {
+        self.steps
+            .iter()
+            .find_map(|s| s.failure.as_ref().map(|f| (s, f)))
+    }
+}
+
+/// The final result of one scenario, with every attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    pub scenario: Arc<PlannedScenario>,
+    pub status: Status,
+    pub attempts: Vec<Attempt>,
+}
+
+impl ScenarioResult {
+    /// Sum of the attempts' durations.
+    pub fn duration(&self) -> Duration {
+        self.attempts.iter().map(|a| a.duration).sum()
+    }
+    /// The last attempt.
+    pub fn last(&self) -> Option<&Attempt> {
+        self.attempts.last()
+    }
+}
+
+/// Counts over a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub planned: usize,
+    pub selected: usize,
+    pub passed: usize,
+    pub flaky: usize,
+    pub failed: usize,
+    pub errored: usize,
+    pub interrupted: usize,
+    pub not_run: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, status: Status) {
+        match status {
+            Status::Passed => self.passed += 1,
+            Status::Flaky => self.flaky += 1,
+            Status::Failed => self.failed += 1,
+            Status::Errored => self.errored += 1,
+            Status::Interrupted => self.interrupted += 1,
+            Status::NotRun => self.not_run += 1,
+        }
+    }
+    /// Scenarios that finished (any outcome but not-run).
+    pub fn done(&self) -> usize {
+        self.passed + self.flaky + self.failed + self.errored + self.interrupted
+    }
+    /// The run's overall status.
+    pub fn status(&self, interrupted: bool) -> Status {
+        if interrupted {
+            Status::Interrupted
+        } else if self.errored > 0 {
+            Status::Errored
+        } else if self.failed > 0 {
+            Status::Failed
+        } else if self.flaky > 0 {
+            Status::Flaky
+        } else {
+            Status::Passed
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub status: Status,
+    pub counts: Counts,
+    pub interrupted: bool,
+    #[serde(with = "rfc3339")]
+    pub started_at: SystemTime,
+    #[serde(with = "rfc3339")]
+    pub finished_at: SystemTime,
+    #[serde(with = "duration_ms")]
+    pub duration: Duration,
+}
+
+/// One event of a run (see the module docs for ordering).
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    Started {
+        plan: Arc<Plan>,
+        at: SystemTime,
+    },
+    AttemptStarted {
+        scenario: Arc<PlannedScenario>,
+        attempt: usize,
+    },
+    StepFinished {
+        scenario: Arc<PlannedScenario>,
+        attempt: usize,
+        step: StepRecord,
+    },
+    AttemptFinished {
+        scenario: Arc<PlannedScenario>,
+        attempt: Attempt,
+        will_retry: bool,
+    },
+    ScenarioFinished {
+        result: Arc<ScenarioResult>,
+    },
+    FeatureFinished {
+        path: String,
+    },
+    Finished {
+        summary: RunSummary,
+    },
+}
+
+/// A writer composed over the event stream.
+pub trait EventSink {
+    fn on_event(&mut self, event: &RunEvent);
+}
+
+/// Several sinks fed in order.
+impl EventSink for Vec<&mut dyn EventSink> {
+    fn on_event(&mut self, event: &RunEvent) {
+        for sink in self.iter_mut() {
+            sink.on_event(event);
+        }
+    }
+}
+
+/// Durations are recorded in milliseconds with microsecond precision.
+pub mod duration_ms {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64((d.as_micros() as f64) / 1000.0)
+    }
+}
+
+/// Instants are RFC 3339 UTC with millisecond precision.
+pub mod rfc3339 {
+    use std::time::SystemTime;
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*t))
+    }
+
+    pub fn format(t: SystemTime) -> String {
+        humantime::format_rfc3339_millis(t).to_string()
+    }
+}

@@ -1,0 +1,419 @@
+//! The JUnit report, written from the event stream.
+//!
+//! One `<testsuite>` per feature file (its path in `file`), one `<testcase>`
+//! per scenario (per example row for outlines), `classname` = the feature's
+//! name. Assertion failures are `<failure>`, everything that kept a scenario
+//! from being checked is `<error>`; a pass after a retry keeps its failed
+//! attempts as `<flakyFailure>`/`<flakyError>` and a failure after retries
+//! its earlier attempts as `<rerunFailure>`/`<rerunError>` (the Surefire
+//! conventions the Jenkins schema knows). Every testsuite carries the run's
+//! `<properties>` (git.commit, git.branch, git.dirty, platform.version,
+//! target, certify.run_id). Times are seconds with millisecond precision.
+//!
+//! The crate `junit-report` is not used: it writes neither `<properties>` nor
+//! millisecond times, and the report needs both.
+//!
+//! Memory stays flat: a feature's testcases are kept only until its last
+//! scenario finishes, then written to a part file; the final file is that
+//! part plus the root element (whose totals are known only at the end),
+//! renamed into place.
+
+use std::{
+    collections::HashMap,
+    fmt::Write as _,
+    fs::{self, File},
+    io::{self, BufWriter, Write as _},
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+use certify_runner::{
+    EventSink, Plan, RunEvent, ScenarioResult, Status,
+    event::{Attempt, FailureKind, StepStatus},
+};
+
+use crate::{GitInfo, xml};
+
+/// The facts every testsuite is tagged with.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub run_id: String,
+    pub target: String,
+    pub platform_version: String,
+    pub git: GitInfo,
+    pub tool_version: String,
+}
+
+impl RunInfo {
+    fn properties(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("certify.run_id", self.run_id.clone()),
+            ("certify.version", self.tool_version.clone()),
+            ("target", self.target.clone()),
+            ("platform.version", self.platform_version.clone()),
+            (
+                "git.commit",
+                self.git.commit.clone().unwrap_or_else(|| "none".to_owned()),
+            ),
+            ("git.branch", self.git.branch.clone().unwrap_or_default()),
+            ("git.dirty", self.git.dirty.to_string()),
+            ("git.source", self.git.source.to_owned()),
+        ]
+    }
+}
+
+#[derive(Default)]
+struct FeatureBuf {
+    name: String,
+    expected: usize,
+    first_start: Option<SystemTime>,
+    results: Vec<Arc<ScenarioResult>>,
+}
+
+#[derive(Default)]
+struct Totals {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+    time: Duration,
+}
+
+/// An [`EventSink`] that writes `junit.xml`.
+pub struct JunitWriter {
+    path: PathBuf,
+    part: PathBuf,
+    out: Option<BufWriter<File>>,
+    info: RunInfo,
+    features: HashMap<String, FeatureBuf>,
+    totals: Totals,
+    error: Option<io::Error>,
+    done: bool,
+}
+
+impl JunitWriter {
+    /// Starts writing; the report appears at `path` when the run finishes.
+    pub fn create(path: &Path, info: RunInfo) -> io::Result<JunitWriter> {
+        let part = path.with_extension("xml.part");
+        let out = BufWriter::new(File::create(&part)?);
+        Ok(JunitWriter {
+            path: path.to_path_buf(),
+            part,
+            out: Some(out),
+            info,
+            features: HashMap::new(),
+            totals: Totals::default(),
+            error: None,
+            done: false,
+        })
+    }
+
+    /// The report's path once the run has finished, or the first I/O error.
+    pub fn finish(mut self) -> io::Result<PathBuf> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None if self.done => Ok(self.path.clone()),
+            None => Err(io::Error::other(
+                "the run did not finish; junit.xml was not completed",
+            )),
+        }
+    }
+
+    fn started(&mut self, plan: &Plan) {
+        for f in &plan.features {
+            let expected = f.scenarios.iter().filter(|s| s.excluded.is_none()).count();
+            if expected > 0 {
+                self.features.insert(
+                    f.path.clone(),
+                    FeatureBuf {
+                        name: f.name.clone(),
+                        expected,
+                        ..FeatureBuf::default()
+                    },
+                );
+            }
+        }
+    }
+
+    fn scenario(&mut self, result: &Arc<ScenarioResult>) {
+        let path = result.scenario.feature_path.clone();
+        let Some(buf) = self.features.get_mut(&path) else {
+            return;
+        };
+        if let Some(first) = result.attempts.first() {
+            buf.first_start = Some(
+                buf.first_start
+                    .map_or(first.started_at, |t| t.min(first.started_at)),
+            );
+        }
+        buf.results.push(result.clone());
+        if buf.results.len() >= buf.expected
+            && let Some(buf) = self.features.remove(&path)
+        {
+            self.write_suite(&path, buf);
+        }
+    }
+
+    fn write_suite(&mut self, path: &str, mut buf: FeatureBuf) {
+        buf.results.sort_by_key(|r| r.scenario.line);
+        let mut cases = String::new();
+        let (mut failures, mut errors, mut skipped) = (0, 0, 0);
+        let mut time = Duration::ZERO;
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        for r in &buf.results {
+            *names.entry(r.scenario.name.as_str()).or_default() += 1;
+        }
+        for r in &buf.results {
+            let d = r.duration();
+            time += d;
+            match r.status {
+                Status::Failed => failures += 1,
+                Status::Errored | Status::Interrupted => errors += 1,
+                Status::NotRun => skipped += 1,
+                Status::Passed | Status::Flaky => {}
+            }
+            let mut name = r.scenario.name.clone();
+            if names.get(r.scenario.name.as_str()).copied().unwrap_or(0) > 1 {
+                let values: Vec<String> = r
+                    .scenario
+                    .outline_values
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                if values.is_empty() {
+                    let _ = write!(name, " (line {})", r.scenario.line);
+                } else {
+                    let _ = write!(name, " [{}]", values.join(", "));
+                }
+            }
+            testcase(&mut cases, r, &name, &buf.name);
+        }
+        let mut suite = String::new();
+        let timestamp = buf
+            .first_start
+            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+            .unwrap_or_default();
+        let _ = writeln!(
+            suite,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{}\" timestamp=\"{}\" file=\"{}\">",
+            xml::text(&buf.name),
+            buf.results.len(),
+            seconds(time),
+            xml::text(&timestamp),
+            xml::text(path),
+        );
+        suite.push_str("    <properties>\n");
+        for (k, v) in self.info.properties() {
+            let _ = writeln!(
+                suite,
+                "      <property name=\"{k}\" value=\"{}\"/>",
+                xml::text(&v)
+            );
+        }
+        suite.push_str("    </properties>\n");
+        suite.push_str(&cases);
+        suite.push_str("  </testsuite>\n");
+        self.totals.tests += buf.results.len();
+        self.totals.failures += failures;
+        self.totals.errors += errors;
+        self.totals.skipped += skipped;
+        self.totals.time += time;
+        self.write(suite.as_bytes());
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some(out) = self.out.as_mut()
+            && let Err(e) = out.write_all(bytes)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn finished(&mut self, wall: Duration) {
+        let rest: Vec<(String, FeatureBuf)> = self.features.drain().collect();
+        for (path, buf) in rest {
+            if !buf.results.is_empty() {
+                self.write_suite(&path, buf);
+            }
+        }
+        if let Err(e) = self.assemble(wall) {
+            self.error.get_or_insert(e);
+        }
+        self.done = true;
+    }
+
+    fn assemble(&mut self, wall: Duration) -> io::Result<()> {
+        if let Some(out) = self.out.take() {
+            out.into_inner()
+                .map_err(io::IntoInnerError::into_error)?
+                .sync_all()?;
+        }
+        let tmp = self.path.with_extension("xml.tmp");
+        {
+            let mut out = BufWriter::new(File::create(&tmp)?);
+            let t = &self.totals;
+            writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+            writeln!(
+                out,
+                "<testsuites name=\"certify {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{}\">",
+                xml::text(&self.info.target),
+                t.tests,
+                t.failures,
+                t.errors,
+                seconds(wall),
+            )?;
+            io::copy(&mut File::open(&self.part)?, &mut out)?;
+            writeln!(out, "</testsuites>")?;
+            out.into_inner()
+                .map_err(io::IntoInnerError::into_error)?
+                .sync_all()?;
+        }
+        fs::rename(&tmp, &self.path)?;
+        fs::remove_file(&self.part)?;
+        Ok(())
+    }
+}
+
+impl EventSink for JunitWriter {
+    fn on_event(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::Started { plan, .. } => self.started(plan),
+            RunEvent::ScenarioFinished { result } => self.scenario(result),
+            RunEvent::Finished { summary } => self.finished(summary.duration),
+            _ => {}
+        }
+    }
+}
+
+/// Seconds with millisecond precision, as the Surefire time type wants.
+fn seconds(d: Duration) -> String {
+    format!("{}.{:03}", d.as_secs(), d.subsec_millis())
+}
+
+fn testcase(out: &mut String, r: &ScenarioResult, name: &str, classname: &str) {
+    let _ = write!(
+        out,
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\"",
+        xml::text(name),
+        xml::text(classname),
+        seconds(r.duration())
+    );
+    let last = r.attempts.len();
+    let mut body = String::new();
+    for (i, a) in r.attempts.iter().enumerate() {
+        let is_last = i + 1 == last;
+        let Some((step, failure)) = a.first_failure() else {
+            if r.status == Status::Interrupted && is_last {
+                let _ = writeln!(
+                    body,
+                    "      <error type=\"interrupted\" message=\"the run was interrupted during this scenario\"/>"
+                );
+            }
+            continue;
+        };
+        let element = match (is_last, r.status, failure.kind) {
+            (true, Status::Interrupted, _) => "error",
+            (true, _, FailureKind::Assertion) => "failure",
+            (true, _, FailureKind::Error) => "error",
+            (false, Status::Flaky, FailureKind::Assertion) => "flakyFailure",
+            (false, Status::Flaky, FailureKind::Error) => "flakyError",
+            (false, _, FailureKind::Assertion) => "rerunFailure",
+            (false, _, FailureKind::Error) => "rerunError",
+        };
+        let kind = match step.status {
+            StepStatus::Undefined => "undefined-step",
+            StepStatus::Ambiguous => "ambiguous-step",
+            _ if failure.kind == FailureKind::Assertion => "assertion",
+            _ => "error",
+        };
+        let detail = format!(
+            "{}\n\nat {}:{} ({} {}), attempt {} of {}",
+            failure.message,
+            r.scenario.feature_path,
+            step.line,
+            step.keyword,
+            step.text,
+            a.number,
+            last
+        );
+        let _ = writeln!(
+            body,
+            "      <{element} type=\"{kind}\" message=\"{}\">{}</{element}>",
+            xml::text(&xml::first_line(&failure.message, 500)),
+            xml::text(&detail)
+        );
+    }
+    if r.status == Status::NotRun {
+        let _ = writeln!(
+            body,
+            "      <skipped message=\"not run: the run was interrupted before this scenario started\"/>"
+        );
+    }
+    let log = step_log(r);
+    if !log.is_empty() {
+        let _ = writeln!(body, "      <system-out>{}</system-out>", xml::text(&log));
+    }
+    if body.is_empty() {
+        out.push_str("/>\n");
+    } else {
+        out.push_str(">\n");
+        out.push_str(&body);
+        out.push_str("    </testcase>\n");
+    }
+}
+
+/// The steps of every attempt with their outcome and timing, and the
+/// requests each attempt sent (method, path, status; no headers or bodies,
+/// which belong in the evidence bundle's transcripts).
+fn step_log(r: &ScenarioResult) -> String {
+    let mut out = String::new();
+    let n = r.attempts.len();
+    for a in &r.attempts {
+        if n > 1 {
+            let _ = writeln!(out, "attempt {} of {n}: {}", a.number, a.status.as_str());
+        }
+        attempt_log(&mut out, a);
+    }
+    out
+}
+
+fn attempt_log(out: &mut String, a: &Attempt) {
+    for s in &a.steps {
+        let mark = match s.status {
+            StepStatus::Passed => "passed",
+            StepStatus::Failed => "FAILED",
+            StepStatus::Errored => "ERROR",
+            StepStatus::Undefined => "UNDEFINED",
+            StepStatus::Ambiguous => "AMBIGUOUS",
+            StepStatus::Skipped => "skipped",
+        };
+        let _ = writeln!(
+            out,
+            "{mark:>9}  {} {}  (line {}, {} ms)",
+            s.keyword,
+            s.text,
+            s.line,
+            s.duration.as_millis()
+        );
+    }
+    for x in &a.exchanges {
+        let path = url::Url::parse(&x.request.url)
+            .map(|u| u.path().to_owned())
+            .unwrap_or_default();
+        let outcome = match (&x.response, &x.error) {
+            (Some(resp), _) => resp.status.to_string(),
+            (None, Some(_)) => "no response".to_owned(),
+            (None, None) => "-".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "     http  {} {path} -> {outcome} ({} ms)",
+            x.request.method,
+            x.duration.as_millis()
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! Command-line arguments (stage one of configuration: what the user typed).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  everything passed (flaky scenarios are reported as flaky)
+  1  a scenario failed or could not be checked; lint findings
+  2  usage or configuration error: nothing was run
+  3  runtime error outside the scenarios (target unreachable, outputs not writable)";
+
+/// Release certification: Gherkin suites against a real deployment, with
+/// evidence that says what was tested, against which version, at which
+/// revision.
+#[derive(Debug, Parser)]
+#[command(name = "certify", version, about, after_help = EXIT_CODES, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the shipped suite against the built-in reference platform.
+    #[command(after_help = demo_help())]
+    Demo(DemoArgs),
+    /// Run the suite against a deployment.
+    #[command(after_help = "Examples:
+  certify run --target staging
+  certify run --target staging --tags '@critical and not @slow' --out results/
+  certify run --target staging --platform-version 2.0.0 --shard 2/4
+  certify run --update-snapshots          # write pending .snap.new files for review")]
+    Run(RunArgs),
+    /// Check the suite without sending a request: parse errors, undefined
+    /// steps, invalid step arguments, malformed certify tags.
+    #[command(after_help = "Examples:
+  certify lint
+  certify lint --config path/to/certify.toml --format json")]
+    Lint(LintArgs),
+    /// Print the built-in step vocabulary, each pattern with an example.
+    #[command(after_help = "Examples:
+  certify steps
+  certify steps --format json")]
+    Steps(StepsArgs),
+}
+
+fn demo_help() -> String {
+    let mut s = String::from("Faults (--fault NAME, repeatable):\n");
+    for f in certify_refplatform::FAULTS {
+        s.push_str(&format!("  {:<16} {}\n", f.name, f.description));
+    }
+    s.push_str(&format!(
+        "\nPlatform versions (--platform-version): {}\n",
+        certify_refplatform::VERSIONS.join(", ")
+    ));
+    s.push_str(
+        "\nExamples:
+  certify demo
+  certify demo --fault signup-broken
+  certify demo --platform-version 1.4.0 --out demo-out/
+  certify demo --serve          # keep the reference platform running for `certify run --target local`",
+    );
+    s
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The certify.toml to use (default: found in this directory or a parent).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Only scenarios matching this tag expression, e.g. '@smoke and not @slow'.
+    #[arg(long, value_name = "EXPR")]
+    pub tags: Option<String>,
+    /// Run one shard of the suite, K of N (scenarios dealt round-robin).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// The platform version under test (otherwise asked from the target's version probe).
+    #[arg(long, value_name = "SEMVER")]
+    pub platform_version: Option<String>,
+    /// Scenarios in flight at once (default: the target's `concurrency`).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Directory for this run's outputs (default: certify-out/run-<time>-<id>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write a pending `NAME.snap.new` next to each missing or differing snapshot.
+    #[arg(long)]
+    pub update_snapshots: bool,
+    /// Summary format on stdout.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The target from certify.toml (default: the only one).
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Inject a fault into the reference platform (see the list below).
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// Keep the reference platform running on --port until Ctrl-C instead of running the suite.
+    #[arg(long)]
+    pub serve: bool,
+    /// Port for --serve.
+    #[arg(long, default_value_t = 8480)]
+    pub port: u16,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct StepsArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}

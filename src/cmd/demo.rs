@@ -1,0 +1,99 @@
+//! `certify demo`: the whole loop on this machine. Starts the embedded
+//! reference platform on a loopback port, runs the embedded shipped suite
+//! against it and prints where the outputs are. `--serve` keeps the platform
+//! running instead, for `certify run --target local`.
+
+use std::collections::BTreeMap;
+
+use certify_refplatform::{PlatformOptions, RunningPlatform};
+
+use super::run::{Execution, execute};
+use crate::{
+    cli::DemoArgs,
+    embedded,
+    exit::{CmdResult, Exit, OrExit as _, runtime, usage},
+    output::Printer,
+};
+
+/// The target of the shipped certify.toml that points at the reference platform.
+const TARGET: &str = "local";
+/// The credential of the shipped certify.toml that holds the operator token.
+const OPERATOR: &str = "operator";
+
+pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
+    let version = args
+        .select
+        .platform_version
+        .clone()
+        .unwrap_or_else(|| certify_refplatform::DEFAULT_VERSION.to_owned());
+    let operator_token = format!("op_{}", uuid::Uuid::new_v4().simple());
+    let options = PlatformOptions {
+        version,
+        faults: args.faults.clone(),
+        operator_token: operator_token.clone(),
+        port: if args.serve { args.port } else { 0 },
+    };
+    let platform = certify_refplatform::start(options)
+        .await
+        .map_err(|e| match e {
+            e @ (certify_refplatform::PlatformError::Bind { .. }
+            | certify_refplatform::PlatformError::LocalAddr(_)) => runtime(e),
+            e => usage(e),
+        })?;
+
+    if args.serve {
+        return serve(platform, &operator_token, printer).await;
+    }
+
+    let dir = tempfile::Builder::new()
+        .prefix("certify-demo-")
+        .tempdir()
+        .or_runtime()?;
+    embedded::extract(dir.path())
+        .map_err(|e| runtime(format!("cannot unpack the shipped suite: {e}")))?;
+    let config = dir.path().join(certify_config::FILE_NAME);
+    let env = |name: &str| std::env::var(name).ok();
+    let settings = certify_config::load(&config, &env).or_usage()?;
+    let suite = crate::project::load_suite(&settings)?;
+    let base_url = url::Url::parse(&platform.base_url()).or_runtime()?;
+    printer.note(format!(
+        "reference platform {} listening on {}{}",
+        platform.version(),
+        platform.base_url(),
+        if args.faults.is_empty() {
+            String::new()
+        } else {
+            format!(" with faults: {}", args.faults.join(", "))
+        }
+    ));
+
+    let result = execute(Execution {
+        settings: &settings,
+        target: TARGET,
+        suite,
+        git: embedded::build_git(),
+        select: &args.select,
+        base_url: Some(base_url),
+        secrets: BTreeMap::from([(OPERATOR.to_owned(), operator_token)]),
+        default_out: "certify-out".into(),
+        printer,
+    })
+    .await;
+    platform.shutdown().await;
+    result
+}
+
+async fn serve(platform: RunningPlatform, token: &str, printer: &Printer) -> CmdResult {
+    printer.note(format!(
+        "reference platform {} listening on {}",
+        platform.version(),
+        platform.base_url()
+    ));
+    printer.note("In another terminal, from a directory with the shipped certify.toml:");
+    printer.note(format!("  export CERTIFY_OPERATOR_TOKEN={token}"));
+    printer.note("  certify run --target local");
+    printer.note("Ctrl-C stops the platform.");
+    crate::signals::stop_requested().await;
+    platform.shutdown().await;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,41 @@
+//! One module per command; each returns an exit code or a [`Fatal`] error.
+
+mod demo;
+mod lint;
+mod run;
+mod steps;
+mod version;
+
+use crate::{
+    cli::{Cli, Command},
+    exit::{Exit, Fatal},
+    output::Printer,
+};
+
+/// Runs the command and turns a fatal error into its message and exit code.
+pub fn dispatch(cli: Cli) -> Exit {
+    let printer = Printer::new();
+    let result = match cli.command {
+        Command::Steps(args) => steps::steps(&args, &printer),
+        Command::Lint(args) => lint::lint(&args, &printer),
+        Command::Run(args) => with_runtime(|| run::run(args, &printer)),
+        Command::Demo(args) => with_runtime(|| demo::demo(args, &printer)),
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(fatal) => {
+            printer.error(fatal.to_string());
+            fatal.exit
+        }
+    }
+}
+
+fn with_runtime<F: std::future::Future<Output = Result<Exit, Fatal>>>(
+    f: impl FnOnce() -> F,
+) -> Result<Exit, Fatal> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::exit::runtime(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(f())
+}

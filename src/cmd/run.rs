@@ -1,0 +1,437 @@
+//! `certify run`, and the execution it shares with `certify demo`.
+//!
+//! Stage two of configuration happens here: the CLI arguments and the loaded
+//! settings are resolved once into the runner's and the steps' inputs.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::SystemTime,
+};
+
+use certify_config::Settings;
+use certify_evidence::{GitInfo, JunitWriter, RunInfo};
+use certify_runner::{EventSink, Plan, RunEvent, RunOptions, RunSummary, ScenarioResult, Status};
+use certify_steps::{CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings};
+use certify_suite::{Selection, Suite};
+
+use super::version::{self, PlatformVersion};
+use crate::{
+    cli::{RunArgs, SelectArgs},
+    exit::{CmdResult, Exit, Fatal, OrExit as _, runtime, usage},
+    output::{Format, Printer, Style},
+    progress::Progress,
+    project,
+};
+
+pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
+    let settings = project::load_settings(args.config.config.as_deref())?;
+    let target_name = match &args.target {
+        Some(name) => name.clone(),
+        None => settings.default_target().or_usage()?.name.clone(),
+    };
+    let suite = project::load_suite(&settings)?;
+    let git = GitInfo::discover(&settings.root);
+    execute(Execution {
+        settings: &settings,
+        target: &target_name,
+        suite,
+        git,
+        select: &args.select,
+        base_url: None,
+        secrets: BTreeMap::new(),
+        default_out: PathBuf::from("certify-out"),
+        printer,
+    })
+    .await
+}
+
+/// Everything one run needs, resolved.
+pub struct Execution<'a> {
+    pub settings: &'a Settings,
+    pub target: &'a str,
+    pub suite: Suite,
+    pub git: GitInfo,
+    pub select: &'a SelectArgs,
+    /// Overrides the target's base URL (the demo's platform port is only known at run time).
+    pub base_url: Option<url::Url>,
+    /// Secrets the program supplies itself, by credential name (the demo's operator token).
+    pub secrets: BTreeMap<String, String>,
+    /// Parent of the default output directory.
+    pub default_out: PathBuf,
+    pub printer: &'a Printer,
+}
+
+pub async fn execute(ex: Execution<'_>) -> CmdResult {
+    let printer = ex.printer;
+    let mut target = ex.settings.target(ex.target).or_usage()?.clone();
+    if let Some(url) = &ex.base_url {
+        target.base_url = url.clone();
+    }
+    let selection = Selection {
+        tags: ex
+            .select
+            .tags
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .or_usage()?,
+        shard: ex
+            .select
+            .shard
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .or_usage()?,
+    };
+    if ex.select.concurrency == Some(0) {
+        return Err(usage("--concurrency must be at least 1"));
+    }
+    for issue in &ex.suite.issues {
+        printer.error(issue.to_string());
+    }
+
+    let platform = version::determine(ex.select.platform_version.as_deref(), &target).await?;
+    if let Some(note) = &platform.note {
+        printer.note(format!("note: {note}"));
+    }
+
+    let ctx = Arc::new(context(
+        ex.settings,
+        &target,
+        &ex.secrets,
+        ex.select.update_snapshots,
+    )?);
+    let at_version = semver::Version::parse(&platform.version).ok();
+    let applicable = |s: &certify_runner::event::PlannedScenario| {
+        let v = at_version.as_ref()?;
+        certify_suite::certify_tags([s.tags.as_slice()])
+            .0
+            .outside_window(v)
+    };
+    let plan = Arc::new(certify_runner::plan(
+        &ex.suite.features,
+        &selection,
+        &applicable,
+    ));
+
+    let run_id = uuid::Uuid::now_v7().to_string();
+    let out_dir = match &ex.select.out {
+        Some(dir) => dir.clone(),
+        None => ex.default_out.join(format!(
+            "run-{}-{}",
+            humantime::format_rfc3339_seconds(SystemTime::now())
+                .to_string()
+                .replace(':', "")
+                .trim_end_matches('Z'),
+            &run_id[run_id.len() - 8..]
+        )),
+    };
+    prepare_out(&out_dir)?;
+    let info = RunInfo {
+        run_id: run_id.clone(),
+        target: target.name.clone(),
+        platform_version: platform.version.clone(),
+        git: ex.git.clone(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let junit_path = out_dir.join("junit.xml");
+    let mut junit = JunitWriter::create(&junit_path, info)
+        .map_err(|e| runtime(format!("{}: {e}", junit_path.display())))?;
+    let mut progress = Progress::new();
+    let mut failures = FailureLog::default();
+    let options = RunOptions {
+        concurrency: ex.select.concurrency.unwrap_or(target.concurrency),
+    };
+    let summary = {
+        let mut sinks: Vec<&mut dyn EventSink> = vec![&mut progress, &mut junit, &mut failures];
+        certify_runner::run(
+            &ex.suite.features,
+            plan.clone(),
+            &options,
+            ctx,
+            &mut sinks,
+            crate::signals::stop_requested(),
+        )
+        .await
+    };
+    let junit_path = junit
+        .finish()
+        .map_err(|e| runtime(format!("{}: {e}", junit_path.display())))?;
+
+    let report = Report {
+        run_id: &run_id,
+        target: &target,
+        platform: &platform,
+        git: &ex.git,
+        plan: &plan,
+        summary: &summary,
+        failures: &failures.0,
+        broken: &ex.suite.issues,
+        junit: &junit_path,
+        out_dir: &out_dir,
+    };
+    match ex.select.format {
+        Format::Json => printer.json(&report.json()),
+        Format::Text => report.text(printer),
+    }
+    Ok(exit_for(&summary, !ex.suite.issues.is_empty()))
+}
+
+fn exit_for(summary: &RunSummary, broken_files: bool) -> Exit {
+    if broken_files || !summary.status.is_pass() {
+        Exit::Failure
+    } else {
+        Exit::Success
+    }
+}
+
+/// Stage two for the steps: the target, its credentials and snapshot settings.
+fn context(
+    settings: &Settings,
+    target: &certify_config::TargetSettings,
+    secrets: &BTreeMap<String, String>,
+    update_snapshots: bool,
+) -> Result<RunContext, Fatal> {
+    let spec = |c: &certify_config::CredentialSettings| CredentialSpec {
+        name: c.name.clone(),
+        header: c.header.clone(),
+        bearer: c.bearer,
+        secret: match secrets.get(&c.name) {
+            Some(value) => SecretSource::Value(value.clone()),
+            None => match &c.secret {
+                certify_config::SecretRef::Env(var) => SecretSource::Env(var.clone()),
+                certify_config::SecretRef::File(path) => SecretSource::File(path.clone()),
+            },
+        },
+        origin: c.origin.clone(),
+    };
+    let steps_target = TargetSettings {
+        name: target.name.clone(),
+        base_url: target.base_url.clone(),
+        headers: target.headers.clone(),
+        default_auth: target.auth.as_ref().map(spec),
+        timeout: target.timeout,
+        max_rps: target.max_rps,
+        max_body_bytes: target.max_body,
+    };
+    let credentials = settings.credentials.values().map(spec).collect();
+    let snapshots = SnapshotSettings {
+        dir: settings.suite.snapshots_dir.clone(),
+        redact: settings.snapshots.redact.clone(),
+        update: update_snapshots,
+    };
+    RunContext::new(steps_target, credentials, snapshots).or_runtime()
+}
+
+/// The output directory must be new or empty: a run never mixes its outputs
+/// with another's.
+fn prepare_out(dir: &Path) -> Result<(), Fatal> {
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty {
+            return Err(usage(format!(
+                "--out {}: the directory exists and is not empty; choose a new one",
+                dir.display()
+            )));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        runtime(format!(
+            "{}: cannot create the output directory: {e}",
+            dir.display()
+        ))
+    })
+}
+
+/// Keeps the scenarios that did not pass, for the summary.
+#[derive(Default)]
+struct FailureLog(Vec<Arc<ScenarioResult>>);
+
+impl EventSink for FailureLog {
+    fn on_event(&mut self, event: &RunEvent) {
+        if let RunEvent::ScenarioFinished { result } = event
+            && matches!(
+                result.status,
+                Status::Failed | Status::Errored | Status::Interrupted | Status::Flaky
+            )
+        {
+            self.0.push(result.clone());
+        }
+    }
+}
+
+struct Report<'a> {
+    run_id: &'a str,
+    target: &'a certify_config::TargetSettings,
+    platform: &'a PlatformVersion,
+    git: &'a GitInfo,
+    plan: &'a Plan,
+    summary: &'a RunSummary,
+    failures: &'a [Arc<ScenarioResult>],
+    broken: &'a [certify_suite::ParseIssue],
+    junit: &'a Path,
+    out_dir: &'a Path,
+}
+
+impl Report<'_> {
+    fn sorted_failures(&self) -> Vec<&Arc<ScenarioResult>> {
+        let mut list: Vec<_> = self.failures.iter().collect();
+        list.sort_by(|a, b| {
+            (&a.scenario.feature_path, a.scenario.line)
+                .cmp(&(&b.scenario.feature_path, b.scenario.line))
+        });
+        list
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let failures: Vec<serde_json::Value> = self
+            .sorted_failures()
+            .iter()
+            .map(|r| {
+                let first = r.last().and_then(|a| a.first_failure());
+                serde_json::json!({
+                    "id": r.scenario.id,
+                    "name": r.scenario.name,
+                    "feature": r.scenario.catalog_feature,
+                    "status": r.status.as_str(),
+                    "attempts": r.attempts.len(),
+                    "step": first.map(|(s, _)| format!("{} {}", s.keyword, s.text)),
+                    "line": first.map(|(s, _)| s.line),
+                    "message": first.map(|(_, f)| f.message.clone()),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "run_id": self.run_id,
+            "status": self.summary.status.as_str(),
+            "target": { "name": self.target.name, "base_url": self.target.base_url.as_str() },
+            "platform": self.platform,
+            "git": self.git,
+            "counts": self.summary.counts,
+            "started_at": certify_runner::event::rfc3339::format(self.summary.started_at),
+            "duration_ms": self.summary.duration.as_millis() as u64,
+            "not_ok": failures,
+            "broken_files": self.broken.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "outputs": { "dir": self.out_dir, "junit": self.junit },
+        })
+    }
+
+    fn text(&self, p: &Printer) {
+        let s = self.summary;
+        let c = &s.counts;
+        let verdict = match s.status {
+            Status::Passed => p.paint("PASSED", Style::Good),
+            Status::Flaky => p.paint("PASSED (flaky)", Style::Warn),
+            Status::Interrupted => p.paint("INTERRUPTED", Style::Bad),
+            Status::Errored => p.paint("ERRORED", Style::Bad),
+            _ => p.paint("FAILED", Style::Bad),
+        };
+        p.data(format!("certify run {}: {verdict}", self.run_id));
+        p.data(format!(
+            "  target     {} ({})",
+            self.target.name, self.target.base_url
+        ));
+        let from = match self.platform.source {
+            "probe" => " (reported by the target)",
+            "flag" => " (--platform-version)",
+            _ => "",
+        };
+        p.data(format!("  platform   {}{from}", self.platform.version));
+        let git = match (&self.git.commit, self.git.source) {
+            (Some(_), "build") => format!(
+                "{} (embedded suite, built from this revision)",
+                self.git.short()
+            ),
+            (Some(_), _) => format!(
+                "{}{}",
+                self.git.short(),
+                self.git
+                    .branch
+                    .as_deref()
+                    .map(|b| format!(" on {b}"))
+                    .unwrap_or_default()
+            ),
+            (None, _) => "not in git".to_owned(),
+        };
+        p.data(format!("  suite      {git}"));
+        let excluded = c.planned - c.selected;
+        let mut parts = vec![format!("{} passed", c.passed)];
+        for (n, what) in [
+            (c.flaky, "flaky"),
+            (c.failed, "failed"),
+            (c.errored, "errored"),
+            (c.interrupted, "interrupted"),
+            (c.not_run, "not run"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        p.data(format!(
+            "  scenarios  {} run{}: {}",
+            c.selected,
+            if excluded > 0 {
+                format!(" ({excluded} not selected)")
+            } else {
+                String::new()
+            },
+            parts.join(", ")
+        ));
+        let features: std::collections::BTreeSet<&str> = self
+            .plan
+            .scenarios()
+            .filter(|s| s.excluded.is_none())
+            .filter_map(|s| s.catalog_feature.as_deref())
+            .collect();
+        p.data(format!(
+            "  features   {} files, {} customer-facing features",
+            self.plan.features.len(),
+            features.len()
+        ));
+        p.data(format!("  duration   {:.1} s", s.duration.as_secs_f64()));
+        if !self.broken.is_empty() {
+            p.data("");
+            p.data(p.paint("Feature files that could not be parsed:", Style::Bad));
+            for b in self.broken {
+                p.data(format!("  {b}"));
+            }
+        }
+        let failures = self.sorted_failures();
+        if !failures.is_empty() {
+            p.data("");
+            p.data("Scenarios that did not pass cleanly:");
+            for r in failures {
+                let tag = match r.status {
+                    Status::Flaky => p.paint("flaky", Style::Warn),
+                    other => p.paint(other.as_str(), Style::Bad),
+                };
+                p.data(format!("  {tag}  {}  {}", r.scenario.id, r.scenario.name));
+                let attempt = if r.status == Status::Flaky {
+                    r.attempts.first()
+                } else {
+                    r.last()
+                };
+                if let Some((step, f)) = attempt.and_then(|a| a.first_failure()) {
+                    let note = if r.status == Status::Flaky {
+                        format!(" (attempt 1 of {}, passed later)", r.attempts.len())
+                    } else {
+                        String::new()
+                    };
+                    p.data(format!(
+                        "      {} {}  (line {}){note}",
+                        step.keyword, step.text, step.line
+                    ));
+                    for line in f.message.lines().take(8) {
+                        p.data(format!("      | {line}"));
+                    }
+                }
+            }
+        }
+        p.data("");
+        p.data(format!("JUnit report: {}", self.junit.display()));
+    }
+}
