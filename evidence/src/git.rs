@@ -141,6 +141,7 @@ mod tests {
         std::fs::write(dir.path().join("a.feature"), "Feature: a\n").unwrap();
         let mut index = repo.index().unwrap();
         index.add_path(Path::new("a.feature")).unwrap();
+        index.write().unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
         let sig = git2::Signature::now("t", "t@example.com").unwrap();
         let id = repo

@@ -30,7 +30,7 @@ use std::{
 
 use certify_runner::{
     EventSink, Plan, RunEvent, ScenarioResult, Status,
-    event::{Attempt, FailureKind, StepStatus},
+    event::{Attempt, ExclusionKind, FailureKind, StepStatus},
 };
 
 use crate::{GitInfo, xml};
@@ -122,7 +122,15 @@ impl JunitWriter {
 
     fn started(&mut self, plan: &Plan) {
         for f in &plan.features {
-            let expected = f.scenarios.iter().filter(|s| s.excluded.is_none()).count();
+            let expected = f
+                .scenarios
+                .iter()
+                .filter(|s| {
+                    s.excluded
+                        .as_ref()
+                        .is_none_or(|e| e.kind == ExclusionKind::NotApplicable)
+                })
+                .count();
             if expected > 0 {
                 self.features.insert(
                     f.path.clone(),
@@ -170,7 +178,7 @@ impl JunitWriter {
             match r.status {
                 Status::Failed => failures += 1,
                 Status::Errored | Status::Interrupted => errors += 1,
-                Status::NotRun => skipped += 1,
+                Status::NotRun | Status::NotApplicable => skipped += 1,
                 Status::Passed | Status::Flaky => {}
             }
             let mut name = r.scenario.name.clone();
@@ -344,7 +352,7 @@ fn testcase(out: &mut String, r: &ScenarioResult, name: &str, classname: &str) {
             body,
             "      <{element} type=\"{kind}\" message=\"{}\">{}</{element}>",
             xml::text(&xml::first_line(&failure.message, 500)),
-            xml::text(&detail)
+            xml::content(&detail)
         );
     }
     if r.status == Status::NotRun {
@@ -353,9 +361,25 @@ fn testcase(out: &mut String, r: &ScenarioResult, name: &str, classname: &str) {
             "      <skipped message=\"not run: the run was interrupted before this scenario started\"/>"
         );
     }
+    if r.status == Status::NotApplicable {
+        let reason = r
+            .scenario
+            .excluded
+            .as_ref()
+            .map_or("not applicable", |e| e.reason.as_str());
+        let _ = writeln!(
+            body,
+            "      <skipped type=\"not-applicable\" message=\"{}\"/>",
+            xml::text(reason)
+        );
+    }
     let log = step_log(r);
     if !log.is_empty() {
-        let _ = writeln!(body, "      <system-out>{}</system-out>", xml::text(&log));
+        let _ = writeln!(
+            body,
+            "      <system-out>{}</system-out>",
+            xml::content(&log)
+        );
     }
     if body.is_empty() {
         out.push_str("/>\n");

@@ -358,7 +358,7 @@ impl Report<'_> {
             (None, _) => "not in git".to_owned(),
         };
         p.data(format!("  suite      {git}"));
-        let excluded = c.planned - c.selected;
+        let filtered = c.planned - c.selected - c.not_applicable;
         let mut parts = vec![format!("{} passed", c.passed)];
         for (n, what) in [
             (c.flaky, "flaky"),
@@ -374,10 +374,14 @@ impl Report<'_> {
         p.data(format!(
             "  scenarios  {} run{}: {}",
             c.selected,
-            if excluded > 0 {
-                format!(" ({excluded} not selected)")
-            } else {
-                String::new()
+            match (filtered, c.not_applicable) {
+                (0, 0) => String::new(),
+                (f, 0) => format!(" ({f} left out by the selection)"),
+                (0, n) => format!(" ({n} not applicable at {})", self.platform.version),
+                (f, n) => format!(
+                    " ({f} left out by the selection, {n} not applicable at {})",
+                    self.platform.version
+                ),
             },
             parts.join(", ")
         ));

@@ -2,7 +2,9 @@
 //!
 //! Ordering guarantees, for every run:
 //! 1. [`RunEvent::Started`] first, once, with the whole [`Plan`] (every
-//!    scenario, including those left out and why).
+//!    scenario, including those left out and why), then one
+//!    `ScenarioFinished` with status `not-applicable` for each scenario that
+//!    does not apply to the platform version under test.
 //! 2. For each scenario attempt: `AttemptStarted`, then one `StepFinished` per
 //!    step that ran, in order, then `AttemptFinished`. Attempts of one
 //!    scenario never overlap; attempts of different scenarios interleave.
@@ -35,6 +37,14 @@ impl Plan {
     pub fn selected(&self) -> usize {
         self.scenarios().filter(|s| s.excluded.is_none()).count()
     }
+    /// Scenarios that do not apply to the platform version under test.
+    pub fn not_applicable(&self) -> impl Iterator<Item = &PlannedScenario> {
+        self.scenarios().filter(|s| {
+            s.excluded
+                .as_ref()
+                .is_some_and(|e| e.kind == ExclusionKind::NotApplicable)
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,8 +74,25 @@ pub struct PlannedScenario {
     pub outline_values: Vec<(String, String)>,
     /// Background steps first, then the scenario's.
     pub steps: Vec<PlannedStep>,
-    /// Why it does not run (tags, shard, version), or `None` when it runs.
-    pub excluded: Option<String>,
+    /// Why it does not run, or `None` when it runs.
+    pub excluded: Option<Exclusion>,
+}
+
+/// Why a scenario does not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exclusion {
+    pub kind: ExclusionKind,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExclusionKind {
+    /// Left out by the user's selection (`--tags`, `--shard`): not part of this run.
+    Filtered,
+    /// Part of this run's report but not applicable to the platform version
+    /// under test (`@since`/`@until`, or the catalog feature does not exist there).
+    NotApplicable,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,8 +118,10 @@ pub enum Status {
     Errored,
     /// The run was interrupted while this scenario was in flight.
     Interrupted,
-    /// Not run (see the plan's `excluded`, or the run was interrupted first).
+    /// Selected but never started: the run was interrupted first.
     NotRun,
+    /// Does not apply to the platform version under test (the plan says why).
+    NotApplicable,
 }
 
 impl Status {
@@ -104,6 +133,7 @@ impl Status {
             Status::Errored => "errored",
             Status::Interrupted => "interrupted",
             Status::NotRun => "not-run",
+            Status::NotApplicable => "not-applicable",
         }
     }
     /// Passed or flaky.
@@ -205,6 +235,7 @@ pub struct Counts {
     pub errored: usize,
     pub interrupted: usize,
     pub not_run: usize,
+    pub not_applicable: usize,
 }
 
 impl Counts {
@@ -216,9 +247,10 @@ impl Counts {
             Status::Errored => self.errored += 1,
             Status::Interrupted => self.interrupted += 1,
             Status::NotRun => self.not_run += 1,
+            Status::NotApplicable => self.not_applicable += 1,
         }
     }
-    /// Scenarios that finished (any outcome but not-run).
+    /// Scenarios that ran to an outcome (any but not-run and not-applicable).
     pub fn done(&self) -> usize {
         self.passed + self.flaky + self.failed + self.errored + self.interrupted
     }

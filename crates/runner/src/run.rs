@@ -25,12 +25,14 @@ use cucumber::{Runner as _, event as cev};
 use futures::{FutureExt as _, StreamExt as _, future::Either};
 
 use crate::event::{
-    Attempt, Counts, EventSink, FailureKind, Plan, PlannedFeature, PlannedScenario, PlannedStep,
-    RunEvent, RunSummary, ScenarioResult, Status, StepFailure, StepRecord, StepStatus,
+    Attempt, Counts, EventSink, Exclusion, ExclusionKind, FailureKind, Plan, PlannedFeature,
+    PlannedScenario, PlannedStep, RunEvent, RunSummary, ScenarioResult, Status, StepFailure,
+    StepRecord, StepStatus,
 };
 
-/// Computes what a run will do. `exclude` adds reasons of the caller's own
-/// (e.g. the platform version) after the selection's.
+/// Computes what a run will do. The selection filters scenarios out of the
+/// run; `exclude` then marks scenarios that are part of the run's report but
+/// do not apply (the platform version), with the reason.
 pub fn plan(
     features: &[ParsedFeature],
     selection: &Selection,
@@ -91,10 +93,18 @@ pub fn plan(
                     critical: tags.critical,
                     outline_values: outline_values(s),
                     steps,
-                    excluded: selection.excludes(ordinal, all_tags.iter()),
+                    excluded: selection.excludes(ordinal, all_tags.iter()).map(|reason| {
+                        Exclusion {
+                            kind: ExclusionKind::Filtered,
+                            reason,
+                        }
+                    }),
                 };
                 if planned.excluded.is_none() {
-                    planned.excluded = exclude(&planned);
+                    planned.excluded = exclude(&planned).map(|reason| Exclusion {
+                        kind: ExclusionKind::NotApplicable,
+                        reason,
+                    });
                 }
                 ordinal += 1;
                 scenarios.push(planned);
@@ -229,6 +239,17 @@ pub async fn run(
     let mut events = pin!(events);
     let mut interrupt = pin!(interrupt.fuse());
 
+    for s in plan.not_applicable() {
+        let scenario = Arc::new(s.clone());
+        let result = ScenarioResult {
+            scenario,
+            status: Status::NotApplicable,
+            attempts: Vec::new(),
+        };
+        sink.on_event(&RunEvent::ScenarioFinished {
+            result: Arc::new(result),
+        });
+    }
     let mut state = Translator {
         planned,
         journals,
@@ -256,6 +277,7 @@ pub async fn run(
     let mut counts = state.counts;
     counts.planned = plan.scenarios().count();
     counts.selected = plan.selected();
+    counts.not_applicable = plan.not_applicable().count();
     let summary = RunSummary {
         status: counts.status(interrupted),
         counts,
