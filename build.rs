@@ -12,8 +12,7 @@ use std::{
 };
 
 fn main() {
-    let root =
-        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for entry in ["certify.toml", "features", "ci"] {
         let path = root.join(entry);
@@ -26,39 +25,19 @@ fn main() {
     );
     for rel in &files {
         let abs = root.join(rel);
-        let _ = writeln!(
-            code,
-            "    ({rel:?}, include_bytes!({:?})),",
-            abs.display().to_string()
-        );
+        let _ = writeln!(code, "    ({rel:?}, include_bytes!({:?})),", abs.display().to_string());
     }
     code.push_str("];\n");
 
     let git = |args: &[&str]| -> Option<String> {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(&root)
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        let out = Command::new("git").args(args).current_dir(&root).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
     };
     let commit = git(&["rev-parse", "HEAD"]).unwrap_or_default();
     let branch = git(&["symbolic-ref", "--short", "-q", "HEAD"]).unwrap_or_default();
-    let dirty = git(&[
-        "status",
-        "--porcelain",
-        "--untracked-files=normal",
-        "--",
-        "certify.toml",
-        "features",
-        "ci",
-    ])
-    .is_some_and(|s| !s.is_empty());
-    let tags = git(&["tag", "--points-at", "HEAD"])
-        .unwrap_or_default()
-        .replace('\n', ",");
+    let dirty = git(&["status", "--porcelain", "--untracked-files=normal", "--", "certify.toml", "features", "ci"])
+        .is_some_and(|s| !s.is_empty());
+    let tags = git(&["tag", "--points-at", "HEAD"]).unwrap_or_default().replace('\n', ",");
     let remote = git(&["remote", "get-url", "origin"]).unwrap_or_default();
     let _ = writeln!(code, "pub const BUILD_GIT_COMMIT: &str = {commit:?};");
     let _ = writeln!(code, "pub const BUILD_GIT_BRANCH: &str = {branch:?};");
@@ -84,10 +63,7 @@ fn collect(root: &Path, path: &Path, out: &mut Vec<String>) {
             collect(root, &entry.path(), out);
         }
     } else if path.is_file() {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if name.ends_with(".snap.new") || name.starts_with('.') {
             return;
         }

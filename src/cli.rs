@@ -41,6 +41,18 @@ pub enum Command {
   certify lint
   certify lint --config path/to/certify.toml --format json")]
     Lint(LintArgs),
+    /// Verify an evidence bundle: signature, every file's digest, nothing missing or added.
+    #[command(after_help = "Examples:
+  certify verify certify-out/run-2026-11-25T085053-5ec6c99f --key release.pub.pem
+  certify verify BUNDLE --trust keys/            # any *.pem public key in keys/
+  certify verify BUNDLE --key release.pub.pem --format json
+
+Exit codes: 0 valid, 1 invalid (each problem names the file and the reason), 2 usage")]
+    Verify(VerifyArgs),
+    /// Generate an Ed25519 key pair for signing evidence.
+    #[command(after_help = "Examples:
+  certify keygen --out keys/release      # writes keys/release.key (0600) and keys/release.pub.pem")]
+    Keygen(KeygenArgs),
     /// Print the built-in step vocabulary, each pattern with an example.
     #[command(after_help = "Examples:
   certify steps
@@ -53,10 +65,7 @@ fn demo_help() -> String {
     for f in certify_refplatform::FAULTS {
         s.push_str(&format!("  {:<16} {}\n", f.name, f.description));
     }
-    s.push_str(&format!(
-        "\nPlatform versions (--platform-version): {}\n",
-        certify_refplatform::VERSIONS.join(", ")
-    ));
+    s.push_str(&format!("\nPlatform versions (--platform-version): {}\n", certify_refplatform::VERSIONS.join(", ")));
     s.push_str(
         "\nExamples:
   certify demo
@@ -88,12 +97,15 @@ pub struct SelectArgs {
     /// Scenarios in flight at once (default: the target's `concurrency`).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
-    /// Directory for this run's outputs (default: certify-out/run-<time>-<id>).
+    /// The evidence bundle directory to create (default: certify-out/run-<time>-<id>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Write a pending `NAME.snap.new` next to each missing or differing snapshot.
     #[arg(long)]
     pub update_snapshots: bool,
+    /// Write an unsigned bundle (it says so wherever it is shown, and `certify verify` rejects it).
+    #[arg(long)]
+    pub no_sign: bool,
     /// Summary format on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -137,4 +149,25 @@ pub struct LintArgs {
 pub struct StepsArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle directory.
+    pub path: PathBuf,
+    /// A trusted public key (SPKI PEM); repeatable.
+    #[arg(long = "key", value_name = "PUB.pem")]
+    pub keys: Vec<PathBuf>,
+    /// A directory of trusted public keys (*.pem).
+    #[arg(long, value_name = "DIR")]
+    pub trust: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Path prefix: writes PREFIX.key and PREFIX.pub.pem.
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
 }

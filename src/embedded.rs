@@ -27,14 +27,9 @@ pub fn build_git() -> GitInfo {
     GitInfo {
         commit: Some(BUILD_GIT_COMMIT.to_owned()),
         branch: (!BUILD_GIT_BRANCH.is_empty()).then(|| BUILD_GIT_BRANCH.to_owned()),
-        tags: BUILD_GIT_TAGS
-            .split(',')
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        tags: BUILD_GIT_TAGS.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
         dirty: BUILD_GIT_DIRTY,
-        remote: (!BUILD_GIT_REMOTE.is_empty())
-            .then(|| certify_evidence::git::strip_credentials(BUILD_GIT_REMOTE)),
+        remote: (!BUILD_GIT_REMOTE.is_empty()).then(|| certify_evidence::git::strip_credentials(BUILD_GIT_REMOTE)),
         source: "build",
     }
 }

@@ -40,29 +40,17 @@ pub trait OrExit<T> {
 
 impl<T, E: Into<anyhow::Error>> OrExit<T> for Result<T, E> {
     fn or_usage(self) -> Result<T, Fatal> {
-        self.map_err(|e| Fatal {
-            exit: Exit::Usage,
-            error: e.into(),
-        })
+        self.map_err(|e| Fatal { exit: Exit::Usage, error: e.into() })
     }
     fn or_runtime(self) -> Result<T, Fatal> {
-        self.map_err(|e| Fatal {
-            exit: Exit::Runtime,
-            error: e.into(),
-        })
+        self.map_err(|e| Fatal { exit: Exit::Runtime, error: e.into() })
     }
 }
 
 pub fn usage(msg: impl fmt::Display) -> Fatal {
-    Fatal {
-        exit: Exit::Usage,
-        error: anyhow::anyhow!("{msg}"),
-    }
+    Fatal { exit: Exit::Usage, error: anyhow::anyhow!("{msg}") }
 }
 
 pub fn runtime(msg: impl fmt::Display) -> Fatal {
-    Fatal {
-        exit: Exit::Runtime,
-        error: anyhow::anyhow!("{msg}"),
-    }
+    Fatal { exit: Exit::Runtime, error: anyhow::anyhow!("{msg}") }
 }

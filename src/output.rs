@@ -19,9 +19,7 @@ pub struct Printer {
 impl Printer {
     pub fn new() -> Printer {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Printer {
-            color: !no_color && std::io::stdout().is_terminal(),
-        }
+        Printer { color: !no_color && std::io::stdout().is_terminal() }
     }
 
     /// A line of data on stdout.

@@ -15,10 +15,7 @@ pub struct Progress {
 impl Progress {
     pub fn new() -> Progress {
         let on_terminal = std::io::stderr().is_terminal();
-        Progress {
-            bar: on_terminal.then(ProgressBar::hidden),
-            failed: 0,
-        }
+        Progress { bar: on_terminal.then(ProgressBar::hidden), failed: 0 }
     }
 }
 
@@ -29,10 +26,9 @@ impl EventSink for Progress {
             RunEvent::Started { plan, .. } => {
                 bar.set_length(plan.selected() as u64);
                 bar.set_draw_target(ProgressDrawTarget::stderr());
-                let style = ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} scenarios {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
+                let style =
+                    ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} scenarios {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar());
                 bar.set_style(style);
                 bar.enable_steady_tick(std::time::Duration::from_millis(120));
             }
@@ -42,13 +38,7 @@ impl EventSink for Progress {
                     self.failed += 1;
                     bar.set_message(format!("({} failed)", self.failed));
                     let s = &result.scenario;
-                    bar.println(format!(
-                        "{:>8}  {}:{}  {}",
-                        result.status.as_str(),
-                        s.feature_path,
-                        s.line,
-                        s.name
-                    ));
+                    bar.println(format!("{:>8}  {}:{}  {}", result.status.as_str(), s.feature_path, s.line, s.name));
                 }
             }
             RunEvent::Finished { .. } => bar.finish_and_clear(),

@@ -22,3 +22,52 @@ pub fn load_suite(settings: &Settings) -> Result<Suite, Fatal> {
     let files = collect_files(&settings.suite.features, &settings.root).or_usage()?;
     Ok(Suite::parse(files))
 }
+
+/// The files a bundle's `suite/` keeps: certify.toml as loaded, every feature
+/// file as parsed, and every other file under the feature directories and the
+/// catalog and snapshots (schemas, snapshots, the catalog), by their path
+/// relative to the project root. Pending `.snap.new` files and hidden files
+/// are left out; so is anything outside the project root.
+pub fn suite_files(settings: &Settings, suite: &Suite) -> Vec<(String, Vec<u8>)> {
+    use std::collections::BTreeMap;
+    let root = &settings.root;
+    let rel = |p: &Path| -> Option<String> {
+        p.strip_prefix(root).ok().map(|r| r.to_string_lossy().replace('\\', "/")).filter(|r| !r.is_empty())
+    };
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    if let Some(name) = rel(&settings.path) {
+        files.insert(name, settings.source.as_bytes().to_vec());
+    }
+    let mut dirs: Vec<&Path> = settings.suite.features.iter().map(|p| p.as_path()).filter(|p| p.is_dir()).collect();
+    dirs.push(&settings.suite.snapshots_dir);
+    for dir in dirs {
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else { continue };
+            for e in entries.flatten() {
+                let path = e.path();
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') || name.ends_with(".snap.new") {
+                    continue;
+                }
+                match e.file_type() {
+                    Ok(t) if t.is_dir() => stack.push(path),
+                    Ok(t) if t.is_file() => {
+                        if let (Some(r), Ok(bytes)) = (rel(&path), std::fs::read(&path)) {
+                            files.entry(r).or_insert(bytes);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    if let (Some(r), Ok(bytes)) = (rel(&settings.suite.catalog), std::fs::read(&settings.suite.catalog)) {
+        files.entry(r).or_insert(bytes);
+    }
+    // The feature texts exactly as they were parsed win over a re-read.
+    for f in suite.features.iter().map(|f| &f.file) {
+        files.insert(f.path.to_string_lossy().replace('\\', "/"), f.text.as_bytes().to_vec());
+    }
+    files.into_iter().collect()
+}

@@ -29,10 +29,7 @@ pub struct GitInfo {
 impl GitInfo {
     /// No git information: the suite is not in a repository.
     pub fn none() -> GitInfo {
-        GitInfo {
-            source: "none",
-            ..GitInfo::default()
-        }
+        GitInfo { source: "none", ..GitInfo::default() }
     }
 
     /// Reads the repository that contains `path` (searching parents).
@@ -46,10 +43,7 @@ impl GitInfo {
         let Ok(repo) = found else {
             return GitInfo::none();
         };
-        let mut info = GitInfo {
-            source: "repository",
-            ..GitInfo::default()
-        };
+        let mut info = GitInfo { source: "repository", ..GitInfo::default() };
         if let Ok(head) = repo.head() {
             if head.is_branch() {
                 info.branch = head.shorthand().ok().map(str::to_owned);
@@ -75,13 +69,8 @@ impl GitInfo {
             info.branch = target.strip_prefix("refs/heads/").map(str::to_owned);
         }
         let mut opts = git2::StatusOptions::new();
-        opts.include_untracked(true)
-            .include_ignored(false)
-            .exclude_submodules(true);
-        info.dirty = repo
-            .statuses(Some(&mut opts))
-            .map(|s| !s.is_empty())
-            .unwrap_or(false);
+        opts.include_untracked(true).include_ignored(false).exclude_submodules(true);
+        info.dirty = repo.statuses(Some(&mut opts)).map(|s| !s.is_empty()).unwrap_or(false);
         let remote = repo
             .find_remote("origin")
             .ok()
@@ -98,11 +87,7 @@ impl GitInfo {
     /// The short form used in one-line summaries.
     pub fn short(&self) -> String {
         match &self.commit {
-            Some(c) => format!(
-                "{}{}",
-                &c[..c.len().min(12)],
-                if self.dirty { "-dirty" } else { "" }
-            ),
+            Some(c) => format!("{}{}", &c[..c.len().min(12)], if self.dirty { "-dirty" } else { "" }),
             None => "not in git".to_owned(),
         }
     }
@@ -144,23 +129,16 @@ mod tests {
         index.write().unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
         let sig = git2::Signature::now("t", "t@example.com").unwrap();
-        let id = repo
-            .commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
-            .unwrap();
-        repo.tag_lightweight("v1.0.0", &repo.find_object(id, None).unwrap(), false)
-            .unwrap();
-        repo.remote("origin", "https://bob:s3cret@git.example.com/suite.git")
-            .unwrap();
+        let id = repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[]).unwrap();
+        repo.tag_lightweight("v1.0.0", &repo.find_object(id, None).unwrap(), false).unwrap();
+        repo.remote("origin", "https://bob:s3cret@git.example.com/suite.git").unwrap();
 
         let info = GitInfo::discover(dir.path());
         assert_eq!(info.commit.as_deref(), Some(id.to_string().as_str()));
         assert!(info.branch.is_some());
         assert_eq!(info.tags, ["v1.0.0"]);
         assert!(!info.dirty);
-        assert_eq!(
-            info.remote.as_deref(),
-            Some("https://git.example.com/suite.git")
-        );
+        assert_eq!(info.remote.as_deref(), Some("https://git.example.com/suite.git"));
 
         std::fs::write(dir.path().join("a.feature"), "Feature: changed\n").unwrap();
         assert!(GitInfo::discover(dir.path()).dirty);

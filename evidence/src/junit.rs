@@ -52,10 +52,7 @@ impl RunInfo {
             ("certify.version", self.tool_version.clone()),
             ("target", self.target.clone()),
             ("platform.version", self.platform_version.clone()),
-            (
-                "git.commit",
-                self.git.commit.clone().unwrap_or_else(|| "none".to_owned()),
-            ),
+            ("git.commit", self.git.commit.clone().unwrap_or_else(|| "none".to_owned())),
             ("git.branch", self.git.branch.clone().unwrap_or_default()),
             ("git.dirty", self.git.dirty.to_string()),
             ("git.source", self.git.source.to_owned()),
@@ -114,9 +111,7 @@ impl JunitWriter {
         match self.error.take() {
             Some(e) => Err(e),
             None if self.done => Ok(self.path.clone()),
-            None => Err(io::Error::other(
-                "the run did not finish; junit.xml was not completed",
-            )),
+            None => Err(io::Error::other("the run did not finish; junit.xml was not completed")),
         }
     }
 
@@ -125,21 +120,11 @@ impl JunitWriter {
             let expected = f
                 .scenarios
                 .iter()
-                .filter(|s| {
-                    s.excluded
-                        .as_ref()
-                        .is_none_or(|e| e.kind == ExclusionKind::NotApplicable)
-                })
+                .filter(|s| s.excluded.as_ref().is_none_or(|e| e.kind == ExclusionKind::NotApplicable))
                 .count();
             if expected > 0 {
-                self.features.insert(
-                    f.path.clone(),
-                    FeatureBuf {
-                        name: f.name.clone(),
-                        expected,
-                        ..FeatureBuf::default()
-                    },
-                );
+                self.features
+                    .insert(f.path.clone(), FeatureBuf { name: f.name.clone(), expected, ..FeatureBuf::default() });
             }
         }
     }
@@ -150,10 +135,7 @@ impl JunitWriter {
             return;
         };
         if let Some(first) = result.attempts.first() {
-            buf.first_start = Some(
-                buf.first_start
-                    .map_or(first.started_at, |t| t.min(first.started_at)),
-            );
+            buf.first_start = Some(buf.first_start.map_or(first.started_at, |t| t.min(first.started_at)));
         }
         buf.results.push(result.clone());
         if buf.results.len() >= buf.expected
@@ -183,12 +165,7 @@ impl JunitWriter {
             }
             let mut name = r.scenario.name.clone();
             if names.get(r.scenario.name.as_str()).copied().unwrap_or(0) > 1 {
-                let values: Vec<String> = r
-                    .scenario
-                    .outline_values
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
+                let values: Vec<String> = r.scenario.outline_values.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 if values.is_empty() {
                     let _ = write!(name, " (line {})", r.scenario.line);
                 } else {
@@ -198,10 +175,7 @@ impl JunitWriter {
             testcase(&mut cases, r, &name, &buf.name);
         }
         let mut suite = String::new();
-        let timestamp = buf
-            .first_start
-            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
-            .unwrap_or_default();
+        let timestamp = buf.first_start.map(|t| humantime::format_rfc3339_seconds(t).to_string()).unwrap_or_default();
         let _ = writeln!(
             suite,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{}\" timestamp=\"{}\" file=\"{}\">",
@@ -213,11 +187,7 @@ impl JunitWriter {
         );
         suite.push_str("    <properties>\n");
         for (k, v) in self.info.properties() {
-            let _ = writeln!(
-                suite,
-                "      <property name=\"{k}\" value=\"{}\"/>",
-                xml::text(&v)
-            );
+            let _ = writeln!(suite, "      <property name=\"{k}\" value=\"{}\"/>", xml::text(&v));
         }
         suite.push_str("    </properties>\n");
         suite.push_str(&cases);
@@ -256,9 +226,7 @@ impl JunitWriter {
 
     fn assemble(&mut self, wall: Duration) -> io::Result<()> {
         if let Some(out) = self.out.take() {
-            out.into_inner()
-                .map_err(io::IntoInnerError::into_error)?
-                .sync_all()?;
+            out.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()?;
         }
         let tmp = self.path.with_extension("xml.tmp");
         {
@@ -276,9 +244,7 @@ impl JunitWriter {
             )?;
             io::copy(&mut File::open(&self.part)?, &mut out)?;
             writeln!(out, "</testsuites>")?;
-            out.into_inner()
-                .map_err(io::IntoInnerError::into_error)?
-                .sync_all()?;
+            out.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()?;
         }
         fs::rename(&tmp, &self.path)?;
         fs::remove_file(&self.part)?;
@@ -340,13 +306,7 @@ fn testcase(out: &mut String, r: &ScenarioResult, name: &str, classname: &str) {
         };
         let detail = format!(
             "{}\n\nat {}:{} ({} {}), attempt {} of {}",
-            failure.message,
-            r.scenario.feature_path,
-            step.line,
-            step.keyword,
-            step.text,
-            a.number,
-            last
+            failure.message, r.scenario.feature_path, step.line, step.keyword, step.text, a.number, last
         );
         let _ = writeln!(
             body,
@@ -362,24 +322,12 @@ fn testcase(out: &mut String, r: &ScenarioResult, name: &str, classname: &str) {
         );
     }
     if r.status == Status::NotApplicable {
-        let reason = r
-            .scenario
-            .excluded
-            .as_ref()
-            .map_or("not applicable", |e| e.reason.as_str());
-        let _ = writeln!(
-            body,
-            "      <skipped type=\"not-applicable\" message=\"{}\"/>",
-            xml::text(reason)
-        );
+        let reason = r.scenario.excluded.as_ref().map_or("not applicable", |e| e.reason.as_str());
+        let _ = writeln!(body, "      <skipped type=\"not-applicable\" message=\"{}\"/>", xml::text(reason));
     }
     let log = step_log(r);
     if !log.is_empty() {
-        let _ = writeln!(
-            body,
-            "      <system-out>{}</system-out>",
-            xml::content(&log)
-        );
+        let _ = writeln!(body, "      <system-out>{}</system-out>", xml::content(&log));
     }
     if body.is_empty() {
         out.push_str("/>\n");
@@ -415,29 +363,15 @@ fn attempt_log(out: &mut String, a: &Attempt) {
             StepStatus::Ambiguous => "AMBIGUOUS",
             StepStatus::Skipped => "skipped",
         };
-        let _ = writeln!(
-            out,
-            "{mark:>9}  {} {}  (line {}, {} ms)",
-            s.keyword,
-            s.text,
-            s.line,
-            s.duration.as_millis()
-        );
+        let _ = writeln!(out, "{mark:>9}  {} {}  (line {}, {} ms)", s.keyword, s.text, s.line, s.duration.as_millis());
     }
     for x in &a.exchanges {
-        let path = url::Url::parse(&x.request.url)
-            .map(|u| u.path().to_owned())
-            .unwrap_or_default();
+        let path = url::Url::parse(&x.request.url).map(|u| u.path().to_owned()).unwrap_or_default();
         let outcome = match (&x.response, &x.error) {
             (Some(resp), _) => resp.status.to_string(),
             (None, Some(_)) => "no response".to_owned(),
             (None, None) => "-".to_owned(),
         };
-        let _ = writeln!(
-            out,
-            "     http  {} {path} -> {outcome} ({} ms)",
-            x.request.method,
-            x.duration.as_millis()
-        );
+        let _ = writeln!(out, "     http  {} {path} -> {outcome} ({} ms)", x.request.method, x.duration.as_millis());
     }
 }

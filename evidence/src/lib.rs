@@ -2,8 +2,13 @@
 //! git revision of the suite, the run's identity). Writers here consume the
 //! runner's event stream; nothing here talks to a target.
 
+pub mod attest;
+pub mod bundle;
 pub mod git;
 pub mod junit;
+pub mod manifest;
+pub mod redact;
+pub mod verify;
 mod xml;
 
 pub use git::GitInfo;

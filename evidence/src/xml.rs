@@ -29,11 +29,7 @@ fn clean(text: &str) -> Cow<'_, str> {
     if text.chars().all(allowed) {
         Cow::Borrowed(text)
     } else {
-        Cow::Owned(
-            text.chars()
-                .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
-                .collect(),
-        )
+        Cow::Owned(text.chars().map(|c| if allowed(c) { c } else { '\u{FFFD}' }).collect())
     }
 }
 
@@ -52,10 +48,7 @@ pub(crate) fn first_line(text: &str, max: usize) -> String {
 mod tests {
     #[test]
     fn escapes_and_replaces_invalid_characters() {
-        assert_eq!(
-            super::text("a<b & \"c\"\u{1b}[0m"),
-            "a&lt;b &amp; &quot;c&quot;\u{FFFD}[0m"
-        );
+        assert_eq!(super::text("a<b & \"c\"\u{1b}[0m"), "a&lt;b &amp; &quot;c&quot;\u{FFFD}[0m");
         assert_eq!(super::content("\"a\" < b\u{0}"), "\"a\" &lt; b\u{FFFD}");
         assert_eq!(super::first_line("one\ntwo", 10), "one");
         assert_eq!(super::first_line("abcdef", 3), "abc...");

@@ -1,7 +1,8 @@
 //! `certify demo`: the whole loop on this machine. Starts the embedded
 //! reference platform on a loopback port, runs the embedded shipped suite
-//! against it and prints where the outputs are. `--serve` keeps the platform
-//! running instead, for `certify run --target local`.
+//! against it, signs the bundle with a throwaway key (only its public half is
+//! written, next to the bundle), verifies it and prints where everything is.
+//! `--serve` keeps the platform running instead, for `certify run --target local`.
 
 use std::collections::BTreeMap;
 
@@ -21,11 +22,8 @@ const TARGET: &str = "local";
 const OPERATOR: &str = "operator";
 
 pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
-    let version = args
-        .select
-        .platform_version
-        .clone()
-        .unwrap_or_else(|| certify_refplatform::DEFAULT_VERSION.to_owned());
+    let version =
+        args.select.platform_version.clone().unwrap_or_else(|| certify_refplatform::DEFAULT_VERSION.to_owned());
     let operator_token = format!("op_{}", uuid::Uuid::new_v4().simple());
     let options = PlatformOptions {
         version,
@@ -33,24 +31,19 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
         operator_token: operator_token.clone(),
         port: if args.serve { args.port } else { 0 },
     };
-    let platform = certify_refplatform::start(options)
-        .await
-        .map_err(|e| match e {
-            e @ (certify_refplatform::PlatformError::Bind { .. }
-            | certify_refplatform::PlatformError::LocalAddr(_)) => runtime(e),
-            e => usage(e),
-        })?;
+    let platform = certify_refplatform::start(options).await.map_err(|e| match e {
+        e @ (certify_refplatform::PlatformError::Bind { .. } | certify_refplatform::PlatformError::LocalAddr(_)) => {
+            runtime(e)
+        }
+        e => usage(e),
+    })?;
 
     if args.serve {
         return serve(platform, &operator_token, printer).await;
     }
 
-    let dir = tempfile::Builder::new()
-        .prefix("certify-demo-")
-        .tempdir()
-        .or_runtime()?;
-    embedded::extract(dir.path())
-        .map_err(|e| runtime(format!("cannot unpack the shipped suite: {e}")))?;
+    let dir = tempfile::Builder::new().prefix("certify-demo-").tempdir().or_runtime()?;
+    embedded::extract(dir.path()).map_err(|e| runtime(format!("cannot unpack the shipped suite: {e}")))?;
     let config = dir.path().join(certify_config::FILE_NAME);
     let env = |name: &str| std::env::var(name).ok();
     let settings = certify_config::load(&config, &env).or_usage()?;
@@ -60,11 +53,7 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
         "reference platform {} listening on {}{}",
         platform.version(),
         platform.base_url(),
-        if args.faults.is_empty() {
-            String::new()
-        } else {
-            format!(" with faults: {}", args.faults.join(", "))
-        }
+        if args.faults.is_empty() { String::new() } else { format!(" with faults: {}", args.faults.join(", ")) }
     ));
 
     let result = execute(Execution {
@@ -76,6 +65,7 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
         base_url: Some(base_url),
         secrets: BTreeMap::from([(OPERATOR.to_owned(), operator_token)]),
         default_out: "certify-out".into(),
+        signing_key: Some(certify_evidence::attest::keys::SigningKey::generate()),
         printer,
     })
     .await;
@@ -84,11 +74,7 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
 }
 
 async fn serve(platform: RunningPlatform, token: &str, printer: &Printer) -> CmdResult {
-    printer.note(format!(
-        "reference platform {} listening on {}",
-        platform.version(),
-        platform.base_url()
-    ));
+    printer.note(format!("reference platform {} listening on {}", platform.version(), platform.base_url()));
     printer.note("In another terminal, from a directory with the shipped certify.toml:");
     printer.note(format!("  export CERTIFY_OPERATOR_TOKEN={token}"));
     printer.note("  certify run --target local");

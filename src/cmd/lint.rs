@@ -14,34 +14,21 @@ use crate::{
 pub struct Vocabulary;
 
 impl StepCheck for Vocabulary {
-    fn check(
-        &self,
-        text: &str,
-        doc_string: Option<&str>,
-        has_table: bool,
-    ) -> Vec<(FindingKind, String)> {
+    fn check(&self, text: &str, doc_string: Option<&str>, has_table: bool) -> Vec<(FindingKind, String)> {
         match certify_steps::resolve(text) {
             Resolution::Matched(_) => certify_steps::check_static(text, doc_string, has_table)
                 .into_iter()
                 .map(|m| (FindingKind::StepArgument, m))
                 .collect(),
             Resolution::Undefined { closest } => {
-                let hint = closest
-                    .map(|d| format!("; did you mean `{}`?", d.pattern))
-                    .unwrap_or_default();
-                vec![(
-                    FindingKind::UndefinedStep,
-                    format!("undefined step `{text}`{hint}"),
-                )]
+                let hint = closest.map(|d| format!("; did you mean `{}`?", d.pattern)).unwrap_or_default();
+                vec![(FindingKind::UndefinedStep, format!("undefined step `{text}`{hint}"))]
             }
             Resolution::Ambiguous(defs) => {
                 let names: Vec<&str> = defs.iter().map(|d| d.pattern).collect();
                 vec![(
                     FindingKind::AmbiguousStep,
-                    format!(
-                        "ambiguous step `{text}`: it matches {}",
-                        names.join(" and ")
-                    ),
+                    format!("ambiguous step `{text}`: it matches {}", names.join(" and ")),
                 )]
             }
         }
@@ -88,9 +75,5 @@ pub fn lint(args: &LintArgs, printer: &Printer) -> CmdResult {
             ));
         }
     }
-    Ok(if findings.is_empty() {
-        Exit::Success
-    } else {
-        Exit::Failure
-    })
+    Ok(if findings.is_empty() { Exit::Success } else { Exit::Failure })
 }

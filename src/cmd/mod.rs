@@ -1,9 +1,11 @@
 //! One module per command; each returns an exit code or a [`Fatal`] error.
 
 mod demo;
+mod keygen;
 mod lint;
 mod run;
 mod steps;
+mod verify;
 mod version;
 
 use crate::{
@@ -18,6 +20,8 @@ pub fn dispatch(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Steps(args) => steps::steps(&args, &printer),
         Command::Lint(args) => lint::lint(&args, &printer),
+        Command::Verify(args) => verify::verify(&args, &printer),
+        Command::Keygen(args) => keygen::keygen(&args, &printer),
         Command::Run(args) => with_runtime(|| run::run(args, &printer)),
         Command::Demo(args) => with_runtime(|| demo::demo(args, &printer)),
     };
@@ -30,9 +34,7 @@ pub fn dispatch(cli: Cli) -> Exit {
     }
 }
 
-fn with_runtime<F: std::future::Future<Output = Result<Exit, Fatal>>>(
-    f: impl FnOnce() -> F,
-) -> Result<Exit, Fatal> {
+fn with_runtime<F: std::future::Future<Output = Result<Exit, Fatal>>>(f: impl FnOnce() -> F) -> Result<Exit, Fatal> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -11,7 +11,12 @@ use std::{
 };
 
 use certify_config::Settings;
-use certify_evidence::{GitInfo, JunitWriter, RunInfo};
+use certify_evidence::{
+    GitInfo, RunInfo,
+    attest::keys::{SigningKey, load_signing_key},
+    bundle::{BundleError, BundleSpec, BundleWriter},
+    manifest,
+};
 use certify_runner::{EventSink, Plan, RunEvent, RunOptions, RunSummary, ScenarioResult, Status};
 use certify_steps::{CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings};
 use certify_suite::{Selection, Suite};
@@ -42,6 +47,7 @@ pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
         base_url: None,
         secrets: BTreeMap::new(),
         default_out: PathBuf::from("certify-out"),
+        signing_key: None,
         printer,
     })
     .await
@@ -60,30 +66,50 @@ pub struct Execution<'a> {
     pub secrets: BTreeMap<String, String>,
     /// Parent of the default output directory.
     pub default_out: PathBuf,
+    /// A key the program supplies (the demo's throwaway key); its public half
+    /// is written next to the bundle as `<bundle>.pub.pem`.
+    pub signing_key: Option<SigningKey>,
     pub printer: &'a Printer,
 }
 
-pub async fn execute(ex: Execution<'_>) -> CmdResult {
+/// The signing key of a run: the program's own, `CERTIFY_SIGNING_KEY`, or
+/// `[evidence] signing_key`; `--no-sign` for none. No key and no `--no-sign`
+/// is a usage error: evidence is signed unless the user says otherwise.
+fn signing_key(settings: &Settings, given: Option<SigningKey>, no_sign: bool) -> Result<Option<SigningKey>, Fatal> {
+    if no_sign {
+        return Ok(None);
+    }
+    if let Some(key) = given {
+        return Ok(Some(key));
+    }
+    if let Ok(value) = std::env::var("CERTIFY_SIGNING_KEY") {
+        return load_signing_key(&value, "CERTIFY_SIGNING_KEY").map(Some).or_runtime();
+    }
+    let origin = format!("{} [evidence] signing_key", settings.path.display());
+    match &settings.evidence.signing_key {
+        Some(certify_config::KeyRef::File(path)) => {
+            load_signing_key(&path.to_string_lossy(), &origin).map(Some).or_runtime()
+        }
+        Some(certify_config::KeyRef::Env(var)) => match std::env::var(var) {
+            Ok(value) => load_signing_key(&value, var).map(Some).or_runtime(),
+            Err(_) => Err(usage(format!("{origin}: environment variable {var} is not set"))),
+        },
+        None => Err(usage(
+            "no signing key: set CERTIFY_SIGNING_KEY (a key file or the PEM itself), or [evidence] signing_key in certify.toml, \
+             or pass --no-sign for an unsigned bundle (`certify keygen --out PREFIX` makes a key pair)",
+        )),
+    }
+}
+
+pub async fn execute(mut ex: Execution<'_>) -> CmdResult {
     let printer = ex.printer;
     let mut target = ex.settings.target(ex.target).or_usage()?.clone();
     if let Some(url) = &ex.base_url {
         target.base_url = url.clone();
     }
     let selection = Selection {
-        tags: ex
-            .select
-            .tags
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .or_usage()?,
-        shard: ex
-            .select
-            .shard
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .or_usage()?,
+        tags: ex.select.tags.as_deref().map(str::parse).transpose().or_usage()?,
+        shard: ex.select.shard.as_deref().map(str::parse).transpose().or_usage()?,
     };
     if ex.select.concurrency == Some(0) {
         return Err(usage("--concurrency must be at least 1"));
@@ -97,38 +123,37 @@ pub async fn execute(ex: Execution<'_>) -> CmdResult {
         printer.note(format!("note: {note}"));
     }
 
-    let ctx = Arc::new(context(
-        ex.settings,
-        &target,
-        &ex.secrets,
-        ex.select.update_snapshots,
-    )?);
+    let program_key = ex.signing_key.is_some();
+    let key = signing_key(ex.settings, ex.signing_key.take(), ex.select.no_sign)?;
+    let ctx = Arc::new(context(ex.settings, &target, &ex.secrets, ex.select.update_snapshots)?);
     let at_version = semver::Version::parse(&platform.version).ok();
     let applicable = |s: &certify_runner::event::PlannedScenario| {
         let v = at_version.as_ref()?;
-        certify_suite::certify_tags([s.tags.as_slice()])
-            .0
-            .outside_window(v)
+        certify_suite::certify_tags([s.tags.as_slice()]).0.outside_window(v)
     };
-    let plan = Arc::new(certify_runner::plan(
-        &ex.suite.features,
-        &selection,
-        &applicable,
-    ));
+    let plan = Arc::new(certify_runner::plan(&ex.suite.features, &selection, &applicable));
 
     let run_id = uuid::Uuid::now_v7().to_string();
     let out_dir = match &ex.select.out {
         Some(dir) => dir.clone(),
         None => ex.default_out.join(format!(
             "run-{}-{}",
-            humantime::format_rfc3339_seconds(SystemTime::now())
-                .to_string()
-                .replace(':', "")
-                .trim_end_matches('Z'),
+            humantime::format_rfc3339_seconds(SystemTime::now()).to_string().replace(':', "").trim_end_matches('Z'),
             &run_id[run_id.len() - 8..]
         )),
     };
-    prepare_out(&out_dir)?;
+    let concurrency = ex.select.concurrency.unwrap_or(target.concurrency);
+    let public_key = match (program_key, &key) {
+        (true, Some(k)) => {
+            let path = PathBuf::from(format!("{}.pub.pem", out_dir.display()));
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| runtime(format!("{}: {e}", parent.display())))?;
+            }
+            std::fs::write(&path, k.public().to_spki_pem()).map_err(|e| runtime(format!("{}: {e}", path.display())))?;
+            Some(path)
+        }
+        _ => None,
+    };
     let info = RunInfo {
         run_id: run_id.clone(),
         target: target.name.clone(),
@@ -136,29 +161,67 @@ pub async fn execute(ex: Execution<'_>) -> CmdResult {
         git: ex.git.clone(),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let junit_path = out_dir.join("junit.xml");
-    let mut junit = JunitWriter::create(&junit_path, info)
-        .map_err(|e| runtime(format!("{}: {e}", junit_path.display())))?;
+    let header = manifest::Header {
+        schema: manifest::SCHEMA.to_owned(),
+        run_id: run_id.clone(),
+        status: String::new(),
+        complete: false,
+        started_at: String::new(),
+        finished_at: String::new(),
+        duration_ms: 0,
+        tool: manifest::Tool { name: "certify".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() },
+        target: manifest::Target { name: target.name.clone(), base_url: target.base_url.to_string() },
+        platform: manifest::Platform {
+            version: platform.version.clone(),
+            source: platform.source.to_owned(),
+            probed: platform.probed.clone(),
+            note: platform.note.clone(),
+        },
+        git: manifest::Git {
+            commit: ex.git.commit.clone(),
+            branch: ex.git.branch.clone(),
+            tags: ex.git.tags.clone(),
+            dirty: ex.git.dirty,
+            remote: ex.git.remote.clone(),
+            source: ex.git.source.to_owned(),
+        },
+        selection: manifest::Selection { tags: ex.select.tags.clone(), shard: ex.select.shard.clone(), concurrency },
+        signature: manifest::SignatureInfo { signed: key.is_some(), key_fingerprint: None },
+        counts: serde_json::Value::Null,
+        features: Vec::new(),
+        broken_files: ex.suite.issues.iter().map(ToString::to_string).collect(),
+    };
+    let public = key.as_ref().map(SigningKey::public);
+    let secrets_ctx = ctx.clone();
+    let spec = BundleSpec {
+        dir: out_dir.clone(),
+        header,
+        junit: info,
+        suite_files: project::suite_files(ex.settings, &ex.suite),
+        redact_headers: ex.settings.evidence.redact_headers.clone(),
+        redact_json: ex.settings.evidence.redact_json.clone(),
+        body_cap: usize::try_from(ex.settings.evidence.max_body).unwrap_or(usize::MAX),
+        signing_key: key,
+        secrets: Box::new(move || secrets_ctx.secrets()),
+    };
+    let mut bundle = BundleWriter::create(spec).map_err(|e| match e {
+        e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),
+        e => runtime(e),
+    })?;
     let mut progress = Progress::new();
     let mut failures = FailureLog::default();
-    let options = RunOptions {
-        concurrency: ex.select.concurrency.unwrap_or(target.concurrency),
-    };
+    let options = RunOptions { concurrency };
     let summary = {
-        let mut sinks: Vec<&mut dyn EventSink> = vec![&mut progress, &mut junit, &mut failures];
-        certify_runner::run(
-            &ex.suite.features,
-            plan.clone(),
-            &options,
-            ctx,
-            &mut sinks,
-            crate::signals::stop_requested(),
-        )
-        .await
+        let mut sinks: Vec<&mut dyn EventSink> = vec![&mut progress, &mut bundle, &mut failures];
+        let stop = crate::signals::stop_requested();
+        certify_runner::run(&ex.suite.features, plan.clone(), &options, ctx, &mut sinks, stop).await
     };
-    let junit_path = junit
-        .finish()
-        .map_err(|e| runtime(format!("{}: {e}", junit_path.display())))?;
+    let partial = bundle.partial_dir().to_path_buf();
+    let outcome = bundle.finish().map_err(|e| {
+        runtime(format!("the evidence bundle could not be completed ({e}); what was written is in {}", partial.display()))
+    })?;
+    let junit_path = outcome.dir.join(certify_evidence::bundle::JUNIT);
+    let verified = public.as_ref().map(|k| certify_evidence::verify::verify_bundle(&outcome.dir, std::slice::from_ref(k)));
 
     let report = Report {
         run_id: &run_id,
@@ -171,20 +234,24 @@ pub async fn execute(ex: Execution<'_>) -> CmdResult {
         broken: &ex.suite.issues,
         junit: &junit_path,
         out_dir: &out_dir,
+        signer: public.as_ref().map(|k| format!("SHA256:{}", k.fingerprint())),
+        public_key: public_key.clone(),
+        verified: verified
+            .as_ref()
+            .map(|v| (v.valid, v.problems.iter().map(|p| format!("{}: {}", p.file, p.reason)).collect())),
     };
     match ex.select.format {
         Format::Json => printer.json(&report.json()),
         Format::Text => report.text(printer),
     }
+    if verified.as_ref().is_some_and(|v| !v.valid) {
+        return Err(runtime("the bundle just written does not verify; see the problems above"));
+    }
     Ok(exit_for(&summary, !ex.suite.issues.is_empty()))
 }
 
 fn exit_for(summary: &RunSummary, broken_files: bool) -> Exit {
-    if broken_files || !summary.status.is_pass() {
-        Exit::Failure
-    } else {
-        Exit::Success
-    }
+    if broken_files || !summary.status.is_pass() { Exit::Failure } else { Exit::Success }
 }
 
 /// Stage two for the steps: the target, its credentials and snapshot settings.
@@ -225,28 +292,6 @@ fn context(
     RunContext::new(steps_target, credentials, snapshots).or_runtime()
 }
 
-/// The output directory must be new or empty: a run never mixes its outputs
-/// with another's.
-fn prepare_out(dir: &Path) -> Result<(), Fatal> {
-    if dir.exists() {
-        let empty = std::fs::read_dir(dir)
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(false);
-        if !empty {
-            return Err(usage(format!(
-                "--out {}: the directory exists and is not empty; choose a new one",
-                dir.display()
-            )));
-        }
-    }
-    std::fs::create_dir_all(dir).map_err(|e| {
-        runtime(format!(
-            "{}: cannot create the output directory: {e}",
-            dir.display()
-        ))
-    })
-}
-
 /// Keeps the scenarios that did not pass, for the summary.
 #[derive(Default)]
 struct FailureLog(Vec<Arc<ScenarioResult>>);
@@ -254,10 +299,7 @@ struct FailureLog(Vec<Arc<ScenarioResult>>);
 impl EventSink for FailureLog {
     fn on_event(&mut self, event: &RunEvent) {
         if let RunEvent::ScenarioFinished { result } = event
-            && matches!(
-                result.status,
-                Status::Failed | Status::Errored | Status::Interrupted | Status::Flaky
-            )
+            && matches!(result.status, Status::Failed | Status::Errored | Status::Interrupted | Status::Flaky)
         {
             self.0.push(result.clone());
         }
@@ -275,14 +317,17 @@ struct Report<'a> {
     broken: &'a [certify_suite::ParseIssue],
     junit: &'a Path,
     out_dir: &'a Path,
+    signer: Option<String>,
+    public_key: Option<PathBuf>,
+    /// The bundle re-verified right after writing: valid, and the problems if not.
+    verified: Option<(bool, Vec<String>)>,
 }
 
 impl Report<'_> {
     fn sorted_failures(&self) -> Vec<&Arc<ScenarioResult>> {
         let mut list: Vec<_> = self.failures.iter().collect();
         list.sort_by(|a, b| {
-            (&a.scenario.feature_path, a.scenario.line)
-                .cmp(&(&b.scenario.feature_path, b.scenario.line))
+            (&a.scenario.feature_path, a.scenario.line).cmp(&(&b.scenario.feature_path, b.scenario.line))
         });
         list
     }
@@ -316,7 +361,15 @@ impl Report<'_> {
             "duration_ms": self.summary.duration.as_millis() as u64,
             "not_ok": failures,
             "broken_files": self.broken.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "outputs": { "dir": self.out_dir, "junit": self.junit },
+            "bundle": {
+                "dir": self.out_dir,
+                "junit": self.junit,
+                "signed": self.signer.is_some(),
+                "signer": self.signer,
+                "public_key": self.public_key,
+                "verified": self.verified.as_ref().map(|(ok, _)| *ok),
+                "problems": self.verified.as_ref().map(|(_, p)| p.clone()).unwrap_or_default(),
+            },
         })
     }
 
@@ -331,10 +384,7 @@ impl Report<'_> {
             _ => p.paint("FAILED", Style::Bad),
         };
         p.data(format!("certify run {}: {verdict}", self.run_id));
-        p.data(format!(
-            "  target     {} ({})",
-            self.target.name, self.target.base_url
-        ));
+        p.data(format!("  target     {} ({})", self.target.name, self.target.base_url));
         let from = match self.platform.source {
             "probe" => " (reported by the target)",
             "flag" => " (--platform-version)",
@@ -342,18 +392,11 @@ impl Report<'_> {
         };
         p.data(format!("  platform   {}{from}", self.platform.version));
         let git = match (&self.git.commit, self.git.source) {
-            (Some(_), "build") => format!(
-                "{} (embedded suite, built from this revision)",
-                self.git.short()
-            ),
+            (Some(_), "build") => format!("{} (embedded suite, built from this revision)", self.git.short()),
             (Some(_), _) => format!(
                 "{}{}",
                 self.git.short(),
-                self.git
-                    .branch
-                    .as_deref()
-                    .map(|b| format!(" on {b}"))
-                    .unwrap_or_default()
+                self.git.branch.as_deref().map(|b| format!(" on {b}")).unwrap_or_default()
             ),
             (None, _) => "not in git".to_owned(),
         };
@@ -378,10 +421,7 @@ impl Report<'_> {
                 (0, 0) => String::new(),
                 (f, 0) => format!(" ({f} left out by the selection)"),
                 (0, n) => format!(" ({n} not applicable at {})", self.platform.version),
-                (f, n) => format!(
-                    " ({f} left out by the selection, {n} not applicable at {})",
-                    self.platform.version
-                ),
+                (f, n) => format!(" ({f} left out by the selection, {n} not applicable at {})", self.platform.version),
             },
             parts.join(", ")
         ));
@@ -392,9 +432,10 @@ impl Report<'_> {
             .filter_map(|s| s.catalog_feature.as_deref())
             .collect();
         p.data(format!(
-            "  features   {} files, {} customer-facing features",
+            "  features   {} files, {} customer-facing feature{}",
             self.plan.features.len(),
-            features.len()
+            features.len(),
+            if features.len() == 1 { "" } else { "s" }
         ));
         p.data(format!("  duration   {:.1} s", s.duration.as_secs_f64()));
         if !self.broken.is_empty() {
@@ -414,21 +455,14 @@ impl Report<'_> {
                     other => p.paint(other.as_str(), Style::Bad),
                 };
                 p.data(format!("  {tag}  {}  {}", r.scenario.id, r.scenario.name));
-                let attempt = if r.status == Status::Flaky {
-                    r.attempts.first()
-                } else {
-                    r.last()
-                };
+                let attempt = if r.status == Status::Flaky { r.attempts.first() } else { r.last() };
                 if let Some((step, f)) = attempt.and_then(|a| a.first_failure()) {
                     let note = if r.status == Status::Flaky {
                         format!(" (attempt 1 of {}, passed later)", r.attempts.len())
                     } else {
                         String::new()
                     };
-                    p.data(format!(
-                        "      {} {}  (line {}){note}",
-                        step.keyword, step.text, step.line
-                    ));
+                    p.data(format!("      {} {}  (line {}){note}", step.keyword, step.text, step.line));
                     for line in f.message.lines().take(8) {
                         p.data(format!("      | {line}"));
                     }
@@ -436,6 +470,22 @@ impl Report<'_> {
             }
         }
         p.data("");
+        p.data(format!("Evidence bundle: {}", self.out_dir.display()));
+        match (&self.signer, &self.verified) {
+            (Some(signer), Some((true, _))) => p.data(format!("  signed by {signer}, verified")),
+            (Some(signer), Some((false, problems))) => {
+                p.data(p.paint(&format!("  signed by {signer}, but it does NOT verify:"), Style::Bad));
+                for pr in problems {
+                    p.data(format!("    {pr}"));
+                }
+            }
+            (Some(signer), None) => p.data(format!("  signed by {signer}")),
+            (None, _) => p.data(p.paint("  UNSIGNED (--no-sign): nothing vouches for this bundle", Style::Warn)),
+        }
+        if let Some(pk) = &self.public_key {
+            p.data(format!("  public key: {}", pk.display()));
+            p.data(format!("  verify it:  certify verify {} --key {}", self.out_dir.display(), pk.display()));
+        }
         p.data(format!("JUnit report: {}", self.junit.display()));
     }
 }

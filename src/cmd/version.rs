@@ -22,25 +22,14 @@ pub struct PlatformVersion {
     pub note: Option<String>,
 }
 
-pub async fn determine(
-    flag: Option<&str>,
-    target: &TargetSettings,
-) -> Result<PlatformVersion, Fatal> {
+pub async fn determine(flag: Option<&str>, target: &TargetSettings) -> Result<PlatformVersion, Fatal> {
     if let Some(v) = flag {
-        semver::Version::parse(v).map_err(|e| {
-            usage(format!(
-                "--platform-version {v:?}: expected a semver version like 2.0.0 ({e})"
-            ))
-        })?;
+        semver::Version::parse(v)
+            .map_err(|e| usage(format!("--platform-version {v:?}: expected a semver version like 2.0.0 ({e})")))?;
     }
     let Some(probe) = &target.version else {
         return Ok(match flag {
-            Some(v) => PlatformVersion {
-                version: v.to_owned(),
-                source: "flag",
-                probed: None,
-                note: None,
-            },
+            Some(v) => PlatformVersion { version: v.to_owned(), source: "flag", probed: None, note: None },
             None => PlatformVersion {
                 version: "unknown".to_owned(),
                 source: "unknown",
@@ -55,14 +44,8 @@ pub async fn determine(
     let probed = ask(probe, target).await;
     match (flag, probed) {
         (Some(v), Ok(p)) => {
-            let note = (p != v)
-                .then(|| format!("the target reports {p}, --platform-version says {v}; using {v}"));
-            Ok(PlatformVersion {
-                version: v.to_owned(),
-                source: "flag",
-                probed: Some(p),
-                note,
-            })
+            let note = (p != v).then(|| format!("the target reports {p}, --platform-version says {v}; using {v}"));
+            Ok(PlatformVersion { version: v.to_owned(), source: "flag", probed: Some(p), note })
         }
         (Some(v), Err(e)) => Ok(PlatformVersion {
             version: v.to_owned(),
@@ -70,26 +53,15 @@ pub async fn determine(
             probed: None,
             note: Some(format!("version probe failed: {}", e.error)),
         }),
-        (None, Ok(p)) => Ok(PlatformVersion {
-            version: p,
-            source: "probe",
-            probed: None,
-            note: None,
-        }),
+        (None, Ok(p)) => Ok(PlatformVersion { version: p, source: "probe", probed: None, note: None }),
         (None, Err(e)) => Err(e),
     }
 }
 
-async fn ask(
-    probe: &certify_config::VersionProbe,
-    target: &TargetSettings,
-) -> Result<String, Fatal> {
+async fn ask(probe: &certify_config::VersionProbe, target: &TargetSettings) -> Result<String, Fatal> {
     let url = join(&target.base_url, &probe.path);
     let path = JsonPath::parse(&probe.json).map_err(|e| {
-        usage(format!(
-            "targets.{}.version.json: {:?} is not a valid JSONPath: {e}",
-            target.name, probe.json
-        ))
+        usage(format!("targets.{}.version.json: {:?} is not a valid JSONPath: {e}", target.name, probe.json))
     })?;
     let client = reqwest::Client::builder()
         .timeout(target.timeout.max(Duration::from_millis(1)))
@@ -101,25 +73,16 @@ async fn ask(
     }
     let resp = req.send().await.map_err(|e| {
         let why = if e.is_timeout() {
-            format!(
-                "no answer within {}",
-                humantime::format_duration(target.timeout)
-            )
+            format!("no answer within {}", humantime::format_duration(target.timeout))
         } else if e.is_connect() {
             "connection failed".to_owned()
         } else {
             e.to_string()
         };
-        runtime(format!(
-            "target {:?} is unreachable: version probe GET {url}: {why}",
-            target.name
-        ))
+        runtime(format!("target {:?} is unreachable: version probe GET {url}: {why}", target.name))
     })?;
     let status = resp.status();
-    let body = resp
-        .text()
-        .await
-        .map_err(|e| runtime(format!("version probe GET {url}: reading the body: {e}")))?;
+    let body = resp.text().await.map_err(|e| runtime(format!("version probe GET {url}: reading the body: {e}")))?;
     if !status.is_success() {
         return Err(usage(format!(
             "version probe GET {url} answered {status}; expected 200 with JSON (targets.{}.version)",
@@ -128,30 +91,20 @@ async fn ask(
     }
     let json: serde_json::Value = serde_json::from_str(&body).map_err(|_| {
         let excerpt: String = body.chars().take(120).collect();
+        usage(format!("version probe GET {url}: the answer is not JSON: {excerpt:?}"))
+    })?;
+    let node = path.query(&json).at_most_one().ok().flatten().ok_or_else(|| {
         usage(format!(
-            "version probe GET {url}: the answer is not JSON: {excerpt:?}"
+            "version probe GET {url}: nothing at {} in the answer (targets.{}.version.json)",
+            probe.json, target.name
         ))
     })?;
-    let node = path
-        .query(&json)
-        .at_most_one()
-        .ok()
-        .flatten()
-        .ok_or_else(|| {
-            usage(format!(
-                "version probe GET {url}: nothing at {} in the answer (targets.{}.version.json)",
-                probe.json, target.name
-            ))
-        })?;
     let text = match node {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
     semver::Version::parse(&text).map_err(|e| {
-        usage(format!(
-            "version probe GET {url}: {} is {text:?}, which is not a semver version ({e})",
-            probe.json
-        ))
+        usage(format!("version probe GET {url}: {} is {text:?}, which is not a semver version ({e})", probe.json))
     })?;
     Ok(text)
 }
@@ -159,14 +112,8 @@ async fn ask(
 /// `base` + `path`, keeping the base's own path (`http://h/api/` + `/version` -> `http://h/api/version`).
 pub fn join(base: &url::Url, path: &str) -> url::Url {
     let mut u = base.clone();
-    let (p, query) = path
-        .split_once('?')
-        .map_or((path, None), |(p, q)| (p, Some(q)));
-    let joined = format!(
-        "{}/{}",
-        base.path().trim_end_matches('/'),
-        p.trim_start_matches('/')
-    );
+    let (p, query) = path.split_once('?').map_or((path, None), |(p, q)| (p, Some(q)));
+    let joined = format!("{}/{}", base.path().trim_end_matches('/'), p.trim_start_matches('/'));
     u.set_path(&joined);
     u.set_query(query);
     u

@@ -102,17 +102,11 @@ pub enum ContextError {
     #[error("max_rps of target {target:?} must be a positive number, got {value}")]
     InvalidMaxRps { target: String, value: f64 },
     /// The base URL cannot have paths joined to it.
-    #[error(
-        "base_url {url} of target {target:?} cannot be used as a base URL (it needs a scheme, a host and a path)"
-    )]
+    #[error("base_url {url} of target {target:?} cannot be used as a base URL (it needs a scheme, a host and a path)")]
     BaseUrl { target: String, url: String },
     /// Two credentials share a name.
     #[error("credential {name:?} is declared twice ({first} and {second})")]
-    DuplicateCredential {
-        name: String,
-        first: String,
-        second: String,
-    },
+    DuplicateCredential { name: String, first: String, second: String },
     /// A default header or a credential header cannot be sent over HTTP.
     #[error("{what} is not a valid HTTP header {part}")]
     InvalidHeader { what: String, part: &'static str },
@@ -152,32 +146,20 @@ impl RunContext {
         snapshots: SnapshotSettings,
     ) -> Result<RunContext, ContextError> {
         if target.base_url.cannot_be_a_base() || !target.base_url.has_host() {
-            return Err(ContextError::BaseUrl {
-                target: target.name.clone(),
-                url: target.base_url.to_string(),
-            });
+            return Err(ContextError::BaseUrl { target: target.name.clone(), url: target.base_url.to_string() });
         }
         let limiter = match target.max_rps {
             None => None,
-            Some(value) => Some(RateLimiter::new(value).ok_or(ContextError::InvalidMaxRps {
-                target: target.name.clone(),
-                value,
-            })?),
+            Some(value) => Some(
+                RateLimiter::new(value).ok_or(ContextError::InvalidMaxRps { target: target.name.clone(), value })?,
+            ),
         };
         for (name, value) in &target.headers {
-            check_header(
-                name,
-                Some(value),
-                &format!("header {name:?} of target {:?}", target.name),
-            )?;
+            check_header(name, Some(value), &format!("header {name:?} of target {:?}", target.name))?;
         }
         let mut by_name = BTreeMap::new();
         for spec in target.default_auth.iter().chain(&credentials) {
-            check_header(
-                &spec.header,
-                None,
-                &format!("header of credential {:?} ({})", spec.name, spec.origin),
-            )?;
+            check_header(&spec.header, None, &format!("header of credential {:?} ({})", spec.name, spec.origin))?;
         }
         for spec in credentials {
             if let Some(first) = by_name.get(&spec.name) {
@@ -194,10 +176,8 @@ impl RunContext {
             .redact
             .iter()
             .map(|path| {
-                JsonPath::parse(path).map_err(|e| ContextError::InvalidRedactPath {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })
+                JsonPath::parse(path)
+                    .map_err(|e| ContextError::InvalidRedactPath { path: path.clone(), message: e.to_string() })
             })
             .collect::<Result<_, _>>()?;
         let client = reqwest::Client::builder()
@@ -260,11 +240,7 @@ impl RunContext {
             } else {
                 format!(
                     "declared credentials: {}",
-                    self.credentials
-                        .keys()
-                        .map(String::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    self.credentials.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
                 )
             };
             StepFailure::error(format!("unknown credential \"{name}\"; {known}"))
@@ -274,35 +250,18 @@ impl RunContext {
     /// The header a credential is sent in, with its value; resolves (and
     /// caches) the secret. Errors say which credential, where it was
     /// declared, and which variable or file, never the value.
-    pub(crate) fn auth_header(
-        &self,
-        spec: &CredentialSpec,
-    ) -> Result<(String, String), StepFailure> {
+    pub(crate) fn auth_header(&self, spec: &CredentialSpec) -> Result<(String, String), StepFailure> {
         let secret = self.secret(spec)?;
-        let value = if spec.bearer {
-            format!("Bearer {secret}")
-        } else {
-            secret
-        };
+        let value = if spec.bearer { format!("Bearer {secret}") } else { secret };
         Ok((spec.header.clone(), value))
     }
 
     fn secret(&self, spec: &CredentialSpec) -> Result<String, StepFailure> {
         let key = (spec.name.clone(), spec.origin.clone());
-        if let Some(value) = self
-            .resolved
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-        {
+        if let Some(value) = self.resolved.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return Ok(value.clone());
         }
-        let fail = |what: String| {
-            StepFailure::error(format!(
-                "credential \"{}\" ({}): {what}",
-                spec.name, spec.origin
-            ))
-        };
+        let fail = |what: String| StepFailure::error(format!("credential \"{}\" ({}): {what}", spec.name, spec.origin));
         let value = match &spec.secret {
             SecretSource::Env(var) => match std::env::var(var) {
                 Ok(value) => value,
@@ -310,9 +269,7 @@ impl RunContext {
                     return Err(fail(format!("environment variable {var} is not set")));
                 }
                 Err(std::env::VarError::NotUnicode(_)) => {
-                    return Err(fail(format!(
-                        "environment variable {var} is not valid UTF-8"
-                    )));
+                    return Err(fail(format!("environment variable {var} is not valid UTF-8")));
                 }
             },
             SecretSource::File(path) => read_secret_file(path).map_err(fail)?,
@@ -327,80 +284,50 @@ impl RunContext {
         if value.is_empty() {
             return Err(fail(format!("{source} is empty")));
         }
-        let header_value = if spec.bearer {
-            format!("Bearer {value}")
-        } else {
-            value.clone()
-        };
+        let header_value = if spec.bearer { format!("Bearer {value}") } else { value.clone() };
         if HeaderValue::from_str(&header_value).is_err() {
-            return Err(fail(format!(
-                "{source} holds characters that cannot be sent in an HTTP header"
-            )));
+            return Err(fail(format!("{source} holds characters that cannot be sent in an HTTP header")));
         }
-        self.resolved
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, value.clone());
+        self.resolved.lock().unwrap_or_else(PoisonError::into_inner).insert(key, value.clone());
         Ok(value)
     }
 
     /// The compiled JSON Schema at `path` (absolute), compiled once per run.
     pub(crate) fn schema(&self, path: &Path) -> Result<Arc<jsonschema::Validator>, StepFailure> {
-        if let Some(found) = self
-            .schemas
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(path)
-        {
+        if let Some(found) = self.schemas.lock().unwrap_or_else(PoisonError::into_inner).get(path) {
             return Ok(Arc::clone(found));
         }
         let shown = path.display();
         let text = std::fs::read_to_string(path)
             .map_err(|e| StepFailure::error(format!("cannot read JSON Schema {shown}: {e}")))?;
-        let schema: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            StepFailure::error(format!("JSON Schema {shown} is not valid JSON: {e}"))
-        })?;
+        let schema: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| StepFailure::error(format!("JSON Schema {shown} is not valid JSON: {e}")))?;
         let base = url::Url::from_file_path(path).map_err(|()| {
-            StepFailure::error(format!(
-                "JSON Schema {shown}: cannot turn its path into a file:// URL"
-            ))
+            StepFailure::error(format!("JSON Schema {shown}: cannot turn its path into a file:// URL"))
         })?;
         let validator = jsonschema::options()
             .with_base_uri(base.to_string())
             .build(&schema)
-            .map_err(|e| {
-                StepFailure::error(format!("JSON Schema {shown} does not compile: {e}"))
-            })?;
+            .map_err(|e| StepFailure::error(format!("JSON Schema {shown} does not compile: {e}")))?;
         let validator = Arc::new(validator);
-        self.schemas
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(path.to_path_buf(), Arc::clone(&validator));
+        self.schemas.lock().unwrap_or_else(PoisonError::into_inner).insert(path.to_path_buf(), Arc::clone(&validator));
         Ok(validator)
     }
 }
 
 fn read_secret_file(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;
-    String::from_utf8(bytes)
-        .map_err(|_| format!("secret file {} is not valid UTF-8", path.display()))
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| format!("secret file {} is not valid UTF-8", path.display()))
 }
 
 fn check_header(name: &str, value: Option<&str>, what: &str) -> Result<(), ContextError> {
     if HeaderName::from_bytes(name.as_bytes()).is_err() {
-        return Err(ContextError::InvalidHeader {
-            what: what.to_owned(),
-            part: "name",
-        });
+        return Err(ContextError::InvalidHeader { what: what.to_owned(), part: "name" });
     }
     if let Some(value) = value
         && HeaderValue::from_str(value).is_err()
     {
-        return Err(ContextError::InvalidHeader {
-            what: what.to_owned(),
-            part: "value",
-        });
+        return Err(ContextError::InvalidHeader { what: what.to_owned(), part: "value" });
     }
     Ok(())
 }
@@ -439,28 +366,15 @@ mod tests {
             RunContext::new(bad_rate, vec![], SnapshotSettings::default()),
             Err(ContextError::InvalidMaxRps { .. })
         ));
-        let snapshots = SnapshotSettings {
-            redact: vec!["$.[".to_owned()],
-            ..SnapshotSettings::default()
-        };
+        let snapshots = SnapshotSettings { redact: vec!["$.[".to_owned()], ..SnapshotSettings::default() };
         assert!(matches!(
             RunContext::new(target("http://127.0.0.1:1/"), vec![], snapshots),
             Err(ContextError::InvalidRedactPath { .. })
         ));
-        let creds = vec![
-            credential("a", SecretSource::Value("x".into())),
-            credential("a", SecretSource::Value("y".into())),
-        ];
-        let err = RunContext::new(
-            target("http://127.0.0.1:1/"),
-            creds,
-            SnapshotSettings::default(),
-        )
-        .unwrap_err();
-        assert!(
-            matches!(err, ContextError::DuplicateCredential { .. }),
-            "{err}"
-        );
+        let creds =
+            vec![credential("a", SecretSource::Value("x".into())), credential("a", SecretSource::Value("y".into()))];
+        let err = RunContext::new(target("http://127.0.0.1:1/"), creds, SnapshotSettings::default()).unwrap_err();
+        assert!(matches!(err, ContextError::DuplicateCredential { .. }), "{err}");
         assert!(matches!(
             RunContext::new(target("mailto:x@y"), vec![], SnapshotSettings::default()),
             Err(ContextError::BaseUrl { .. })
@@ -475,45 +389,24 @@ mod tests {
         let creds = vec![
             credential("inline", SecretSource::Value("inline-secret-456".into())),
             credential("file", SecretSource::File(file)),
-            credential(
-                "gone",
-                SecretSource::Env("CERTIFY_STEPS_TEST_SURELY_UNSET".into()),
-            ),
+            credential("gone", SecretSource::Env("CERTIFY_STEPS_TEST_SURELY_UNSET".into())),
         ];
-        let ctx = RunContext::new(
-            target("http://127.0.0.1:1/"),
-            creds,
-            SnapshotSettings::default(),
-        )
-        .unwrap();
+        let ctx = RunContext::new(target("http://127.0.0.1:1/"), creds, SnapshotSettings::default()).unwrap();
         assert!(ctx.secrets().is_empty());
         let (header, value) = ctx.auth_header(ctx.credential("file").unwrap()).unwrap();
-        assert_eq!(
-            (header.as_str(), value.as_str()),
-            ("Authorization", "Bearer file-secret-123")
-        );
+        assert_eq!((header.as_str(), value.as_str()), ("Authorization", "Bearer file-secret-123"));
         ctx.auth_header(ctx.credential("inline").unwrap()).unwrap();
         assert_eq!(ctx.secrets(), vec!["file-secret-123", "inline-secret-456"]);
 
-        let err = ctx
-            .auth_header(ctx.credential("gone").unwrap())
-            .unwrap_err();
+        let err = ctx.auth_header(ctx.credential("gone").unwrap()).unwrap_err();
         assert_eq!(
             err.message,
             "credential \"gone\" (certify.toml [credentials.gone]): environment variable \
              CERTIFY_STEPS_TEST_SURELY_UNSET is not set"
         );
         let err = ctx.credential("nobody").unwrap_err();
-        assert!(
-            err.message
-                .contains("declared credentials: file, gone, inline"),
-            "{}",
-            err.message
-        );
-        let debug = format!(
-            "{ctx:?} {:?}",
-            SecretSource::Value("inline-secret-456".into())
-        );
+        assert!(err.message.contains("declared credentials: file, gone, inline"), "{}", err.message);
+        let debug = format!("{ctx:?} {:?}", SecretSource::Value("inline-secret-456".into()));
         assert!(!debug.contains("inline-secret-456"), "{debug}");
     }
 }

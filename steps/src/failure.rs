@@ -32,18 +32,12 @@ pub struct StepFailure {
 impl StepFailure {
     /// An assertion failure: the target answered, the expectation broke.
     pub fn assertion(message: impl Into<String>) -> Self {
-        Self {
-            kind: FailureKind::Assertion,
-            message: message.into(),
-        }
+        Self { kind: FailureKind::Assertion, message: message.into() }
     }
 
     /// An error: the step could not be checked.
     pub fn error(message: impl Into<String>) -> Self {
-        Self {
-            kind: FailureKind::Error,
-            message: message.into(),
-        }
+        Self { kind: FailureKind::Error, message: message.into() }
     }
 
     /// Whether this is an assertion failure.

@@ -65,9 +65,7 @@ fn compile_at(expected: &Value, location: &str) -> Result<Pattern, StepFailure> 
         Value::Object(members) => Pattern::Object(
             members
                 .iter()
-                .map(|(key, value)| {
-                    Ok((key.clone(), compile_at(value, &child_name(location, key))?))
-                })
+                .map(|(key, value)| Ok((key.clone(), compile_at(value, &child_name(location, key))?)))
                 .collect::<Result<_, StepFailure>>()?,
         ),
         Value::Array(items) => Pattern::Array(
@@ -136,10 +134,7 @@ pub(crate) fn check(pattern: &Pattern, actual: &Value) -> Result<(), String> {
 
 fn check_at(pattern: &Pattern, actual: Option<&Value>, location: &str) -> Result<(), String> {
     let mismatch = |expected: &str, found: Option<&Value>| {
-        let found = found.map_or_else(
-            || "found nothing at that path".to_owned(),
-            |v| format!("got {}", show(v)),
-        );
+        let found = found.map_or_else(|| "found nothing at that path".to_owned(), |v| format!("got {}", show(v)));
         Err(format!("JSON at {location}: expected {expected}, {found}"))
     };
     match pattern {
@@ -152,11 +147,7 @@ fn check_at(pattern: &Pattern, actual: Option<&Value>, location: &str) -> Result
             let Some(found) = actual else {
                 return mismatch(text, None);
             };
-            if marker_holds(marker, found) {
-                Ok(())
-            } else {
-                mismatch(text, Some(found))
-            }
+            if marker_holds(marker, found) { Ok(()) } else { mismatch(text, Some(found)) }
         }
         Pattern::Literal(expected) => match actual {
             Some(found) if json_eq(expected, found) => Ok(()),
@@ -234,25 +225,14 @@ pub(crate) fn is_date_time(text: &str) -> bool {
         if !part.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        part.iter()
-            .try_fold(0u32, |n, d| Some(n * 10 + u32::from(d - b'0')))
+        part.iter().try_fold(0u32, |n, d| Some(n * 10 + u32::from(d - b'0')))
     };
-    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
-        digits(0..4),
-        digits(5..7),
-        digits(8..10),
-        digits(11..13),
-        digits(14..16),
-        digits(17..19),
-    ) else {
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
+        (digits(0..4), digits(5..7), digits(8..10), digits(11..13), digits(14..16), digits(17..19))
+    else {
         return false;
     };
-    if b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') || b[13] != b':' || b[16] != b':' {
         return false;
     }
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
@@ -278,9 +258,7 @@ pub(crate) fn is_date_time(text: &str) -> bool {
         [b'Z' | b'z'] => true,
         [b'+' | b'-', h1, h2, b':', m1, m2] => {
             let all_digits = [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit());
-            all_digits
-                && (h1 - b'0') * 10 + (h2 - b'0') <= 23
-                && (m1 - b'0') * 10 + (m2 - b'0') <= 59
+            all_digits && (h1 - b'0') * 10 + (h2 - b'0') <= 23 && (m1 - b'0') * 10 + (m2 - b'0') <= 59
         }
         _ => false,
     }
@@ -311,10 +289,7 @@ mod tests {
         assert_eq!(matches(json!("#integer"), json!(3.0)), Ok(()));
         assert!(matches(json!("#integer"), json!(3.5)).is_err());
         assert!(matches(json!({"z": "#notnull"}), json!({"z": null})).is_err());
-        assert_eq!(
-            matches(json!({"z": "#present"}), json!({"z": null})),
-            Ok(())
-        );
+        assert_eq!(matches(json!({"z": "#present"}), json!({"z": null})), Ok(()));
     }
 
     #[test]
@@ -344,10 +319,7 @@ mod tests {
     fn arrays_match_element_by_element_with_the_same_length() {
         assert_eq!(matches(json!([1, "#string"]), json!([1, "x"])), Ok(()));
         let err = matches(json!([1, 2]), json!([1, 2, 3])).unwrap_err();
-        assert!(
-            err.starts_with("JSON at $: expected 2 items, got 3"),
-            "{err}"
-        );
+        assert!(err.starts_with("JSON at $: expected 2 items, got 3"), "{err}");
         assert!(matches(json!({"a": [1]}), json!({"a": {"0": 1}})).is_err());
     }
 
@@ -362,11 +334,7 @@ mod tests {
         assert!(matches(json!("#regex t-[0-9]+"), json!("xt-42")).is_err());
         assert!(matches(json!("#regex [0-9]+"), json!(42)).is_err());
         let err = compile(&json!({"a": "#regex ("})).unwrap_err();
-        assert!(
-            err.message.contains("invalid regular expression"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("invalid regular expression"), "{}", err.message);
         assert!(compile(&json!("#regex")).is_err());
     }
 
@@ -374,12 +342,7 @@ mod tests {
     fn unknown_markers_are_errors_and_double_hash_is_literal() {
         let err = compile(&json!({"name": "#strin"})).unwrap_err();
         assert_eq!(err.kind, crate::FailureKind::Error);
-        assert!(
-            err.message
-                .contains("unknown fuzzy marker \"#strin\" at $.name"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("unknown fuzzy marker \"#strin\" at $.name"), "{}", err.message);
         assert!(err.message.contains("#date-time"), "{}", err.message);
         assert_eq!(matches(json!({"tag": "##1"}), json!({"tag": "#1"})), Ok(()));
         assert!(matches(json!({"tag": "##1"}), json!({"tag": "##1"})).is_err());

@@ -45,11 +45,7 @@ pub(crate) fn join_url(base: &Url, relative: &str) -> Result<Url, StepFailure> {
         None => (without_fragment, None),
     };
     let mut url = base.clone();
-    let joined = format!(
-        "{}/{}",
-        base.path().trim_end_matches('/'),
-        path.trim_start_matches('/')
-    );
+    let joined = format!("{}/{}", base.path().trim_end_matches('/'), path.trim_start_matches('/'));
     url.set_path(&joined);
     url.set_query(query);
     url.set_fragment(None);
@@ -74,54 +70,24 @@ pub(crate) async fn perform(ctx: &RunContext, outgoing: &Outgoing, timeout: Dura
     let (response, error) = match outcome {
         Ok(Ok(response)) => (Some(response), None),
         Ok(Err((partial, error))) => (partial, Some(error)),
-        Err(_) => (
-            None,
-            Some(format!(
-                "no response from {what} within {}",
-                humantime::format_duration(timeout)
-            )),
-        ),
+        Err(_) => (None, Some(format!("no response from {what} within {}", humantime::format_duration(timeout)))),
     };
-    Exchange {
-        step_line: 0,
-        step: String::new(),
-        request,
-        response,
-        error,
-        started_at,
-        duration,
-    }
+    Exchange { step_line: 0, step: String::new(), request, response, error, started_at, duration }
 }
 
 type Failed = (Option<RecordedResponse>, String);
 
-async fn send(
-    ctx: &RunContext,
-    outgoing: &Outgoing,
-    what: &str,
-) -> Result<RecordedResponse, Failed> {
+async fn send(ctx: &RunContext, outgoing: &Outgoing, what: &str) -> Result<RecordedResponse, Failed> {
     let mut headers = HeaderMap::new();
     for (name, value) in &outgoing.headers {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-            (
-                None,
-                format!("request header name \"{name}\" is not a valid HTTP header name"),
-            )
-        })?;
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| (None, format!("request header name \"{name}\" is not a valid HTTP header name")))?;
         let value = HeaderValue::from_str(value).map_err(|_| {
-            (
-                None,
-                format!(
-                    "request header \"{name}\" has a value that cannot be sent in an HTTP header"
-                ),
-            )
+            (None, format!("request header \"{name}\" has a value that cannot be sent in an HTTP header"))
         })?;
         headers.append(name, value);
     }
-    let mut builder = ctx
-        .client()
-        .request(outgoing.method.clone(), outgoing.url.clone())
-        .headers(headers);
+    let mut builder = ctx.client().request(outgoing.method.clone(), outgoing.url.clone()).headers(headers);
     if let Some(body) = &outgoing.body {
         builder = builder.body(body.clone());
     }
@@ -138,21 +104,15 @@ async fn send(
         .headers()
         .iter()
         .map(|(name, value)| {
-            let value = value.to_str().map_or_else(
-                |_| String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                str::to_owned,
-            );
+            let value =
+                value.to_str().map_or_else(|_| String::from_utf8_lossy(value.as_bytes()).into_owned(), str::to_owned);
             (name.as_str().to_owned(), value)
         })
         .collect();
     let limit = ctx.target().max_body_bytes;
     let too_large = |bytes: Vec<u8>, size: u64, headers: Vec<(String, String)>| {
         (
-            Some(RecordedResponse {
-                status,
-                headers,
-                body: Body { bytes, size },
-            }),
+            Some(RecordedResponse { status, headers, body: Body { bytes, size } }),
             format!("response body of {what} exceeds the {limit}-byte limit"),
         )
     };
@@ -169,33 +129,20 @@ async fn send(
             Err(e) => {
                 let size = bytes.len() as u64;
                 return Err((
-                    Some(RecordedResponse {
-                        status,
-                        headers,
-                        body: Body { bytes, size },
-                    }),
-                    format!(
-                        "reading the response body of {what} failed: {}",
-                        causes(&e.without_url())
-                    ),
+                    Some(RecordedResponse { status, headers, body: Body { bytes, size } }),
+                    format!("reading the response body of {what} failed: {}", causes(&e.without_url())),
                 ));
             }
         };
         let size = (bytes.len() + chunk.len()) as u64;
         if size > limit {
-            let room = usize::try_from(limit)
-                .unwrap_or(usize::MAX)
-                .saturating_sub(bytes.len());
+            let room = usize::try_from(limit).unwrap_or(usize::MAX).saturating_sub(bytes.len());
             bytes.extend_from_slice(&chunk[..room.min(chunk.len())]);
             return Err(too_large(bytes, size, headers));
         }
         bytes.extend_from_slice(&chunk);
     }
-    Ok(RecordedResponse {
-        status,
-        headers,
-        body: Body::new(bytes),
-    })
+    Ok(RecordedResponse { status, headers, body: Body::new(bytes) })
 }
 
 /// The innermost source of an error (`Connection refused (os error 111)`).
@@ -226,9 +173,7 @@ mod tests {
     use super::*;
 
     fn join(base: &str, relative: &str) -> String {
-        join_url(&Url::parse(base).unwrap(), relative)
-            .unwrap()
-            .to_string()
+        join_url(&Url::parse(base).unwrap(), relative).unwrap().to_string()
     }
 
     #[test]
@@ -243,31 +188,20 @@ mod tests {
 
     #[test]
     fn keeps_the_query_and_drops_fragments_and_the_base_query() {
-        assert_eq!(
-            join("http://h/api?k=1", "/x?a=1&b=two"),
-            "http://h/api/x?a=1&b=two"
-        );
+        assert_eq!(join("http://h/api?k=1", "/x?a=1&b=two"), "http://h/api/x?a=1&b=two");
         assert_eq!(join("http://h/api?k=1", "/x"), "http://h/api/x");
         assert_eq!(join("http://h/", "/x#frag"), "http://h/x");
     }
 
     #[test]
     fn colons_in_paths_are_not_schemes() {
-        assert_eq!(
-            join("http://h/", "tenants:search"),
-            "http://h/tenants:search"
-        );
+        assert_eq!(join("http://h/", "tenants:search"), "http://h/tenants:search");
     }
 
     #[test]
     fn absolute_urls_are_errors() {
-        let err =
-            join_url(&Url::parse("http://h/").unwrap(), "https://evil.example/x").unwrap_err();
-        assert!(
-            err.message.contains("must be a path relative"),
-            "{}",
-            err.message
-        );
+        let err = join_url(&Url::parse("http://h/").unwrap(), "https://evil.example/x").unwrap_err();
+        assert!(err.message.contains("must be a path relative"), "{}", err.message);
     }
 
     #[test]

@@ -10,8 +10,7 @@ use crate::failure::StepFailure;
 
 /// Parses a JSONPath; an invalid one is an error naming it and the parse error.
 pub(crate) fn compile(path: &str) -> Result<JsonPath, StepFailure> {
-    JsonPath::parse(path)
-        .map_err(|e| StepFailure::error(format!("invalid JSONPath \"{path}\": {e}")))
+    JsonPath::parse(path).map_err(|e| StepFailure::error(format!("invalid JSONPath \"{path}\": {e}")))
 }
 
 /// Every node `path` selects in `value`, in document order.
@@ -49,9 +48,7 @@ pub(crate) fn is_singular(path: &str) -> bool {
 /// The location of an object member below `parent`, as `$.a` or `$['a b']`.
 pub(crate) fn child_name(parent: &str, name: &str) -> String {
     let mut chars = name.chars();
-    let simple = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let simple = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     if simple {
         format!("{parent}.{name}")
@@ -75,11 +72,7 @@ mod tests {
     fn invalid_paths_name_the_path_and_the_error() {
         let err = compile("$.items[").unwrap_err();
         assert_eq!(err.kind, crate::FailureKind::Error);
-        assert!(
-            err.message.starts_with("invalid JSONPath \"$.items[\": "),
-            "{}",
-            err.message
-        );
+        assert!(err.message.starts_with("invalid JSONPath \"$.items[\": "), "{}", err.message);
         assert!(compile("items").is_err(), "a path must start with $");
     }
 
@@ -96,14 +89,7 @@ mod tests {
         for path in ["$", "$.a.b", "$['a.b'][0]", "$.a[-1]", "$['x*y']"] {
             assert!(is_singular(path), "{path}");
         }
-        for path in [
-            "$.a[*]",
-            "$..id",
-            "$.a[0:2]",
-            "$.a[?@.x]",
-            "$.a[0,1]",
-            "$.*",
-        ] {
+        for path in ["$.a[*]", "$..id", "$.a[0:2]", "$.a[?@.x]", "$.a[0,1]", "$.*"] {
             assert!(!is_singular(path), "{path}");
         }
     }

@@ -19,9 +19,7 @@ mod steps;
 mod text;
 mod world;
 
-pub use context::{
-    ContextError, CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings,
-};
+pub use context::{ContextError, CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings};
 pub use failure::{FailureKind, StepFailure};
 pub use registry::{Resolution, StepDef, check_static, collection, resolve, vocabulary};
 pub use world::{Body, Exchange, Journal, RecordedRequest, RecordedResponse, World};

@@ -24,10 +24,7 @@ impl RateLimiter {
             return None;
         }
         let interval = Duration::try_from_secs_f64(1.0 / per_second).ok()?;
-        Some(Self {
-            interval,
-            next: Mutex::new(None),
-        })
+        Some(Self { interval, next: Mutex::new(None) })
     }
 
     /// Reserves the next free slot and waits until it comes.

@@ -324,11 +324,7 @@ static VOCABULARY: [StepDef; 34] = [
     StepDef {
         id: "json-type",
         pattern: r#"the response JSON at "PATH" is a TYPE"#,
-        regex: concat!(
-            "^the response JSON at ",
-            s!(),
-            " is an? (string|number|integer|boolean|array|object|null)$"
-        ),
+        regex: concat!("^the response JSON at ", s!(), " is an? (string|number|integer|boolean|array|object|null)$"),
         example: r#"the response JSON at "$.limits" is an object"#,
         doc_string: false,
         data_table: false,
@@ -420,11 +416,7 @@ static VOCABULARY: [StepDef; 34] = [
     StepDef {
         id: "eventually-status",
         pattern: r#"within N seconds a GET request to "URL" returns status CODE"#,
-        regex: concat!(
-            r"^within (\d+) seconds? a GET request to ",
-            s!(),
-            r" returns status (\d+)$"
-        ),
+        regex: concat!(r"^within (\d+) seconds? a GET request to ", s!(), r" returns status (\d+)$"),
         example: r#"within 10 seconds a GET request to "/v1/tenants/{{tenant_id}}" returns status 200"#,
         doc_string: false,
         data_table: false,
@@ -462,9 +454,7 @@ fn compiled() -> &'static [Regex] {
         VOCABULARY
             .iter()
             .map(|def| {
-                Regex::new(def.regex).unwrap_or_else(|e| {
-                    unreachable!("built-in step regex {} is invalid: {e}", def.id)
-                })
+                Regex::new(def.regex).unwrap_or_else(|e| unreachable!("built-in step regex {} is invalid: {e}", def.id))
             })
             .collect()
     });
@@ -474,15 +464,13 @@ fn compiled() -> &'static [Regex] {
 /// Every pattern registered under Given, When AND Then (steps match
 /// whatever the keyword).
 pub fn collection() -> Collection<World> {
-    vocabulary()
-        .iter()
-        .zip(compiled())
-        .fold(Collection::new(), |collection, (def, regex)| {
-            collection
-                .given(None, regex.clone(), def.handler)
-                .when(None, regex.clone(), def.handler)
-                .then(None, regex.clone(), def.handler)
-        })
+    vocabulary().iter().zip(compiled()).fold(Collection::new(), |collection, (def, regex)| {
+        collection.given(None, regex.clone(), def.handler).when(None, regex.clone(), def.handler).then(
+            None,
+            regex.clone(),
+            def.handler,
+        )
+    })
 }
 
 /// What a step text resolves to.
@@ -501,17 +489,11 @@ pub enum Resolution {
 /// text gets the closest pattern by edit distance (quoted strings and
 /// placeholders compared as blanks).
 pub fn resolve(text: &str) -> Resolution {
-    let matched: Vec<&'static StepDef> = vocabulary()
-        .iter()
-        .zip(compiled())
-        .filter(|(_, regex)| regex.is_match(text))
-        .map(|(def, _)| def)
-        .collect();
+    let matched: Vec<&'static StepDef> =
+        vocabulary().iter().zip(compiled()).filter(|(_, regex)| regex.is_match(text)).map(|(def, _)| def).collect();
     match matched.as_slice() {
         [one] => Resolution::Matched(one),
-        [] => Resolution::Undefined {
-            closest: closest(text),
-        },
+        [] => Resolution::Undefined { closest: closest(text) },
         _ => Resolution::Ambiguous(matched),
     }
 }
@@ -537,8 +519,7 @@ fn closest(text: &str) -> Option<&'static StepDef> {
 /// and JSON literals after " is " do too.
 fn shape(text: &str, is_pattern: bool) -> String {
     static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#""(?:[^"\\]|\\.)*""#)
-            .unwrap_or_else(|e| unreachable!("quoted-string regex: {e}"))
+        Regex::new(r#""(?:[^"\\]|\\.)*""#).unwrap_or_else(|e| unreachable!("quoted-string regex: {e}"))
     });
     static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"\b(?:METHOD|CODE|N|VALUE|TYPE)\b(?:, CODE\[, CODE\.\.\.\])?")
@@ -581,10 +562,7 @@ fn args(id: &str) -> &'static [Arg] {
         | "response-header"
         | "response-header-contains"
         | "save-header" => &[Text, Text],
-        "authenticated-as"
-        | "response-header-exists"
-        | "response-header-absent"
-        | "body-contains" => &[Text],
+        "authenticated-as" | "response-header-exists" | "response-header-absent" | "body-contains" => &[Text],
         "json-schema" => &[Text],
         "send" | "send-with-body" => &[Fixed, Url],
         "status" => &[Code],
@@ -615,18 +593,14 @@ pub fn check_static(text: &str, doc_string: Option<&str>, has_table: bool) -> Ve
     let Resolution::Matched(def) = resolve(text) else {
         return Vec::new();
     };
-    let Some(regex) = vocabulary()
-        .iter()
-        .position(|candidate| std::ptr::eq(candidate, def))
-        .and_then(|index| compiled().get(index))
+    let Some(regex) =
+        vocabulary().iter().position(|candidate| std::ptr::eq(candidate, def)).and_then(|index| compiled().get(index))
     else {
         return Vec::new();
     };
     let mut findings = Vec::new();
     match (def.doc_string, doc_string.is_some()) {
-        (true, false) => findings.push(format!(
-            "step \"{text}\" needs a doc string (\"\"\" ... \"\"\")"
-        )),
+        (true, false) => findings.push(format!("step \"{text}\" needs a doc string (\"\"\" ... \"\"\")")),
         (false, true) => findings.push(format!("step \"{text}\" does not take a doc string")),
         _ => {}
     }
@@ -668,9 +642,9 @@ fn check_arg(kind: Arg, raw: &str) -> Option<String> {
         Arg::Text | Arg::Fixed => Ok(()),
         Arg::Path => jsonpath::compile(&unquoted).map(drop),
         Arg::Value => text::parse_value(raw).map(drop),
-        Arg::Regex => Regex::new(&unquoted).map(drop).map_err(|e| {
-            StepFailure::error(format!("invalid regular expression \"{unquoted}\": {e}"))
-        }),
+        Arg::Regex => Regex::new(&unquoted)
+            .map(drop)
+            .map_err(|e| StepFailure::error(format!("invalid regular expression \"{unquoted}\": {e}"))),
         Arg::Code => steps::status_code(raw).map(drop),
         Arg::Codes => steps::status_codes(raw).map(drop),
         Arg::Count => steps::count(raw).map(drop),
@@ -691,11 +665,7 @@ mod tests {
     fn every_regex_compiles_and_is_anchored() {
         for def in vocabulary() {
             assert!(Regex::new(def.regex).is_ok(), "{}", def.id);
-            assert!(
-                def.regex.starts_with('^') && def.regex.ends_with('$'),
-                "{}",
-                def.id
-            );
+            assert!(def.regex.starts_with('^') && def.regex.ends_with('$'), "{}", def.id);
         }
         assert_eq!(compiled().len(), vocabulary().len());
     }
@@ -708,10 +678,7 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), before);
         for id in ids {
-            assert!(
-                id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
-                "{id}"
-            );
+            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id}");
         }
     }
 
@@ -728,18 +695,8 @@ mod tests {
     #[test]
     fn steps_taking_a_doc_string_or_table_end_with_a_colon() {
         for def in vocabulary() {
-            assert_eq!(
-                def.doc_string || def.data_table,
-                def.pattern.ends_with(':'),
-                "{}",
-                def.id
-            );
-            assert_eq!(
-                def.example.ends_with(':'),
-                def.pattern.ends_with(':'),
-                "{}",
-                def.id
-            );
+            assert_eq!(def.doc_string || def.data_table, def.pattern.ends_with(':'), "{}", def.id);
+            assert_eq!(def.example.ends_with(':'), def.pattern.ends_with(':'), "{}", def.id);
         }
     }
 
@@ -782,10 +739,7 @@ mod tests {
             "the response headers include:",
         ];
         for pattern in product {
-            assert!(
-                vocabulary().iter().any(|d| d.pattern == pattern),
-                "missing {pattern}"
-            );
+            assert!(vocabulary().iter().any(|d| d.pattern == pattern), "missing {pattern}");
         }
         assert_eq!(product.len(), vocabulary().len());
     }
@@ -808,43 +762,19 @@ mod tests {
             (r#"the response JSON at "$.a" is {{n}}"#, "json-is"),
             (r#"the response JSON at "$.a" is -1.5"#, "json-is"),
             (r#"the response JSON at "$.a" is [1, 2]"#, "json-is"),
-            (
-                r#"the response JSON at "$.a" contains {"id": 1}"#,
-                "json-contains",
-            ),
-            (
-                r#"the response JSON at "$.a" matches "^x$""#,
-                "json-matches-regex",
-            ),
+            (r#"the response JSON at "$.a" contains {"id": 1}"#, "json-contains"),
+            (r#"the response JSON at "$.a" matches "^x$""#, "json-matches-regex"),
             (r#"the response JSON at "$.a" has 1 item"#, "json-count"),
-            (
-                r#"the response JSON at "$[?@.x == \"is\"]" exists"#,
-                "json-exists",
-            ),
+            (r#"the response JSON at "$[?@.x == \"is\"]" exists"#, "json-exists"),
             (r#"the response header "A" is "b""#, "response-header"),
-            (
-                r#"the response header "A" contains "is""#,
-                "response-header-contains",
-            ),
+            (r#"the response header "A" contains "is""#, "response-header-contains"),
             ("the response status is 200", "status"),
-            (
-                "the response status is one of 200, 201, 204",
-                "status-one-of",
-            ),
+            ("the response status is one of 200, 201, 204", "status-one-of"),
             ("the response status is one of 200 or 204", "status-one-of"),
             (r#"I send an OPTIONS request to "/""#, "send"),
-            (
-                r#"I send a DELETE request to "/x" with body:"#,
-                "send-with-body",
-            ),
-            (
-                r#"the request header "A" is "say \"hi\"""#,
-                "request-header",
-            ),
-            (
-                r#"within 1 second a GET request to "/x" returns status 200"#,
-                "eventually-status",
-            ),
+            (r#"I send a DELETE request to "/x" with body:"#, "send-with-body"),
+            (r#"the request header "A" is "say \"hi\"""#, "request-header"),
+            (r#"within 1 second a GET request to "/x" returns status 200"#, "eventually-status"),
         ];
         for (text, id) in cases {
             assert_eq!(id_of(text), Some(id), "{text}");
@@ -883,55 +813,31 @@ mod tests {
         assert!(check(r#"the response JSON at "$.plan" is "free""#).is_empty());
         let findings = check(r#"the response JSON at "$.[" is 3"#);
         assert_eq!(findings.len(), 1, "{findings:?}");
-        assert!(
-            findings[0].starts_with("invalid JSONPath \"$.[\""),
-            "{findings:?}"
-        );
+        assert!(findings[0].starts_with("invalid JSONPath \"$.[\""), "{findings:?}");
         let findings = check(r#"the response JSON at "$.a" is {"a": }"#);
         assert!(findings[0].contains("not a JSON literal"), "{findings:?}");
         let findings = check(r#"the response JSON at "$.a" matches "(""#);
-        assert!(
-            findings[0].starts_with("invalid regular expression"),
-            "{findings:?}"
-        );
+        assert!(findings[0].starts_with("invalid regular expression"), "{findings:?}");
         assert!(!check("the response status is 999").is_empty());
         assert!(!check("the response status is one of 200, 42").is_empty());
         assert!(!check(r#"I send a GET request to "http://elsewhere/x""#).is_empty());
         assert!(!check(r#"the response body matches the snapshot "../x""#).is_empty());
         assert!(check(r#"the response JSON at "{{path}}" is {{value}}"#).is_empty());
-        assert!(
-            check("I make tea").is_empty(),
-            "undefined steps are resolve()'s business"
-        );
+        assert!(check("I make tea").is_empty(), "undefined steps are resolve()'s business");
     }
 
     #[test]
     fn static_checks_of_doc_strings_and_tables() {
         let findings = check_static("the response JSON matches:", None, false);
-        assert_eq!(
-            findings,
-            vec!["step \"the response JSON matches:\" needs a doc string (\"\"\" ... \"\"\")"]
-        );
-        let findings = check_static(
-            "the response JSON matches:",
-            Some(r##"{"name": "#strin"}"##),
-            false,
-        );
+        assert_eq!(findings, vec!["step \"the response JSON matches:\" needs a doc string (\"\"\" ... \"\"\")"]);
+        let findings = check_static("the response JSON matches:", Some(r##"{"name": "#strin"}"##), false);
         assert_eq!(findings.len(), 1);
-        assert!(
-            findings[0].starts_with("unknown fuzzy marker \"#strin\" at $.name"),
-            "{findings:?}"
-        );
-        assert!(
-            check_static("the response JSON matches:", Some(r#"{"n": {{n}}}"#), false).is_empty()
-        );
+        assert!(findings[0].starts_with("unknown fuzzy marker \"#strin\" at $.name"), "{findings:?}");
+        assert!(check_static("the response JSON matches:", Some(r#"{"n": {{n}}}"#), false).is_empty());
         let findings = check_static("the response JSON matches:", Some("{oops"), false);
         assert!(findings[0].contains("is not JSON"), "{findings:?}");
         let findings = check_static("the response JSON has:", None, false);
-        assert_eq!(
-            findings,
-            vec!["step \"the response JSON has:\" needs a data table"]
-        );
+        assert_eq!(findings, vec!["step \"the response JSON has:\" needs a data table"]);
         let findings = check_static("the response status is 200", Some("x"), true);
         assert_eq!(findings.len(), 2, "{findings:?}");
     }
@@ -940,11 +846,7 @@ mod tests {
     fn collection_registers_every_step_under_every_keyword() {
         let collection = collection();
         for def in vocabulary() {
-            for ty in [
-                gherkin::StepType::Given,
-                gherkin::StepType::When,
-                gherkin::StepType::Then,
-            ] {
+            for ty in [gherkin::StepType::Given, gherkin::StepType::When, gherkin::StepType::Then] {
                 let step = gherkin::Step {
                     keyword: "* ".to_owned(),
                     ty,

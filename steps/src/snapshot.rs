@@ -77,11 +77,7 @@ impl SnapFile {
         let content = text.get(consumed.min(text.len())..).unwrap_or_default();
         let content = content.strip_suffix('\n').unwrap_or(content);
         let content = content.strip_suffix('\r').unwrap_or(content);
-        Ok(SnapFile {
-            source,
-            expression,
-            content: content.to_owned(),
-        })
+        Ok(SnapFile { source, expression, content: content.to_owned() })
     }
 }
 
@@ -111,8 +107,7 @@ pub(crate) fn content_of(body: &[u8], redact: &[JsonPath]) -> String {
     match serde_json::from_slice::<Value>(body) {
         Ok(mut value) => {
             redact_value(&mut value, redact);
-            serde_json::to_string_pretty(&value)
-                .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
+            serde_json::to_string_pretty(&value).unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
         }
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     }
@@ -121,11 +116,8 @@ pub(crate) fn content_of(body: &[u8], redact: &[JsonPath]) -> String {
 /// Replaces every node selected by any of `paths` with `"[redacted]"`.
 pub(crate) fn redact_value(value: &mut Value, paths: &[JsonPath]) {
     for path in paths {
-        let pointers: Vec<String> = path
-            .query_located(value)
-            .locations()
-            .map(|location| location.to_json_pointer())
-            .collect();
+        let pointers: Vec<String> =
+            path.query_located(value).locations().map(|location| location.to_json_pointer()).collect();
         for pointer in pointers {
             if let Some(node) = value.pointer_mut(&pointer) {
                 *node = Value::String(REDACTED.to_owned());
@@ -140,9 +132,7 @@ pub(crate) fn snapshot_path(dir: &Path, name: &str) -> Result<PathBuf, StepFailu
     let bad = name.is_empty()
         || name.contains(['\\', '\0'])
         || name.starts_with('/')
-        || name
-            .split('/')
-            .any(|segment| segment.is_empty() || segment == "." || segment == "..");
+        || name.split('/').any(|segment| segment.is_empty() || segment == "." || segment == "..");
     if bad {
         return Err(StepFailure::error(format!(
             "snapshot name \"{name}\" must be a relative path of plain names (letters, digits, `-`, `_`, `.`, \
@@ -168,15 +158,11 @@ pub(crate) fn compare(check: Check<'_>) -> Result<(), StepFailure> {
     let shown = path.display();
     let stored = match std::fs::read_to_string(&path) {
         Ok(text) => Some(SnapFile::parse(&text).map_err(|why| {
-            StepFailure::error(format!(
-                "snapshot file {shown} is not in the insta .snap format: {why}"
-            ))
+            StepFailure::error(format!("snapshot file {shown} is not in the insta .snap format: {why}"))
         })?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
-            return Err(StepFailure::error(format!(
-                "cannot read snapshot file {shown}: {e}"
-            )));
+            return Err(StepFailure::error(format!("cannot read snapshot file {shown}: {e}")));
         }
     };
     let actual = normalize(&check.content);
@@ -186,28 +172,14 @@ pub(crate) fn compare(check: Check<'_>) -> Result<(), StepFailure> {
     }
     let diff = diff(expected.as_deref().unwrap_or(""), &actual, check.name);
     let mut message = match &expected {
-        None => format!(
-            "snapshot \"{}\" does not exist ({shown})\n{diff}",
-            check.name
-        ),
-        Some(_) => format!(
-            "response body does not match snapshot \"{}\" ({shown}):\n{diff}",
-            check.name
-        ),
+        None => format!("snapshot \"{}\" does not exist ({shown})\n{diff}", check.name),
+        Some(_) => format!("response body does not match snapshot \"{}\" ({shown}):\n{diff}", check.name),
     };
     if check.update {
         let pending = path.with_extension("snap.new");
-        let file = SnapFile {
-            source: check.source,
-            expression: check.expression,
-            content: actual,
-        };
-        write_atomically(&pending, &file.render()).map_err(|e| {
-            StepFailure::error(format!(
-                "cannot write pending snapshot {}: {e}",
-                pending.display()
-            ))
-        })?;
+        let file = SnapFile { source: check.source, expression: check.expression, content: actual };
+        write_atomically(&pending, &file.render())
+            .map_err(|e| StepFailure::error(format!("cannot write pending snapshot {}: {e}", pending.display())))?;
         message.push_str(&format!(
             "\nwrote the new snapshot to {} for review; accept it by renaming it to {}",
             pending.display(),
@@ -226,20 +198,13 @@ pub(crate) fn diff(expected: &str, actual: &str, name: &str) -> String {
     expected.push('\n');
     actual.push('\n');
     let text_diff = similar::TextDiff::from_lines(&expected, &actual);
-    let rendered = text_diff
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("snapshot {name}"), "response")
-        .to_string();
+    let rendered =
+        text_diff.unified_diff().context_radius(3).header(&format!("snapshot {name}"), "response").to_string();
     let lines: Vec<&str> = rendered.lines().collect();
     if lines.len() <= MAX_DIFF_LINES {
         return rendered.trim_end().to_owned();
     }
-    format!(
-        "{}\n… ({} more diff lines)",
-        lines[..MAX_DIFF_LINES].join("\n"),
-        lines.len() - MAX_DIFF_LINES
-    )
+    format!("{}\n… ({} more diff lines)", lines[..MAX_DIFF_LINES].join("\n"), lines.len() - MAX_DIFF_LINES)
 }
 
 /// Writes a file through a temporary sibling and a rename, so that readers
@@ -250,11 +215,7 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     let mut temporary = path.as_os_str().to_owned();
-    temporary.push(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    temporary.push(format!(".tmp-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
     let temporary = PathBuf::from(temporary);
     std::fs::write(&temporary, text)?;
     std::fs::rename(&temporary, path).inspect_err(|_| {
@@ -279,10 +240,7 @@ mod tests {
             content: "{\n  \"plan\": \"free\"\n}".to_owned(),
         };
         let text = snap.render();
-        assert!(
-            text.starts_with("---\nsource: \"features/tenants.feature\"\nexpression: "),
-            "{text}"
-        );
+        assert!(text.starts_with("---\nsource: \"features/tenants.feature\"\nexpression: "), "{text}");
         assert_eq!(SnapFile::parse(&text).unwrap(), snap);
     }
 
@@ -306,10 +264,7 @@ mod tests {
     #[test]
     fn json_is_pretty_printed_in_received_order_with_redactions() {
         let body = br#"{"z": 1, "id": "t-123", "a": {"created_at": "now", "items": [{"id": 1}, {"id": 2}]}}"#;
-        let content = content_of(
-            body,
-            &paths(&["$.id", "$..created_at", "$.a.items[*].id", "$.nope"]),
-        );
+        let content = content_of(body, &paths(&["$.id", "$..created_at", "$.a.items[*].id", "$.nope"]));
         let expected = "{\n  \"z\": 1,\n  \"id\": \"[redacted]\",\n  \"a\": {\n    \"created_at\": \"[redacted]\",\n    \
                         \"items\": [\n      {\n        \"id\": \"[redacted]\"\n      },\n      {\n        \"id\": \"[redacted]\"\n      }\n    ]\n  }\n}";
         assert_eq!(content, expected);
@@ -326,10 +281,7 @@ mod tests {
     #[test]
     fn names_are_plain_relative_paths() {
         let dir = Path::new("snaps");
-        assert_eq!(
-            snapshot_path(dir, "tenants/created").unwrap(),
-            Path::new("snaps/tenants/created.snap")
-        );
+        assert_eq!(snapshot_path(dir, "tenants/created").unwrap(), Path::new("snaps/tenants/created.snap"));
         for bad in ["", "../x", "/abs", "a//b", "a\\b", "a/./b"] {
             assert!(snapshot_path(dir, bad).is_err(), "{bad}");
         }
@@ -351,11 +303,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = compare(check(dir.path(), false, "{\n  \"a\": 1\n}")).unwrap_err();
         assert!(err.is_assertion());
-        assert!(
-            err.message.contains("snapshot \"tenant\" does not exist"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("snapshot \"tenant\" does not exist"), "{}", err.message);
         assert!(err.message.contains("+  \"a\": 1"), "{}", err.message);
         assert!(!dir.path().join("tenant.snap.new").exists());
 
@@ -369,26 +317,12 @@ mod tests {
             .render(),
         )
         .unwrap();
-        assert_eq!(
-            compare(check(dir.path(), true, "{\n  \"a\": 1\n}\n\n")),
-            Ok(())
-        );
-        assert!(
-            !dir.path().join("tenant.snap.new").exists(),
-            "a match writes nothing"
-        );
+        assert_eq!(compare(check(dir.path(), true, "{\n  \"a\": 1\n}\n\n")), Ok(()));
+        assert!(!dir.path().join("tenant.snap.new").exists(), "a match writes nothing");
 
         let err = compare(check(dir.path(), false, "{\n  \"a\": 2\n}")).unwrap_err();
-        assert!(
-            err.message.contains("-  \"a\": 1\n+  \"a\": 2"),
-            "{}",
-            err.message
-        );
-        assert!(
-            err.message.contains("--update-snapshots"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("-  \"a\": 1\n+  \"a\": 2"), "{}", err.message);
+        assert!(err.message.contains("--update-snapshots"), "{}", err.message);
     }
 
     #[test]
@@ -396,11 +330,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = compare(check(dir.path(), true, "hello")).unwrap_err();
         let pending = dir.path().join("tenant.snap.new");
-        assert!(
-            err.message.contains("tenant.snap.new for review"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("tenant.snap.new for review"), "{}", err.message);
         let written = SnapFile::parse(&std::fs::read_to_string(&pending).unwrap()).unwrap();
         assert_eq!(written.content, "hello");
         assert_eq!(written.source, "t.feature");
@@ -422,10 +352,7 @@ mod tests {
         assert_eq!(read.metadata().source(), Some("features/t.feature"));
         assert_eq!(read.metadata().expression(), Some(snap.expression.as_str()));
         let contents = read.contents().as_text().unwrap();
-        let expected = insta::internals::TextSnapshotContents::new(
-            snap.content.clone(),
-            insta::TextSnapshotKind::File,
-        );
+        let expected = insta::internals::TextSnapshotContents::new(snap.content.clone(), insta::TextSnapshotKind::File);
         assert!(contents.matches_fully(&expected));
     }
 }

@@ -56,10 +56,7 @@ impl<'a> Scope<'a> {
         if let Some(value) = self.vars.get(name) {
             return Some(value.as_str());
         }
-        self.outline
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.outline.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 
     fn known(&self) -> String {
@@ -91,11 +88,7 @@ pub(crate) enum Mode {
 /// Replaces every `{{name}}` in `template` (whitespace inside the braces is
 /// ignored). An unknown name is an error naming it and the known names. A
 /// `{{` without a closing `}}`, or `{{}}`, is left as written.
-pub(crate) fn interpolate(
-    template: &str,
-    scope: Scope<'_>,
-    mode: Mode,
-) -> Result<String, StepFailure> {
+pub(crate) fn interpolate(template: &str, scope: Scope<'_>, mode: Mode) -> Result<String, StepFailure> {
     if !template.contains("{{") {
         return Ok(template.to_owned());
     }
@@ -193,11 +186,7 @@ pub(crate) fn show(value: &Value) -> String {
 pub(crate) fn cap_chars(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         None => text.to_owned(),
-        Some((cut, _)) => format!(
-            "{}… ({} chars in total)",
-            &text[..cut],
-            text.chars().count()
-        ),
+        Some((cut, _)) => format!("{}… ({} chars in total)", &text[..cut], text.chars().count()),
     }
 }
 
@@ -228,13 +217,9 @@ pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
                 _ => false,
             }
         }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y))
-        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y)),
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(key, xv)| y.get(key).is_some_and(|yv| json_eq(xv, yv)))
+            x.len() == y.len() && x.iter().all(|(key, xv)| y.get(key).is_some_and(|yv| json_eq(xv, yv)))
         }
         _ => a == b,
     }
@@ -244,12 +229,7 @@ pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
 /// defines it.
 pub(crate) fn is_integer(value: &Value) -> bool {
     match value {
-        Value::Number(n) => {
-            n.is_i64()
-                || n.is_u64()
-                || n.as_f64()
-                    .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
-        }
+        Value::Number(n) => n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.is_finite() && f.fract() == 0.0),
         _ => false,
     }
 }
@@ -272,10 +252,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn scope_with<'a>(
-        vars: &'a BTreeMap<String, String>,
-        outline: &'a [(String, String)],
-    ) -> Scope<'a> {
+    fn scope_with<'a>(vars: &'a BTreeMap<String, String>, outline: &'a [(String, String)]) -> Scope<'a> {
         Scope { vars, outline }
     }
 
@@ -291,10 +268,7 @@ mod tests {
     fn interpolation_prefers_variables_over_outline_values() {
         let mut vars = BTreeMap::new();
         vars.insert("id".to_owned(), "t-1".to_owned());
-        let outline = vec![
-            ("id".to_owned(), "outline".to_owned()),
-            ("plan".to_owned(), "free".to_owned()),
-        ];
+        let outline = vec![("id".to_owned(), "outline".to_owned()), ("plan".to_owned(), "free".to_owned())];
         let scope = scope_with(&vars, &outline);
         let out = interpolate("/t/{{id}}/{{ plan }}", scope, Mode::Plain).unwrap();
         assert_eq!(out, "/t/t-1/free");
@@ -305,14 +279,9 @@ mod tests {
         let mut vars = BTreeMap::new();
         vars.insert("id".to_owned(), "1".to_owned());
         let outline = vec![("plan".to_owned(), "free".to_owned())];
-        let err =
-            interpolate("/x/{{tenant}}", scope_with(&vars, &outline), Mode::Plain).unwrap_err();
+        let err = interpolate("/x/{{tenant}}", scope_with(&vars, &outline), Mode::Plain).unwrap_err();
         assert_eq!(err.kind, crate::FailureKind::Error);
-        assert!(
-            err.message.contains("unknown variable \"tenant\""),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("unknown variable \"tenant\""), "{}", err.message);
         assert!(err.message.contains("id, plan"), "{}", err.message);
     }
 
@@ -321,10 +290,7 @@ mod tests {
         let vars = BTreeMap::new();
         let scope = scope_with(&vars, &[]);
         assert_eq!(interpolate("a {{ b", scope, Mode::Plain).unwrap(), "a {{ b");
-        assert_eq!(
-            interpolate("a {{}} b", scope, Mode::Plain).unwrap(),
-            "a {{}} b"
-        );
+        assert_eq!(interpolate("a {{}} b", scope, Mode::Plain).unwrap(), "a {{}} b");
     }
 
     #[test]
@@ -353,11 +319,7 @@ mod tests {
         assert_eq!(parse_value(" \"free\" ").unwrap(), json!("free"));
         assert_eq!(parse_value("[1, 2]").unwrap(), json!([1, 2]));
         let err = parse_value("free").unwrap_err();
-        assert!(
-            err.message.contains("not a JSON literal"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("not a JSON literal"), "{}", err.message);
     }
 
     #[test]

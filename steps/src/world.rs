@@ -122,11 +122,7 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -158,15 +154,9 @@ impl fmt::Debug for World {
         f.debug_struct("World")
             .field("feature_path", &self.feature_path)
             .field("variables", &self.vars.keys().collect::<Vec<_>>())
-            .field(
-                "outline",
-                &self.outline.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-            )
+            .field("outline", &self.outline.iter().map(|(k, _)| k).collect::<Vec<_>>())
             .field("auth", &self.auth)
-            .field(
-                "last_response",
-                &self.last.as_ref().map(|r| (r.status, r.describe())),
-            )
+            .field("last_response", &self.last.as_ref().map(|r| (r.status, r.describe())))
             .finish_non_exhaustive()
     }
 }
@@ -225,12 +215,7 @@ pub(crate) struct Response {
 }
 
 impl Response {
-    pub(crate) fn new(
-        method: String,
-        url: String,
-        response: RecordedResponse,
-        duration: Duration,
-    ) -> Self {
+    pub(crate) fn new(method: String, url: String, response: RecordedResponse, duration: Duration) -> Self {
         Self {
             method,
             url,
@@ -249,11 +234,7 @@ impl Response {
 
     /// Every value of a header, by case-insensitive name.
     pub(crate) fn header_values(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-            .collect()
+        self.headers.iter().filter(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str()).collect()
     }
 
     /// The response headers as `name: value` lines for messages.
@@ -261,29 +242,20 @@ impl Response {
         if self.headers.is_empty() {
             return "(none)".to_owned();
         }
-        let listing: Vec<String> = self
-            .headers
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect();
+        let listing: Vec<String> = self.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         text::cap_chars(&listing.join(", "), text::BODY_EXCERPT_CHARS)
     }
 
     /// The body parsed as JSON (once); a body that is not JSON is an
     /// assertion failure quoting its content type and an excerpt.
     pub(crate) fn json(&self) -> Result<&Value, StepFailure> {
-        let parsed = self
-            .json
-            .get_or_init(|| serde_json::from_slice(&self.body).map_err(|e| e.to_string()));
+        let parsed = self.json.get_or_init(|| serde_json::from_slice(&self.body).map_err(|e| e.to_string()));
         parsed.as_ref().map_err(|_| {
-            let content_type = self.header_values("content-type").first().map_or_else(
-                || "no Content-Type".to_owned(),
-                |ct| format!("Content-Type {ct}"),
-            );
-            StepFailure::assertion(format!(
-                "response body is not JSON ({content_type}): {}",
-                text::excerpt(&self.body)
-            ))
+            let content_type = self
+                .header_values("content-type")
+                .first()
+                .map_or_else(|| "no Content-Type".to_owned(), |ct| format!("Content-Type {ct}"));
+            StepFailure::assertion(format!("response body is not JSON ({content_type}): {}", text::excerpt(&self.body)))
         })
     }
 }
@@ -316,9 +288,7 @@ impl World {
 
     pub(crate) fn ctx(&self) -> Result<Arc<RunContext>, StepFailure> {
         self.ctx.clone().ok_or_else(|| {
-            StepFailure::error(
-                "the scenario has no run context: World::prepare was not called before its steps",
-            )
+            StepFailure::error("the scenario has no run context: World::prepare was not called before its steps")
         })
     }
 
@@ -328,16 +298,11 @@ impl World {
 
     /// The last response; an error when the scenario has not sent a request.
     pub(crate) fn last(&self) -> Result<&Response, StepFailure> {
-        self.last
-            .as_ref()
-            .ok_or_else(|| StepFailure::error("no request has been sent in this scenario yet"))
+        self.last.as_ref().ok_or_else(|| StepFailure::error("no request has been sent in this scenario yet"))
     }
 
     fn scope(&self) -> Scope<'_> {
-        Scope {
-            vars: &self.vars,
-            outline: &self.outline,
-        }
+        Scope { vars: &self.vars, outline: &self.outline }
     }
 
     /// Replaces `{{name}}` placeholders.
@@ -402,24 +367,13 @@ impl World {
         }
         let body = body.or(pending.body);
         if let Some(body) = &body
-            && !headers
-                .iter()
-                .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            && !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
         {
             let is_json = serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok();
-            let media = if is_json {
-                "application/json"
-            } else {
-                "text/plain; charset=utf-8"
-            };
+            let media = if is_json { "application/json" } else { "text/plain; charset=utf-8" };
             headers.push(("Content-Type".to_owned(), media.to_owned()));
         }
-        Ok(Outgoing {
-            method,
-            url,
-            headers,
-            body: body.map(String::into_bytes),
-        })
+        Ok(Outgoing { method, url, headers, body: body.map(String::into_bytes) })
     }
 
     /// Sends a request and records the exchange; returns the response, or
@@ -440,20 +394,10 @@ impl World {
                 exchange.duration,
             )),
             (_, Some(error)) => Err(error.clone()),
-            (None, None) => Err(format!(
-                "no response from {} {}",
-                outgoing.method, outgoing.url
-            )),
+            (None, None) => Err(format!("no response from {} {}", outgoing.method, outgoing.url)),
         };
-        let recorded = Exchange {
-            step_line: step.position.line,
-            step: step.value.clone(),
-            ..exchange
-        };
-        self.journal
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(recorded);
+        let recorded = Exchange { step_line: step.position.line, step: step.value.clone(), ..exchange };
+        self.journal.lock().unwrap_or_else(PoisonError::into_inner).push(recorded);
         outcome
     }
 
@@ -468,10 +412,7 @@ impl World {
         self.last = None;
         let outgoing = self.outgoing(method, url, body)?;
         let timeout = self.ctx()?.target().timeout;
-        let response = self
-            .exchange(step, &outgoing, timeout)
-            .await
-            .map_err(StepFailure::error)?;
+        let response = self.exchange(step, &outgoing, timeout).await.map_err(StepFailure::error)?;
         self.last = Some(response);
         Ok(())
     }
@@ -532,9 +473,6 @@ mod tests {
         let world = World::default();
         let err = world.ctx().unwrap_err();
         assert_eq!(err.kind, crate::FailureKind::Error);
-        assert_eq!(
-            world.last().unwrap_err().message,
-            "no request has been sent in this scenario yet"
-        );
+        assert_eq!(world.last().unwrap_err().message, "no request has been sent in this scenario yet");
     }
 }

@@ -26,24 +26,11 @@ impl ConfigError {
         key: Option<String>,
         message: impl Into<String>,
     ) -> Self {
-        Self {
-            file: file.into(),
-            line,
-            key,
-            message: message.into(),
-            source: None,
-        }
+        Self { file: file.into(), line, key, message: message.into(), source: None }
     }
 
-    pub(crate) fn io(
-        file: impl Into<PathBuf>,
-        message: impl Into<String>,
-        source: std::io::Error,
-    ) -> Self {
-        Self {
-            source: Some(source),
-            ..Self::new(file, None, None, message)
-        }
+    pub(crate) fn io(file: impl Into<PathBuf>, message: impl Into<String>, source: std::io::Error) -> Self {
+        Self { source: Some(source), ..Self::new(file, None, None, message) }
     }
 
     /// The configuration file, as it was named to [`crate::load`] or [`crate::discover`].
@@ -127,11 +114,7 @@ impl KeyPath {
 
     /// The path as text, or `None` for the document root.
     pub(crate) fn render(&self) -> Option<String> {
-        if self.0.is_empty() {
-            None
-        } else {
-            Some(self.to_string())
-        }
+        if self.0.is_empty() { None } else { Some(self.to_string()) }
     }
 }
 
@@ -158,10 +141,7 @@ impl fmt::Display for KeyPath {
 
 /// Whether TOML lets `key` be written without quotes.
 fn is_bare_key(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]
@@ -170,36 +150,18 @@ mod tests {
 
     #[test]
     fn renders_file_line_key_and_message() {
-        let err = ConfigError::new(
-            "certify.toml",
-            Some(12),
-            Some("targets.staging.timeout".into()),
-            "expected a duration",
-        );
-        assert_eq!(
-            err.to_string(),
-            "certify.toml:12: targets.staging.timeout: expected a duration"
-        );
+        let err =
+            ConfigError::new("certify.toml", Some(12), Some("targets.staging.timeout".into()), "expected a duration");
+        assert_eq!(err.to_string(), "certify.toml:12: targets.staging.timeout: expected a duration");
         let err = ConfigError::new("certify.toml", None, None, "cannot read");
         assert_eq!(err.to_string(), "certify.toml: cannot read");
     }
 
     #[test]
     fn key_paths_quote_keys_that_are_not_bare() {
-        let path = KeyPath::root()
-            .key("targets")
-            .key("my.target")
-            .key("headers")
-            .key("X-Client");
+        let path = KeyPath::root().key("targets").key("my.target").key("headers").key("X-Client");
         assert_eq!(path.to_string(), r#"targets."my.target".headers.X-Client"#);
-        assert_eq!(
-            KeyPath::root()
-                .key("suite")
-                .key("features")
-                .index(1)
-                .to_string(),
-            "suite.features[1]"
-        );
+        assert_eq!(KeyPath::root().key("suite").key("features").index(1).to_string(), "suite.features[1]");
         assert_eq!(KeyPath::root().render(), None);
     }
 }

@@ -21,9 +21,7 @@ impl InterpolateError {
     pub(crate) fn describe(&self) -> String {
         match self {
             Self::Missing(name) => format!("environment variable {name} is not set"),
-            Self::Unterminated => {
-                "`${` is not closed by `}` (write `$${` for a literal `${`)".to_owned()
-            }
+            Self::Unterminated => "`${` is not closed by `}` (write `$${` for a literal `${`)".to_owned(),
             Self::BadName(name) => format!(
                 "`${{{name}}}` does not name an environment variable (letters, digits and _, not starting with a digit; write `$${{` for a literal `${{`)"
             ),
@@ -91,27 +89,15 @@ mod tests {
 
     #[test]
     fn replaces_variables() {
-        assert_eq!(
-            run("https://${HOST}/api").as_deref(),
-            Ok("https://example.com/api")
-        );
-        assert_eq!(
-            run("${HOST}${HOST}").as_deref(),
-            Ok("example.comexample.com")
-        );
+        assert_eq!(run("https://${HOST}/api").as_deref(), Ok("https://example.com/api"));
+        assert_eq!(run("${HOST}${HOST}").as_deref(), Ok("example.comexample.com"));
         assert_eq!(run("a${EMPTY}b").as_deref(), Ok("ab"));
     }
 
     #[test]
     fn keeps_text_without_variables() {
-        assert!(matches!(
-            interpolate("plain", &env),
-            Ok(Cow::Borrowed("plain"))
-        ));
-        assert_eq!(
-            run("cost: $5, $$ and $").as_deref(),
-            Ok("cost: $5, $$ and $")
-        );
+        assert!(matches!(interpolate("plain", &env), Ok(Cow::Borrowed("plain"))));
+        assert_eq!(run("cost: $5, $$ and $").as_deref(), Ok("cost: $5, $$ and $"));
     }
 
     #[test]
@@ -127,10 +113,7 @@ mod tests {
 
     #[test]
     fn reports_missing_unterminated_and_bad_names() {
-        assert_eq!(
-            run("${NOPE}"),
-            Err(InterpolateError::Missing("NOPE".into()))
-        );
+        assert_eq!(run("${NOPE}"), Err(InterpolateError::Missing("NOPE".into())));
         assert_eq!(run("x ${HOST"), Err(InterpolateError::Unterminated));
         assert_eq!(run("${1X}"), Err(InterpolateError::BadName("1X".into())));
         assert_eq!(run("${}"), Err(InterpolateError::BadName(String::new())));

@@ -43,10 +43,9 @@ use std::path::{Path, PathBuf};
 
 pub use error::ConfigError;
 pub use settings::{
-    CredentialSettings, DEFAULT_CONCURRENCY, DEFAULT_EVIDENCE_MAX_BODY, DEFAULT_REDACT_HEADERS,
-    DEFAULT_REDACT_JSON, DEFAULT_TARGET_MAX_BODY, DEFAULT_TIMEOUT, EvidenceLocation,
-    EvidenceSettings, KeyRef, SecretRef, Settings, SnapshotSettings, SuiteSettings, TargetSettings,
-    VersionProbe,
+    CredentialSettings, DEFAULT_CONCURRENCY, DEFAULT_EVIDENCE_MAX_BODY, DEFAULT_REDACT_HEADERS, DEFAULT_REDACT_JSON,
+    DEFAULT_TARGET_MAX_BODY, DEFAULT_TIMEOUT, EvidenceLocation, EvidenceSettings, KeyRef, SecretRef, Settings,
+    SnapshotSettings, SuiteSettings, TargetSettings, VersionProbe,
 };
 
 /// The name of the configuration file.
@@ -63,22 +62,11 @@ pub fn discover(explicit: Option<&Path>, start: &Path) -> Result<PathBuf, Config
         let path = start.join(explicit);
         return match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() => Ok(path),
-            Ok(_) => Err(ConfigError::new(
-                explicit,
-                None,
-                None,
-                "is not a file (given with --config)",
-            )),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(ConfigError::io(
-                explicit,
-                "no such file (given with --config)",
-                err,
-            )),
-            Err(err) => Err(ConfigError::io(
-                explicit,
-                format!("cannot read (given with --config): {err}"),
-                err,
-            )),
+            Ok(_) => Err(ConfigError::new(explicit, None, None, "is not a file (given with --config)")),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                Err(ConfigError::io(explicit, "no such file (given with --config)", err))
+            }
+            Err(err) => Err(ConfigError::io(explicit, format!("cannot read (given with --config): {err}"), err)),
         };
     }
     let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
@@ -103,16 +91,9 @@ pub fn discover(explicit: Option<&Path>, start: &Path) -> Result<PathBuf, Config
 ///
 /// `env` looks up environment variables for `${VAR}` interpolation.
 pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-    let bytes = std::fs::read(path)
-        .map_err(|err| ConfigError::io(path, format!("cannot read: {err}"), err))?;
-    let text = String::from_utf8(bytes).map_err(|err| {
-        ConfigError::new(
-            path,
-            None,
-            None,
-            format!("not valid UTF-8: {}", err.utf8_error()),
-        )
-    })?;
+    let bytes = std::fs::read(path).map_err(|err| ConfigError::io(path, format!("cannot read: {err}"), err))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|err| ConfigError::new(path, None, None, format!("not valid UTF-8: {}", err.utf8_error())))?;
     load_str(&text, path, env)
 }
 
@@ -120,14 +101,9 @@ pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Setting
 ///
 /// `path` names the file in messages and its directory is the base of relative paths; it need
 /// not exist.
-pub fn load_str(
-    text: &str,
-    path: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Settings, ConfigError> {
-    let absolute = std::path::absolute(path).map_err(|err| {
-        ConfigError::io(path, format!("cannot make the path absolute: {err}"), err)
-    })?;
+pub fn load_str(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+    let absolute = std::path::absolute(path)
+        .map_err(|err| ConfigError::io(path, format!("cannot make the path absolute: {err}"), err))?;
     let doc = raw::Doc { file: path, text };
     let raw = raw::parse(&doc)?;
     resolve::resolve(&doc, absolute, raw, env)

@@ -22,8 +22,7 @@ use crate::error::{ConfigError, KeyPath, Segment};
 pub(crate) type Str = Spanned<String>;
 
 /// Keys that would hold a literal secret in a credential; refused in stage two with advice.
-pub(crate) const LITERAL_SECRET_KEYS: [&str; 6] =
-    ["token", "bearer", "value", "password", "secret", "api_key"];
+pub(crate) const LITERAL_SECRET_KEYS: [&str; 6] = ["token", "bearer", "value", "password", "secret", "api_key"];
 
 /// What a table type is described as in "expected ..., got ..." messages.
 pub(crate) trait Expecting {
@@ -140,14 +139,7 @@ pub(crate) struct RawCredential {
 impl RawCredential {
     /// The first literal-secret key present, with its span.
     pub(crate) fn literal_secret(&self) -> Option<(&'static str, Range<usize>)> {
-        let fields = [
-            &self.token,
-            &self.bearer,
-            &self.value,
-            &self.password,
-            &self.secret,
-            &self.api_key,
-        ];
+        let fields = [&self.token, &self.bearer, &self.value, &self.password, &self.secret, &self.api_key];
         LITERAL_SECRET_KEYS
             .iter()
             .zip(fields)
@@ -208,8 +200,7 @@ pub(crate) struct RawRedact {
     pub json: Option<Spanned<StrList>>,
 }
 
-const KEY_REF_EXPECTING: &str =
-    r#"a table like { file = "keys/release.key" } or { env = "CERTIFY_SIGNING_KEY" }"#;
+const KEY_REF_EXPECTING: &str = r#"a table like { file = "keys/release.key" } or { env = "CERTIFY_SIGNING_KEY" }"#;
 
 /// `signing_key = { file = "..." }` or `{ env = "..." }`.
 #[derive(Debug)]
@@ -240,12 +231,8 @@ impl<'de> Deserialize<'de> for RawKeyRef {
                 )))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawKeyRef, A::Error> {
-                let fields =
-                    RawKeyRefFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(RawKeyRef {
-                    file: fields.file,
-                    env: fields.env,
-                })
+                let fields = RawKeyRefFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawKeyRef { file: fields.file, env: fields.env })
             }
         }
         deserializer.deserialize_any(KeyRefVisitor)
@@ -306,22 +293,13 @@ impl<'de> Deserialize<'de> for Scalar {
                 Ok(Scalar::Int(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-                Ok(i64::try_from(v).map_or_else(
-                    |_| Scalar::Other(format!("{v} (out of range)")),
-                    Scalar::Int,
-                ))
+                Ok(i64::try_from(v).map_or_else(|_| Scalar::Other(format!("{v} (out of range)")), Scalar::Int))
             }
             fn visit_i128<E: de::Error>(self, v: i128) -> Result<Scalar, E> {
-                Ok(i64::try_from(v).map_or_else(
-                    |_| Scalar::Other(format!("{v} (out of range)")),
-                    Scalar::Int,
-                ))
+                Ok(i64::try_from(v).map_or_else(|_| Scalar::Other(format!("{v} (out of range)")), Scalar::Int))
             }
             fn visit_u128<E: de::Error>(self, v: u128) -> Result<Scalar, E> {
-                Ok(i64::try_from(v).map_or_else(
-                    |_| Scalar::Other(format!("{v} (out of range)")),
-                    Scalar::Int,
-                ))
+                Ok(i64::try_from(v).map_or_else(|_| Scalar::Other(format!("{v} (out of range)")), Scalar::Int))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
                 Ok(Scalar::Float(v))
@@ -336,14 +314,7 @@ impl<'de> Deserialize<'de> for Scalar {
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar, A::Error> {
                 // TOML date-times reach serde as a map; toml's own value type tells them apart.
                 let value = toml::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(Scalar::Other(
-                    if value.is_datetime() {
-                        "a date-time"
-                    } else {
-                        "a table"
-                    }
-                    .to_owned(),
-                ))
+                Ok(Scalar::Other(if value.is_datetime() { "a date-time" } else { "a table" }.to_owned()))
             }
         }
         deserializer.deserialize_any(ScalarVisitor)
@@ -413,27 +384,12 @@ pub(crate) struct Doc<'a> {
 impl Doc<'_> {
     /// The 1-based line that byte `offset` is on.
     pub(crate) fn line(&self, offset: usize) -> usize {
-        self.text
-            .bytes()
-            .take(offset)
-            .filter(|&b| b == b'\n')
-            .count()
-            + 1
+        self.text.bytes().take(offset).filter(|&b| b == b'\n').count() + 1
     }
 
     /// An error at `span` about `key`.
-    pub(crate) fn error(
-        &self,
-        span: Range<usize>,
-        key: &KeyPath,
-        message: impl Into<String>,
-    ) -> ConfigError {
-        ConfigError::new(
-            self.file,
-            Some(self.line(span.start)),
-            key.render(),
-            message,
-        )
+    pub(crate) fn error(&self, span: Range<usize>, key: &KeyPath, message: impl Into<String>) -> ConfigError {
+        ConfigError::new(self.file, Some(self.line(span.start)), key.render(), message)
     }
 }
 
@@ -447,12 +403,7 @@ pub(crate) fn parse(doc: &Doc<'_>) -> Result<RawFile, ConfigError> {
             .filter(|found| !found.is_empty() && found.len() <= 40 && !found.contains('\n'))
             .map(|found| format!(" (at `{found}`)"))
             .unwrap_or_default();
-        ConfigError::new(
-            doc.file,
-            line,
-            None,
-            format!("invalid TOML: {}{at}", err.message()),
-        )
+        ConfigError::new(doc.file, line, None, format!("invalid TOML: {}{at}", err.message()))
     })?;
     toml::from_str::<RawFile>(doc.text).map_err(|err| {
         let Some(span) = err.span() else {
@@ -484,34 +435,19 @@ fn locate(tree: &DeTable<'_>, span: &Range<usize>) -> KeyPath {
         path: KeyPath,
         width: usize,
     }
-    fn consider(
-        candidate: Range<usize>,
-        span: &Range<usize>,
-        path: &KeyPath,
-        best: &mut Option<Best>,
-    ) {
+    fn consider(candidate: Range<usize>, span: &Range<usize>, path: &KeyPath, best: &mut Option<Best>) {
         if candidate.start <= span.start && span.end <= candidate.end {
             let width = candidate.end - candidate.start;
             let better = match best {
                 None => true,
-                Some(best) => {
-                    width < best.width || (width == best.width && path.len() > best.path.len())
-                }
+                Some(best) => width < best.width || (width == best.width && path.len() > best.path.len()),
             };
             if better {
-                *best = Some(Best {
-                    path: path.clone(),
-                    width,
-                });
+                *best = Some(Best { path: path.clone(), width });
             }
         }
     }
-    fn walk_value(
-        value: &DeValue<'_>,
-        span: &Range<usize>,
-        path: &mut KeyPath,
-        best: &mut Option<Best>,
-    ) {
+    fn walk_value(value: &DeValue<'_>, span: &Range<usize>, path: &mut KeyPath, best: &mut Option<Best>) {
         match value {
             DeValue::Table(table) => walk_table(table, span, path, best),
             DeValue::Array(items) => {
@@ -525,12 +461,7 @@ fn locate(tree: &DeTable<'_>, span: &Range<usize>) -> KeyPath {
             _ => {}
         }
     }
-    fn walk_table(
-        table: &DeTable<'_>,
-        span: &Range<usize>,
-        path: &mut KeyPath,
-        best: &mut Option<Best>,
-    ) {
+    fn walk_table(table: &DeTable<'_>, span: &Range<usize>, path: &mut KeyPath, best: &mut Option<Best>) {
         for (key, value) in table.iter() {
             path.push(Segment::Key(key.get_ref().to_string()));
             consider(key.span(), span, path, best);
@@ -550,28 +481,15 @@ fn humanize(message: &str) -> (Option<String>, String) {
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some((field, valid)) = rest.split_once('`')
     {
-        return (
-            Some(field.to_owned()),
-            unknown_key(field, &backticked(valid)),
-        );
+        return (Some(field.to_owned()), unknown_key(field, &backticked(valid)));
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
-        return (
-            None,
-            format!("missing required key {}", rest.trim_end_matches('`')),
-        );
+        return (None, format!("missing required key {}", rest.trim_end_matches('`')));
     }
     if let Some(rest) = message.strip_prefix("invalid type: ")
         && let Some((found, expected)) = rest.split_once(", expected ")
     {
-        return (
-            None,
-            format!(
-                "expected {}, got {}",
-                toml_words(expected),
-                found_words(found)
-            ),
-        );
+        return (None, format!("expected {}, got {}", toml_words(expected), found_words(found)));
     }
     (None, message.to_owned())
 }
@@ -582,11 +500,7 @@ fn backticked(text: &str) -> Vec<&str> {
 }
 
 fn unknown_key(field: &str, valid: &[&str]) -> String {
-    let valid: Vec<&str> = valid
-        .iter()
-        .copied()
-        .filter(|name| !LITERAL_SECRET_KEYS.contains(name))
-        .collect();
+    let valid: Vec<&str> = valid.iter().copied().filter(|name| !LITERAL_SECRET_KEYS.contains(name)).collect();
     let suggestion = valid
         .iter()
         .map(|name| (strsim::damerau_levenshtein(field, name), *name))
@@ -615,15 +529,8 @@ fn found_words(found: &str) -> String {
     if found.starts_with("string ") {
         return "a string".to_owned();
     }
-    for (serde_word, toml_word) in [
-        ("integer", "integer"),
-        ("floating point", "float"),
-        ("boolean", "boolean"),
-    ] {
-        if let Some(value) = found
-            .strip_prefix(serde_word)
-            .and_then(|v| v.strip_prefix(' '))
-        {
+    for (serde_word, toml_word) in [("integer", "integer"), ("floating point", "float"), ("boolean", "boolean")] {
+        if let Some(value) = found.strip_prefix(serde_word).and_then(|v| v.strip_prefix(' ')) {
             return format!("{toml_word} {}", value.trim_matches('`'));
         }
     }
@@ -642,34 +549,16 @@ mod tests {
     fn humanizes_serde_messages() {
         assert_eq!(
             humanize("unknown field `tmeout`, expected one of `base_url`, `timeout`, `token`"),
-            (
-                Some("tmeout".into()),
-                "unknown key (did you mean timeout?); valid keys: base_url, timeout".into()
-            )
+            (Some("tmeout".into()), "unknown key (did you mean timeout?); valid keys: base_url, timeout".into())
         );
         assert_eq!(
             humanize("unknown field `x`, expected `file` or `env`"),
-            (
-                Some("x".into()),
-                "unknown key; valid keys: file, env".into()
-            )
+            (Some("x".into()), "unknown key; valid keys: file, env".into())
         );
-        assert_eq!(
-            humanize("missing field `base_url`").1,
-            "missing required key base_url"
-        );
-        assert_eq!(
-            humanize(r#"invalid type: string "s3cr3t", expected a table"#).1,
-            "expected a table, got a string"
-        );
-        assert_eq!(
-            humanize("invalid type: integer `5`, expected a string").1,
-            "expected a string, got integer 5"
-        );
-        assert_eq!(
-            humanize("invalid type: sequence, expected a map").1,
-            "expected a table, got an array"
-        );
+        assert_eq!(humanize("missing field `base_url`").1, "missing required key base_url");
+        assert_eq!(humanize(r#"invalid type: string "s3cr3t", expected a table"#).1, "expected a table, got a string");
+        assert_eq!(humanize("invalid type: integer `5`, expected a string").1, "expected a string, got integer 5");
+        assert_eq!(humanize("invalid type: sequence, expected a map").1, "expected a table, got an array");
         assert_eq!(humanize("something else").1, "something else");
     }
 }

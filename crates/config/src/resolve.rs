@@ -19,20 +19,18 @@ use toml::Spanned;
 use crate::error::{ConfigError, KeyPath};
 use crate::interpolate::{interpolate, is_env_name};
 use crate::raw::{
-    Doc, Entries, RawAuth, RawCredential, RawEvidence, RawFile, RawKeyRef, RawSnapshots, RawSuite,
-    RawTarget, RawVersion, Scalar, Str, StrList, StrOrList, Table,
+    Doc, Entries, RawAuth, RawCredential, RawEvidence, RawFile, RawKeyRef, RawSnapshots, RawSuite, RawTarget,
+    RawVersion, Scalar, Str, StrList, StrOrList, Table,
 };
 use crate::settings::{
-    CredentialSettings, DEFAULT_CONCURRENCY, DEFAULT_EVIDENCE_MAX_BODY, DEFAULT_REDACT_HEADERS,
-    DEFAULT_REDACT_JSON, DEFAULT_TARGET_MAX_BODY, DEFAULT_TIMEOUT, EvidenceLocation,
-    EvidenceSettings, KeyRef, SecretRef, Settings, SnapshotSettings, SuiteSettings, TargetSettings,
-    VersionProbe,
+    CredentialSettings, DEFAULT_CONCURRENCY, DEFAULT_EVIDENCE_MAX_BODY, DEFAULT_REDACT_HEADERS, DEFAULT_REDACT_JSON,
+    DEFAULT_TARGET_MAX_BODY, DEFAULT_TIMEOUT, EvidenceLocation, EvidenceSettings, KeyRef, SecretRef, Settings,
+    SnapshotSettings, SuiteSettings, TargetSettings, VersionProbe,
 };
 
 const DURATION_EXPECTED: &str = r#"expected a duration like "10s" or "500ms""#;
 const SIZE_EXPECTED: &str = r#"expected a size like 1048576, "16MiB" or "500KB""#;
-const SECRET_SOURCES: &str =
-    "exactly one of bearer_env, bearer_file, or header with value_env or value_file";
+const SECRET_SOURCES: &str = "exactly one of bearer_env, bearer_file, or header with value_env or value_file";
 
 /// Resolves `raw`, read from `doc`, into settings; `path` is the file's absolute path.
 pub(crate) fn resolve(
@@ -44,24 +42,12 @@ pub(crate) fn resolve(
     let root = match path.parent() {
         Some(parent) => parent.to_path_buf(),
         None => {
-            return Err(ConfigError::new(
-                doc.file,
-                None,
-                None,
-                "the file has no parent directory",
-            ));
+            return Err(ConfigError::new(doc.file, None, None, "the file has no parent directory"));
         }
     };
-    let file_name = path.file_name().map_or_else(
-        || doc.file.display().to_string(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    let resolver = Resolver {
-        doc,
-        root,
-        env,
-        file_name,
-    };
+    let file_name =
+        path.file_name().map_or_else(|| doc.file.display().to_string(), |name| name.to_string_lossy().into_owned());
+    let resolver = Resolver { doc, root, env, file_name };
 
     let credentials = resolver.credentials(raw.credentials.as_ref())?;
     let targets = resolver.targets(raw.targets.as_ref(), &credentials)?;
@@ -112,17 +98,10 @@ impl Text<'_> {
     /// as written and never what the environment put in it.
     fn guarded(&self, expected: &str, detail: Option<String>) -> String {
         if self.interpolated() {
-            let detail = detail
-                .map(|detail| format!("{detail}; "))
-                .unwrap_or_default();
-            format!(
-                "{expected}; the value of {:?} is not one ({detail}the value is not shown)",
-                self.written
-            )
+            let detail = detail.map(|detail| format!("{detail}; ")).unwrap_or_default();
+            format!("{expected}; the value of {:?} is not one ({detail}the value is not shown)", self.written)
         } else {
-            let detail = detail
-                .map(|detail| format!(" ({detail})"))
-                .unwrap_or_default();
+            let detail = detail.map(|detail| format!(" ({detail})")).unwrap_or_default();
             format!("{expected}, got {:?}{detail}", self.value)
         }
     }
@@ -138,39 +117,16 @@ impl Resolver<'_> {
         self.interpolated(raw.get_ref(), raw.span(), key)
     }
 
-    fn interpolated<'r>(
-        &self,
-        written: &'r str,
-        span: Range<usize>,
-        key: &KeyPath,
-    ) -> Result<Text<'r>, ConfigError> {
-        let value = interpolate(written, self.env)
-            .map_err(|err| self.error(span.clone(), key, err.describe()))?;
-        Ok(Text {
-            value: value.into_owned(),
-            written,
-            span,
-        })
+    fn interpolated<'r>(&self, written: &'r str, span: Range<usize>, key: &KeyPath) -> Result<Text<'r>, ConfigError> {
+        let value = interpolate(written, self.env).map_err(|err| self.error(span.clone(), key, err.describe()))?;
+        Ok(Text { value: value.into_owned(), written, span })
     }
 
-    fn non_empty<'r>(
-        &self,
-        raw: &'r Str,
-        key: &KeyPath,
-        what: &str,
-    ) -> Result<Text<'r>, ConfigError> {
+    fn non_empty<'r>(&self, raw: &'r Str, key: &KeyPath, what: &str) -> Result<Text<'r>, ConfigError> {
         let text = self.text(raw, key)?;
         if text.value.trim().is_empty() {
-            let got = if text.interpolated() {
-                format!(", got {}", text.shown())
-            } else {
-                String::new()
-            };
-            return Err(self.error(
-                text.span,
-                key,
-                format!("expected {what}, got an empty string{got}"),
-            ));
+            let got = if text.interpolated() { format!(", got {}", text.shown()) } else { String::new() };
+            return Err(self.error(text.span, key, format!("expected {what}, got an empty string{got}")));
         }
         Ok(text)
     }
@@ -202,26 +158,15 @@ impl Resolver<'_> {
             return Err(self.error(
                 text.span.clone(),
                 key,
-                format!(
-                    r#"expected a JSONPath starting with "$" like "$.id", got {}"#,
-                    text.shown()
-                ),
+                format!(r#"expected a JSONPath starting with "$" like "$.id", got {}"#, text.shown()),
             ));
         }
         Ok(text.value)
     }
 
-    fn json_paths(
-        &self,
-        list: &Spanned<StrList>,
-        key: &KeyPath,
-    ) -> Result<Vec<String>, ConfigError> {
+    fn json_paths(&self, list: &Spanned<StrList>, key: &KeyPath) -> Result<Vec<String>, ConfigError> {
         let items = &list.get_ref().0;
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| self.json_path(item, &key.index(i)))
-            .collect()
+        items.iter().enumerate().map(|(i, item)| self.json_path(item, &key.index(i))).collect()
     }
 
     // ---- [credentials] and auth ----
@@ -240,18 +185,9 @@ impl Resolver<'_> {
             if name.get_ref().is_empty() {
                 return Err(self.error(name.span(), &table, "a credential name must not be empty"));
             }
-            let origin = format!(
-                "{} [credentials.{}]",
-                self.file_name,
-                key_text(name.get_ref())
-            );
-            let resolved = self.credential(
-                credential.get_ref(),
-                credential.span(),
-                &key,
-                name.get_ref().clone(),
-                origin,
-            )?;
+            let origin = format!("{} [credentials.{}]", self.file_name, key_text(name.get_ref()));
+            let resolved =
+                self.credential(credential.get_ref(), credential.span(), &key, name.get_ref().clone(), origin)?;
             credentials.insert(name.get_ref().clone(), resolved);
         }
         Ok(credentials)
@@ -280,70 +216,40 @@ impl Resolver<'_> {
             ("value_env", raw.value_env.is_some()),
             ("value_file", raw.value_file.is_some()),
         ];
-        let present: Vec<&str> = sources
-            .iter()
-            .filter(|(_, set)| *set)
-            .map(|(name, _)| *name)
-            .collect();
-        let (header, bearer, secret) = match (
-            &raw.bearer_env,
-            &raw.bearer_file,
-            &raw.header,
-            &raw.value_env,
-            &raw.value_file,
-        ) {
-            (Some(var), None, None, None, None) => (
-                "Authorization".to_owned(),
-                true,
-                SecretRef::Env(self.env_name(var, &key.key("bearer_env"))?),
-            ),
-            (None, Some(file), None, None, None) => (
-                "Authorization".to_owned(),
-                true,
-                SecretRef::File(self.path(
-                    file,
-                    &key.key("bearer_file"),
-                    "a file holding the token",
-                )?),
-            ),
-            (None, None, Some(header), Some(var), None) => (
-                self.header_name(header, &key.key("header"))?,
-                false,
-                SecretRef::Env(self.env_name(var, &key.key("value_env"))?),
-            ),
-            (None, None, Some(header), None, Some(file)) => (
-                self.header_name(header, &key.key("header"))?,
-                false,
-                SecretRef::File(self.path(
-                    file,
-                    &key.key("value_file"),
-                    "a file holding the header value",
-                )?),
-            ),
-            _ => {
-                let message = match present.as_slice() {
-                    [] => format!("no secret source; expected {SECRET_SOURCES}"),
-                    ["header"] => {
-                        "header needs value_env or value_file (where its value is read from)"
-                            .to_owned()
-                    }
-                    [value] if value.starts_with("value_") => {
-                        format!(
-                            r#"{value} needs header = "NAME" (the header that carries the value)"#
-                        )
-                    }
-                    _ => format!("expected {SECRET_SOURCES}; got {}", and_list(&present)),
-                };
-                return Err(self.error(span, key, message));
-            }
-        };
-        Ok(CredentialSettings {
-            name,
-            origin,
-            header,
-            bearer,
-            secret,
-        })
+        let present: Vec<&str> = sources.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect();
+        let (header, bearer, secret) =
+            match (&raw.bearer_env, &raw.bearer_file, &raw.header, &raw.value_env, &raw.value_file) {
+                (Some(var), None, None, None, None) => {
+                    ("Authorization".to_owned(), true, SecretRef::Env(self.env_name(var, &key.key("bearer_env"))?))
+                }
+                (None, Some(file), None, None, None) => (
+                    "Authorization".to_owned(),
+                    true,
+                    SecretRef::File(self.path(file, &key.key("bearer_file"), "a file holding the token")?),
+                ),
+                (None, None, Some(header), Some(var), None) => (
+                    self.header_name(header, &key.key("header"))?,
+                    false,
+                    SecretRef::Env(self.env_name(var, &key.key("value_env"))?),
+                ),
+                (None, None, Some(header), None, Some(file)) => (
+                    self.header_name(header, &key.key("header"))?,
+                    false,
+                    SecretRef::File(self.path(file, &key.key("value_file"), "a file holding the header value")?),
+                ),
+                _ => {
+                    let message = match present.as_slice() {
+                        [] => format!("no secret source; expected {SECRET_SOURCES}"),
+                        ["header"] => "header needs value_env or value_file (where its value is read from)".to_owned(),
+                        [value] if value.starts_with("value_") => {
+                            format!(r#"{value} needs header = "NAME" (the header that carries the value)"#)
+                        }
+                        _ => format!("expected {SECRET_SOURCES}; got {}", and_list(&present)),
+                    };
+                    return Err(self.error(span, key, message));
+                }
+            };
+        Ok(CredentialSettings { name, origin, header, bearer, secret })
     }
 
     fn auth(
@@ -370,11 +276,7 @@ impl Resolver<'_> {
                         let names: Vec<&str> = credentials.keys().map(String::as_str).collect();
                         format!("known credentials: {}", names.join(", "))
                     };
-                    self.error(
-                        text.span.clone(),
-                        key,
-                        format!("no credential named {}; {known}", text.shown()),
-                    )
+                    self.error(text.span.clone(), key, format!("no credential named {}; {known}", text.shown()))
                 })
             }
         }
@@ -413,16 +315,8 @@ impl Resolver<'_> {
         let key = KeyPath::root().key("targets").key(name);
         let target = raw.get_ref();
         let base_url = self.base_url(&target.base_url, &key.key("base_url"))?;
-        let version = target
-            .version
-            .as_ref()
-            .map(|v| self.version(v.get_ref(), &key.key("version")))
-            .transpose()?;
-        let auth = target
-            .auth
-            .as_ref()
-            .map(|auth| self.auth(auth, &key.key("auth"), name, credentials))
-            .transpose()?;
+        let version = target.version.as_ref().map(|v| self.version(v.get_ref(), &key.key("version"))).transpose()?;
+        let auth = target.auth.as_ref().map(|auth| self.auth(auth, &key.key("auth"), name, credentials)).transpose()?;
         let headers = match &target.headers {
             Some(headers) => self.headers(&headers.get_ref().0, &key.key("headers"))?,
             None => Vec::new(),
@@ -435,11 +329,7 @@ impl Resolver<'_> {
             Some(concurrency) => self.count(concurrency, &key.key("concurrency"))?,
             None => DEFAULT_CONCURRENCY,
         };
-        let max_rps = target
-            .max_rps
-            .as_ref()
-            .map(|rps| self.rate(rps, &key.key("max_rps")))
-            .transpose()?;
+        let max_rps = target.max_rps.as_ref().map(|rps| self.rate(rps, &key.key("max_rps"))).transpose()?;
         let max_body = match &target.max_body {
             Some(max_body) => self.size(max_body, &key.key("max_body"), 1)?,
             None => DEFAULT_TARGET_MAX_BODY,
@@ -463,8 +353,7 @@ impl Resolver<'_> {
         let mut url = match url::Url::parse(&text.value) {
             Ok(url) => url,
             Err(url::ParseError::RelativeUrlWithoutBase) => {
-                let expected =
-                    r#"expected an absolute http or https URL like "https://staging.example.com""#;
+                let expected = r#"expected an absolute http or https URL like "https://staging.example.com""#;
                 return Err(self.error(span, key, text.guarded(expected, None)));
             }
             Err(err) => {
@@ -476,10 +365,7 @@ impl Resolver<'_> {
             return Err(self.error(
                 span,
                 key,
-                format!(
-                    "expected an http or https URL, got a URL with scheme {:?}",
-                    url.scheme()
-                ),
+                format!("expected an http or https URL, got a URL with scheme {:?}", url.scheme()),
             ));
         }
         if url.host_str().is_none_or(str::is_empty) {
@@ -493,11 +379,7 @@ impl Resolver<'_> {
             ));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(self.error(
-                span,
-                key,
-                "base_url must not have a query string or a fragment",
-            ));
+            return Err(self.error(span, key, "base_url must not have a query string or a fragment"));
         }
         if !url.path().ends_with('/') {
             let path = format!("{}/", url.path());
@@ -513,24 +395,14 @@ impl Resolver<'_> {
             return Err(self.error(
                 path.span.clone(),
                 &path_key,
-                format!(
-                    r#"expected a path starting with "/" like "/version", got {}"#,
-                    path.shown()
-                ),
+                format!(r#"expected a path starting with "/" like "/version", got {}"#, path.shown()),
             ));
         }
         let json = self.json_path(&raw.json, &key.key("json"))?;
-        Ok(VersionProbe {
-            path: path.value,
-            json,
-        })
+        Ok(VersionProbe { path: path.value, json })
     }
 
-    fn headers(
-        &self,
-        raw: &[(Str, Spanned<String>)],
-        key: &KeyPath,
-    ) -> Result<Vec<(String, String)>, ConfigError> {
+    fn headers(&self, raw: &[(Str, Spanned<String>)], key: &KeyPath) -> Result<Vec<(String, String)>, ConfigError> {
         let mut headers: Vec<(String, String)> = Vec::with_capacity(raw.len());
         for (name, value) in raw {
             let header_key = key.key(name.get_ref());
@@ -541,17 +413,11 @@ impl Resolver<'_> {
                     format!("{:?} is not a valid HTTP header name", name.get_ref()),
                 ));
             }
-            if headers
-                .iter()
-                .any(|(seen, _)| seen.eq_ignore_ascii_case(name.get_ref()))
-            {
+            if headers.iter().any(|(seen, _)| seen.eq_ignore_ascii_case(name.get_ref())) {
                 return Err(self.error(
                     name.span(),
                     &header_key,
-                    format!(
-                        "header {} is set twice (header names are case-insensitive)",
-                        name.get_ref()
-                    ),
+                    format!("header {} is set twice (header names are case-insensitive)", name.get_ref()),
                 ));
             }
             let text = self.text(value, &header_key)?;
@@ -577,10 +443,7 @@ impl Resolver<'_> {
             return Err(self.error(
                 text.span.clone(),
                 key,
-                format!(
-                    "expected an HTTP header name like \"X-Api-Key\", got {}",
-                    text.shown()
-                ),
+                format!("expected an HTTP header name like \"X-Api-Key\", got {}", text.shown()),
             ));
         }
         Ok(text.value)
@@ -604,17 +467,11 @@ impl Resolver<'_> {
             }
         };
         match humantime::parse_duration(text.value.trim()) {
-            Ok(duration) if duration.is_zero() => Err(self.error(
-                raw.span(),
-                key,
-                format!("expected a duration greater than 0, got {}", text.shown()),
-            )),
+            Ok(duration) if duration.is_zero() => {
+                Err(self.error(raw.span(), key, format!("expected a duration greater than 0, got {}", text.shown())))
+            }
             Ok(duration) => Ok(duration),
-            Err(_) => Err(self.error(
-                raw.span(),
-                key,
-                format!("{DURATION_EXPECTED}, got {}", text.shown()),
-            )),
+            Err(_) => Err(self.error(raw.span(), key, format!("{DURATION_EXPECTED}, got {}", text.shown()))),
         }
     }
 
@@ -628,16 +485,9 @@ impl Resolver<'_> {
             }
             other => (None, describe_scalar(other)),
         };
-        match number
-            .filter(|n| *n >= 1)
-            .and_then(|n| usize::try_from(n).ok())
-        {
+        match number.filter(|n| *n >= 1).and_then(|n| usize::try_from(n).ok()) {
             Some(n) => Ok(n),
-            None => Err(self.error(
-                raw.span(),
-                key,
-                format!("expected an integer >= 1, got {shown}"),
-            )),
+            None => Err(self.error(raw.span(), key, format!("expected an integer >= 1, got {shown}"))),
         }
     }
 
@@ -654,11 +504,7 @@ impl Resolver<'_> {
         };
         match number {
             Some(x) if x.is_finite() && x > 0.0 => Ok(x),
-            _ => Err(self.error(
-                raw.span(),
-                key,
-                format!("expected a number > 0, got {shown}"),
-            )),
+            _ => Err(self.error(raw.span(), key, format!("expected a number > 0, got {shown}"))),
         }
     }
 
@@ -674,11 +520,7 @@ impl Resolver<'_> {
         };
         match bytes {
             Some(bytes) if bytes >= min => Ok(bytes),
-            Some(_) => Err(self.error(
-                raw.span(),
-                key,
-                format!("expected a size of at least {min} byte, got {shown}"),
-            )),
+            Some(_) => Err(self.error(raw.span(), key, format!("expected a size of at least {min} byte, got {shown}"))),
             None => Err(self.error(raw.span(), key, format!("{SIZE_EXPECTED}, got {shown}"))),
         }
     }
@@ -698,19 +540,11 @@ impl Resolver<'_> {
             None => vec![self.root.join("features")],
         };
         let catalog = match raw.and_then(|suite| suite.catalog.as_ref()) {
-            Some(catalog) => self.path(
-                catalog,
-                &table.key("catalog"),
-                "the path of the feature catalog",
-            )?,
+            Some(catalog) => self.path(catalog, &table.key("catalog"), "the path of the feature catalog")?,
             None => self.root.join("features").join("catalog.toml"),
         };
         let snapshots_dir = match snapshots.and_then(|snapshots| snapshots.get_ref().dir.as_ref()) {
-            Some(dir) => self.path(
-                dir,
-                &KeyPath::root().key("snapshots").key("dir"),
-                "a directory",
-            )?,
+            Some(dir) => self.path(dir, &KeyPath::root().key("snapshots").key("dir"), "a directory")?,
             None => self.root.join("features").join("snapshots"),
         };
         let default_target = match raw.and_then(|suite| suite.default_target.as_ref()) {
@@ -734,19 +568,10 @@ impl Resolver<'_> {
             }
             None => None,
         };
-        Ok(SuiteSettings {
-            features,
-            catalog,
-            snapshots_dir,
-            default_target,
-        })
+        Ok(SuiteSettings { features, catalog, snapshots_dir, default_target })
     }
 
-    fn features(
-        &self,
-        raw: &Spanned<StrOrList>,
-        key: &KeyPath,
-    ) -> Result<Vec<PathBuf>, ConfigError> {
+    fn features(&self, raw: &Spanned<StrOrList>, key: &KeyPath) -> Result<Vec<PathBuf>, ConfigError> {
         const WHAT: &str = "a directory, file or glob pattern";
         let features = match raw.get_ref() {
             StrOrList::One(one) => {
@@ -768,14 +593,9 @@ impl Resolver<'_> {
         Ok(features)
     }
 
-    fn snapshots(
-        &self,
-        raw: Option<&Spanned<Table<RawSnapshots>>>,
-    ) -> Result<SnapshotSettings, ConfigError> {
+    fn snapshots(&self, raw: Option<&Spanned<Table<RawSnapshots>>>) -> Result<SnapshotSettings, ConfigError> {
         let redact = match raw.and_then(|snapshots| snapshots.get_ref().redact.as_ref()) {
-            Some(redact) => {
-                self.json_paths(redact, &KeyPath::root().key("snapshots").key("redact"))?
-            }
+            Some(redact) => self.json_paths(redact, &KeyPath::root().key("snapshots").key("redact"))?,
             None => Vec::new(),
         };
         Ok(SnapshotSettings { redact })
@@ -783,10 +603,7 @@ impl Resolver<'_> {
 
     // ---- [evidence] ----
 
-    fn evidence(
-        &self,
-        raw: Option<&Spanned<Table<RawEvidence>>>,
-    ) -> Result<EvidenceSettings, ConfigError> {
+    fn evidence(&self, raw: Option<&Spanned<Table<RawEvidence>>>) -> Result<EvidenceSettings, ConfigError> {
         let table = KeyPath::root().key("evidence");
         let raw = raw.map(Spanned::get_ref);
         let dir = match raw.and_then(|evidence| evidence.dir.as_ref()) {
@@ -797,24 +614,15 @@ impl Resolver<'_> {
             Some(key) => Some(self.key_ref(key, &table.key("signing_key"))?),
             None => None,
         };
-        let mut redact_headers: Vec<String> = DEFAULT_REDACT_HEADERS
-            .iter()
-            .map(|h| (*h).to_owned())
-            .collect();
-        let mut redact_json: Vec<String> = DEFAULT_REDACT_JSON
-            .iter()
-            .map(|p| (*p).to_owned())
-            .collect();
+        let mut redact_headers: Vec<String> = DEFAULT_REDACT_HEADERS.iter().map(|h| (*h).to_owned()).collect();
+        let mut redact_json: Vec<String> = DEFAULT_REDACT_JSON.iter().map(|p| (*p).to_owned()).collect();
         if let Some(redact) = raw.and_then(|evidence| evidence.redact.as_ref()) {
             let key = table.key("redact");
             if let Some(headers) = &redact.get_ref().headers {
                 let key = key.key("headers");
                 for (i, header) in headers.get_ref().0.iter().enumerate() {
                     let name = self.header_name(header, &key.index(i))?;
-                    if !redact_headers
-                        .iter()
-                        .any(|seen| seen.eq_ignore_ascii_case(&name))
-                    {
+                    if !redact_headers.iter().any(|seen| seen.eq_ignore_ascii_case(&name)) {
                         redact_headers.push(name);
                     }
                 }
@@ -831,13 +639,7 @@ impl Resolver<'_> {
             Some(max_body) => self.size(max_body, &table.key("max_body"), 0)?,
             None => DEFAULT_EVIDENCE_MAX_BODY,
         };
-        Ok(EvidenceSettings {
-            dir,
-            signing_key,
-            redact_headers,
-            redact_json,
-            max_body,
-        })
+        Ok(EvidenceSettings { dir, signing_key, redact_headers, redact_json, max_body })
     }
 
     fn evidence_dir(&self, raw: &Str, key: &KeyPath) -> Result<EvidenceLocation, ConfigError> {
@@ -846,38 +648,24 @@ impl Resolver<'_> {
         if let Some(rest) = text.value.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let valid_bucket = !bucket.is_empty()
-                && bucket
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+                && bucket.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
             if !valid_bucket {
                 return Err(self.error(
                     text.span.clone(),
                     key,
-                    format!(
-                        "{EXPECTED} with a bucket name (letters, digits, '.', '-', '_'), got {}",
-                        text.shown()
-                    ),
+                    format!("{EXPECTED} with a bucket name (letters, digits, '.', '-', '_'), got {}", text.shown()),
                 ));
             }
-            return Ok(EvidenceLocation::S3 {
-                bucket: bucket.to_owned(),
-                prefix: prefix.trim_matches('/').to_owned(),
-            });
+            return Ok(EvidenceLocation::S3 { bucket: bucket.to_owned(), prefix: prefix.trim_matches('/').to_owned() });
         }
         if let Some(scheme) = url_scheme(&text.value) {
             return Err(self.error(
                 text.span.clone(),
                 key,
-                format!(
-                    "unsupported scheme {scheme:?}; {EXPECTED}, got {}",
-                    text.shown()
-                ),
+                format!("unsupported scheme {scheme:?}; {EXPECTED}, got {}", text.shown()),
             ));
         }
-        Ok(EvidenceLocation::Local(absolute(
-            &self.root,
-            Path::new(&text.value),
-        )))
+        Ok(EvidenceLocation::Local(absolute(&self.root, Path::new(&text.value))))
     }
 
     fn key_ref(&self, raw: &Spanned<RawKeyRef>, key: &KeyPath) -> Result<KeyRef, ConfigError> {
@@ -934,19 +722,13 @@ fn is_target_name(name: &str) -> bool {
 
 /// An RFC 9110 field name: one or more token characters.
 fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// A field value as HTTP clients accept it from a string: visible ASCII, spaces and tabs,
 /// without surrounding whitespace.
 fn is_header_value(value: &str) -> bool {
-    value
-        .bytes()
-        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
-        && value.trim() == value
+    value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) && value.trim() == value
 }
 
 /// The scheme of `text` when it looks like `scheme://...`.
@@ -962,9 +744,7 @@ fn url_scheme(text: &str) -> Option<&str> {
 /// units, case-insensitive.
 fn parse_size(text: &str) -> Option<u64> {
     let text = text.trim();
-    let digits = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(digits);
     let number: u64 = number.parse().ok()?;
     let multiplier: u64 = match unit.trim_start().to_ascii_lowercase().as_str() {
@@ -1026,22 +806,10 @@ mod tests {
     #[test]
     fn absolute_paths() {
         let root = Path::new("/project");
-        assert_eq!(
-            absolute(root, Path::new("features")),
-            PathBuf::from("/project/features")
-        );
-        assert_eq!(
-            absolute(root, Path::new("./a/./b")),
-            PathBuf::from("/project/a/b")
-        );
-        assert_eq!(
-            absolute(root, Path::new("/elsewhere/x")),
-            PathBuf::from("/elsewhere/x")
-        );
-        assert_eq!(
-            absolute(root, Path::new("../shared")),
-            PathBuf::from("/project/../shared")
-        );
+        assert_eq!(absolute(root, Path::new("features")), PathBuf::from("/project/features"));
+        assert_eq!(absolute(root, Path::new("./a/./b")), PathBuf::from("/project/a/b"));
+        assert_eq!(absolute(root, Path::new("/elsewhere/x")), PathBuf::from("/elsewhere/x"));
+        assert_eq!(absolute(root, Path::new("../shared")), PathBuf::from("/project/../shared"));
     }
 
     #[test]

@@ -19,13 +19,8 @@ pub const DEFAULT_TARGET_MAX_BODY: u64 = 16 * 1024 * 1024;
 /// Default cap on the size of a body kept in an evidence transcript (64 KiB).
 pub const DEFAULT_EVIDENCE_MAX_BODY: u64 = 64 * 1024;
 /// Headers always redacted from evidence; `[evidence] redact.headers` adds to these.
-pub const DEFAULT_REDACT_HEADERS: [&str; 5] = [
-    "Authorization",
-    "Cookie",
-    "Set-Cookie",
-    "X-Api-Key",
-    "Proxy-Authorization",
-];
+pub const DEFAULT_REDACT_HEADERS: [&str; 5] =
+    ["Authorization", "Cookie", "Set-Cookie", "X-Api-Key", "Proxy-Authorization"];
 /// JSONPaths always redacted from evidence; `[evidence] redact.json` adds to these.
 pub const DEFAULT_REDACT_JSON: [&str; 4] = ["$..password", "$..token", "$..secret", "$..api_key"];
 
@@ -167,12 +162,7 @@ pub enum KeyRef {
 impl Settings {
     /// The target called `name`, or an error listing the known targets.
     pub fn target(&self, name: &str) -> Result<&TargetSettings, ConfigError> {
-        self.targets.get(name).ok_or_else(|| {
-            self.error(format!(
-                "no target named {name:?}; {}",
-                self.known_targets()
-            ))
-        })
+        self.targets.get(name).ok_or_else(|| self.error(format!("no target named {name:?}; {}", self.known_targets())))
     }
 
     /// The target to use when none is named: the one named by `[suite] default_target`,
@@ -214,11 +204,7 @@ impl Settings {
     }
 
     fn target_names(&self) -> String {
-        self.targets
-            .keys()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.targets.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
     }
 
     fn error(&self, message: impl Into<String>) -> ConfigError {

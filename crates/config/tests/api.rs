@@ -5,9 +5,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use certify_config::{
-    EvidenceLocation, FILE_NAME, KeyRef, SecretRef, Settings, discover, load, load_str,
-};
+use certify_config::{EvidenceLocation, FILE_NAME, KeyRef, SecretRef, Settings, discover, load, load_str};
 
 fn no_env(_: &str) -> Option<String> {
     None
@@ -46,18 +44,9 @@ fn load_reads_the_file_and_resolves_paths_against_its_directory() {
     assert_eq!(settings.source, text);
     assert_eq!(settings.suite.features, vec![root.join("specs")]);
     assert_eq!(settings.suite.catalog, root.join("features/catalog.toml"));
-    assert_eq!(
-        settings.suite.snapshots_dir,
-        root.join("features/snapshots")
-    );
-    assert_eq!(
-        settings.evidence.dir,
-        EvidenceLocation::Local(root.join("evidence"))
-    );
-    assert_eq!(
-        settings.evidence.signing_key,
-        Some(KeyRef::File(root.join("keys/release.key")))
-    );
+    assert_eq!(settings.suite.snapshots_dir, root.join("features/snapshots"));
+    assert_eq!(settings.evidence.dir, EvidenceLocation::Local(root.join("evidence")));
+    assert_eq!(settings.evidence.signing_key, Some(KeyRef::File(root.join("keys/release.key"))));
 }
 
 #[test]
@@ -68,10 +57,7 @@ fn load_names_a_missing_file() {
     assert_eq!(err.file(), path);
     assert_eq!(err.line(), None);
     assert!(err.message().starts_with("cannot read: "), "{err}");
-    assert!(
-        std::error::Error::source(&err).is_some(),
-        "keeps the io error as its source"
-    );
+    assert!(std::error::Error::source(&err).is_some(), "keeps the io error as its source");
 }
 
 #[test]
@@ -90,14 +76,9 @@ fn a_relative_path_is_made_absolute_but_messages_keep_it_as_given() {
     assert!(settings.path.ends_with("sub/certify.toml"));
     assert_eq!(settings.root, settings.path.parent().expect("parent"));
 
-    let err =
-        load_str("bogus = 1", Path::new("sub/certify.toml"), &no_env).expect_err("unknown key");
+    let err = load_str("bogus = 1", Path::new("sub/certify.toml"), &no_env).expect_err("unknown key");
     assert_eq!(err.file(), Path::new("sub/certify.toml"));
-    assert!(
-        err.to_string()
-            .starts_with("sub/certify.toml:1: bogus: unknown key"),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("sub/certify.toml:1: bogus: unknown key"), "{err}");
 }
 
 #[test]
@@ -119,10 +100,7 @@ fn a_missing_variable_names_file_key_and_variable() {
     let err = load_str(text, Path::new("certify.toml"), &no_env).expect_err("unset variable");
     assert_eq!(err.line(), Some(2));
     assert_eq!(err.key(), Some("targets.staging.base_url"));
-    assert_eq!(
-        err.message(),
-        "environment variable STAGING_HOST is not set"
-    );
+    assert_eq!(err.message(), "environment variable STAGING_HOST is not set");
 }
 
 #[test]
@@ -145,23 +123,13 @@ value_env = "ADMIN_KEY"
 signing_key = { env = "CERTIFY_SIGNING_KEY" }
 "#;
     let settings = load_str(text, Path::new("/project/certify.toml"), &env).expect("loads");
-    assert_eq!(
-        *asked.borrow(),
-        vec!["HOST".to_owned()],
-        "only ${{...}} is looked up while loading"
-    );
+    assert_eq!(*asked.borrow(), vec!["HOST".to_owned()], "only ${{...}} is looked up while loading");
     let staging = settings.target("staging").expect("staging");
     assert_eq!(staging.base_url.as_str(), "https://staging.example.com/");
     let auth = staging.auth.as_ref().expect("auth");
     assert_eq!(auth.secret, SecretRef::Env("STAGING_TOKEN".into()));
-    assert_eq!(
-        settings.credential("admin").expect("admin").secret,
-        SecretRef::Env("ADMIN_KEY".into())
-    );
-    assert_eq!(
-        settings.evidence.signing_key,
-        Some(KeyRef::Env("CERTIFY_SIGNING_KEY".into()))
-    );
+    assert_eq!(settings.credential("admin").expect("admin").secret, SecretRef::Env("ADMIN_KEY".into()));
+    assert_eq!(settings.evidence.signing_key, Some(KeyRef::Env("CERTIFY_SIGNING_KEY".into())));
 }
 
 #[test]
@@ -169,10 +137,7 @@ fn target_defaults() {
     let settings = settings("[targets.staging]\nbase_url = \"https://staging.example.com/api\"\n");
     let staging = settings.target("staging").expect("staging");
     assert_eq!(staging.name, "staging");
-    assert_eq!(
-        staging.base_url.as_str(),
-        "https://staging.example.com/api/"
-    );
+    assert_eq!(staging.base_url.as_str(), "https://staging.example.com/api/");
     assert_eq!(staging.timeout, Duration::from_secs(10));
     assert_eq!(staging.concurrency, 16);
     assert_eq!(staging.max_rps, None);
@@ -185,30 +150,13 @@ fn target_defaults() {
 
 #[test]
 fn configured_redactions_are_added_to_the_defaults() {
-    let settings = settings(
-        "[evidence]\nredact = { headers = [\"X-Session\", \"authorization\"], json = [\"$..pin\"] }\n",
-    );
+    let settings =
+        settings("[evidence]\nredact = { headers = [\"X-Session\", \"authorization\"], json = [\"$..pin\"] }\n");
     assert_eq!(
         settings.evidence.redact_headers,
-        [
-            "Authorization",
-            "Cookie",
-            "Set-Cookie",
-            "X-Api-Key",
-            "Proxy-Authorization",
-            "X-Session"
-        ]
+        ["Authorization", "Cookie", "Set-Cookie", "X-Api-Key", "Proxy-Authorization", "X-Session"]
     );
-    assert_eq!(
-        settings.evidence.redact_json,
-        [
-            "$..password",
-            "$..token",
-            "$..secret",
-            "$..api_key",
-            "$..pin"
-        ]
-    );
+    assert_eq!(settings.evidence.redact_json, ["$..password", "$..token", "$..secret", "$..api_key", "$..pin"]);
 }
 
 #[test]
@@ -216,19 +164,11 @@ fn target_lookup_lists_the_known_targets() {
     let settings = settings(TWO_TARGETS);
     assert_eq!(settings.target("prod").expect("prod").name, "prod");
     let err = settings.target("production").expect_err("unknown target");
-    assert_eq!(
-        err.message(),
-        r#"no target named "production"; known targets: prod, staging"#
-    );
+    assert_eq!(err.message(), r#"no target named "production"; known targets: prod, staging"#);
     assert_eq!(err.file(), Path::new("/project/certify.toml"));
 
-    let err = self::settings("")
-        .target("staging")
-        .expect_err("no targets");
-    assert_eq!(
-        err.message(),
-        r#"no target named "staging"; no targets are configured"#
-    );
+    let err = self::settings("").target("staging").expect_err("no targets");
+    assert_eq!(err.message(), r#"no target named "staging"; no targets are configured"#);
 }
 
 #[test]
@@ -236,25 +176,18 @@ fn default_target_is_the_only_one_or_the_configured_one() {
     let one = settings("[targets.staging]\nbase_url = \"https://staging.example.com\"\n");
     assert_eq!(one.default_target().expect("only target").name, "staging");
 
-    let err = settings(TWO_TARGETS)
-        .default_target()
-        .expect_err("ambiguous");
+    let err = settings(TWO_TARGETS).default_target().expect_err("ambiguous");
     assert_eq!(
         err.message(),
         "several targets are configured (prod, staging); name one with --target or set [suite] default_target"
     );
 
-    let chosen = settings(&format!(
-        "[suite]\ndefault_target = \"prod\"\n{TWO_TARGETS}"
-    ));
+    let chosen = settings(&format!("[suite]\ndefault_target = \"prod\"\n{TWO_TARGETS}"));
     assert_eq!(chosen.suite.default_target.as_deref(), Some("prod"));
     assert_eq!(chosen.default_target().expect("configured").name, "prod");
 
     let err = settings("").default_target().expect_err("none");
-    assert_eq!(
-        err.message(),
-        "no targets are configured; add a [targets.NAME] table"
-    );
+    assert_eq!(err.message(), "no targets are configured; add a [targets.NAME] table");
 }
 
 #[test]
@@ -264,15 +197,9 @@ fn credential_lookup_lists_the_known_credentials() {
     assert_eq!(admin.origin, "certify.toml [credentials.admin]");
     assert_eq!(admin.header, "Authorization");
     assert!(admin.bearer);
-    assert_eq!(
-        admin.secret,
-        SecretRef::File(PathBuf::from("/project/secrets/admin.token"))
-    );
+    assert_eq!(admin.secret, SecretRef::File(PathBuf::from("/project/secrets/admin.token")));
     let err = settings.credential("root").expect_err("unknown");
-    assert_eq!(
-        err.message(),
-        r#"no credential named "root"; known credentials: admin"#
-    );
+    assert_eq!(err.message(), r#"no credential named "root"; known credentials: admin"#);
 }
 
 #[test]
@@ -306,10 +233,7 @@ fn discover_ignores_a_directory_named_like_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), FILE_NAME, "");
     std::fs::create_dir_all(dir.path().join("sub").join(FILE_NAME)).expect("mkdir");
-    assert_eq!(
-        discover(None, &dir.path().join("sub")).expect("found"),
-        path
-    );
+    assert_eq!(discover(None, &dir.path().join("sub")).expect("found"), path);
 }
 
 #[test]
@@ -317,40 +241,22 @@ fn discover_reports_when_there_is_no_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     // A temporary directory could sit under a directory holding a certify.toml: then that is
     // what discovery must find.
-    if let Some(found) = dir
-        .path()
-        .ancestors()
-        .map(|d| d.join(FILE_NAME))
-        .find(|f| f.is_file())
-    {
-        assert_eq!(
-            discover(None, dir.path()).expect("found above the temporary directory"),
-            found
-        );
+    if let Some(found) = dir.path().ancestors().map(|d| d.join(FILE_NAME)).find(|f| f.is_file()) {
+        assert_eq!(discover(None, dir.path()).expect("found above the temporary directory"), found);
         return;
     }
     let err = discover(None, dir.path()).expect_err("nothing to find");
     assert_eq!(err.file(), dir.path().join(FILE_NAME));
     assert!(err.message().starts_with("no certify.toml in "), "{err}");
-    assert!(
-        err.message()
-            .ends_with("or any parent directory; create one or name it with --config FILE"),
-        "{err}"
-    );
+    assert!(err.message().ends_with("or any parent directory; create one or name it with --config FILE"), "{err}");
 }
 
 #[test]
 fn discover_takes_an_explicit_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "ci/other.toml", "");
-    assert_eq!(
-        discover(Some(&path), Path::new("/nowhere")).expect("absolute"),
-        path
-    );
-    assert_eq!(
-        discover(Some(Path::new("ci/other.toml")), dir.path()).expect("relative to start"),
-        path
-    );
+    assert_eq!(discover(Some(&path), Path::new("/nowhere")).expect("absolute"), path);
+    assert_eq!(discover(Some(Path::new("ci/other.toml")), dir.path()).expect("relative to start"), path);
 }
 
 #[test]
@@ -359,10 +265,7 @@ fn discover_refuses_a_missing_explicit_file() {
     write(dir.path(), FILE_NAME, "");
     let err = discover(Some(Path::new("missing.toml")), dir.path()).expect_err("missing");
     assert_eq!(err.file(), Path::new("missing.toml"));
-    assert_eq!(
-        err.to_string(),
-        "missing.toml: no such file (given with --config)"
-    );
+    assert_eq!(err.to_string(), "missing.toml: no such file (given with --config)");
 }
 
 #[test]
@@ -403,10 +306,7 @@ fn odd_inputs_are_errors_not_panics() {
     ];
     for doc in docs {
         let err = load_str(doc, Path::new("certify.toml"), &no_env).expect_err(doc);
-        assert!(
-            err.to_string().starts_with("certify.toml:"),
-            "{doc:?}: {err}"
-        );
+        assert!(err.to_string().starts_with("certify.toml:"), "{doc:?}: {err}");
         assert!(err.line().is_some(), "{doc:?}: {err}");
     }
 }

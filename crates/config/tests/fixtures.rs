@@ -30,9 +30,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()))
         .map(|entry| entry.expect("directory entry").path())
@@ -42,10 +40,7 @@ fn fixtures(kind: &str) -> Vec<PathBuf> {
 }
 
 fn stem(path: &Path) -> String {
-    path.file_stem()
-        .expect("file name")
-        .to_string_lossy()
-        .into_owned()
+    path.file_stem().expect("file name").to_string_lossy().into_owned()
 }
 
 #[test]
@@ -59,10 +54,7 @@ fn bad_fixtures_fail_with_the_expected_error() {
             Some("toml") => {}
             Some("err") if path.with_extension("toml").is_file() => continue,
             _ => {
-                failures.push(format!(
-                    "{}: not a .toml fixture or the .err of one",
-                    path.display()
-                ));
+                failures.push(format!("{}: not a .toml fixture or the .err of one", path.display()));
                 continue;
             }
         }
@@ -77,10 +69,7 @@ fn bad_fixtures_fail_with_the_expected_error() {
         };
         let actual = format!("{err}\n");
         if actual.contains(SECRET_MARKER) {
-            failures.push(format!(
-                "{}: the message shows a secret: {actual}",
-                stem(path)
-            ));
+            failures.push(format!("{}: the message shows a secret: {actual}", stem(path)));
         }
         assert_eq!(err.file(), Path::new("certify.toml"));
         let expected_path = path.with_extension("err");
@@ -90,22 +79,12 @@ fn bad_fixtures_fail_with_the_expected_error() {
         }
         match std::fs::read_to_string(&expected_path) {
             Ok(expected) if expected == actual => {}
-            Ok(expected) => failures.push(format!(
-                "{}:\n  expected: {}  actual:   {}",
-                stem(path),
-                expected,
-                actual
-            )),
+            Ok(expected) => failures.push(format!("{}:\n  expected: {}  actual:   {}", stem(path), expected, actual)),
             Err(_) => failures.push(format!("{}: no .err file; actual: {actual}", stem(path))),
         }
     }
     assert!(cases >= 50, "expected the bad/ corpus, found {cases} cases");
-    assert!(
-        failures.is_empty(),
-        "{} bad fixture(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} bad fixture(s) failed:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]

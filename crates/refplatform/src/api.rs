@@ -45,8 +45,8 @@ use crate::clock::{rfc3339, secs_until_next_period};
 use crate::error::ApiError;
 use crate::settings::Settings;
 use crate::store::{
-    IssuedKey, KeyView, Metric, NewTenant, Plan, Store, StoreError, TenantFilter, TenantStatus,
-    TenantView, UsageRecord, UsageView,
+    IssuedKey, KeyView, Metric, NewTenant, Plan, Store, StoreError, TenantFilter, TenantStatus, TenantView,
+    UsageRecord, UsageView,
 };
 
 /// Latency added to every `/v1/` request by the `slow` fault.
@@ -77,11 +77,7 @@ struct Shared {
 impl AppState {
     fn new(settings: Settings) -> AppState {
         let store = Store::new(settings.faults.metering_stuck);
-        AppState(Arc::new(Shared {
-            settings,
-            store: Mutex::new(store),
-            v1_requests: AtomicU64::new(0),
-        }))
+        AppState(Arc::new(Shared { settings, store: Mutex::new(store), v1_requests: AtomicU64::new(0) }))
     }
 
     pub(crate) fn settings(&self) -> &Settings {
@@ -119,10 +115,7 @@ pub(crate) fn router(settings: Settings) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            stamp_response,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), stamp_response))
         .with_state(state)
 }
 
@@ -164,8 +157,7 @@ async fn inject_faults(State(state): State<AppState>, request: Request, next: Ne
     if faults.flaky {
         let n = state.0.v1_requests.fetch_add(1, Ordering::Relaxed);
         if n % 3 == 2 {
-            return ApiError::unavailable("the service is temporarily unavailable", 1)
-                .into_response();
+            return ApiError::unavailable("the service is temporarily unavailable", 1).into_response();
         }
     }
     next.run(request).await
@@ -196,10 +188,7 @@ impl Fields {
         }
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => Ok(Fields(map)),
-            Ok(other) => Err(ApiError::malformed_json(format!(
-                "got {}",
-                json_type(&other)
-            ))),
+            Ok(other) => Err(ApiError::malformed_json(format!("got {}", json_type(&other)))),
             Err(err) => Err(ApiError::malformed_json(err)),
         }
     }
@@ -208,26 +197,17 @@ impl Fields {
         match self.0.get(name) {
             None | Some(Value::Null) => Err(ApiError::missing_field(name)),
             Some(Value::String(s)) => Ok(s),
-            Some(other) => Err(ApiError::invalid_value(
-                name,
-                format!("{name} must be a string, got {}", json_type(other)),
-            )),
+            Some(other) => {
+                Err(ApiError::invalid_value(name, format!("{name} must be a string, got {}", json_type(other))))
+            }
         }
     }
 
     fn units(&self, name: &'static str) -> Result<u64, ApiError> {
-        let invalid = || {
-            ApiError::invalid_value(
-                name,
-                format!("{name} must be an integer from 1 to {MAX_UNITS}"),
-            )
-        };
+        let invalid = || ApiError::invalid_value(name, format!("{name} must be an integer from 1 to {MAX_UNITS}"));
         match self.0.get(name) {
             None | Some(Value::Null) => Err(ApiError::missing_field(name)),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .filter(|u| (1..=MAX_UNITS).contains(u))
-                .ok_or_else(invalid),
+            Some(Value::Number(n)) => n.as_u64().filter(|u| (1..=MAX_UNITS).contains(u)).ok_or_else(invalid),
             Some(_) => Err(invalid()),
         }
     }
@@ -263,9 +243,7 @@ fn valid_email(email: &str) -> bool {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && !local.is_empty()
         && !domain.contains('@')
-        && domain
-            .split_once('.')
-            .is_some_and(|(host, tld)| !host.is_empty() && !tld.is_empty() && !tld.ends_with('.'))
+        && domain.split_once('.').is_some_and(|(host, tld)| !host.is_empty() && !tld.is_empty() && !tld.ends_with('.'))
 }
 
 /// An id from the path; anything that is not a UUID cannot name an existing resource.
@@ -276,13 +254,9 @@ fn parse_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
 type Params = HashMap<String, String>;
 
 fn query_params(query: Result<Query<Params>, QueryRejection>) -> Result<Params, ApiError> {
-    query.map(|Query(p)| p).map_err(|rejection| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_parameter",
-            rejection.body_text(),
-        )
-    })
+    query
+        .map(|Query(p)| p)
+        .map_err(|rejection| ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", rejection.body_text()))
 }
 
 fn tenant_not_found(id: Uuid) -> ApiError {
@@ -311,11 +285,7 @@ fn key_json(key: &KeyView, secret: Option<&str>) -> Value {
         map.insert("key".into(), json!(secret));
     }
     map.insert("masked_key".into(), json!(key.masked_key));
-    let status = if key.revoked_at.is_some() {
-        "revoked"
-    } else {
-        "active"
-    };
+    let status = if key.revoked_at.is_some() { "revoked" } else { "active" };
     map.insert("status".into(), json!(status));
     map.insert("created_at".into(), json!(rfc3339(key.created_at)));
     map.insert("last_used_at".into(), json!(key.last_used_at.map(rfc3339)));
@@ -324,11 +294,8 @@ fn key_json(key: &KeyView, secret: Option<&str>) -> Value {
 }
 
 fn totals_json(usage: &UsageView) -> Value {
-    let totals: Map<String, Value> = usage
-        .totals
-        .iter()
-        .map(|(metric, used)| (metric.as_str().to_owned(), json!(used)))
-        .collect();
+    let totals: Map<String, Value> =
+        usage.totals.iter().map(|(metric, used)| (metric.as_str().to_owned(), json!(used))).collect();
     Value::Object(totals)
 }
 
@@ -362,9 +329,7 @@ async fn version(State(state): State<AppState>) -> Json<Value> {
 
 async fn sign_up(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     if state.settings().faults.signup_broken {
-        return Err(ApiError::internal(
-            "tenant sign-up failed: the provisioning backend did not answer",
-        ));
+        return Err(ApiError::internal("tenant sign-up failed: the provisioning backend did not answer"));
     }
     let fields = Fields::parse(&body)?;
     let name = fields.string("name")?;
@@ -376,85 +341,49 @@ async fn sign_up(State(state): State<AppState>, body: Bytes) -> Result<Response,
         ));
     }
     let plan = fields.string("plan")?;
-    let plan = Plan::parse(plan).ok_or_else(|| {
-        ApiError::invalid_value(
-            "plan",
-            format!("plan must be one of {}, got {plan:?}", Plan::NAMES),
-        )
-    })?;
+    let plan = Plan::parse(plan)
+        .ok_or_else(|| ApiError::invalid_value("plan", format!("plan must be one of {}, got {plan:?}", Plan::NAMES)))?;
     let admin_email = fields.string("admin_email")?;
     if !valid_email(admin_email) {
-        return Err(ApiError::invalid_value(
-            "admin_email",
-            "admin_email must be an email address",
-        ));
+        return Err(ApiError::invalid_value("admin_email", "admin_email must be an email address"));
     }
-    let new = NewTenant {
-        name: name.to_owned(),
-        plan,
-        admin_email: admin_email.to_owned(),
-    };
-    let (tenant, key) = state
-        .store()
-        .sign_up(new, SystemTime::now())
-        .map_err(|err| match err {
-            StoreError::NameTaken => ApiError::conflict(
-                "name_taken",
-                format!("a tenant named {name:?} already exists"),
-            )
-            .field("name"),
-            other => ApiError::internal(format!("sign-up failed: {other:?}")),
-        })?;
+    let new = NewTenant { name: name.to_owned(), plan, admin_email: admin_email.to_owned() };
+    let (tenant, key) = state.store().sign_up(new, SystemTime::now()).map_err(|err| match err {
+        StoreError::NameTaken => {
+            ApiError::conflict("name_taken", format!("a tenant named {name:?} already exists")).field("name")
+        }
+        other => ApiError::internal(format!("sign-up failed: {other:?}")),
+    })?;
     Ok((StatusCode::CREATED, Json(sign_up_json(&tenant, &key))).into_response())
 }
 
 fn sign_up_json(tenant: &TenantView, key: &IssuedKey) -> Value {
     let mut map = tenant_json(tenant);
-    map.insert(
-        "status_url".into(),
-        json!(format!("/v1/tenants/{}/status", tenant.id)),
-    );
+    map.insert("status_url".into(), json!(format!("/v1/tenants/{}/status", tenant.id)));
     map.insert("api_key".into(), json!(key.secret));
     map.insert("api_key_id".into(), json!(key.view.id.to_string()));
     Value::Object(map)
 }
 
-async fn tenant_status(
-    State(state): State<AppState>,
-    Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+async fn tenant_status(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&raw, "tenant")?;
-    let tenant = state
-        .store()
-        .tenant(id, SystemTime::now())
-        .map_err(|_| tenant_not_found(id))?;
-    Ok(Json(
-        json!({ "id": tenant.id.to_string(), "status": tenant.status.as_str() }),
-    ))
+    let tenant = state.store().tenant(id, SystemTime::now()).map_err(|_| tenant_not_found(id))?;
+    Ok(Json(json!({ "id": tenant.id.to_string(), "status": tenant.status.as_str() })))
 }
 
 async fn current_tenant(
     State(state): State<AppState>,
     TenantAuth(caller): TenantAuth,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = state
-        .store()
-        .tenant(caller.tenant, SystemTime::now())
-        .map_err(|_| tenant_not_found(caller.tenant))?;
+    let tenant = state.store().tenant(caller.tenant, SystemTime::now()).map_err(|_| tenant_not_found(caller.tenant))?;
     Ok(Json(Value::Object(tenant_json(&tenant))))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Handlers: API keys
 
-async fn list_keys(
-    State(state): State<AppState>,
-    TenantAuth(caller): TenantAuth,
-) -> Result<Json<Value>, ApiError> {
-    let keys = state
-        .store()
-        .keys(caller.tenant)
-        .map_err(|_| tenant_not_found(caller.tenant))?;
+async fn list_keys(State(state): State<AppState>, TenantAuth(caller): TenantAuth) -> Result<Json<Value>, ApiError> {
+    let keys = state.store().keys(caller.tenant).map_err(|_| tenant_not_found(caller.tenant))?;
     let keys: Vec<Value> = keys.iter().map(|k| key_json(k, None)).collect();
     Ok(Json(json!({ "keys": keys })))
 }
@@ -467,10 +396,7 @@ async fn create_key(
     let fields = Fields::parse(&body)?;
     let name = fields.string("name")?.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid_value(
-            "name",
-            "name must be 1 to 64 printable characters",
-        ));
+        return Err(ApiError::invalid_value("name", "name must be 1 to 64 printable characters"));
     }
     let issued = state
         .store()
@@ -496,14 +422,8 @@ async fn revoke_key(
 // ---------------------------------------------------------------------------------------------
 // Handlers: quotas and usage
 
-async fn quota(
-    State(state): State<AppState>,
-    TenantAuth(caller): TenantAuth,
-) -> Result<Json<Value>, ApiError> {
-    let usage = state
-        .store()
-        .usage(caller.tenant, SystemTime::now())
-        .map_err(|_| tenant_not_found(caller.tenant))?;
+async fn quota(State(state): State<AppState>, TenantAuth(caller): TenantAuth) -> Result<Json<Value>, ApiError> {
+    let usage = state.store().usage(caller.tenant, SystemTime::now()).map_err(|_| tenant_not_found(caller.tenant))?;
     let quotas: Map<String, Value> = usage
         .totals
         .iter()
@@ -525,14 +445,8 @@ async fn quota(
     })))
 }
 
-async fn usage(
-    State(state): State<AppState>,
-    TenantAuth(caller): TenantAuth,
-) -> Result<Json<Value>, ApiError> {
-    let usage = state
-        .store()
-        .usage(caller.tenant, SystemTime::now())
-        .map_err(|_| tenant_not_found(caller.tenant))?;
+async fn usage(State(state): State<AppState>, TenantAuth(caller): TenantAuth) -> Result<Json<Value>, ApiError> {
+    let usage = state.store().usage(caller.tenant, SystemTime::now()).map_err(|_| tenant_not_found(caller.tenant))?;
     Ok(Json(json!({
         "period_start": rfc3339(usage.period_start),
         "resets_at": rfc3339(usage.resets_at),
@@ -548,24 +462,14 @@ async fn record_usage(
     let fields = Fields::parse(&body)?;
     let metric = fields.string("metric")?;
     let metric = Metric::parse(metric).ok_or_else(|| {
-        ApiError::invalid_value(
-            "metric",
-            format!("metric must be one of {}, got {metric:?}", Metric::NAMES),
-        )
+        ApiError::invalid_value("metric", format!("metric must be one of {}, got {metric:?}", Metric::NAMES))
     })?;
     let units = fields.units("units")?;
     let now = SystemTime::now();
-    let result = state
-        .store()
-        .record_usage(caller.tenant, metric, units, now);
+    let result = state.store().record_usage(caller.tenant, metric, units, now);
     match result {
         Ok(record) => Ok((StatusCode::ACCEPTED, Json(record_json(&record))).into_response()),
-        Err(StoreError::QuotaExceeded {
-            metric,
-            limit,
-            used,
-            requested,
-        }) => {
+        Err(StoreError::QuotaExceeded { metric, limit, used, requested }) => {
             let message = format!(
                 "the {} quota of {limit} units per day would be exceeded: \
                  {used} used, {requested} requested",
@@ -590,15 +494,10 @@ async fn export_usage(
     let params = query_params(query)?;
     let format = params.get("format").map(String::as_str).unwrap_or("json");
     if format != "json" && format != "csv" {
-        return Err(ApiError::invalid_parameter(
-            "format",
-            format!("format must be csv or json, got {format:?}"),
-        ));
+        return Err(ApiError::invalid_parameter("format", format!("format must be csv or json, got {format:?}")));
     }
-    let (usage, records) = state
-        .store()
-        .usage_records(caller.tenant, SystemTime::now())
-        .map_err(|_| tenant_not_found(caller.tenant))?;
+    let (usage, records) =
+        state.store().usage_records(caller.tenant, SystemTime::now()).map_err(|_| tenant_not_found(caller.tenant))?;
     if format == "json" {
         let records: Vec<Value> = records.iter().map(record_json).collect();
         let body = json!({
@@ -612,21 +511,12 @@ async fn export_usage(
     let mut csv = String::from("recorded_at,metric,units\n");
     for record in &records {
         // Writing to a String cannot fail.
-        let _ = writeln!(
-            csv,
-            "{},{},{}",
-            rfc3339(record.recorded_at),
-            record.metric.as_str(),
-            record.units
-        );
+        let _ = writeln!(csv, "{},{},{}", rfc3339(record.recorded_at), record.metric.as_str(), record.units);
     }
     let disposition = format!("attachment; filename=\"usage-{}.csv\"", caller.tenant);
     let mut response = csv.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(CONTENT_DISPOSITION, value);
     }
@@ -642,35 +532,23 @@ async fn admin_list_tenants(
     query: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let params = query_params(query)?;
-    let mut filter = TenantFilter {
-        name: params.get("name").cloned(),
-        ..TenantFilter::default()
-    };
+    let mut filter = TenantFilter { name: params.get("name").cloned(), ..TenantFilter::default() };
     if let Some(plan) = params.get("plan") {
         filter.plan = Some(Plan::parse(plan).ok_or_else(|| {
-            ApiError::invalid_parameter(
-                "plan",
-                format!("plan must be one of {}, got {plan:?}", Plan::NAMES),
-            )
+            ApiError::invalid_parameter("plan", format!("plan must be one of {}, got {plan:?}", Plan::NAMES))
         })?);
     }
     if let Some(status) = params.get("status") {
         filter.status = Some(TenantStatus::parse(status).ok_or_else(|| {
             ApiError::invalid_parameter(
                 "status",
-                format!(
-                    "status must be one of {}, got {status:?}",
-                    TenantStatus::NAMES
-                ),
+                format!("status must be one of {}, got {status:?}", TenantStatus::NAMES),
             )
         })?);
     }
     let tenants = state.store().list_tenants(&filter, SystemTime::now());
     let count = tenants.len();
-    let tenants: Vec<Value> = tenants
-        .iter()
-        .map(|t| Value::Object(tenant_json(t)))
-        .collect();
+    let tenants: Vec<Value> = tenants.iter().map(|t| Value::Object(tenant_json(t))).collect();
     Ok(Json(json!({ "tenants": tenants, "count": count })))
 }
 
@@ -680,10 +558,8 @@ async fn admin_tenant(
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&raw, "tenant")?;
-    let (tenant, live_keys, usage) = state
-        .store()
-        .tenant_detail(id, SystemTime::now())
-        .map_err(|_| tenant_not_found(id))?;
+    let (tenant, live_keys, usage) =
+        state.store().tenant_detail(id, SystemTime::now()).map_err(|_| tenant_not_found(id))?;
     let mut map = tenant_json(&tenant);
     map.insert("active_keys".into(), json!(live_keys));
     map.insert("usage".into(), totals_json(&usage));
@@ -698,11 +574,7 @@ async fn admin_suspend(
     set_suspended(state, auth, path, true)
 }
 
-async fn admin_resume(
-    state: State<AppState>,
-    auth: OperatorAuth,
-    path: Path<String>,
-) -> Result<Json<Value>, ApiError> {
+async fn admin_resume(state: State<AppState>, auth: OperatorAuth, path: Path<String>) -> Result<Json<Value>, ApiError> {
     set_suspended(state, auth, path, false)
 }
 
@@ -713,10 +585,7 @@ fn set_suspended(
     suspended: bool,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&raw, "tenant")?;
-    let tenant = state
-        .store()
-        .set_suspended(id, suspended, SystemTime::now())
-        .map_err(|_| tenant_not_found(id))?;
+    let tenant = state.store().set_suspended(id, suspended, SystemTime::now()).map_err(|_| tenant_not_found(id))?;
     Ok(Json(Value::Object(tenant_json(&tenant))))
 }
 
@@ -729,15 +598,7 @@ mod tests {
         for ok in ["abc", "acme-2", "a1b", &"x".repeat(63)] {
             assert!(valid_tenant_name(ok), "{ok}");
         }
-        for bad in [
-            "ab",
-            "Acme",
-            "-acme",
-            "acme-",
-            "ac me",
-            "acmé",
-            &"x".repeat(64),
-        ] {
+        for bad in ["ab", "Acme", "-acme", "acme-", "ac me", "acmé", &"x".repeat(64)] {
             assert!(!valid_tenant_name(bad), "{bad}");
         }
     }
@@ -747,15 +608,7 @@ mod tests {
         for ok in ["ops@acme.test", "a.b+c@x.y.z"] {
             assert!(valid_email(ok), "{ok}");
         }
-        for bad in [
-            "",
-            "ops",
-            "@acme.test",
-            "ops@acme",
-            "ops@.test",
-            "o ps@acme.test",
-            "a@b@c.d",
-        ] {
+        for bad in ["", "ops", "@acme.test", "ops@acme", "ops@.test", "o ps@acme.test", "a@b@c.d"] {
             assert!(!valid_email(bad), "{bad}");
         }
     }

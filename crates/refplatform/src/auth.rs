@@ -26,8 +26,7 @@ pub(crate) struct OperatorAuth;
 /// The bearer token of the `Authorization` header, if that header is present.
 fn bearer(headers: &HeaderMap) -> Option<Result<&str, ApiError>> {
     let value = headers.get(AUTHORIZATION)?;
-    let malformed =
-        || ApiError::unauthenticated("the Authorization header must be `Bearer <token>`");
+    let malformed = || ApiError::unauthenticated("the Authorization header must be `Bearer <token>`");
     let parsed = value.to_str().ok().and_then(|text| {
         let (scheme, token) = text.trim().split_once(' ')?;
         let token = token.trim();
@@ -41,28 +40,18 @@ fn presented_key(headers: &HeaderMap) -> Result<&str, ApiError> {
     if let Some(token) = bearer(headers) {
         return token;
     }
-    match headers
-        .get(API_KEY_HEADER)
-        .map(|v| v.to_str().map(str::trim))
-    {
+    match headers.get(API_KEY_HEADER).map(|v| v.to_str().map(str::trim)) {
         Some(Ok(key)) if !key.is_empty() => Ok(key),
-        Some(_) => Err(ApiError::invalid_credentials(
-            "invalid_api_key",
-            "the X-Api-Key header is empty or not valid text",
-        )),
-        None => Err(ApiError::unauthenticated(
-            "missing API key: send `Authorization: Bearer <api key>`",
-        )),
+        Some(_) => {
+            Err(ApiError::invalid_credentials("invalid_api_key", "the X-Api-Key header is empty or not valid text"))
+        }
+        None => Err(ApiError::unauthenticated("missing API key: send `Authorization: Bearer <api key>`")),
     }
 }
 
 /// Compares two secrets without stopping at the first differing byte.
 fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl FromRequestParts<AppState> for TenantAuth {
@@ -89,9 +78,7 @@ impl FromRequestParts<AppState> for OperatorAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(&parts.headers).unwrap_or_else(|| {
-            Err(ApiError::unauthenticated(
-                "missing operator token: send `Authorization: Bearer <operator token>`",
-            ))
+            Err(ApiError::unauthenticated("missing operator token: send `Authorization: Bearer <operator token>`"))
         })?;
         if same_secret(token, &state.settings().operator_token) {
             Ok(OperatorAuth)
@@ -101,10 +88,7 @@ impl FromRequestParts<AppState> for OperatorAuth {
                 "this endpoint requires the operator token; tenant API keys are not accepted",
             ))
         } else {
-            Err(ApiError::invalid_credentials(
-                "invalid_token",
-                "the operator token is not valid",
-            ))
+            Err(ApiError::invalid_credentials("invalid_token", "the operator token is not valid"))
         }
     }
 }

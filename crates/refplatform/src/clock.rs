@@ -12,9 +12,7 @@ pub(crate) fn rfc3339(time: SystemTime) -> String {
 
 /// The index of the UTC day `time` falls in (days since the Unix epoch; 0 before it).
 pub(crate) fn period_of(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() / PERIOD_SECS)
-        .unwrap_or(0)
+    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs() / PERIOD_SECS).unwrap_or(0)
 }
 
 /// The first instant of a period.
@@ -29,10 +27,7 @@ pub(crate) fn next_period_start(time: SystemTime) -> SystemTime {
 
 /// Whole seconds from `now` until the next period starts, at least 1 (a `Retry-After` value).
 pub(crate) fn secs_until_next_period(now: SystemTime) -> u64 {
-    next_period_start(now)
-        .duration_since(now)
-        .map(|d| d.as_secs().max(1))
-        .unwrap_or(1)
+    next_period_start(now).duration_since(now).map(|d| d.as_secs().max(1)).unwrap_or(1)
 }
 
 #[cfg(test)]

@@ -59,13 +59,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-            headers: Vec::new(),
-        }
+        ApiError { status, code, message: message.into(), field: None, headers: Vec::new() }
     }
 
     /// Blames one input field.
@@ -81,11 +75,7 @@ impl ApiError {
 
     /// 400: the body is not a JSON object.
     pub(crate) fn malformed_json(detail: impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            format!("request body must be a JSON object: {detail}"),
-        )
+        Self::new(StatusCode::BAD_REQUEST, "malformed_json", format!("request body must be a JSON object: {detail}"))
     }
 
     /// 400: a query parameter has a value the endpoint does not accept.
@@ -95,12 +85,7 @@ impl ApiError {
 
     /// 422: a required field is absent.
     pub(crate) fn missing_field(name: &'static str) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "missing_field",
-            format!("{name} is required"),
-        )
-        .field(name)
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "missing_field", format!("{name} is required")).field(name)
     }
 
     /// 422: a field is present but its value is not acceptable.
@@ -116,10 +101,8 @@ impl ApiError {
 
     /// 401: the credentials sent are not valid (unknown, revoked, wrong token).
     pub(crate) fn invalid_credentials(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, message).header(
-            WWW_AUTHENTICATE,
-            HeaderValue::from_static(CHALLENGE_INVALID),
-        )
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+            .header(WWW_AUTHENTICATE, HeaderValue::from_static(CHALLENGE_INVALID))
     }
 
     /// 403: authenticated, but not allowed.
@@ -138,13 +121,8 @@ impl ApiError {
     }
 
     /// 429: try again after `secs` seconds.
-    pub(crate) fn too_many_requests(
-        code: &'static str,
-        message: impl Into<String>,
-        secs: u64,
-    ) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
-            .header(RETRY_AFTER, HeaderValue::from(secs))
+    pub(crate) fn too_many_requests(code: &'static str, message: impl Into<String>, secs: u64) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, code, message).header(RETRY_AFTER, HeaderValue::from(secs))
     }
 
     /// 500: the platform failed.
@@ -154,8 +132,7 @@ impl ApiError {
 
     /// 503: temporarily unavailable, try again after `secs` seconds.
     pub(crate) fn unavailable(message: impl Into<String>, secs: u64) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
-            .header(RETRY_AFTER, HeaderValue::from(secs))
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message).header(RETRY_AFTER, HeaderValue::from(secs))
     }
 }
 

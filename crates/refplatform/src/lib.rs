@@ -56,22 +56,10 @@ pub struct FaultInfo {
 
 /// Every injectable fault; several may be combined.
 pub const FAULTS: &[FaultInfo] = &[
-    FaultInfo {
-        name: "signup-broken",
-        description: "POST /v1/tenants answers 500 (a broken feature)",
-    },
-    FaultInfo {
-        name: "slow",
-        description: "every /v1/ request takes 1500 ms longer (response-time bounds fail)",
-    },
-    FaultInfo {
-        name: "flaky",
-        description: "every third /v1/ request answers 503 (deterministic, not random)",
-    },
-    FaultInfo {
-        name: "metering-stuck",
-        description: "usage reports are accepted but totals never change",
-    },
+    FaultInfo { name: "signup-broken", description: "POST /v1/tenants answers 500 (a broken feature)" },
+    FaultInfo { name: "slow", description: "every /v1/ request takes 1500 ms longer (response-time bounds fail)" },
+    FaultInfo { name: "flaky", description: "every third /v1/ request answers 503 (deterministic, not random)" },
+    FaultInfo { name: "metering-stuck", description: "usage reports are accepted but totals never change" },
 ];
 
 /// How to start the platform.
@@ -130,10 +118,7 @@ pub async fn start(opts: PlatformOptions) -> Result<RunningPlatform, PlatformErr
     let app = api::router(settings);
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port))
         .await
-        .map_err(|source| PlatformError::Bind {
-            port: opts.port,
-            source,
-        })?;
+        .map_err(|source| PlatformError::Bind { port: opts.port, source })?;
     let addr = listener.local_addr().map_err(PlatformError::LocalAddr)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -143,16 +128,9 @@ pub async fn start(opts: PlatformOptions) -> Result<RunningPlatform, PlatformErr
         };
         // Serving only ends with an error if accepting fails for good; there is no one to
         // report that to but the caller of `shutdown`, who only wants the server gone.
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     });
-    Ok(RunningPlatform {
-        addr,
-        version,
-        stop,
-        server,
-    })
+    Ok(RunningPlatform { addr, version, stop, server })
 }
 
 /// The platform's HTTP service as an axum [`axum::Router`], for serving it some other way or

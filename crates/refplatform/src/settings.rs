@@ -110,11 +110,10 @@ pub(crate) struct Settings {
 impl Settings {
     /// Validates the options: a known version, known fault names and a non-empty operator token.
     pub(crate) fn from_options(opts: &PlatformOptions) -> Result<Settings, PlatformError> {
-        let version =
-            Version::parse(opts.version.trim()).ok_or_else(|| PlatformError::UnknownVersion {
-                given: opts.version.clone(),
-                supported: VERSIONS.join(", "),
-            })?;
+        let version = Version::parse(opts.version.trim()).ok_or_else(|| PlatformError::UnknownVersion {
+            given: opts.version.clone(),
+            supported: VERSIONS.join(", "),
+        })?;
         let mut faults = Faults::default();
         for name in &opts.faults {
             if !faults.enable(name.trim()) {
@@ -127,11 +126,7 @@ impl Settings {
         if opts.operator_token.trim().is_empty() {
             return Err(PlatformError::EmptyOperatorToken);
         }
-        Ok(Settings {
-            version,
-            faults,
-            operator_token: opts.operator_token.clone(),
-        })
+        Ok(Settings { version, faults, operator_token: opts.operator_token.clone() })
     }
 }
 
@@ -180,10 +175,7 @@ mod tests {
         let err = Settings::from_options(&options("2.0.0", &["slow", "explode"], "t")).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("explode"), "{text}");
-        assert!(
-            text.contains("signup-broken, slow, flaky, metering-stuck"),
-            "{text}"
-        );
+        assert!(text.contains("signup-broken, slow, flaky, metering-stuck"), "{text}");
     }
 
     #[test]
@@ -194,8 +186,7 @@ mod tests {
 
     #[test]
     fn faults_combine() {
-        let settings =
-            Settings::from_options(&options("1.4.0", &["flaky", "metering-stuck"], "t")).unwrap();
+        let settings = Settings::from_options(&options("1.4.0", &["flaky", "metering-stuck"], "t")).unwrap();
         assert_eq!(settings.version, Version::V1_4);
         assert!(settings.faults.flaky && settings.faults.metering_stuck);
         assert!(!settings.faults.slow && !settings.faults.signup_broken);

@@ -135,12 +135,7 @@ pub(crate) enum StoreError {
     /// No such key for this tenant.
     KeyNotFound,
     /// Recording the units would take the tenant over its plan's limit for the period.
-    QuotaExceeded {
-        metric: Metric,
-        limit: u64,
-        used: u64,
-        requested: u64,
-    },
+    QuotaExceeded { metric: Metric, limit: u64, used: u64, requested: u64 },
 }
 
 /// Why an API key was not accepted.
@@ -234,10 +229,7 @@ struct ApiKey {
 
 impl ApiKey {
     fn view(&self) -> KeyView {
-        let tail = self
-            .secret
-            .get(self.secret.len().saturating_sub(4)..)
-            .unwrap_or_default();
+        let tail = self.secret.get(self.secret.len().saturating_sub(4)..).unwrap_or_default();
         KeyView {
             id: self.id,
             name: self.name.clone(),
@@ -259,11 +251,7 @@ struct Usage {
 impl Usage {
     /// Totals for `period` (all zero when the stored ones belong to an earlier period).
     fn totals_in(&self, period: u64) -> [u64; 2] {
-        if self.period == period {
-            self.totals
-        } else {
-            [0; 2]
-        }
+        if self.period == period { self.totals } else { [0; 2] }
     }
 
     fn roll_to(&mut self, period: u64) {
@@ -330,10 +318,7 @@ impl Tenant {
             last_used_at: None,
             revoked_at: None,
         };
-        let issued = IssuedKey {
-            view: key.view(),
-            secret: key.secret.clone(),
-        };
+        let issued = IssuedKey { view: key.view(), secret: key.secret.clone() };
         self.keys.push(key);
         issued
     }
@@ -354,13 +339,7 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) fn new(metering_stuck: bool) -> Store {
-        Store {
-            tenants: HashMap::new(),
-            names: HashMap::new(),
-            secrets: HashMap::new(),
-            next_seq: 0,
-            metering_stuck,
-        }
+        Store { tenants: HashMap::new(), names: HashMap::new(), secrets: HashMap::new(), next_seq: 0, metering_stuck }
     }
 
     fn get(&self, id: Uuid) -> Result<&Tenant, StoreError> {
@@ -372,11 +351,7 @@ impl Store {
     }
 
     /// Creates a tenant in `provisioning` with its first key, named `default`.
-    pub(crate) fn sign_up(
-        &mut self,
-        new: NewTenant,
-        now: SystemTime,
-    ) -> Result<(TenantView, IssuedKey), StoreError> {
+    pub(crate) fn sign_up(&mut self, new: NewTenant, now: SystemTime) -> Result<(TenantView, IssuedKey), StoreError> {
         if self.names.contains_key(&new.name) {
             return Err(StoreError::NameTaken);
         }
@@ -390,10 +365,7 @@ impl Store {
             created_at: now,
             suspended: false,
             keys: Vec::new(),
-            usage: Usage {
-                period: clock::period_of(now),
-                ..Usage::default()
-            },
+            usage: Usage { period: clock::period_of(now), ..Usage::default() },
         };
         self.next_seq += 1;
         let key = tenant.issue_key("default".to_owned(), now);
@@ -410,16 +382,9 @@ impl Store {
     }
 
     /// Resolves an API key to its caller and records when it was last used.
-    pub(crate) fn authenticate(
-        &mut self,
-        secret: &str,
-        now: SystemTime,
-    ) -> Result<Caller, AuthFailure> {
+    pub(crate) fn authenticate(&mut self, secret: &str, now: SystemTime) -> Result<Caller, AuthFailure> {
         let tenant_id = *self.secrets.get(secret).ok_or(AuthFailure::UnknownKey)?;
-        let tenant = self
-            .tenants
-            .get_mut(&tenant_id)
-            .ok_or(AuthFailure::UnknownKey)?;
+        let tenant = self.tenants.get_mut(&tenant_id).ok_or(AuthFailure::UnknownKey)?;
         if tenant.suspended {
             return Err(AuthFailure::Suspended);
         }
@@ -429,22 +394,14 @@ impl Store {
             .find(|k| k.secret == secret && k.revoked_at.is_none())
             .ok_or(AuthFailure::UnknownKey)?;
         key.last_used_at = Some(now);
-        Ok(Caller {
-            tenant: tenant_id,
-            key: key.id,
-        })
+        Ok(Caller { tenant: tenant_id, key: key.id })
     }
 
     pub(crate) fn tenant(&self, id: Uuid, now: SystemTime) -> Result<TenantView, StoreError> {
         Ok(self.get(id)?.view(now))
     }
 
-    pub(crate) fn create_key(
-        &mut self,
-        tenant: Uuid,
-        name: String,
-        now: SystemTime,
-    ) -> Result<IssuedKey, StoreError> {
+    pub(crate) fn create_key(&mut self, tenant: Uuid, name: String, now: SystemTime) -> Result<IssuedKey, StoreError> {
         let issued = self.get_mut(tenant)?.issue_key(name, now);
         self.secrets.insert(issued.secret.clone(), tenant);
         Ok(issued)
@@ -456,18 +413,9 @@ impl Store {
     }
 
     /// Revokes one of the tenant's keys; revoking a revoked key again is accepted.
-    pub(crate) fn revoke_key(
-        &mut self,
-        tenant: Uuid,
-        key_id: Uuid,
-        now: SystemTime,
-    ) -> Result<KeyView, StoreError> {
+    pub(crate) fn revoke_key(&mut self, tenant: Uuid, key_id: Uuid, now: SystemTime) -> Result<KeyView, StoreError> {
         let owner = self.get_mut(tenant)?;
-        let key = owner
-            .keys
-            .iter_mut()
-            .find(|k| k.id == key_id)
-            .ok_or(StoreError::KeyNotFound)?;
+        let key = owner.keys.iter_mut().find(|k| k.id == key_id).ok_or(StoreError::KeyNotFound)?;
         if key.revoked_at.is_none() {
             key.revoked_at = Some(now);
         }
@@ -507,11 +455,7 @@ impl Store {
     ) -> Result<UsageRecord, StoreError> {
         let metering_stuck = self.metering_stuck;
         let tenant = self.get_mut(tenant)?;
-        let record = UsageRecord {
-            metric,
-            units,
-            recorded_at: now,
-        };
+        let record = UsageRecord { metric, units, recorded_at: now };
         if metering_stuck {
             return Ok(record);
         }
@@ -520,12 +464,7 @@ impl Store {
         let used = tenant.usage.totals[metric.index()];
         let after = used.saturating_add(units);
         if after > limit {
-            return Err(StoreError::QuotaExceeded {
-                metric,
-                limit,
-                used,
-                requested: units,
-            });
+            return Err(StoreError::QuotaExceeded { metric, limit, used, requested: units });
         }
         tenant.usage.totals[metric.index()] = after;
         if tenant.usage.records.len() >= MAX_RECORDS {
@@ -555,11 +494,7 @@ impl Store {
         now: SystemTime,
     ) -> Result<(TenantView, usize, UsageView), StoreError> {
         let tenant = self.get(id)?;
-        let live_keys = tenant
-            .keys
-            .iter()
-            .filter(|k| k.revoked_at.is_none())
-            .count();
+        let live_keys = tenant.keys.iter().filter(|k| k.revoked_at.is_none()).count();
         Ok((tenant.view(now), live_keys, tenant.usage_view(now)))
     }
 
@@ -588,14 +523,7 @@ mod tests {
 
     fn sign_up(store: &mut Store, name: &str, plan: Plan) -> (TenantView, IssuedKey) {
         store
-            .sign_up(
-                NewTenant {
-                    name: name.to_owned(),
-                    plan,
-                    admin_email: format!("admin@{name}.test"),
-                },
-                t0(),
-            )
+            .sign_up(NewTenant { name: name.to_owned(), plan, admin_email: format!("admin@{name}.test") }, t0())
             .unwrap()
     }
 
@@ -607,24 +535,15 @@ mod tests {
         assert!(key.secret.starts_with(KEY_PREFIX));
         assert_eq!(key.secret.len(), KEY_PREFIX.len() + 32);
         let later = t0() + PROVISIONING_DELAY;
-        assert_eq!(
-            store.tenant(tenant.id, later).unwrap().status,
-            TenantStatus::Active
-        );
+        assert_eq!(store.tenant(tenant.id, later).unwrap().status, TenantStatus::Active);
     }
 
     #[test]
     fn names_are_unique() {
         let mut store = Store::new(false);
         sign_up(&mut store, "acme", Plan::Free);
-        let again = store.sign_up(
-            NewTenant {
-                name: "acme".to_owned(),
-                plan: Plan::Team,
-                admin_email: "x@y.test".to_owned(),
-            },
-            t0(),
-        );
+        let again = store
+            .sign_up(NewTenant { name: "acme".to_owned(), plan: Plan::Team, admin_email: "x@y.test".to_owned() }, t0());
         assert_eq!(again.unwrap_err(), StoreError::NameTaken);
     }
 
@@ -633,15 +552,9 @@ mod tests {
         let mut store = Store::new(false);
         let (tenant, first) = sign_up(&mut store, "acme", Plan::Free);
         let second = store.create_key(tenant.id, "ci".to_owned(), t0()).unwrap();
-        assert_eq!(
-            store.authenticate(&second.secret, t0()).unwrap().key,
-            second.view.id
-        );
+        assert_eq!(store.authenticate(&second.secret, t0()).unwrap().key, second.view.id);
         store.revoke_key(tenant.id, second.view.id, t0()).unwrap();
-        assert_eq!(
-            store.authenticate(&second.secret, t0()),
-            Err(AuthFailure::UnknownKey)
-        );
+        assert_eq!(store.authenticate(&second.secret, t0()), Err(AuthFailure::UnknownKey));
         assert!(store.authenticate(&first.secret, t0()).is_ok());
         let keys = store.keys(tenant.id).unwrap();
         assert_eq!(keys.len(), 2);
@@ -656,10 +569,7 @@ mod tests {
         let mut store = Store::new(false);
         let (a, _) = sign_up(&mut store, "a-corp", Plan::Free);
         let (_, b_key) = sign_up(&mut store, "b-corp", Plan::Free);
-        assert_eq!(
-            store.revoke_key(a.id, b_key.view.id, t0()).unwrap_err(),
-            StoreError::KeyNotFound
-        );
+        assert_eq!(store.revoke_key(a.id, b_key.view.id, t0()).unwrap_err(), StoreError::KeyNotFound);
     }
 
     #[test]
@@ -668,10 +578,7 @@ mod tests {
         let (tenant, key) = sign_up(&mut store, "acme", Plan::Free);
         let view = store.set_suspended(tenant.id, true, t0()).unwrap();
         assert_eq!(view.status, TenantStatus::Suspended);
-        assert_eq!(
-            store.authenticate(&key.secret, t0()),
-            Err(AuthFailure::Suspended)
-        );
+        assert_eq!(store.authenticate(&key.secret, t0()), Err(AuthFailure::Suspended));
         store.set_suspended(tenant.id, false, t0()).unwrap();
         assert!(store.authenticate(&key.secret, t0()).is_ok());
     }
@@ -680,27 +587,15 @@ mod tests {
     fn usage_beyond_the_plan_limit_is_refused_and_not_recorded() {
         let mut store = Store::new(false);
         let (tenant, _) = sign_up(&mut store, "acme", Plan::Free);
-        store
-            .record_usage(tenant.id, Metric::ApiCalls, 990, t0())
-            .unwrap();
+        store.record_usage(tenant.id, Metric::ApiCalls, 990, t0()).unwrap();
         let refused = store.record_usage(tenant.id, Metric::ApiCalls, 11, t0());
         assert_eq!(
             refused.unwrap_err(),
-            StoreError::QuotaExceeded {
-                metric: Metric::ApiCalls,
-                limit: 1_000,
-                used: 990,
-                requested: 11
-            }
+            StoreError::QuotaExceeded { metric: Metric::ApiCalls, limit: 1_000, used: 990, requested: 11 }
         );
-        store
-            .record_usage(tenant.id, Metric::ApiCalls, 10, t0())
-            .unwrap();
+        store.record_usage(tenant.id, Metric::ApiCalls, 10, t0()).unwrap();
         let usage = store.usage(tenant.id, t0()).unwrap();
-        assert_eq!(
-            usage.totals,
-            [(Metric::ApiCalls, 1_000), (Metric::ComputeMinutes, 0)]
-        );
+        assert_eq!(usage.totals, [(Metric::ApiCalls, 1_000), (Metric::ComputeMinutes, 0)]);
         let (_, records) = store.usage_records(tenant.id, t0()).unwrap();
         assert_eq!(records.len(), 2);
     }
@@ -709,30 +604,18 @@ mod tests {
     fn usage_resets_with_the_period() {
         let mut store = Store::new(false);
         let (tenant, _) = sign_up(&mut store, "acme", Plan::Free);
-        store
-            .record_usage(tenant.id, Metric::ApiCalls, 1_000, t0())
-            .unwrap();
+        store.record_usage(tenant.id, Metric::ApiCalls, 1_000, t0()).unwrap();
         let tomorrow = t0() + Duration::from_secs(clock::PERIOD_SECS);
         assert_eq!(store.usage(tenant.id, tomorrow).unwrap().totals[0].1, 0);
-        assert!(
-            store
-                .usage_records(tenant.id, tomorrow)
-                .unwrap()
-                .1
-                .is_empty()
-        );
-        store
-            .record_usage(tenant.id, Metric::ApiCalls, 1_000, tomorrow)
-            .unwrap();
+        assert!(store.usage_records(tenant.id, tomorrow).unwrap().1.is_empty());
+        store.record_usage(tenant.id, Metric::ApiCalls, 1_000, tomorrow).unwrap();
     }
 
     #[test]
     fn stuck_metering_acknowledges_but_never_counts() {
         let mut store = Store::new(true);
         let (tenant, _) = sign_up(&mut store, "acme", Plan::Free);
-        store
-            .record_usage(tenant.id, Metric::ApiCalls, 5_000, t0())
-            .unwrap();
+        store.record_usage(tenant.id, Metric::ApiCalls, 5_000, t0()).unwrap();
         assert_eq!(store.usage(tenant.id, t0()).unwrap().totals[0].1, 0);
     }
 
@@ -745,10 +628,7 @@ mod tests {
         let all = store.list_tenants(&TenantFilter::default(), t0());
         let names: Vec<_> = all.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["zeta", "alpha", "mid"]);
-        let free = TenantFilter {
-            plan: Some(Plan::Free),
-            ..TenantFilter::default()
-        };
+        let free = TenantFilter { plan: Some(Plan::Free), ..TenantFilter::default() };
         assert_eq!(store.list_tenants(&free, t0()).len(), 2);
         let named = TenantFilter {
             name: Some("alpha".to_owned()),

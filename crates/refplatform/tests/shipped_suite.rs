@@ -26,14 +26,8 @@ fn read(relative: &str) -> String {
 /// Errors of `instance` against `features/schemas/<name>`, formats checked.
 fn schema_errors(name: &str, instance: &Value) -> Vec<String> {
     let schema: Value = serde_json::from_str(&read(&format!("features/schemas/{name}"))).unwrap();
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap();
-    validator
-        .iter_errors(instance)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
+    let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+    validator.iter_errors(instance).map(|e| format!("{}: {e}", e.instance_path())).collect()
 }
 
 fn assert_conforms(name: &str, instance: &Value) {
@@ -47,17 +41,9 @@ async fn schemas_accept_the_platform_responses_and_reject_leaks() {
     let tenant = fx.sign_up("schema-check", "free").await;
     assert_conforms("tenant-signup.json", &tenant.body);
 
-    let created: Value = fx
-        .post("/v1/keys", &tenant.key, json!({"name": "ci"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created: Value = fx.post("/v1/keys", &tenant.key, json!({"name": "ci"})).await.json().await.unwrap();
     let revoke = fx
-        .request(
-            Method::DELETE,
-            &format!("/v1/keys/{}", created["id"].as_str().unwrap()),
-        )
+        .request(Method::DELETE, &format!("/v1/keys/{}", created["id"].as_str().unwrap()))
         .bearer_auth(&tenant.key)
         .send()
         .await
@@ -66,30 +52,15 @@ async fn schemas_accept_the_platform_responses_and_reject_leaks() {
     let keys: Value = fx.get("/v1/keys", &tenant.key).await.json().await.unwrap();
     assert_conforms("key-list.json", &keys);
 
-    fx.post(
-        "/v1/usage",
-        &tenant.key,
-        json!({"metric": "api_calls", "units": 1000}),
-    )
-    .await;
-    let export: Value = fx
-        .get("/v1/usage/export", &tenant.key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    fx.post("/v1/usage", &tenant.key, json!({"metric": "api_calls", "units": 1000})).await;
+    let export: Value = fx.get("/v1/usage/export", &tenant.key).await.json().await.unwrap();
     assert_conforms("usage-export.json", &export);
 
     let errors = [
         fx.request(Method::GET, "/v1/keys").send().await.unwrap(),
         fx.try_sign_up("schema-check", "free").await,
         fx.try_sign_up("x", "free").await,
-        fx.post(
-            "/v1/usage",
-            &tenant.key,
-            json!({"metric": "api_calls", "units": 1}),
-        )
-        .await,
+        fx.post("/v1/usage", &tenant.key, json!({"metric": "api_calls", "units": 1})).await,
         fx.request(Method::GET, "/nowhere").send().await.unwrap(),
     ];
     for response in errors {
@@ -118,12 +89,7 @@ fn snapshot_redactions() -> Vec<String> {
         .map(|path| {
             let path = path.as_str().unwrap();
             let member = path.strip_prefix("$.").unwrap();
-            assert!(
-                member
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_'),
-                "{path}"
-            );
+            assert!(member.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{path}");
             member.to_owned()
         })
         .collect()
@@ -152,11 +118,7 @@ fn parse_snap(text: &str) -> (String, String, String) {
             .unwrap_or_else(|| panic!("no {name} in the snapshot header"))
             .to_owned()
     };
-    (
-        field("source"),
-        field("expression"),
-        content.trim_end().to_owned(),
-    )
+    (field("source"), field("expression"), content.trim_end().to_owned())
 }
 
 #[tokio::test]
@@ -165,27 +127,18 @@ async fn snapshots_equal_the_redacted_platform_responses() {
     let fx = Fixture::start("2.0.0", &[]).await;
     let tenant = fx.sign_up("snapshot-check", "free").await;
     let responses = [
-        (
-            "version-v2",
-            fx.request(Method::GET, "/version").send().await.unwrap(),
-        ),
-        (
-            "error-unauthenticated",
-            fx.request(Method::GET, "/v1/keys").send().await.unwrap(),
-        ),
+        ("version-v2", fx.request(Method::GET, "/version").send().await.unwrap()),
+        ("error-unauthenticated", fx.request(Method::GET, "/v1/keys").send().await.unwrap()),
         ("quota-free-plan", fx.get("/v1/quota", &tenant.key).await),
     ];
     let mut checked = BTreeSet::new();
     for (name, response) in responses {
         let body: Value = response.json().await.unwrap();
-        let (source, expression, content) =
-            parse_snap(&read(&format!("features/snapshots/{name}.snap")));
+        let (source, expression, content) = parse_snap(&read(&format!("features/snapshots/{name}.snap")));
         assert_eq!(expression, name);
         let feature = read(&source);
         assert!(
-            feature.contains(&format!(
-                "the response body matches the snapshot \"{name}\""
-            )),
+            feature.contains(&format!("the response body matches the snapshot \"{name}\"")),
             "{source} does not use the snapshot {name}"
         );
         assert_eq!(snapshot_of(body, &redactions), content, "snapshot {name}");
@@ -218,30 +171,15 @@ async fn catalog_lifecycles_agree_with_the_features_each_version_serves() {
             .iter()
             .filter(|f| {
                 let lifecycle = f["lifecycle"].as_table().unwrap();
-                let reached = |stage: &str| {
-                    lifecycle
-                        .get(stage)
-                        .is_some_and(|v| semver(v.as_str().unwrap()) <= at)
-                };
+                let reached = |stage: &str| lifecycle.get(stage).is_some_and(|v| semver(v.as_str().unwrap()) <= at);
                 ["alpha", "beta", "ga"].iter().any(|s| reached(s)) && !reached("removed")
             })
             .map(|f| f["id"].as_str().unwrap().to_owned())
             .collect();
         let fx = Fixture::start(version, &[]).await;
-        let body: Value = fx
-            .request(Method::GET, "/version")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let served: BTreeSet<String> = body["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f.as_str().unwrap().to_owned())
-            .collect();
+        let body: Value = fx.request(Method::GET, "/version").send().await.unwrap().json().await.unwrap();
+        let served: BTreeSet<String> =
+            body["features"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()).collect();
         assert_eq!(served, expected, "at {version}");
         fx.stop().await;
     }
@@ -250,12 +188,8 @@ async fn catalog_lifecycles_agree_with_the_features_each_version_serves() {
 #[test]
 fn every_catalog_feature_has_one_feature_file_and_the_suite_is_complete() {
     let catalog: toml::Table = read("features/catalog.toml").parse().unwrap();
-    let ids: BTreeSet<String> = catalog["feature"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_owned())
-        .collect();
+    let ids: BTreeSet<String> =
+        catalog["feature"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect();
     let mut tagged = BTreeSet::new();
     let mut scenarios = 0;
     let mut files = 0;
@@ -275,16 +209,10 @@ fn every_catalog_feature_has_one_feature_file_and_the_suite_is_complete() {
         assert!(tagged.insert(id.to_owned()), "two files for {id}");
         let critical = first.split_whitespace().any(|t| t == "@critical");
         assert_eq!(critical, id == "tenant-signup" || id == "api-keys", "{id}");
-        scenarios += text
-            .lines()
-            .filter(|l| l.trim_start().starts_with("Scenario"))
-            .count();
+        scenarios += text.lines().filter(|l| l.trim_start().starts_with("Scenario")).count();
     }
     assert_eq!(tagged, ids);
-    assert!(
-        files >= 7 && scenarios >= 30,
-        "{files} files, {scenarios} scenarios"
-    );
+    assert!(files >= 7 && scenarios >= 30, "{files} files, {scenarios} scenarios");
     // The version-dependent expectations are tagged.
     let metering = read("features/usage-metering.feature");
     assert!(metering.contains("@until:1.99.99") && metering.contains("@since:2.0.0"));

@@ -39,11 +39,7 @@ impl Plan {
     }
     /// Scenarios that do not apply to the platform version under test.
     pub fn not_applicable(&self) -> impl Iterator<Item = &PlannedScenario> {
-        self.scenarios().filter(|s| {
-            s.excluded
-                .as_ref()
-                .is_some_and(|e| e.kind == ExclusionKind::NotApplicable)
-        })
+        self.scenarios().filter(|s| s.excluded.as_ref().is_some_and(|e| e.kind == ExclusionKind::NotApplicable))
     }
 }
 
@@ -199,9 +195,7 @@ pub struct Attempt {
 impl Attempt {
     /// The first step that did not pass, with its failure.
     pub fn first_failure(&self) -> Option<(&StepRecord, &StepFailure)> {
-        self.steps
-            .iter()
-            .find_map(|s| s.failure.as_ref().map(|f| (s, f)))
+        self.steps.iter().find_map(|s| s.failure.as_ref().map(|f| (s, f)))
     }
 }
 
@@ -286,33 +280,13 @@ pub struct RunSummary {
 /// One event of a run (see the module docs for ordering).
 #[derive(Debug, Clone)]
 pub enum RunEvent {
-    Started {
-        plan: Arc<Plan>,
-        at: SystemTime,
-    },
-    AttemptStarted {
-        scenario: Arc<PlannedScenario>,
-        attempt: usize,
-    },
-    StepFinished {
-        scenario: Arc<PlannedScenario>,
-        attempt: usize,
-        step: StepRecord,
-    },
-    AttemptFinished {
-        scenario: Arc<PlannedScenario>,
-        attempt: Attempt,
-        will_retry: bool,
-    },
-    ScenarioFinished {
-        result: Arc<ScenarioResult>,
-    },
-    FeatureFinished {
-        path: String,
-    },
-    Finished {
-        summary: RunSummary,
-    },
+    Started { plan: Arc<Plan>, at: SystemTime },
+    AttemptStarted { scenario: Arc<PlannedScenario>, attempt: usize },
+    StepFinished { scenario: Arc<PlannedScenario>, attempt: usize, step: StepRecord },
+    AttemptFinished { scenario: Arc<PlannedScenario>, attempt: Attempt, will_retry: bool },
+    ScenarioFinished { result: Arc<ScenarioResult> },
+    FeatureFinished { path: String },
+    Finished { summary: RunSummary },
 }
 
 /// A writer composed over the event stream.

@@ -25,9 +25,8 @@ use cucumber::{Runner as _, event as cev};
 use futures::{FutureExt as _, StreamExt as _, future::Either};
 
 use crate::event::{
-    Attempt, Counts, EventSink, Exclusion, ExclusionKind, FailureKind, Plan, PlannedFeature,
-    PlannedScenario, PlannedStep, RunEvent, RunSummary, ScenarioResult, Status, StepFailure,
-    StepRecord, StepStatus,
+    Attempt, Counts, EventSink, Exclusion, ExclusionKind, FailureKind, Plan, PlannedFeature, PlannedScenario,
+    PlannedStep, RunEvent, RunSummary, ScenarioResult, Status, StepFailure, StepRecord, StepStatus,
 };
 
 /// Computes what a run will do. The selection filters scenarios out of the
@@ -43,42 +42,20 @@ pub fn plan(
     for parsed in features {
         let f = &parsed.feature;
         let path = parsed.file.path.to_string_lossy().replace('\\', "/");
-        let background: Vec<PlannedStep> = f
-            .background
-            .iter()
-            .flat_map(|b| &b.steps)
-            .map(|s| step(s, true))
-            .collect();
+        let background: Vec<PlannedStep> = f.background.iter().flat_map(|b| &b.steps).map(|s| step(s, true)).collect();
         let mut scenarios = Vec::new();
-        let groups = std::iter::once((None, &f.scenarios, None)).chain(
-            f.rules
-                .iter()
-                .map(|r| (Some(r), &r.scenarios, r.background.as_ref())),
-        );
+        let groups = std::iter::once((None, &f.scenarios, None))
+            .chain(f.rules.iter().map(|r| (Some(r), &r.scenarios, r.background.as_ref())));
         for (rule, list, rule_bg) in groups {
             for s in list {
-                let levels = [
-                    Some(f.tags.as_slice()),
-                    rule.map(|r| r.tags.as_slice()),
-                    Some(s.tags.as_slice()),
-                ];
+                let levels = [Some(f.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(s.tags.as_slice())];
                 let (tags, _) = certify_tags(levels.into_iter().flatten());
-                let all_tags: Vec<String> = f
-                    .tags
-                    .iter()
-                    .chain(rule.iter().flat_map(|r| &r.tags))
-                    .chain(&s.tags)
-                    .cloned()
-                    .collect();
+                let all_tags: Vec<String> =
+                    f.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(&s.tags).cloned().collect();
                 let steps = background
                     .iter()
                     .cloned()
-                    .chain(
-                        rule_bg
-                            .iter()
-                            .flat_map(|b| &b.steps)
-                            .map(|st| step(st, true)),
-                    )
+                    .chain(rule_bg.iter().flat_map(|b| &b.steps).map(|st| step(st, true)))
                     .chain(s.steps.iter().map(|st| step(st, false)))
                     .collect();
                 let mut planned = PlannedScenario {
@@ -93,40 +70,25 @@ pub fn plan(
                     critical: tags.critical,
                     outline_values: outline_values(s),
                     steps,
-                    excluded: selection.excludes(ordinal, all_tags.iter()).map(|reason| {
-                        Exclusion {
-                            kind: ExclusionKind::Filtered,
-                            reason,
-                        }
-                    }),
+                    excluded: selection
+                        .excludes(ordinal, all_tags.iter())
+                        .map(|reason| Exclusion { kind: ExclusionKind::Filtered, reason }),
                 };
                 if planned.excluded.is_none() {
-                    planned.excluded = exclude(&planned).map(|reason| Exclusion {
-                        kind: ExclusionKind::NotApplicable,
-                        reason,
-                    });
+                    planned.excluded =
+                        exclude(&planned).map(|reason| Exclusion { kind: ExclusionKind::NotApplicable, reason });
                 }
                 ordinal += 1;
                 scenarios.push(planned);
             }
         }
-        out.push(PlannedFeature {
-            path,
-            name: f.name.clone(),
-            tags: f.tags.clone(),
-            scenarios,
-        });
+        out.push(PlannedFeature { path, name: f.name.clone(), tags: f.tags.clone(), scenarios });
     }
     Plan { features: out }
 }
 
 fn step(s: &gherkin::Step, background: bool) -> PlannedStep {
-    PlannedStep {
-        keyword: s.keyword.trim().to_owned(),
-        text: s.value.clone(),
-        line: s.position.line,
-        background,
-    }
+    PlannedStep { keyword: s.keyword.trim().to_owned(), text: s.value.clone(), line: s.position.line, background }
 }
 
 /// The Examples values of an expanded outline row.
@@ -159,14 +121,8 @@ impl Journals {
         }
     }
     fn take(&self, id: &str) -> Vec<certify_steps::Exchange> {
-        let journal = self
-            .0
-            .lock()
-            .ok()
-            .and_then(|mut map| map.get_mut(id).and_then(VecDeque::pop_front));
-        journal
-            .and_then(|j| j.lock().ok().map(|mut v| std::mem::take(&mut *v)))
-            .unwrap_or_default()
+        let journal = self.0.lock().ok().and_then(|mut map| map.get_mut(id).and_then(VecDeque::pop_front));
+        journal.and_then(|j| j.lock().ok().map(|mut v| std::mem::take(&mut *v))).unwrap_or_default()
     }
 }
 
@@ -190,10 +146,7 @@ pub async fn run(
 ) -> RunSummary {
     let started_at = SystemTime::now();
     let clock = std::time::Instant::now();
-    sink.on_event(&RunEvent::Started {
-        plan: plan.clone(),
-        at: started_at,
-    });
+    sink.on_event(&RunEvent::Started { plan: plan.clone(), at: started_at });
 
     let mut planned: HashMap<String, Arc<PlannedScenario>> = HashMap::new();
     for s in plan.scenarios() {
@@ -201,12 +154,7 @@ pub async fn run(
     }
     let disk_paths: HashMap<String, PathBuf> = features
         .iter()
-        .filter_map(|f| {
-            Some((
-                f.file.path.to_string_lossy().replace('\\', "/"),
-                f.file.abs_path.clone()?,
-            ))
-        })
+        .filter_map(|f| Some((f.file.path.to_string_lossy().replace('\\', "/"), f.file.abs_path.clone()?)))
         .collect();
     let selected = selected_features(features, &planned);
 
@@ -222,41 +170,23 @@ pub async fn run(
             let journal = Journal::default();
             before_journals.push(id, journal.clone());
             let disk = disk_paths.get(&path).map(PathBuf::as_path);
-            world.prepare(
-                before_ctx.clone(),
-                disk.or(feature.path.as_deref()),
-                outline_values(scenario),
-                journal,
-            );
+            world.prepare(before_ctx.clone(), disk.or(feature.path.as_deref()), outline_values(scenario), journal);
             futures::future::ready(()).boxed_local()
         });
 
     let previous_hook = panic::take_hook();
-    let events = runner.run(
-        futures::stream::iter(selected.into_iter().map(Ok)),
-        cucumber::runner::basic::Cli::default(),
-    );
+    let events =
+        runner.run(futures::stream::iter(selected.into_iter().map(Ok)), cucumber::runner::basic::Cli::default());
     let mut events = pin!(events);
     let mut interrupt = pin!(interrupt.fuse());
 
     for s in plan.not_applicable() {
         let scenario = Arc::new(s.clone());
-        let result = ScenarioResult {
-            scenario,
-            status: Status::NotApplicable,
-            attempts: Vec::new(),
-        };
-        sink.on_event(&RunEvent::ScenarioFinished {
-            result: Arc::new(result),
-        });
+        let result = ScenarioResult { scenario, status: Status::NotApplicable, attempts: Vec::new() };
+        sink.on_event(&RunEvent::ScenarioFinished { result: Arc::new(result) });
     }
-    let mut state = Translator {
-        planned,
-        journals,
-        current: HashMap::new(),
-        attempts: HashMap::new(),
-        counts: Counts::default(),
-    };
+    let mut state =
+        Translator { planned, journals, current: HashMap::new(), attempts: HashMap::new(), counts: Counts::default() };
     let mut interrupted = false;
     loop {
         let next = futures::future::select(events.next(), interrupt.as_mut()).await;
@@ -286,18 +216,12 @@ pub async fn run(
         finished_at: started_at + clock.elapsed(),
         duration: clock.elapsed(),
     };
-    sink.on_event(&RunEvent::Finished {
-        summary: summary.clone(),
-    });
+    sink.on_event(&RunEvent::Finished { summary: summary.clone() });
     summary
 }
 
 fn feature_path(feature: &gherkin::Feature) -> String {
-    feature
-        .path
-        .as_deref()
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_default()
+    feature.path.as_deref().map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default()
 }
 
 /// The features with only their selected scenarios; features left empty are dropped.
@@ -305,11 +229,8 @@ fn selected_features(
     features: &[ParsedFeature],
     planned: &HashMap<String, Arc<PlannedScenario>>,
 ) -> Vec<gherkin::Feature> {
-    let runs = |path: &str, s: &gherkin::Scenario| {
-        planned
-            .get(&scenario_id(path, s))
-            .is_some_and(|p| p.excluded.is_none())
-    };
+    let runs =
+        |path: &str, s: &gherkin::Scenario| planned.get(&scenario_id(path, s)).is_some_and(|p| p.excluded.is_none());
     features
         .iter()
         .filter_map(|parsed| {
@@ -338,17 +259,12 @@ impl Translator {
         let at = ev.at;
         match ev.value {
             cev::Cucumber::Feature(feature, cev::Feature::Scenario(scenario, retryable))
-            | cev::Cucumber::Feature(
-                feature,
-                cev::Feature::Rule(_, cev::Rule::Scenario(scenario, retryable)),
-            ) => {
+            | cev::Cucumber::Feature(feature, cev::Feature::Rule(_, cev::Rule::Scenario(scenario, retryable))) => {
                 let id = scenario_id(&feature_path(&feature), &scenario);
                 self.scenario_event(&id, retryable, at, sink);
             }
             cev::Cucumber::Feature(feature, cev::Feature::Finished) => {
-                sink.on_event(&RunEvent::FeatureFinished {
-                    path: feature_path(&feature),
-                });
+                sink.on_event(&RunEvent::FeatureFinished { path: feature_path(&feature) });
             }
             _ => {}
         }
@@ -367,19 +283,9 @@ impl Translator {
         let number = ev.retries.map_or(1, |r| r.current + 1);
         match ev.event {
             cev::Scenario::Started => {
-                self.current.insert(
-                    id.to_owned(),
-                    Current {
-                        number,
-                        started_at: at,
-                        step_started: None,
-                        steps: Vec::new(),
-                    },
-                );
-                sink.on_event(&RunEvent::AttemptStarted {
-                    scenario,
-                    attempt: number,
-                });
+                self.current
+                    .insert(id.to_owned(), Current { number, started_at: at, step_started: None, steps: Vec::new() });
+                sink.on_event(&RunEvent::AttemptStarted { scenario, attempt: number });
             }
             cev::Scenario::Step(step, ev) | cev::Scenario::Background(step, ev) => {
                 let Some(cur) = self.current.get_mut(id) else {
@@ -401,19 +307,11 @@ impl Translator {
                     line: step.position.line,
                     background: planned_step.is_some_and(|p| p.background),
                     status,
-                    duration: cur
-                        .step_started
-                        .take()
-                        .and_then(|s| at.duration_since(s).ok())
-                        .unwrap_or_default(),
+                    duration: cur.step_started.take().and_then(|s| at.duration_since(s).ok()).unwrap_or_default(),
                     failure,
                 };
                 cur.steps.push(record.clone());
-                sink.on_event(&RunEvent::StepFinished {
-                    scenario,
-                    attempt: cur.number,
-                    step: record,
-                });
+                sink.on_event(&RunEvent::StepFinished { scenario, attempt: cur.number, step: record });
             }
             cev::Scenario::Hook(_, cev::Hook::Failed(_, info)) => {
                 if let Some(cur) = self.current.get_mut(id) {
@@ -434,18 +332,14 @@ impl Translator {
                     return;
                 };
                 let mut attempt = self.close_attempt(&scenario, cur, at, None);
-                let will_retry =
-                    !attempt.status.is_pass() && ev.retries.is_some_and(|r| r.left > 0);
+                let will_retry = !attempt.status.is_pass() && ev.retries.is_some_and(|r| r.left > 0);
                 attempt.exchanges = self.journals.take(id);
                 sink.on_event(&RunEvent::AttemptFinished {
                     scenario: scenario.clone(),
                     attempt: attempt.clone(),
                     will_retry,
                 });
-                self.attempts
-                    .entry(id.to_owned())
-                    .or_default()
-                    .push(attempt);
+                self.attempts.entry(id.to_owned()).or_default().push(attempt);
                 if !will_retry {
                     let attempts = self.attempts.remove(id).unwrap_or_default();
                     self.finish_scenario(scenario, attempts, sink);
@@ -478,12 +372,10 @@ impl Translator {
             });
         }
         let status = forced.unwrap_or_else(|| {
-            if steps.iter().any(|s| {
-                matches!(
-                    s.status,
-                    StepStatus::Errored | StepStatus::Undefined | StepStatus::Ambiguous
-                )
-            }) {
+            if steps
+                .iter()
+                .any(|s| matches!(s.status, StepStatus::Errored | StepStatus::Undefined | StepStatus::Ambiguous))
+            {
                 Status::Errored
             } else if steps.iter().any(|s| s.status == StepStatus::Failed) {
                 Status::Failed
@@ -501,12 +393,7 @@ impl Translator {
         }
     }
 
-    fn finish_scenario(
-        &mut self,
-        scenario: Arc<PlannedScenario>,
-        attempts: Vec<Attempt>,
-        sink: &mut dyn EventSink,
-    ) {
+    fn finish_scenario(&mut self, scenario: Arc<PlannedScenario>, attempts: Vec<Attempt>, sink: &mut dyn EventSink) {
         let status = match attempts.last().map(|a| a.status) {
             Some(Status::Passed) if attempts.len() > 1 => Status::Flaky,
             Some(s) => s,
@@ -514,13 +401,7 @@ impl Translator {
         };
         self.counts.add(status);
         self.planned.remove(&scenario.id);
-        sink.on_event(&RunEvent::ScenarioFinished {
-            result: Arc::new(ScenarioResult {
-                scenario,
-                status,
-                attempts,
-            }),
-        });
+        sink.on_event(&RunEvent::ScenarioFinished { result: Arc::new(ScenarioResult { scenario, status, attempts }) });
     }
 
     /// After an interruption: attempts in flight end as interrupted, selected
@@ -543,12 +424,8 @@ impl Translator {
             attempts.push(attempt);
             self.finish_scenario(scenario, attempts, sink);
         }
-        let mut rest: Vec<Arc<PlannedScenario>> = self
-            .planned
-            .values()
-            .filter(|s| s.excluded.is_none())
-            .cloned()
-            .collect();
+        let mut rest: Vec<Arc<PlannedScenario>> =
+            self.planned.values().filter(|s| s.excluded.is_none()).cloned().collect();
         rest.sort_by(|a, b| (&a.feature_path, a.line).cmp(&(&b.feature_path, b.line)));
         for scenario in rest {
             let attempts = self.attempts.remove(&scenario.id).unwrap_or_default();
@@ -566,9 +443,7 @@ fn undefined(text: &str) -> StepFailure {
     };
     StepFailure {
         kind: FailureKind::Error,
-        message: format!(
-            "undefined step: no built-in step matches `{text}`{hint} (see `certify steps`)"
-        ),
+        message: format!("undefined step: no built-in step matches `{text}`{hint} (see `certify steps`)"),
     }
 }
 
@@ -576,10 +451,7 @@ fn step_error(err: cev::StepError) -> (StepStatus, Option<StepFailure>) {
     match err {
         cev::StepError::NotFound => (
             StepStatus::Undefined,
-            Some(StepFailure {
-                kind: FailureKind::Error,
-                message: "undefined step".to_owned(),
-            }),
+            Some(StepFailure { kind: FailureKind::Error, message: "undefined step".to_owned() }),
         ),
         cev::StepError::AmbiguousMatch(e) => (
             StepStatus::Ambiguous,
@@ -597,20 +469,12 @@ fn step_error(err: cev::StepError) -> (StepStatus, Option<StepFailure>) {
 fn panic_failure(info: &cev::Info) -> (StepStatus, Option<StepFailure>) {
     if let Some(f) = info.downcast_ref::<certify_steps::StepFailure>() {
         return match f.kind {
-            certify_steps::FailureKind::Assertion => (
-                StepStatus::Failed,
-                Some(StepFailure {
-                    kind: FailureKind::Assertion,
-                    message: f.message.clone(),
-                }),
-            ),
-            certify_steps::FailureKind::Error => (
-                StepStatus::Errored,
-                Some(StepFailure {
-                    kind: FailureKind::Error,
-                    message: f.message.clone(),
-                }),
-            ),
+            certify_steps::FailureKind::Assertion => {
+                (StepStatus::Failed, Some(StepFailure { kind: FailureKind::Assertion, message: f.message.clone() }))
+            }
+            certify_steps::FailureKind::Error => {
+                (StepStatus::Errored, Some(StepFailure { kind: FailureKind::Error, message: f.message.clone() }))
+            }
         };
     }
     let text = info
@@ -620,9 +484,6 @@ fn panic_failure(info: &cev::Info) -> (StepStatus, Option<StepFailure>) {
         .unwrap_or_else(|| "unknown panic payload".to_owned());
     (
         StepStatus::Errored,
-        Some(StepFailure {
-            kind: FailureKind::Error,
-            message: format!("internal error in certify: {text}"),
-        }),
+        Some(StepFailure { kind: FailureKind::Error, message: format!("internal error in certify: {text}") }),
     )
 }

@@ -8,12 +8,7 @@
 //! English keywords; other languages keep the parser's own position.
 
 const FEATURE: &[&str] = &["Feature:", "Business Need:", "Ability:"];
-const SCENARIO: &[&str] = &[
-    "Scenario Outline:",
-    "Scenario Template:",
-    "Scenario:",
-    "Example:",
-];
+const SCENARIO: &[&str] = &["Scenario Outline:", "Scenario Template:", "Scenario:", "Example:"];
 const EXAMPLES: &[&str] = &["Examples:", "Scenarios:"];
 const STEP: &[&str] = &["Given ", "When ", "Then ", "And ", "But ", "* "];
 
@@ -73,16 +68,9 @@ pub(crate) fn diagnose(text: &str) -> Option<(usize, usize, String)> {
             continue;
         }
         if line.starts_with('@') {
-            if let Some(bad) = line
-                .split_whitespace()
-                .find(|t| !t.starts_with('@') && !t.starts_with('#'))
-            {
+            if let Some(bad) = line.split_whitespace().find(|t| !t.starts_with('@') && !t.starts_with('#')) {
                 let at = raw.find(bad).map_or(col, |c| c + 1);
-                return Some((
-                    n,
-                    at,
-                    format!("a tag may not contain whitespace (`{bad}` does not start with @)"),
-                ));
+                return Some((n, at, format!("a tag may not contain whitespace (`{bad}` does not start with @)")));
             }
             state = State::Tags;
             continue;
@@ -96,10 +84,7 @@ pub(crate) fn diagnose(text: &str) -> Option<(usize, usize, String)> {
             return Some((
                 n,
                 col,
-                format!(
-                    "tags must be followed by a Feature, Rule, Scenario or Examples line, got `{}`",
-                    short(line)
-                ),
+                format!("tags must be followed by a Feature, Rule, Scenario or Examples line, got `{}`", short(line)),
             ));
         }
         if starts(line, FEATURE) {
@@ -112,43 +97,28 @@ pub(crate) fn diagnose(text: &str) -> Option<(usize, usize, String)> {
             return Some((
                 n,
                 col,
-                format!(
-                    "expected a Feature line (or a tag, comment or `# language:`), got `{}`",
-                    short(line)
-                ),
+                format!("expected a Feature line (or a tag, comment or `# language:`), got `{}`", short(line)),
             ));
-        } else if line.starts_with("Rule:")
-            || line.starts_with("Background:")
-            || starts(line, SCENARIO)
-        {
+        } else if line.starts_with("Rule:") || line.starts_with("Background:") || starts(line, SCENARIO) {
             state = State::Header;
         } else if starts(line, EXAMPLES) {
             state = State::Examples;
         } else if starts(line, STEP) {
             if state == State::Examples {
-                return Some((
-                    n,
-                    col,
-                    "a step cannot follow an Examples table; start a new Scenario".to_owned(),
-                ));
+                return Some((n, col, "a step cannot follow an Examples table; start a new Scenario".to_owned()));
             }
             state = State::Step;
         } else if line.starts_with('|') {
             if !matches!(state, State::Step | State::StepArgument | State::Examples)
                 || state == State::StepArgument && table.is_none()
             {
-                return Some((
-                    n,
-                    col,
-                    "a table must follow a step or an Examples line".to_owned(),
-                ));
+                return Some((n, col, "a table must follow a step or an Examples line".to_owned()));
             }
             if !line.ends_with('|') || line.ends_with("\\|") && !line.ends_with("\\\\|") {
                 return Some((
                     n,
                     col,
-                    "inconsistent cell count within the table (a table row must end with `|`)"
-                        .to_owned(),
+                    "inconsistent cell count within the table (a table row must end with `|`)".to_owned(),
                 ));
             }
             let cells = count_cells(line);
@@ -170,16 +140,13 @@ pub(crate) fn diagnose(text: &str) -> Option<(usize, usize, String)> {
             }
         } else if line.starts_with("\"\"\"") || line.starts_with("```") {
             if state != State::Step {
-                return Some((n, col, "a doc string must follow a step, and a step takes at most one doc string or table".to_owned()));
+                return Some((
+                    n,
+                    col,
+                    "a doc string must follow a step, and a step takes at most one doc string or table".to_owned(),
+                ));
             }
-            doc = Some((
-                if line.starts_with("```") {
-                    "```"
-                } else {
-                    "\"\"\""
-                },
-                n,
-            ));
+            doc = Some((if line.starts_with("```") { "```" } else { "\"\"\"" }, n));
         } else if state != State::Header {
             return Some((
                 n,
@@ -195,22 +162,22 @@ pub(crate) fn diagnose(text: &str) -> Option<(usize, usize, String)> {
         return Some((
             last_line + 1,
             1,
-            format!(
-                "unexpected end of file: the doc string opened at line {opened} is never closed"
-            ),
+            format!("unexpected end of file: the doc string opened at line {opened} is never closed"),
         ));
     }
     match state {
-        State::Tags => Some((last_line + 1, 1, "unexpected end of file: tags must be followed by a Feature, Rule, Scenario or Examples line".to_owned())),
+        State::Tags => Some((
+            last_line + 1,
+            1,
+            "unexpected end of file: tags must be followed by a Feature, Rule, Scenario or Examples line".to_owned(),
+        )),
         _ if !seen_feature => Some((last_line.max(1), 1, "no Feature line in this file".to_owned())),
         _ => None,
     }
 }
 
 fn starts(line: &str, keywords: &[&str]) -> bool {
-    keywords
-        .iter()
-        .any(|k| line.starts_with(k) || line == k.trim_end())
+    keywords.iter().any(|k| line.starts_with(k) || line == k.trim_end())
 }
 
 fn short(line: &str) -> String {
@@ -246,14 +213,8 @@ mod tests {
         let cases = [
             ("Feature: f\n  Scenario: s\n    Given x\n  oops\n", 4),
             ("not gherkin\n", 1),
-            (
-                "Feature: f\n  Scenario: s\n    Given x\n      | a |\n      | a | b |\n",
-                5,
-            ),
-            (
-                "Feature: f\n  Scenario: s\n    Given x\n      \"\"\"\n      y\n",
-                6,
-            ),
+            ("Feature: f\n  Scenario: s\n    Given x\n      | a |\n      | a | b |\n", 5),
+            ("Feature: f\n  Scenario: s\n    Given x\n      \"\"\"\n      y\n", 6),
             ("Feature: f\n  @a tag\n  Scenario: s\n", 2),
             ("# language: no-such\nFeature: f\n", 1),
             ("Feature: f\n  @t\n", 3),

@@ -44,26 +44,14 @@ pub struct Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path.display(),
-            self.line,
-            self.col,
-            self.message
-        )
+        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.col, self.message)
     }
 }
 
 /// How lint asks the step vocabulary about one step.
 pub trait StepCheck {
     /// Problems with one step (keyword-less text), each with its kind.
-    fn check(
-        &self,
-        text: &str,
-        doc_string: Option<&str>,
-        has_table: bool,
-    ) -> Vec<(FindingKind, String)>;
+    fn check(&self, text: &str, doc_string: Option<&str>, has_table: bool) -> Vec<(FindingKind, String)>;
 }
 
 /// Lints a parsed suite. Findings are sorted by file and line, and a step
@@ -84,9 +72,7 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
         let feature = &parsed.feature;
         let check_steps = |list: &[gherkin::Step], out: &mut BTreeSet<Finding>| {
             for step in list {
-                for (kind, message) in
-                    steps.check(&step.value, step.docstring.as_deref(), step.table.is_some())
-                {
+                for (kind, message) in steps.check(&step.value, step.docstring.as_deref(), step.table.is_some()) {
                     out.insert(Finding {
                         path: path.clone(),
                         line: step.position.line,
@@ -105,19 +91,15 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
                 check_steps(&bg.steps, &mut out);
             }
         }
-        let scenarios = feature.scenarios.iter().map(|s| (None, s)).chain(
-            feature
-                .rules
-                .iter()
-                .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
-        );
+        let scenarios = feature
+            .scenarios
+            .iter()
+            .map(|s| (None, s))
+            .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))));
         for (rule, scenario) in scenarios {
             check_steps(&scenario.steps, &mut out);
-            let levels = [
-                Some(feature.tags.as_slice()),
-                rule.map(|r| r.tags.as_slice()),
-                Some(scenario.tags.as_slice()),
-            ];
+            let levels =
+                [Some(feature.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(scenario.tags.as_slice())];
             let (tags, problems) = certify_tags(levels.into_iter().flatten());
             for p in problems {
                 out.insert(Finding {
@@ -156,10 +138,7 @@ mod tests {
             if text == "a known step" {
                 vec![]
             } else {
-                vec![(
-                    FindingKind::UndefinedStep,
-                    format!("undefined step: {text}"),
-                )]
+                vec![(FindingKind::UndefinedStep, format!("undefined step: {text}"))]
             }
         }
     }
@@ -170,42 +149,15 @@ mod tests {
         let broken = "Feature: broken\n  Scenario: s\n    Given a known step\n  nonsense line\n";
         let untagged = "Feature: u\n  Scenario: s\n    Given a known step\n";
         let suite = Suite::parse(vec![
-            SourceFile {
-                path: "a.feature".into(),
-                abs_path: None,
-                text: text.into(),
-            },
-            SourceFile {
-                path: "b.feature".into(),
-                abs_path: None,
-                text: broken.into(),
-            },
-            SourceFile {
-                path: "c.feature".into(),
-                abs_path: None,
-                text: untagged.into(),
-            },
+            SourceFile { path: "a.feature".into(), abs_path: None, text: text.into() },
+            SourceFile { path: "b.feature".into(), abs_path: None, text: broken.into() },
+            SourceFile { path: "c.feature".into(), abs_path: None, text: untagged.into() },
         ]);
-        let found: Vec<String> = lint(&suite, &KnowsGiven)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let found: Vec<String> = lint(&suite, &KnowsGiven).iter().map(ToString::to_string).collect();
         assert_eq!(found.len(), 4, "{found:#?}");
         assert_eq!(found[0], "a.feature:5:5: undefined step: unknown 1");
-        assert!(
-            found[1].starts_with("a.feature:12:3: @retry(x"),
-            "{}",
-            found[1]
-        );
-        assert!(
-            found[2].starts_with("b.feature:4:3: expected a step"),
-            "{}",
-            found[2]
-        );
-        assert!(
-            found[3].starts_with("c.feature:2:3: scenario \"s\" is linked to no"),
-            "{}",
-            found[3]
-        );
+        assert!(found[1].starts_with("a.feature:12:3: @retry(x"), "{}", found[1]);
+        assert!(found[2].starts_with("b.feature:4:3: expected a step"), "{}", found[2]);
+        assert!(found[3].starts_with("c.feature:2:3: scenario \"s\" is linked to no"), "{}", found[3]);
     }
 }

@@ -47,14 +47,7 @@ pub struct ParseIssue {
 
 impl fmt::Display for ParseIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path.display(),
-            self.line,
-            self.col,
-            self.message
-        )
+        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.col, self.message)
     }
 }
 
@@ -96,10 +89,7 @@ impl Suite {
 
     /// Number of concrete scenarios (outline rows counted one by one).
     pub fn scenario_count(&self) -> usize {
-        self.features
-            .iter()
-            .map(|f| f.feature.count_scenarios())
-            .sum()
+        self.features.iter().map(|f| f.feature.count_scenarios()).sum()
     }
 }
 
@@ -110,19 +100,13 @@ impl Suite {
 pub fn collect_files(patterns: &[PathBuf], root: &Path) -> Result<Vec<SourceFile>, LoadError> {
     let mut found: Vec<PathBuf> = Vec::new();
     for pattern in patterns {
-        let abs = if pattern.is_absolute() {
-            pattern.clone()
-        } else {
-            root.join(pattern)
-        };
+        let abs = if pattern.is_absolute() { pattern.clone() } else { root.join(pattern) };
         let text = abs.to_string_lossy();
         if text.contains(['*', '?']) {
             let before = found.len();
             glob(&abs, &mut found)?;
             if found.len() == before {
-                return Err(LoadError::EmptyGlob {
-                    pattern: pattern.display().to_string(),
-                });
+                return Err(LoadError::EmptyGlob { pattern: pattern.display().to_string() });
             }
         } else if abs.is_dir() {
             walk(&abs, &mut found)?;
@@ -137,15 +121,8 @@ pub fn collect_files(patterns: &[PathBuf], root: &Path) -> Result<Vec<SourceFile
     found
         .into_iter()
         .map(|abs| {
-            let text = fs::read_to_string(&abs).map_err(|source| LoadError::Read {
-                path: abs.clone(),
-                source,
-            })?;
-            Ok(SourceFile {
-                path: display_path(&abs, root),
-                abs_path: Some(abs),
-                text: text.into(),
-            })
+            let text = fs::read_to_string(&abs).map_err(|source| LoadError::Read { path: abs.clone(), source })?;
+            Ok(SourceFile { path: display_path(&abs, root), abs_path: Some(abs), text: text.into() })
         })
         .collect()
 }
@@ -158,20 +135,11 @@ fn display_path(abs: &Path, root: &Path) -> PathBuf {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let entries = fs::read_dir(dir).map_err(|source| LoadError::Read {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let entries = fs::read_dir(dir).map_err(|source| LoadError::Read { path: dir.to_path_buf(), source })?;
     for entry in entries {
-        let entry = entry.map_err(|source| LoadError::Read {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        let entry = entry.map_err(|source| LoadError::Read { path: dir.to_path_buf(), source })?;
         let path = entry.path();
-        let ty = entry.file_type().map_err(|source| LoadError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let ty = entry.file_type().map_err(|source| LoadError::Read { path: path.clone(), source })?;
         if ty.is_dir() {
             walk(&path, out)?;
         } else if ty.is_file() && path.extension().is_some_and(|e| e == "feature") {
@@ -216,41 +184,23 @@ fn glob(pattern: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     }
     let mut all = Vec::new();
     walk(&base, &mut all)?;
-    out.extend(
-        all.into_iter()
-            .filter(|p| re.is_match(&p.to_string_lossy().replace('\\', "/"))),
-    );
+    out.extend(all.into_iter().filter(|p| re.is_match(&p.to_string_lossy().replace('\\', "/"))));
     Ok(())
 }
 
 /// Parses one file and expands its outlines. A document with nothing but
 /// comments and blank lines is valid Gherkin and holds no feature (`None`).
 pub fn parse_file(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue> {
-    if file
-        .text
-        .lines()
-        .map(str::trim)
-        .all(|l| l.is_empty() || l.starts_with('#'))
-    {
+    if file.text.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('#')) {
         return Ok(None);
     }
     let env = gherkin::GherkinEnv::default();
     let parsed = gherkin::Feature::parse(&*file.text, env).map_err(|e| {
         if let Some((line, col, message)) = crate::diagnose::diagnose(&file.text) {
-            return ParseIssue {
-                path: file.path.clone(),
-                line,
-                col,
-                message,
-            };
+            return ParseIssue { path: file.path.clone(), line, col, message };
         }
         let (line, col, expected) = split_parse_error(&e.to_string());
-        ParseIssue {
-            path: file.path.clone(),
-            line,
-            col,
-            message: describe(&file.text, line, &expected),
-        }
+        ParseIssue { path: file.path.clone(), line, col, message: describe(&file.text, line, &expected) }
     })?;
     check_tables(&parsed, &file.path)?;
     let mut feature = parsed;
@@ -259,10 +209,7 @@ pub fn parse_file(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue>
         path: file.path.clone(),
         line: e.pos.line,
         col: e.pos.col,
-        message: format!(
-            "the outline uses <{}>, which no Examples column defines",
-            e.name
-        ),
+        message: format!("the outline uses <{}>, which no Examples column defines", e.name),
     })?;
     Ok(Some(ParsedFeature { file, feature }))
 }
@@ -270,9 +217,8 @@ pub fn parse_file(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue>
 /// Pulls `line`, `col` and the expected tokens out of gherkin's error text
 /// (`Error at 5:3: {"...", ...}`); its fields are not public.
 fn split_parse_error(text: &str) -> (usize, usize, Vec<String>) {
-    static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^Error at (\d+):(\d+): \{(.*)\}$").unwrap_or_else(|_| unreachable!())
-    });
+    static RE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^Error at (\d+):(\d+): \{(.*)\}$").unwrap_or_else(|_| unreachable!()));
     static TOKEN: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*)""#).unwrap_or_else(|_| unreachable!()));
     let Some(c) = RE.captures(text.trim()) else {
@@ -291,17 +237,9 @@ fn split_parse_error(text: &str) -> (usize, usize, Vec<String>) {
 }
 
 fn describe(text: &str, line: usize, expected: &[String]) -> String {
-    let found = text
-        .lines()
-        .nth(line.saturating_sub(1))
-        .map(str::trim)
-        .unwrap_or("");
+    let found = text.lines().nth(line.saturating_sub(1)).map(str::trim).unwrap_or("");
     let found = if found.is_empty() {
-        if line > text.lines().count() {
-            "end of file".to_owned()
-        } else {
-            "an empty line".to_owned()
-        }
+        if line > text.lines().count() { "end of file".to_owned() } else { "an empty line".to_owned() }
     } else {
         let short: String = found.chars().take(60).collect();
         format!("`{short}`")
@@ -309,11 +247,7 @@ fn describe(text: &str, line: usize, expected: &[String]) -> String {
     let mut msg = format!("unexpected {found}");
     if !expected.is_empty() {
         let shown: Vec<&str> = expected.iter().take(8).map(String::as_str).collect();
-        msg.push_str(&format!(
-            " (expected {}{})",
-            shown.join(", "),
-            if expected.len() > 8 { ", ..." } else { "" }
-        ));
+        msg.push_str(&format!(" (expected {}{})", shown.join(", "), if expected.len() > 8 { ", ..." } else { "" }));
     }
     msg
 }
@@ -338,27 +272,19 @@ fn check_tables(feature: &gherkin::Feature, path: &Path) -> Result<(), ParseIssu
         }
         Ok(())
     };
-    let steps = feature
-        .background
-        .iter()
-        .flat_map(|b| &b.steps)
-        .chain(feature.scenarios.iter().flat_map(|s| &s.steps))
-        .chain(feature.rules.iter().flat_map(|r| {
-            r.background
-                .iter()
-                .flat_map(|b| &b.steps)
-                .chain(r.scenarios.iter().flat_map(|s| &s.steps))
-        }));
+    let steps =
+        feature.background.iter().flat_map(|b| &b.steps).chain(feature.scenarios.iter().flat_map(|s| &s.steps)).chain(
+            feature.rules.iter().flat_map(|r| {
+                r.background.iter().flat_map(|b| &b.steps).chain(r.scenarios.iter().flat_map(|s| &s.steps))
+            }),
+        );
     for step in steps {
         if let Some(t) = &step.table {
             check(t)?;
         }
     }
-    let examples = feature
-        .scenarios
-        .iter()
-        .chain(feature.rules.iter().flat_map(|r| &r.scenarios))
-        .flat_map(|s| &s.examples);
+    let examples =
+        feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| &r.scenarios)).flat_map(|s| &s.examples);
     for ex in examples {
         if let Some(t) = &ex.table {
             check(t)?;
@@ -372,17 +298,12 @@ mod tests {
     use super::*;
 
     fn src(text: &str) -> SourceFile {
-        SourceFile {
-            path: "x.feature".into(),
-            abs_path: None,
-            text: text.into(),
-        }
+        SourceFile { path: "x.feature".into(), abs_path: None, text: text.into() }
     }
 
     #[test]
     fn parse_error_names_line_and_found_text() {
-        let err =
-            parse_file(src("Feature: f\n  Scenario: s\n    Given x\n  oops here\n")).unwrap_err();
+        let err = parse_file(src("Feature: f\n  Scenario: s\n    Given x\n  oops here\n")).unwrap_err();
         assert_eq!((err.line, err.path.as_path()), (4, Path::new("x.feature")));
         assert!(err.message.contains("`oops here`"), "{}", err.message);
         assert!(err.to_string().starts_with("x.feature:4:"), "{err}");
@@ -395,12 +316,7 @@ mod tests {
         ))
         .unwrap()
         .unwrap();
-        let names: Vec<_> = f
-            .feature
-            .scenarios
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect();
+        let names: Vec<_> = f.feature.scenarios.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["s 1", "s 2"]);
         assert_eq!(f.feature.scenarios[1].steps[0].value, "a \"2\"");
         assert_eq!(f.feature.scenarios[1].position.line, 7);
@@ -417,10 +333,8 @@ mod tests {
 
     #[test]
     fn ragged_table_is_an_issue() {
-        let err = parse_file(src(
-            "Feature: f\n  Scenario: s\n    Given t:\n      | a | b |\n      | 1 |\n",
-        ))
-        .unwrap_err();
+        let err =
+            parse_file(src("Feature: f\n  Scenario: s\n    Given t:\n      | a | b |\n      | 1 |\n")).unwrap_err();
         assert_eq!(err.line, 5);
         assert!(err.message.contains("inconsistent cell count"));
     }
@@ -434,19 +348,13 @@ mod tests {
         fs::write(dir.join("a/b/two.feature"), "Feature: two\n").unwrap();
         fs::write(dir.join("a/b/notes.txt"), "x").unwrap();
         let all = collect_files(&["a".into()], &dir).unwrap();
-        let names: Vec<_> = all
-            .iter()
-            .map(|f| f.path.to_string_lossy().into_owned())
-            .collect();
+        let names: Vec<_> = all.iter().map(|f| f.path.to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["a/b/two.feature", "a/one.feature"]);
         let some = collect_files(&["a/*.feature".into()], &dir).unwrap();
         assert_eq!(some.len(), 1);
         let deep = collect_files(&["a/**/*.feature".into()], &dir).unwrap();
         assert_eq!(deep.len(), 2);
-        assert!(matches!(
-            collect_files(&["nope".into()], &dir),
-            Err(LoadError::NotFound { .. })
-        ));
+        assert!(matches!(collect_files(&["nope".into()], &dir), Err(LoadError::NotFound { .. })));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -30,14 +30,8 @@ pub struct TagFilterError {
 impl FromStr for TagFilter {
     type Err = TagFilterError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let op = s.parse::<TagOperation>().map_err(|e| TagFilterError {
-            text: s.to_owned(),
-            reason: e.to_string(),
-        })?;
-        Ok(TagFilter {
-            text: s.to_owned(),
-            op,
-        })
+        let op = s.parse::<TagOperation>().map_err(|e| TagFilterError { text: s.to_owned(), reason: e.to_string() })?;
+        Ok(TagFilter { text: s.to_owned(), op })
     }
 }
 
@@ -70,10 +64,7 @@ impl FromStr for Shard {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || ShardError(s.to_owned());
         let (k, n) = s.split_once('/').ok_or_else(err)?;
-        let (index, count) = (
-            k.trim().parse().map_err(|_| err())?,
-            n.trim().parse().map_err(|_| err())?,
-        );
+        let (index, count) = (k.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
         if index == 0 || count == 0 || index > count {
             return Err(err());
         }
@@ -105,11 +96,7 @@ pub struct Selection {
 impl Selection {
     /// Why a scenario is left out, or `None` when it runs. `ordinal` is the
     /// scenario's position in the whole suite (0-based).
-    pub fn excludes<'a>(
-        &self,
-        ordinal: usize,
-        tags: impl IntoIterator<Item = &'a String> + Clone,
-    ) -> Option<String> {
+    pub fn excludes<'a>(&self, ordinal: usize, tags: impl IntoIterator<Item = &'a String> + Clone) -> Option<String> {
         if let Some(filter) = &self.tags
             && !filter.matches(tags)
         {

@@ -53,18 +53,13 @@ pub struct TagProblem {
 /// Reads certify's tags from the tag lists of a Feature, its Rule (if any) and
 /// a Scenario, outermost first. Malformed certify tags are returned as
 /// problems and otherwise ignored.
-pub fn certify_tags<'a>(
-    levels: impl IntoIterator<Item = &'a [String]>,
-) -> (CertifyTags, Vec<TagProblem>) {
+pub fn certify_tags<'a>(levels: impl IntoIterator<Item = &'a [String]>) -> (CertifyTags, Vec<TagProblem>) {
     let mut out = CertifyTags::default();
     let mut problems = Vec::new();
     for tags in levels {
         for tag in tags {
             if let Err(message) = apply(tag, &mut out) {
-                problems.push(TagProblem {
-                    tag: format!("@{tag}"),
-                    message,
-                });
+                problems.push(TagProblem { tag: format!("@{tag}"), message });
             }
         }
     }
@@ -98,31 +93,23 @@ fn apply(tag: &str, out: &mut CertifyTags) -> Result<(), String> {
             .strip_suffix(')')
             .and_then(|n| n.parse::<usize>().ok())
             .filter(|n| *n >= 1)
-            .ok_or_else(|| {
-                format!("@retry({rest}: expected @retry(N) with N a whole number >= 1")
-            })?;
+            .ok_or_else(|| format!("@retry({rest}: expected @retry(N) with N a whole number >= 1"))?;
         out.retry = Some(n);
     }
     if let (Some(s), Some(u)) = (&out.since, &out.until)
         && s > u
     {
-        return Err(format!(
-            "@since:{s} is later than @until:{u}: the scenario would never apply"
-        ));
+        return Err(format!("@since:{s} is later than @until:{u}: the scenario would never apply"));
     }
     Ok(())
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
 }
 
 fn version(text: &str, which: &str) -> Result<Version, String> {
-    Version::parse(text)
-        .map_err(|e| format!("@{which}:{text}: expected a semver version like 2.0.0 ({e})"))
+    Version::parse(text).map_err(|e| format!("@{which}:{text}: expected a semver version like 2.0.0 ({e})"))
 }
 
 #[cfg(test)]
@@ -146,29 +133,13 @@ mod tests {
 
     #[test]
     fn malformed_certify_tags_are_problems() {
-        let s = tags(&[
-            "feature:",
-            "feature",
-            "since:2.0",
-            "until:x",
-            "retry(x)",
-            "retry(0)",
-            "feature:Bad Id",
-            "mine:ok",
-        ]);
+        let s =
+            tags(&["feature:", "feature", "since:2.0", "until:x", "retry(x)", "retry(0)", "feature:Bad Id", "mine:ok"]);
         let (_, problems) = certify_tags([s.as_slice()]);
         let names: Vec<_> = problems.iter().map(|p| p.tag.as_str()).collect();
         assert_eq!(
             names,
-            [
-                "@feature:",
-                "@feature",
-                "@since:2.0",
-                "@until:x",
-                "@retry(x)",
-                "@retry(0)",
-                "@feature:Bad Id"
-            ]
+            ["@feature:", "@feature", "@since:2.0", "@until:x", "@retry(x)", "@retry(0)", "@feature:Bad Id"]
         );
         assert!(problems[2].message.contains("semver"));
     }
@@ -180,18 +151,9 @@ mod tests {
         let at = |v: &str| t.outside_window(&Version::parse(v).unwrap());
         assert_eq!(at("1.4.0"), None);
         assert_eq!(at("2.0.0"), None);
-        assert_eq!(
-            at("1.3.9").as_deref(),
-            Some("not applicable at 1.3.9: @since:1.4.0")
-        );
-        assert_eq!(
-            at("2.0.1").as_deref(),
-            Some("not applicable at 2.0.1: @until:2.0.0")
-        );
-        assert!(
-            at("2.0.0-rc.1").is_none(),
-            "a pre-release of 2.0.0 is before 2.0.0"
-        );
+        assert_eq!(at("1.3.9").as_deref(), Some("not applicable at 1.3.9: @since:1.4.0"));
+        assert_eq!(at("2.0.1").as_deref(), Some("not applicable at 2.0.1: @until:2.0.0"));
+        assert!(at("2.0.0-rc.1").is_none(), "a pre-release of 2.0.0 is before 2.0.0");
     }
 
     #[test]

@@ -7,16 +7,9 @@ use std::path::{Path, PathBuf};
 use certify_suite::{SourceFile, parse_file};
 
 fn corpus(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/gherkin/testdata")
-        .join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/gherkin/testdata").join(kind);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (the conformance corpus is required)",
-                dir.display()
-            )
-        })
+        .unwrap_or_else(|e| panic!("{}: {e} (the conformance corpus is required)", dir.display()))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "feature"))
         .collect();
@@ -27,11 +20,7 @@ fn corpus(kind: &str) -> Vec<PathBuf> {
 
 fn source(path: &Path) -> SourceFile {
     let text = std::fs::read_to_string(path).expect("read corpus file");
-    SourceFile {
-        path: path.file_name().expect("name").into(),
-        abs_path: None,
-        text: text.into(),
-    }
+    SourceFile { path: path.file_name().expect("name").into(), abs_path: None, text: text.into() }
 }
 
 /// Files of `good/` that the gherkin 0.16 parser rejects, with the reason.
@@ -40,56 +29,28 @@ fn source(path: &Path) -> SourceFile {
 /// These are the parser's, reported with a precise error by certify rather than
 /// misread; a suite that needs them can write the cell another way.
 const KNOWN_GOOD_GAPS: &[(&str, &str)] = &[
-    (
-        "escaped_pipes.feature",
-        "escaped `\\|` and `\\n` inside table cells",
-    ),
-    (
-        "extra_table_content.feature",
-        "text after the last `|` of a table row",
-    ),
-    (
-        "scenario_outline_with_value_with_trailing_backslash.feature",
-        "a table cell ending in a backslash",
-    ),
-    (
-        "step_with_datatable_and_docstring.feature",
-        "a step with both a data table and a doc string",
-    ),
-    (
-        "trim_space.feature",
-        "lines that end in spaces around the Feature line",
-    ),
-    (
-        "trim_tab.feature",
-        "lines that end in tabs around the Feature line",
-    ),
+    ("escaped_pipes.feature", "escaped `\\|` and `\\n` inside table cells"),
+    ("extra_table_content.feature", "text after the last `|` of a table row"),
+    ("scenario_outline_with_value_with_trailing_backslash.feature", "a table cell ending in a backslash"),
+    ("step_with_datatable_and_docstring.feature", "a step with both a data table and a doc string"),
+    ("trim_space.feature", "lines that end in spaces around the Feature line"),
+    ("trim_tab.feature", "lines that end in tabs around the Feature line"),
 ];
 
 #[test]
 fn every_good_file_loads() {
     let mut failures = Vec::new();
     for path in corpus("good") {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         let result = parse_file(source(&path));
         let known = KNOWN_GOOD_GAPS.iter().any(|(n, _)| *n == name);
         match (result, known) {
             (Ok(_), false) | (Err(_), true) => {}
-            (Ok(_), true) => {
-                failures.push(format!("{name}: loads now; remove it from KNOWN_GOOD_GAPS"))
-            }
+            (Ok(_), true) => failures.push(format!("{name}: loads now; remove it from KNOWN_GOOD_GAPS")),
             (Err(e), false) => failures.push(e.to_string()),
         }
     }
-    assert!(
-        failures.is_empty(),
-        "good/ files that do not load:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "good/ files that do not load:\n{}", failures.join("\n"));
 }
 
 #[test]
@@ -97,22 +58,15 @@ fn every_bad_file_fails_at_the_upstream_line() {
     let mut wrong = Vec::new();
     for path in corpus("bad") {
         let expected: serde_json::Value = {
-            let text = std::fs::read_to_string(path.with_extension("feature.errors.ndjson"))
-                .expect("expected errors");
+            let text = std::fs::read_to_string(path.with_extension("feature.errors.ndjson")).expect("expected errors");
             serde_json::from_str(text.lines().next().expect("one error")).expect("ndjson")
         };
-        let want_line = expected["parseError"]["source"]["location"]["line"]
-            .as_u64()
-            .expect("line") as usize;
+        let want_line = expected["parseError"]["source"]["location"]["line"].as_u64().expect("line") as usize;
         match parse_file(source(&path)) {
-            Ok(_) => wrong.push(format!(
-                "{}: loaded, expected an error at line {want_line}",
-                path.display()
-            )),
-            Err(issue) if issue.line != want_line => wrong.push(format!(
-                "{issue}\n  expected line {want_line}: {}",
-                expected["parseError"]["message"]
-            )),
+            Ok(_) => wrong.push(format!("{}: loaded, expected an error at line {want_line}", path.display())),
+            Err(issue) if issue.line != want_line => {
+                wrong.push(format!("{issue}\n  expected line {want_line}: {}", expected["parseError"]["message"]))
+            }
             Err(issue) => assert!(!issue.message.is_empty()),
         }
     }

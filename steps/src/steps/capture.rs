@@ -30,9 +30,7 @@ pub(crate) async fn save_json(world: &mut World, ctx: &Context) -> Result<(), St
             return Err(StepFailure::assertion(format!(
                 "JSON at {path_text}: expected one value to save as \"{name}\", the path selects {} nodes: {}",
                 several.len(),
-                show(&Value::Array(
-                    several.iter().map(|v| (*v).clone()).collect()
-                ))
+                show(&Value::Array(several.iter().map(|v| (*v).clone()).collect()))
             )));
         }
     };

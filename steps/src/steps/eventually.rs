@@ -26,20 +26,9 @@ pub(crate) async fn eventually_status(world: &mut World, ctx: &Context) -> Resul
     let seconds = count(raw(ctx, 1))?;
     let url = string(world, ctx, 2)?;
     let expected = status_code(raw(ctx, 3))?;
-    poll(
-        world,
-        ctx,
-        seconds,
-        &url,
-        &format!("status {expected}"),
-        |response| {
-            if response.status == expected {
-                Ok(())
-            } else {
-                Err(format!("last status {}", response.status))
-            }
-        },
-    )
+    poll(world, ctx, seconds, &url, &format!("status {expected}"), |response| {
+        if response.status == expected { Ok(()) } else { Err(format!("last status {}", response.status)) }
+    })
     .await
 }
 
@@ -52,26 +41,15 @@ pub(crate) async fn eventually_json(world: &mut World, ctx: &Context) -> Result<
     let expected = world.value(raw(ctx, 4))?;
     let goal = format!("JSON at {path_text} equal to {}", show(&expected));
     poll(world, ctx, seconds, &url, &goal, |response| {
-        let doc = response
-            .json()
-            .map_err(|f| format!("last response: {}", f.message))?;
+        let doc = response.json().map_err(|f| format!("last response: {}", f.message))?;
         match select(&path, doc).as_slice() {
             [node] if json_eq(node, &expected) => Ok(()),
-            [node] => Err(format!(
-                "last value {} (status {})",
-                show(node),
-                response.status
-            )),
-            [] => Err(format!(
-                "last response had nothing at {path_text} (status {})",
-                response.status
-            )),
+            [node] => Err(format!("last value {} (status {})", show(node), response.status)),
+            [] => Err(format!("last response had nothing at {path_text} (status {})", response.status)),
             several => Err(format!(
                 "last response had {} nodes at {path_text}: {}",
                 several.len(),
-                show(&Value::Array(
-                    several.iter().map(|v| (*v).clone()).collect()
-                ))
+                show(&Value::Array(several.iter().map(|v| (*v).clone()).collect()))
             )),
         }
     })
@@ -122,9 +100,5 @@ async fn poll(
         outgoing.url,
         if attempts == 1 { "" } else { "s" }
     );
-    if answered {
-        Err(StepFailure::assertion(message))
-    } else {
-        Err(StepFailure::error(message))
-    }
+    if answered { Err(StepFailure::assertion(message)) } else { Err(StepFailure::error(message)) }
 }

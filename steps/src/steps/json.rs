@@ -31,9 +31,7 @@ fn path_arg(world: &World, ctx: &Context, index: usize) -> Result<(String, JsonP
 fn one<'v>(path: &str, nodes: &[&'v Value], expected: &str) -> Result<&'v Value, StepFailure> {
     match nodes {
         [node] => Ok(node),
-        [] => Err(StepFailure::assertion(format!(
-            "JSON at {path}: expected {expected}, found nothing at that path"
-        ))),
+        [] => Err(StepFailure::assertion(format!("JSON at {path}: expected {expected}, found nothing at that path"))),
         several => {
             let all = Value::Array(several.iter().map(|v| (*v).clone()).collect());
             Err(StepFailure::assertion(format!(
@@ -47,22 +45,13 @@ fn one<'v>(path: &str, nodes: &[&'v Value], expected: &str) -> Result<&'v Value,
 }
 
 /// Checks `JSON at PATH is VALUE`; shared by the step and the table.
-fn check_is(
-    path_text: &str,
-    path: &JsonPath,
-    expected: &Value,
-    doc: &Value,
-) -> Result<(), StepFailure> {
+fn check_is(path_text: &str, path: &JsonPath, expected: &Value, doc: &Value) -> Result<(), StepFailure> {
     let nodes = select(path, doc);
     let node = one(path_text, &nodes, &show(expected))?;
     if json_eq(node, expected) {
         return Ok(());
     }
-    Err(StepFailure::assertion(format!(
-        "JSON at {path_text}: expected {}, got {}",
-        show(expected),
-        show(node)
-    )))
+    Err(StepFailure::assertion(format!("JSON at {path_text}: expected {}, got {}", show(expected), show(node))))
 }
 
 /// `the response JSON at "PATH" is VALUE`
@@ -88,11 +77,7 @@ pub(crate) async fn json_has(world: &mut World, ctx: &Context) -> Result<(), Ste
         .filter_map(|(text, path, expected)| check_is(text, path, expected, doc).err())
         .map(|failure| failure.message)
         .collect();
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(StepFailure::assertion(failures.join("\n")))
-    }
+    if failures.is_empty() { Ok(()) } else { Err(StepFailure::assertion(failures.join("\n"))) }
 }
 
 /// `the response JSON at "PATH" exists`
@@ -119,9 +104,7 @@ pub(crate) async fn json_absent(world: &mut World, ctx: &Context) -> Result<(), 
         several => Err(StepFailure::assertion(format!(
             "JSON at {path_text}: expected nothing at that path, got {} nodes: {}",
             several.len(),
-            show(&Value::Array(
-                several.iter().map(|v| (*v).clone()).collect()
-            ))
+            show(&Value::Array(several.iter().map(|v| (*v).clone()).collect()))
         ))),
     }
 }
@@ -151,9 +134,7 @@ pub(crate) async fn json_count(world: &mut World, ctx: &Context) -> Result<(), S
     if actual as u64 == expected {
         return Ok(());
     }
-    Err(StepFailure::assertion(format!(
-        "JSON at {path_text}: expected {expected} items, got {actual}"
-    )))
+    Err(StepFailure::assertion(format!("JSON at {path_text}: expected {expected} items, got {actual}")))
 }
 
 /// `the response JSON at "PATH" contains VALUE`: an array holding an element
@@ -169,10 +150,7 @@ pub(crate) async fn json_contains(world: &mut World, ctx: &Context) -> Result<()
             return Ok(());
         }
         let all = Value::Array(nodes.iter().map(|v| (*v).clone()).collect());
-        return Err(StepFailure::assertion(format!(
-            "JSON at {path_text}: expected {wanted}, got {}",
-            show(&all)
-        )));
+        return Err(StepFailure::assertion(format!("JSON at {path_text}: expected {wanted}, got {}", show(&all))));
     }
     let node = one(&path_text, &nodes, &wanted)?;
     let holds = match (node, &expected) {
@@ -195,10 +173,7 @@ pub(crate) async fn json_contains(world: &mut World, ctx: &Context) -> Result<()
     if holds {
         return Ok(());
     }
-    Err(StepFailure::assertion(format!(
-        "JSON at {path_text}: expected {wanted}, got {}",
-        show(node)
-    )))
+    Err(StepFailure::assertion(format!("JSON at {path_text}: expected {wanted}, got {}", show(node))))
 }
 
 /// `the response JSON at "PATH" matches "REGEX"`: a string (or another
@@ -226,10 +201,7 @@ pub(crate) async fn json_regex(world: &mut World, ctx: &Context) -> Result<(), S
     if regex.is_match(&subject) {
         return Ok(());
     }
-    Err(StepFailure::assertion(format!(
-        "JSON at {path_text}: expected {wanted}, got {}",
-        show(node)
-    )))
+    Err(StepFailure::assertion(format!("JSON at {path_text}: expected {wanted}, got {}", show(node))))
 }
 
 /// `the response JSON at "PATH" is a TYPE` (`number` includes integers;
@@ -262,12 +234,8 @@ fn article(type_name: &str) -> String {
 /// `the response JSON matches:` with a doc string of fuzzy JSON.
 pub(crate) async fn json_matches(world: &mut World, ctx: &Context) -> Result<(), StepFailure> {
     let text = world.interpolate_json(doc_string(ctx)?)?;
-    let expected: Value = serde_json::from_str(&text).map_err(|e| {
-        StepFailure::error(format!(
-            "the doc string of \"{}\" is not JSON: {e}",
-            ctx.step.value
-        ))
-    })?;
+    let expected: Value = serde_json::from_str(&text)
+        .map_err(|e| StepFailure::error(format!("the doc string of \"{}\" is not JSON: {e}", ctx.step.value)))?;
     let pattern = fuzzy::compile(&expected)?;
     let actual = world.last()?.json()?;
     fuzzy::check(&pattern, actual).map_err(StepFailure::assertion)
@@ -292,10 +260,7 @@ pub(crate) async fn json_schema(world: &mut World, ctx: &Context) -> Result<(), 
         .map(|error| {
             let at = error.instance_path().to_string();
             let at = if at.is_empty() { "/".to_owned() } else { at };
-            crate::text::cap_chars(
-                &format!("at {at}: {error}"),
-                crate::text::VALUE_EXCERPT_CHARS,
-            )
+            crate::text::cap_chars(&format!("at {at}: {error}"), crate::text::VALUE_EXCERPT_CHARS)
         })
         .collect();
     if violations.is_empty() {
@@ -326,9 +291,7 @@ pub(crate) async fn snapshot(world: &mut World, ctx: &Context) -> Result<(), Ste
         dir: &settings.dir,
         name: &name,
         update: settings.update,
-        source: world
-            .feature_path()
-            .map_or_else(|| "certify".to_owned(), |p| p.display().to_string()),
+        source: world.feature_path().map_or_else(|| "certify".to_owned(), |p| p.display().to_string()),
         expression: ctx.step.value.clone(),
         content: snapshot::content_of(&last.body, run.redact_paths()),
     })

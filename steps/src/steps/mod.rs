@@ -40,23 +40,10 @@ pub(crate) fn doc_string(ctx: &Context) -> Result<&str, StepFailure> {
 /// The rows of a two-column data table, cells trimmed but not
 /// interpolated; a first row equal (case-insensitively) to `header` is a
 /// header and skipped.
-pub(crate) fn table_rows(
-    ctx: &Context,
-    header: [&str; 2],
-) -> Result<Vec<(String, String)>, StepFailure> {
-    let columns = || {
-        format!(
-            "| {} | {} |",
-            header[0].to_uppercase(),
-            header[1].to_uppercase()
-        )
-    };
+pub(crate) fn table_rows(ctx: &Context, header: [&str; 2]) -> Result<Vec<(String, String)>, StepFailure> {
+    let columns = || format!("| {} | {} |", header[0].to_uppercase(), header[1].to_uppercase());
     let table = ctx.step.table.as_ref().ok_or_else(|| {
-        StepFailure::error(format!(
-            "step \"{}\" needs a data table with rows {}",
-            ctx.step.value,
-            columns()
-        ))
+        StepFailure::error(format!("step \"{}\" needs a data table with rows {}", ctx.step.value, columns()))
     })?;
     let mut rows = table.rows.iter().peekable();
     if let Some(first) = rows.peek()
@@ -79,11 +66,7 @@ pub(crate) fn table_rows(
 }
 
 /// The rows of a two-column data table with both cells interpolated.
-pub(crate) fn pairs(
-    world: &World,
-    ctx: &Context,
-    header: [&str; 2],
-) -> Result<Vec<(String, String)>, StepFailure> {
+pub(crate) fn pairs(world: &World, ctx: &Context, header: [&str; 2]) -> Result<Vec<(String, String)>, StepFailure> {
     table_rows(ctx, header)?
         .into_iter()
         .map(|(key, value)| Ok((world.interpolate(&key)?, world.interpolate(&value)?)))
@@ -96,18 +79,14 @@ pub(crate) fn status_code(text: &str) -> Result<u16, StepFailure> {
         .parse::<u16>()
         .ok()
         .filter(|code| (100..=599).contains(code))
-        .ok_or_else(|| {
-            StepFailure::error(format!("{text} is not an HTTP status code (100 to 599)"))
-        })
+        .ok_or_else(|| StepFailure::error(format!("{text} is not an HTTP status code (100 to 599)")))
 }
 
 /// A non-negative integer argument.
 pub(crate) fn count(text: &str) -> Result<u64, StepFailure> {
-    text.trim().parse::<u64>().map_err(|_| {
-        StepFailure::error(format!(
-            "{text} is not a non-negative integer that fits in 64 bits"
-        ))
-    })
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| StepFailure::error(format!("{text} is not a non-negative integer that fits in 64 bits")))
 }
 
 /// The status codes of `one of CODE, CODE[, CODE...]` (commas, or `or`).

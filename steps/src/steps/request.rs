@@ -49,11 +49,7 @@ pub(crate) async fn request_body(world: &mut World, ctx: &Context) -> Result<(),
 /// A doc string used as a request body, interpolated (JSON-aware when it
 /// looks like a JSON document).
 pub(crate) fn body_text(world: &World, doc: &str) -> Result<String, StepFailure> {
-    if looks_like_json(doc) {
-        world.interpolate_json(doc)
-    } else {
-        world.interpolate(doc)
-    }
+    if looks_like_json(doc) { world.interpolate_json(doc) } else { world.interpolate(doc) }
 }
 
 /// `I am authenticated as "CREDENTIAL"`: checks the credential now (name,
@@ -67,10 +63,7 @@ pub(crate) async fn authenticated_as(world: &mut World, ctx: &Context) -> Result
 }
 
 /// `I am not authenticated`
-pub(crate) async fn not_authenticated(
-    world: &mut World,
-    _ctx: &Context,
-) -> Result<(), StepFailure> {
+pub(crate) async fn not_authenticated(world: &mut World, _ctx: &Context) -> Result<(), StepFailure> {
     world.auth = Auth::Anonymous;
     Ok(())
 }

@@ -55,10 +55,7 @@ fn check_header_is(last: &Response, name: &str, expected: &str) -> Result<(), St
     if values.contains(&expected) || joined == expected {
         return Ok(());
     }
-    Err(format!(
-        "header \"{name}\": expected \"{expected}\", got \"{joined}\" ({})",
-        last.describe()
-    ))
+    Err(format!("header \"{name}\": expected \"{expected}\", got \"{joined}\" ({})", last.describe()))
 }
 
 /// `the response header "NAME" is "VALUE"`
@@ -73,15 +70,9 @@ pub(crate) async fn header_is(world: &mut World, ctx: &Context) -> Result<(), St
 pub(crate) async fn headers_include(world: &mut World, ctx: &Context) -> Result<(), StepFailure> {
     let rows = pairs(world, ctx, ["name", "value"])?;
     let last = world.last()?;
-    let failures: Vec<String> = rows
-        .iter()
-        .filter_map(|(name, expected)| check_header_is(last, name, expected).err())
-        .collect();
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(StepFailure::assertion(failures.join("\n")))
-    }
+    let failures: Vec<String> =
+        rows.iter().filter_map(|(name, expected)| check_header_is(last, name, expected).err()).collect();
+    if failures.is_empty() { Ok(()) } else { Err(StepFailure::assertion(failures.join("\n"))) }
 }
 
 /// `the response header "NAME" contains "TEXT"`

@@ -17,8 +17,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use certify_steps::{
-    CredentialSpec, Exchange, Journal, RunContext, SecretSource, SnapshotSettings, StepFailure,
-    TargetSettings, World, collection,
+    CredentialSpec, Exchange, Journal, RunContext, SecretSource, SnapshotSettings, StepFailure, TargetSettings, World,
+    collection,
 };
 use futures::FutureExt as _;
 use serde_json::{Value, json};
@@ -32,12 +32,7 @@ pub struct ServerState {
 async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Json<Value> {
     let headers: BTreeMap<String, String> = headers
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     Json(json!({
         "method": method.as_str(),
@@ -64,12 +59,7 @@ async fn tenant() -> Json<Value> {
 async fn create_tenant(body: Bytes) -> Response {
     let mut created: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
     created["id"] = json!("t-42");
-    (
-        StatusCode::CREATED,
-        [("location", "/v1/tenants/t-42")],
-        Json(created),
-    )
-        .into_response()
+    (StatusCode::CREATED, [("location", "/v1/tenants/t-42")], Json(created)).into_response()
 }
 
 async fn with_headers() -> Response {
@@ -87,11 +77,7 @@ async fn counter(State(state): State<ServerState>) -> Response {
     if calls >= 3 {
         Json(json!({"state": "ready", "calls": calls})).into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"state": "pending", "calls": calls})),
-        )
-            .into_response()
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"state": "pending", "calls": calls}))).into_response()
     }
 }
 
@@ -108,24 +94,8 @@ pub async fn start_server() -> (url::Url, ServerState) {
         .route("/api/echo", any(echo))
         .route("/v1/tenants/t-1", get(tenant))
         .route("/v1/tenants", post(create_tenant))
-        .route(
-            "/html",
-            get(|| async {
-                (
-                    [("content-type", "text/html")],
-                    "<html><body>Oops</body></html>",
-                )
-            }),
-        )
-        .route(
-            "/error",
-            get(|| async {
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Json(json!({"error": "boom"})),
-                )
-            }),
-        )
+        .route("/html", get(|| async { ([("content-type", "text/html")], "<html><body>Oops</body></html>") }))
+        .route("/error", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "boom"}))) }))
         .route("/headers", get(with_headers))
         .route(
             "/slow",
@@ -144,10 +114,7 @@ pub async fn start_server() -> (url::Url, ServerState) {
     tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    (
-        url::Url::parse(&format!("http://{address}/")).unwrap(),
-        state,
-    )
+    (url::Url::parse(&format!("http://{address}/")).unwrap(), state)
 }
 
 /// A base URL where nothing listens.
@@ -217,24 +184,11 @@ impl Harness {
             outline: Vec::new(),
         };
         adjust(&mut setup);
-        let ctx =
-            Arc::new(RunContext::new(setup.target, setup.credentials, setup.snapshots).unwrap());
+        let ctx = Arc::new(RunContext::new(setup.target, setup.credentials, setup.snapshots).unwrap());
         let journal = Journal::default();
         let mut world = World::default();
-        world.prepare(
-            Arc::clone(&ctx),
-            setup.feature_path.as_deref(),
-            setup.outline,
-            Arc::clone(&journal),
-        );
-        Harness {
-            world,
-            ctx,
-            journal,
-            base,
-            state,
-            line: 0,
-        }
+        world.prepare(Arc::clone(&ctx), setup.feature_path.as_deref(), setup.outline, Arc::clone(&journal));
+        Harness { world, ctx, journal, base, state, line: 0 }
     }
 
     /// Runs one step (no doc string, no table).
@@ -249,19 +203,12 @@ impl Harness {
 
     /// Runs one step with a data table.
     pub async fn step_table(&mut self, text: &str, rows: &[[&str; 2]]) -> Result<(), StepFailure> {
-        let rows = rows
-            .iter()
-            .map(|row| row.iter().map(|c| (*c).to_owned()).collect())
-            .collect();
+        let rows = rows.iter().map(|row| row.iter().map(|c| (*c).to_owned()).collect()).collect();
         self.run(text, None, Some(rows)).await
     }
 
     /// Runs one step with a data table given as raw rows.
-    pub async fn run_table_raw(
-        &mut self,
-        text: &str,
-        rows: Vec<Vec<String>>,
-    ) -> Result<(), StepFailure> {
+    pub async fn run_table_raw(&mut self, text: &str, rows: Vec<Vec<String>>) -> Result<(), StepFailure> {
         self.run(text, None, Some(rows)).await
     }
 
@@ -272,12 +219,7 @@ impl Harness {
         }
     }
 
-    async fn run(
-        &mut self,
-        text: &str,
-        doc: Option<&str>,
-        table: Option<Vec<Vec<String>>>,
-    ) -> Result<(), StepFailure> {
+    async fn run(&mut self, text: &str, doc: Option<&str>, table: Option<Vec<Vec<String>>>) -> Result<(), StepFailure> {
         self.line += 1;
         run_step(&mut self.world, text, doc, table, self.line).await
     }
@@ -336,17 +278,9 @@ pub async fn run_step(
 #[track_caller]
 pub fn assert_assertion(result: Result<(), StepFailure>, needles: &[&str]) -> String {
     let failure = result.expect_err("the step should have failed");
-    assert!(
-        failure.is_assertion(),
-        "expected an assertion failure, got {failure:?}"
-    );
+    assert!(failure.is_assertion(), "expected an assertion failure, got {failure:?}");
     for needle in needles {
-        assert!(
-            failure.message.contains(needle),
-            "{:?} not in:\n{}",
-            needle,
-            failure.message
-        );
+        assert!(failure.message.contains(needle), "{:?} not in:\n{}", needle, failure.message);
     }
     failure.message
 }
@@ -355,17 +289,9 @@ pub fn assert_assertion(result: Result<(), StepFailure>, needles: &[&str]) -> St
 #[track_caller]
 pub fn assert_error(result: Result<(), StepFailure>, needles: &[&str]) -> String {
     let failure = result.expect_err("the step should have failed");
-    assert!(
-        !failure.is_assertion(),
-        "expected an error, got {failure:?}"
-    );
+    assert!(!failure.is_assertion(), "expected an error, got {failure:?}");
     for needle in needles {
-        assert!(
-            failure.message.contains(needle),
-            "{:?} not in:\n{}",
-            needle,
-            failure.message
-        );
+        assert!(failure.message.contains(needle), "{:?} not in:\n{}", needle, failure.message);
     }
     failure.message
 }

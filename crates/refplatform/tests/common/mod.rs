@@ -36,10 +36,7 @@ pub struct Tenant {
 impl Fixture {
     pub async fn start(version: &str, faults: &[&str]) -> Fixture {
         let platform = start(options(version, faults)).await.unwrap();
-        let client = Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap();
+        let client = Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
         Fixture { platform, client }
     }
 
@@ -52,20 +49,11 @@ impl Fixture {
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Response {
-        self.request(Method::GET, path)
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::GET, path).bearer_auth(key).send().await.unwrap()
     }
 
     pub async fn post(&self, path: &str, key: &str, body: Value) -> Response {
-        self.request(Method::POST, path)
-            .bearer_auth(key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::POST, path).bearer_auth(key).json(&body).send().await.unwrap()
     }
 
     pub async fn operator_get(&self, path: &str) -> Response {
@@ -73,18 +61,12 @@ impl Fixture {
     }
 
     pub async fn operator_post(&self, path: &str) -> Response {
-        self.request(Method::POST, path)
-            .bearer_auth(OPERATOR_TOKEN)
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::POST, path).bearer_auth(OPERATOR_TOKEN).send().await.unwrap()
     }
 
     pub async fn try_sign_up(&self, name: &str, plan: &str) -> Response {
         self.request(Method::POST, "/v1/tenants")
-            .json(
-                &json!({ "name": name, "plan": plan, "admin_email": format!("admin@{name}.test") }),
-            )
+            .json(&json!({ "name": name, "plan": plan, "admin_email": format!("admin@{name}.test") }))
             .send()
             .await
             .unwrap()

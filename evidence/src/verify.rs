@@ -1,0 +1,339 @@
+//! Verifying a bundle: the auditor's side.
+//!
+//! A bundle is valid when its DSSE envelope verifies with a trusted key, the
+//! statement it signs names every file of the bundle (no more, no fewer) with
+//! the sha256 each file has now, the Sigstore form carries the same envelope,
+//! and `bundle.json` agrees with the statement. Every problem found is
+//! reported with the file it concerns; verification never stops at the first
+//! one and never panics on a hostile bundle (symlinks, `..` names, truncated
+//! or malformed files).
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fs,
+    path::{Component, Path},
+};
+
+use serde::Serialize;
+
+use crate::{
+    attest::{
+        Envelope, PAYLOAD_TYPE_INTOTO, PublicKey, STATEMENT_TYPE, Statement, TEST_RESULT_PREDICATE, TestResult,
+        envelope_from_sigstore_bundle,
+    },
+    bundle::{ENVELOPE, JUNIT, MANIFEST, SIGSTORE, hash_file},
+    manifest::Manifest,
+};
+
+/// One thing wrong with a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The file concerned, relative to the bundle (or "." for the bundle itself).
+    pub file: String,
+    pub reason: String,
+}
+
+/// What a verified bundle says, for the one-screen summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleFacts {
+    pub run_id: String,
+    /// PASSED, WARNED or FAILED (the statement's result).
+    pub result: String,
+    pub status: String,
+    pub complete: bool,
+    pub target: String,
+    pub base_url: String,
+    pub platform_version: String,
+    pub git_commit: Option<String>,
+    pub git_dirty: bool,
+    pub signer: Option<String>,
+    pub counts: serde_json::Value,
+    pub files: usize,
+    pub started_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub bundle: String,
+    pub valid: bool,
+    pub problems: Vec<Problem>,
+    pub facts: Option<BundleFacts>,
+}
+
+fn problem(file: &str, reason: impl Into<String>) -> Problem {
+    Problem { file: file.to_owned(), reason: reason.into() }
+}
+
+/// Verifies the bundle at `dir` against the trusted `keys`.
+pub fn verify_bundle(dir: &Path, keys: &[PublicKey]) -> Verification {
+    let mut problems = Vec::new();
+    let facts = check(dir, keys, &mut problems);
+    Verification { bundle: dir.display().to_string(), valid: problems.is_empty(), problems, facts }
+}
+
+fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<BundleFacts> {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let meta = match fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) => {
+            problems.push(problem(".", format!("cannot read the bundle: {e}")));
+            return None;
+        }
+    };
+    if !meta.is_dir() {
+        problems.push(problem(".", "not a directory: a bundle is a directory"));
+        return None;
+    }
+    if name.contains(".partial-") {
+        problems.push(problem(".", "incomplete bundle: this is the temporary directory of a run that never finished"));
+    }
+
+    // Every entry, refusing anything that is not a plain file or directory.
+    let mut present = BTreeSet::new();
+    walk(dir, dir, &mut present, problems);
+
+    if !present.contains(ENVELOPE) {
+        let unsigned = fs::read_to_string(dir.join(MANIFEST))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|m| m["signature"]["signed"] == serde_json::Value::Bool(false));
+        if unsigned {
+            problems.push(problem(
+                ENVELOPE,
+                "unsigned bundle: it was written with --no-sign, so nothing vouches for its contents",
+            ));
+        } else if !present.contains(MANIFEST) {
+            problems.push(problem(".", "incomplete bundle: no bundle.json and no attestation"));
+        } else {
+            problems.push(problem(ENVELOPE, "missing: the bundle carries no attestation"));
+        }
+        return None;
+    }
+
+    // The envelope and its signature.
+    let text = match fs::read_to_string(dir.join(ENVELOPE)) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(problem(ENVELOPE, format!("cannot read: {e}")));
+            return None;
+        }
+    };
+    let first = text.lines().next().unwrap_or("");
+    let envelope = match Envelope::parse(first) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.push(problem(ENVELOPE, format!("not a DSSE envelope: {e}")));
+            return None;
+        }
+    };
+    if envelope.payload_type != PAYLOAD_TYPE_INTOTO {
+        problems.push(problem(
+            ENVELOPE,
+            format!("payloadType is {:?}, expected {PAYLOAD_TYPE_INTOTO:?}", envelope.payload_type),
+        ));
+    }
+    if keys.is_empty() {
+        problems.push(problem(ENVELOPE, "no trusted public key was given (--key or --trust)"));
+        return None;
+    }
+    let (payload, signer) = match envelope.verify(keys) {
+        Ok((p, k)) => (p, k.clone()),
+        Err(e) => {
+            problems.push(problem(ENVELOPE, format!("signature check failed: {e}")));
+            return None;
+        }
+    };
+    let statement = match Statement::from_bytes(&payload) {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(problem(ENVELOPE, format!("the signed payload is not an in-toto Statement: {e}")));
+            return None;
+        }
+    };
+    if statement.type_ != STATEMENT_TYPE {
+        problems
+            .push(problem(ENVELOPE, format!("statement _type is {:?}, expected {STATEMENT_TYPE:?}", statement.type_)));
+    }
+    if statement.predicate_type != TEST_RESULT_PREDICATE {
+        problems.push(problem(
+            ENVELOPE,
+            format!("predicateType is {:?}, expected {TEST_RESULT_PREDICATE:?}", statement.predicate_type),
+        ));
+    }
+
+    // The Sigstore form must carry the very same envelope.
+    match fs::read_to_string(dir.join(SIGSTORE)) {
+        Err(_) => problems.push(problem(SIGSTORE, "missing")),
+        Ok(t) => match envelope_from_sigstore_bundle(&t) {
+            Err(e) => problems.push(problem(SIGSTORE, format!("not a Sigstore bundle: {e}"))),
+            Ok((other, hint)) => {
+                let same = other.payload == envelope.payload
+                    && other.payload_type == envelope.payload_type
+                    && other.signatures.iter().map(|s| &s.sig).eq(envelope.signatures.iter().map(|s| &s.sig));
+                if !same {
+                    problems.push(problem(SIGSTORE, "its envelope differs from attestation.intoto.jsonl"));
+                }
+                if hint.is_some_and(|h| h != signer.hint()) {
+                    problems.push(problem(SIGSTORE, "its publicKey hint does not name the key that signed"));
+                }
+            }
+        },
+    }
+
+    // Subjects: every file, by digest.
+    let mut covered = BTreeSet::new();
+    let mut git_commit = None;
+    let mut digests: BTreeMap<String, String> = BTreeMap::new();
+    for s in &statement.subject {
+        if let Some(commit) = s.digest.get("gitCommit") {
+            git_commit = Some(commit.clone());
+            continue;
+        }
+        let (Some(name), Some(want)) = (&s.name, s.digest.get("sha256")) else {
+            problems.push(problem(ENVELOPE, "a subject has neither a file name with a sha256 nor a gitCommit"));
+            continue;
+        };
+        if !safe_relative(name) {
+            problems.push(problem(name, "subject name is not a plain relative path inside the bundle"));
+            continue;
+        }
+        covered.insert(name.clone());
+        digests.insert(name.clone(), want.clone());
+        if !present.contains(name.as_str()) {
+            problems.push(problem(name, "missing: the attestation lists it, the bundle does not have it"));
+            continue;
+        }
+        match hash_file(&dir.join(name)) {
+            Ok((got, _)) if &got == want => {}
+            Ok((got, _)) => {
+                problems.push(problem(name, format!("modified: sha256 is {got}, the attestation says {want}")))
+            }
+            Err(e) => problems.push(problem(name, format!("cannot read: {e}"))),
+        }
+    }
+    for f in &present {
+        if f != ENVELOPE && f != SIGSTORE && !covered.contains(f) {
+            problems.push(problem(f, "added: the attestation does not cover this file"));
+        }
+    }
+
+    // bundle.json must agree with the statement.
+    let manifest_text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
+    let manifest: Manifest = match serde_json::from_str(&manifest_text) {
+        Ok(m) => m,
+        Err(e) => {
+            problems.push(problem(MANIFEST, format!("not a certify bundle manifest: {e}")));
+            return None;
+        }
+    };
+    let h = &manifest.header;
+    if h.git.commit != git_commit {
+        problems.push(problem(
+            MANIFEST,
+            format!("git commit {:?} disagrees with the attestation's gitCommit {:?}", h.git.commit, git_commit),
+        ));
+    }
+    for f in &manifest.files {
+        match digests.get(&f.path) {
+            Some(d) if *d == f.sha256 => {}
+            Some(_) => problems
+                .push(problem(MANIFEST, format!("lists {} with a digest the attestation does not have", f.path))),
+            None => problems.push(problem(MANIFEST, format!("lists {}, which the attestation does not cover", f.path))),
+        }
+    }
+    let predicate: Option<TestResult> = serde_json::from_value(statement.predicate.clone()).ok();
+    let result = predicate.as_ref().map(|p| p.result.clone()).unwrap_or_default();
+    let expected = match (h.status.as_str(), h.complete) {
+        ("passed", true) => "PASSED",
+        ("flaky", true) => "WARNED",
+        _ => "FAILED",
+    };
+    if result != expected {
+        problems
+            .push(problem(MANIFEST, format!("status {:?} disagrees with the attestation's result {result}", h.status)));
+    }
+    if let Some(p) = &predicate {
+        let listed: BTreeSet<&str> =
+            p.passed_tests.iter().chain(&p.warned_tests).chain(&p.failed_tests).map(String::as_str).collect();
+        let ran: BTreeSet<&str> = manifest
+            .scenarios
+            .iter()
+            .filter(|s| s["status"] != "not-applicable")
+            .filter_map(|s| s["id"].as_str())
+            .collect();
+        if listed != ran {
+            problems.push(problem(MANIFEST, "its scenarios disagree with the tests the attestation lists"));
+        }
+    }
+    if let Ok(junit) = fs::read_to_string(dir.join(JUNIT))
+        && !junit.contains(&format!("name=\"certify.run_id\" value=\"{}\"", h.run_id))
+    {
+        problems.push(problem(JUNIT, format!("does not belong to run {} (its certify.run_id differs)", h.run_id)));
+    }
+
+    Some(BundleFacts {
+        run_id: h.run_id.clone(),
+        result,
+        status: h.status.clone(),
+        complete: h.complete,
+        target: h.target.name.clone(),
+        base_url: h.target.base_url.clone(),
+        platform_version: h.platform.version.clone(),
+        git_commit: h.git.commit.clone(),
+        git_dirty: h.git.dirty,
+        signer: Some(format!("SHA256:{}", signer.fingerprint())),
+        counts: h.counts.clone(),
+        files: covered.len(),
+        started_at: h.started_at.clone(),
+    })
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>, problems: &mut Vec<Problem>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        problems.push(problem(&rel(root, dir), "cannot list this directory"));
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let r = rel(root, &path);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                problems.push(problem(&r, "symbolic link: a bundle holds regular files only"))
+            }
+            Ok(m) if m.is_dir() => walk(root, &path, out, problems),
+            Ok(m) if m.is_file() => {
+                out.insert(r);
+            }
+            Ok(_) => problems.push(problem(&r, "not a regular file")),
+            Err(e) => problems.push(problem(&r, format!("cannot read: {e}"))),
+        }
+    }
+}
+
+fn rel(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+}
+
+/// A name that stays inside the bundle: relative, no `..`, no empty or `.` parts, `/`-separated.
+fn safe_relative(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains('\\')
+        && !name.starts_with('/')
+        && Path::new(name).components().all(|c| matches!(c, Component::Normal(_)))
+        && !name.split('/').any(|p| p.is_empty() || p == "." || p == "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_relative;
+
+    #[test]
+    fn names_must_stay_inside() {
+        for ok in ["bundle.json", "suite/features/a.feature", "transcripts/x/1-a.json"] {
+            assert!(safe_relative(ok), "{ok}");
+        }
+        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a\\b"] {
+            assert!(!safe_relative(bad), "{bad}");
+        }
+    }
+}

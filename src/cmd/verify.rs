@@ -1,0 +1,93 @@
+//! `certify verify`: is this bundle what its signer says it is?
+
+use std::path::{Path, PathBuf};
+
+use certify_evidence::{
+    attest::keys::{PublicKey, load_public_key},
+    verify::{Verification, verify_bundle},
+};
+
+use crate::{
+    cli::VerifyArgs,
+    exit::{CmdResult, Exit, Fatal, runtime, usage},
+    output::{Format, Printer, Style},
+};
+
+pub fn verify(args: &VerifyArgs, printer: &Printer) -> CmdResult {
+    let keys = trusted_keys(&args.keys, args.trust.as_deref())?;
+    let result = verify_bundle(&args.path, &keys);
+    match args.format {
+        Format::Json => printer.json(&serde_json::to_value(&result).unwrap_or_default()),
+        Format::Text => text(&result, printer),
+    }
+    Ok(if result.valid { Exit::Success } else { Exit::Failure })
+}
+
+/// The keys named by `--key` and the `*.pem` public keys in `--trust DIR`.
+fn trusted_keys(files: &[PathBuf], dir: Option<&Path>) -> Result<Vec<PublicKey>, Fatal> {
+    if files.is_empty() && dir.is_none() {
+        return Err(usage("name the trusted public key(s): --key PUB.pem (repeatable) or --trust DIR"));
+    }
+    let mut keys = Vec::new();
+    for f in files {
+        keys.push(load_public_key(f).map_err(|e| usage(format!("--key {}: {e}", f.display())))?);
+    }
+    if let Some(dir) = dir {
+        let entries = std::fs::read_dir(dir).map_err(|e| usage(format!("--trust {}: {e}", dir.display())))?;
+        let mut paths: Vec<PathBuf> =
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "pem")).collect();
+        paths.sort();
+        for p in paths {
+            // Private keys and other PEM files in the directory are not trust anchors.
+            if let Ok(k) = load_public_key(&p) {
+                keys.push(k);
+            }
+        }
+        if keys.is_empty() {
+            return Err(runtime(format!("--trust {}: no public key (*.pem, SPKI) in this directory", dir.display())));
+        }
+    }
+    Ok(keys)
+}
+
+fn text(v: &Verification, p: &Printer) {
+    if !v.valid {
+        p.data(format!("{}  {}", p.paint("INVALID", Style::Bad), v.bundle));
+        for pr in &v.problems {
+            p.data(format!("  {}: {}", pr.file, pr.reason));
+        }
+        return;
+    }
+    let Some(f) = &v.facts else { return };
+    p.data(format!("{}  {}", p.paint("VALID", Style::Good), v.bundle));
+    let completeness = if f.complete { "complete run" } else { "INTERRUPTED: incomplete run" };
+    let result = match f.result.as_str() {
+        "PASSED" => p.paint("PASSED", Style::Good),
+        "WARNED" => p.paint("WARNED (flaky)", Style::Warn),
+        other => p.paint(other, Style::Bad),
+    };
+    p.data(format!("  result     {result} ({}, {completeness})", f.status));
+    p.data(format!("  run        {} started {}", f.run_id, f.started_at));
+    p.data(format!("  target     {} ({})", f.target, f.base_url));
+    p.data(format!("  platform   {}", f.platform_version));
+    let git = match &f.git_commit {
+        Some(c) => format!("{c}{}", if f.git_dirty { " (dirty)" } else { "" }),
+        None => "not in git".to_owned(),
+    };
+    p.data(format!("  revision   {git}"));
+    p.data(format!("  signer     {}", f.signer.as_deref().unwrap_or("-")));
+    let c = &f.counts;
+    let n = |k: &str| c[k].as_u64().unwrap_or(0);
+    p.data(format!(
+        "  scenarios  {} run: {} passed, {} flaky, {} failed, {} errored, {} interrupted, {} not run; {} not applicable",
+        n("selected"),
+        n("passed"),
+        n("flaky"),
+        n("failed"),
+        n("errored"),
+        n("interrupted"),
+        n("not_run"),
+        n("not_applicable")
+    ));
+    p.data(format!("  files      {} covered by the attestation, all digests match", f.files));
+}
