@@ -1,0 +1,380 @@
+//! Evidence bundles as an auditor meets them: `certify demo` writes a signed
+//! bundle, `certify verify` accepts it, and every kind of tampering is
+//! caught, named by file, with exit code 1 and no panic. Also the outside
+//! verifiers: securesystemslib (via shared/tools/verify_dsse.py) and the
+//! openssl recipe of the README.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    sync::OnceLock,
+};
+
+use base64::Engine as _;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+fn certify(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_certify"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run certify")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+struct Demo {
+    _dir: tempfile::TempDir,
+    bundle: PathBuf,
+    key: PathBuf,
+}
+
+/// One demo run shared by every test here (debug builds take a moment).
+fn demo() -> &'static Demo {
+    static DEMO: OnceLock<Demo> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bundle = dir.path().join("bundle");
+        let out = certify(&["demo", "--out", bundle.to_str().expect("utf-8 path")]);
+        assert_eq!(out.status.code(), Some(0), "demo failed:\n{}", text(&out));
+        let key = dir.path().join("bundle.pub.pem");
+        assert!(key.is_file(), "demo wrote no public key next to the bundle");
+        Demo { _dir: dir, bundle, key }
+    })
+}
+
+/// A fresh copy of the demo bundle to tamper with.
+fn copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let to = dir.path().join("bundle");
+    copy_dir(&demo().bundle, &to);
+    (dir, to)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for e in fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
+
+fn verify(bundle: &Path) -> Output {
+    certify(&["verify", bundle.to_str().expect("utf-8"), "--key", demo().key.to_str().expect("utf-8")])
+}
+
+/// Asserts `certify verify` rejects the bundle and names `file` with `reason`.
+fn rejected(bundle: &Path, file: &str, reason: &str) {
+    let out = verify(bundle);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "expected exit 1:\n{all}");
+    assert!(all.contains("INVALID"), "{all}");
+    let line = all.lines().find(|l| l.trim_start().starts_with(&format!("{file}:")) && l.contains(reason));
+    assert!(line.is_some(), "expected a problem `{file}: ...{reason}...` in:\n{all}");
+    assert!(!all.contains("panicked"), "{all}");
+}
+
+fn flip_byte(path: &Path, at: usize) {
+    let mut bytes = fs::read(path).expect("read");
+    let i = at.min(bytes.len() - 1);
+    bytes[i] ^= 0x01;
+    fs::write(path, bytes).expect("write");
+}
+
+fn first_transcript(bundle: &Path) -> String {
+    let mut found = None;
+    let mut stack = vec![bundle.join("transcripts")];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).expect("dir").flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else if found.is_none() {
+                found = Some(e.path());
+            }
+        }
+    }
+    let p = found.expect("a transcript");
+    p.strip_prefix(bundle).expect("inside").to_string_lossy().into_owned()
+}
+
+#[test]
+fn the_demo_bundle_verifies() {
+    let out = verify(&demo().bundle);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    for want in ["VALID", "PASSED", "platform   2.0.0", "signer     SHA256:", "all digests match"] {
+        assert!(all.contains(want), "missing {want:?} in:\n{all}");
+    }
+    let layout = ["bundle.json", "junit.xml", "transcripts", "suite/certify.toml", "suite/features/catalog.toml", "attestation.intoto.jsonl", "attestation.sigstore.json"];
+    for f in layout {
+        assert!(demo().bundle.join(f).exists(), "bundle lacks {f}");
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_any_kind_of_file_is_named() {
+    let transcript = first_transcript(&demo().bundle);
+    let cases = [
+        ("bundle.json", 40, "bundle.json", "modified"),
+        ("junit.xml", 200, "junit.xml", "modified"),
+        (transcript.as_str(), 100, transcript.as_str(), "modified"),
+        ("suite/features/tenant-signup.feature", 10, "suite/features/tenant-signup.feature", "modified"),
+        ("suite/certify.toml", 5, "suite/certify.toml", "modified"),
+        ("attestation.sigstore.json", 300, "attestation.sigstore.json", ""),
+    ];
+    for (file, at, named, reason) in cases {
+        let (_keep, b) = copy();
+        flip_byte(&b.join(file), at);
+        rejected(&b, named, reason);
+    }
+}
+
+#[test]
+fn deleted_and_added_files_are_named() {
+    let transcript = first_transcript(&demo().bundle);
+    let (_k1, b) = copy();
+    fs::remove_file(b.join(&transcript)).expect("rm");
+    rejected(&b, &transcript, "missing");
+
+    let (_k2, b) = copy();
+    fs::write(b.join("transcripts/extra.json"), "{}").expect("write");
+    rejected(&b, "transcripts/extra.json", "added");
+}
+
+#[test]
+fn an_edited_manifest_is_caught() {
+    for (from, to) in [("\"version\": \"2.0.0\"", "\"version\": \"1.4.0\""), ("\"status\": \"passed\"", "\"status\": \"failed\"")] {
+        let (_k, b) = copy();
+        let path = b.join("bundle.json");
+        let t = fs::read_to_string(&path).expect("read");
+        assert!(t.contains(from), "bundle.json has no {from}");
+        fs::write(&path, t.replacen(from, to, 1)).expect("write");
+        rejected(&b, "bundle.json", "modified");
+    }
+    // The git commit, changed in place.
+    let (_k, b) = copy();
+    let path = b.join("bundle.json");
+    let mut m: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+    m["git"]["commit"] = serde_json::Value::String("0".repeat(40));
+    fs::write(&path, serde_json::to_string_pretty(&m).expect("json")).expect("write");
+    rejected(&b, "bundle.json", "modified");
+}
+
+#[test]
+fn junit_from_another_run_is_caught() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = dir.path().join("other");
+    let out = certify(&["demo", "--out", other.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (_k, b) = copy();
+    fs::copy(other.join("junit.xml"), b.join("junit.xml")).expect("copy");
+    rejected(&b, "junit.xml", "modified");
+    rejected(&b, "junit.xml", "does not belong to run");
+}
+
+fn envelope(b: &Path) -> serde_json::Value {
+    let t = fs::read_to_string(b.join("attestation.intoto.jsonl")).expect("read");
+    serde_json::from_str(t.lines().next().expect("line")).expect("json")
+}
+
+fn write_envelope(b: &Path, env: &serde_json::Value) {
+    fs::write(b.join("attestation.intoto.jsonl"), format!("{}\n", serde_json::to_string(env).expect("json"))).expect("write");
+}
+
+#[test]
+fn an_altered_payload_or_signature_is_caught() {
+    let (_k1, b) = copy();
+    let mut env = envelope(&b);
+    let payload = B64.decode(env["payload"].as_str().expect("payload")).expect("b64");
+    let altered = String::from_utf8(payload).expect("utf-8").replacen("PASSED", "FAILED", 1);
+    env["payload"] = B64.encode(altered).into();
+    write_envelope(&b, &env);
+    rejected(&b, "attestation.intoto.jsonl", "signature");
+
+    let (_k2, b) = copy();
+    let mut env = envelope(&b);
+    let mut sig = B64.decode(env["signatures"][0]["sig"].as_str().expect("sig")).expect("b64");
+    sig[10] ^= 0x80;
+    env["signatures"][0]["sig"] = B64.encode(sig).into();
+    write_envelope(&b, &env);
+    rejected(&b, "attestation.intoto.jsonl", "signature");
+
+    let (_k3, b) = copy();
+    let t = fs::read_to_string(b.join("attestation.intoto.jsonl")).expect("read");
+    fs::write(b.join("attestation.intoto.jsonl"), &t[..t.len() / 2]).expect("write");
+    rejected(&b, "attestation.intoto.jsonl", "not a DSSE envelope");
+}
+
+#[test]
+fn wrong_and_malformed_keys_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prefix = dir.path().join("other");
+    let out = certify(&["keygen", "--out", prefix.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let b = demo().bundle.to_str().expect("utf-8");
+    let other = dir.path().join("other.pub.pem");
+    let out = certify(&["verify", b, "--key", other.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("attestation.intoto.jsonl: signature"), "{}", text(&out));
+
+    let bad = dir.path().join("bad.pem");
+    fs::write(&bad, "-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----\n").expect("write");
+    let out = certify(&["verify", b, "--key", bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("bad.pem"), "the message names the key file: {}", text(&out));
+}
+
+#[test]
+fn an_unsigned_bundle_is_not_valid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let b = dir.path().join("unsigned");
+    let out = certify(&["demo", "--no-sign", "--out", b.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("UNSIGNED"), "the summary says it is unsigned: {}", text(&out));
+    let m: serde_json::Value = serde_json::from_str(&fs::read_to_string(b.join("bundle.json")).expect("read")).expect("json");
+    assert_eq!(m["signature"]["signed"], false);
+    rejected(&b, "attestation.intoto.jsonl", "unsigned");
+}
+
+#[test]
+fn symlinks_and_escaping_names_are_refused() {
+    let (_k, b) = copy();
+    std::os::unix::fs::symlink("/etc/passwd", b.join("transcripts/link.json")).expect("symlink");
+    rejected(&b, "transcripts/link.json", "symbolic link");
+
+    // A statement that names files outside the bundle, properly signed by a
+    // key the verifier trusts: the names are refused, not followed.
+    use certify_evidence::attest::{Envelope, PAYLOAD_TYPE_INTOTO, SigningKey, Statement};
+    let (_k2, b) = copy();
+    let key = SigningKey::generate();
+    let pub_path = b.parent().expect("parent").join("forger.pub.pem");
+    fs::write(&pub_path, key.public().to_spki_pem()).expect("write");
+    let env = envelope(&b);
+    let payload = B64.decode(env["payload"].as_str().expect("payload")).expect("b64");
+    let mut st: serde_json::Value = serde_json::from_slice(&payload).expect("json");
+    st["subject"].as_array_mut().expect("subjects").push(serde_json::json!({"name": "../outside.txt", "digest": {"sha256": "00"}}));
+    st["subject"].as_array_mut().expect("subjects").push(serde_json::json!({"name": "/etc/passwd", "digest": {"sha256": "00"}}));
+    let bytes = serde_json::to_vec(&st).expect("json");
+    Statement::from_bytes(&bytes).expect("still a statement");
+    let forged = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &key, "");
+    fs::write(b.join("attestation.intoto.jsonl"), format!("{}\n", forged.to_json_line())).expect("write");
+    let out = certify(&["verify", b.to_str().expect("utf-8"), "--key", pub_path.to_str().expect("utf-8")]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("../outside.txt: subject name is not a plain relative path"), "{all}");
+    assert!(all.contains("/etc/passwd: subject name is not a plain relative path"), "{all}");
+}
+
+#[test]
+fn a_partial_directory_is_incomplete() {
+    let (_k, b) = copy();
+    let partial = b.parent().expect("parent").join(".bundle.partial-4242");
+    fs::rename(&b, &partial).expect("rename");
+    fs::remove_file(partial.join("attestation.intoto.jsonl")).expect("rm");
+    fs::remove_file(partial.join("bundle.json")).expect("rm");
+    let out = verify(&partial);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("incomplete bundle"), "{all}");
+}
+
+#[test]
+fn no_secret_reaches_the_bundle() {
+    // Every API key the platform issued in the run, and the operator token,
+    // have these shapes; the suite's own sample keys are all zeros or all f.
+    let key = regex::Regex::new(r"ck_live_[0-9a-f]{32}|op_[0-9a-f]{32}").expect("regex");
+    let mut stack = vec![demo().bundle.clone()];
+    let mut files = 0;
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).expect("dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            files += 1;
+            let t = String::from_utf8_lossy(&fs::read(&p).expect("read")).into_owned();
+            for m in key.find_iter(&t) {
+                let s = m.as_str();
+                let sample = s.ends_with(&"0".repeat(32)) || s.ends_with(&"f".repeat(32));
+                assert!(sample, "{} holds a live secret {s}", p.display());
+            }
+        }
+    }
+    assert!(files > 20);
+    // And the transcripts show the redaction marker where the keys were.
+    let any = fs::read_dir(demo().bundle.join("transcripts/features/api-keys.feature")).expect("dir").flatten().any(|e| {
+        fs::read_to_string(e.path()).is_ok_and(|t| t.contains("[redacted]"))
+    });
+    assert!(any, "no redaction marker in the api-keys transcripts");
+}
+
+fn python() -> String {
+    std::env::var("CERTIFY_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+}
+
+#[test]
+fn securesystemslib_verifies_the_demo_bundle_and_rejects_a_tampered_one() {
+    let tool = shared().join("tools/verify_dsse.py");
+    let run = |bundle: &Path, form: &str| {
+        Command::new(python())
+            .arg(&tool)
+            .arg(&demo().key)
+            .arg(bundle.join(form))
+            .arg(bundle)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {} (set CERTIFY_PYTHON to a Python with securesystemslib and cryptography): {e}", python()))
+    };
+    for form in ["attestation.sigstore.json", "attestation.intoto.jsonl"] {
+        let out = run(&demo().bundle, form);
+        let all = text(&out);
+        assert!(!all.contains("No module named"), "CERTIFY_PYTHON={} lacks securesystemslib/cryptography: {all}", python());
+        assert_eq!(out.status.code(), Some(0), "verify_dsse.py rejected the demo bundle ({form}): {all}");
+        assert!(all.contains("test-result/v0.1 PASSED"), "{all}");
+    }
+    let (_k, b) = copy();
+    flip_byte(&b.join("junit.xml"), 100);
+    let out = run(&b, "attestation.sigstore.json");
+    assert_eq!(out.status.code(), Some(1), "verify_dsse.py accepted a tampered bundle: {}", text(&out));
+}
+
+/// The README's openssl recipe, run as written there (README "Verifying a
+/// bundle without certify").
+#[test]
+fn the_readme_openssl_recipe_verifies_the_signature() {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README");
+    let start = readme.find("<!-- openssl-recipe -->").expect("README has the openssl recipe marker");
+    let block = &readme[start..];
+    let code_start = block.find("```sh\n").expect("a sh block") + 6;
+    let code_end = block[code_start..].find("```").expect("end of block") + code_start;
+    let script = &block[code_start..code_end];
+    let out = Command::new("bash")
+        .arg("-euo")
+        .arg("pipefail")
+        .arg("-c")
+        .arg(script)
+        .env("BUNDLE", &demo().bundle)
+        .env("PUB", &demo().key)
+        .current_dir(tempfile::tempdir().expect("tempdir").keep())
+        .output()
+        .expect("bash");
+    let all = text(&out);
+    assert!(all.contains("Signature Verified Successfully"), "the openssl recipe failed (needs openssl and jq):\n{all}");
+    assert_eq!(out.status.code(), Some(0), "{all}");
+}
