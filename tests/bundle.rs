@@ -117,7 +117,15 @@ fn the_demo_bundle_verifies() {
     for want in ["VALID", "PASSED", "platform   2.0.0", "signer     SHA256:", "all digests match"] {
         assert!(all.contains(want), "missing {want:?} in:\n{all}");
     }
-    let layout = ["bundle.json", "junit.xml", "transcripts", "suite/certify.toml", "suite/features/catalog.toml", "attestation.intoto.jsonl", "attestation.sigstore.json"];
+    let layout = [
+        "bundle.json",
+        "junit.xml",
+        "transcripts",
+        "suite/certify.toml",
+        "suite/features/catalog.toml",
+        "attestation.intoto.jsonl",
+        "attestation.sigstore.json",
+    ];
     for f in layout {
         assert!(demo().bundle.join(f).exists(), "bundle lacks {f}");
     }
@@ -155,7 +163,9 @@ fn deleted_and_added_files_are_named() {
 
 #[test]
 fn an_edited_manifest_is_caught() {
-    for (from, to) in [("\"version\": \"2.0.0\"", "\"version\": \"1.4.0\""), ("\"status\": \"passed\"", "\"status\": \"failed\"")] {
+    for (from, to) in
+        [("\"version\": \"2.0.0\"", "\"version\": \"1.4.0\""), ("\"status\": \"passed\"", "\"status\": \"failed\"")]
+    {
         let (_k, b) = copy();
         let path = b.join("bundle.json");
         let t = fs::read_to_string(&path).expect("read");
@@ -190,7 +200,8 @@ fn envelope(b: &Path) -> serde_json::Value {
 }
 
 fn write_envelope(b: &Path, env: &serde_json::Value) {
-    fs::write(b.join("attestation.intoto.jsonl"), format!("{}\n", serde_json::to_string(env).expect("json"))).expect("write");
+    fs::write(b.join("attestation.intoto.jsonl"), format!("{}\n", serde_json::to_string(env).expect("json")))
+        .expect("write");
 }
 
 #[test]
@@ -243,7 +254,8 @@ fn an_unsigned_bundle_is_not_valid() {
     let out = certify(&["demo", "--no-sign", "--out", b.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("UNSIGNED"), "the summary says it is unsigned: {}", text(&out));
-    let m: serde_json::Value = serde_json::from_str(&fs::read_to_string(b.join("bundle.json")).expect("read")).expect("json");
+    let m: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(b.join("bundle.json")).expect("read")).expect("json");
     assert_eq!(m["signature"]["signed"], false);
     rejected(&b, "attestation.intoto.jsonl", "unsigned");
 }
@@ -264,8 +276,14 @@ fn symlinks_and_escaping_names_are_refused() {
     let env = envelope(&b);
     let payload = B64.decode(env["payload"].as_str().expect("payload")).expect("b64");
     let mut st: serde_json::Value = serde_json::from_slice(&payload).expect("json");
-    st["subject"].as_array_mut().expect("subjects").push(serde_json::json!({"name": "../outside.txt", "digest": {"sha256": "00"}}));
-    st["subject"].as_array_mut().expect("subjects").push(serde_json::json!({"name": "/etc/passwd", "digest": {"sha256": "00"}}));
+    st["subject"]
+        .as_array_mut()
+        .expect("subjects")
+        .push(serde_json::json!({"name": "../outside.txt", "digest": {"sha256": "00"}}));
+    st["subject"]
+        .as_array_mut()
+        .expect("subjects")
+        .push(serde_json::json!({"name": "/etc/passwd", "digest": {"sha256": "00"}}));
     let bytes = serde_json::to_vec(&st).expect("json");
     Statement::from_bytes(&bytes).expect("still a statement");
     let forged = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &key, "");
@@ -315,9 +333,10 @@ fn no_secret_reaches_the_bundle() {
     }
     assert!(files > 20);
     // And the transcripts show the redaction marker where the keys were.
-    let any = fs::read_dir(demo().bundle.join("transcripts/features/api-keys.feature")).expect("dir").flatten().any(|e| {
-        fs::read_to_string(e.path()).is_ok_and(|t| t.contains("[redacted]"))
-    });
+    let any = fs::read_dir(demo().bundle.join("transcripts/features/api-keys.feature"))
+        .expect("dir")
+        .flatten()
+        .any(|e| fs::read_to_string(e.path()).is_ok_and(|t| t.contains("[redacted]")));
     assert!(any, "no redaction marker in the api-keys transcripts");
 }
 
@@ -333,18 +352,23 @@ fn shared() -> PathBuf {
 fn securesystemslib_verifies_the_demo_bundle_and_rejects_a_tampered_one() {
     let tool = shared().join("tools/verify_dsse.py");
     let run = |bundle: &Path, form: &str| {
-        Command::new(python())
-            .arg(&tool)
-            .arg(&demo().key)
-            .arg(bundle.join(form))
-            .arg(bundle)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {} (set CERTIFY_PYTHON to a Python with securesystemslib and cryptography): {e}", python()))
+        Command::new(python()).arg(&tool).arg(&demo().key).arg(bundle.join(form)).arg(bundle).output().unwrap_or_else(
+            |e| {
+                panic!(
+                    "cannot run {} (set CERTIFY_PYTHON to a Python with securesystemslib and cryptography): {e}",
+                    python()
+                )
+            },
+        )
     };
     for form in ["attestation.sigstore.json", "attestation.intoto.jsonl"] {
         let out = run(&demo().bundle, form);
         let all = text(&out);
-        assert!(!all.contains("No module named"), "CERTIFY_PYTHON={} lacks securesystemslib/cryptography: {all}", python());
+        assert!(
+            !all.contains("No module named"),
+            "CERTIFY_PYTHON={} lacks securesystemslib/cryptography: {all}",
+            python()
+        );
         assert_eq!(out.status.code(), Some(0), "verify_dsse.py rejected the demo bundle ({form}): {all}");
         assert!(all.contains("test-result/v0.1 PASSED"), "{all}");
     }
@@ -375,6 +399,76 @@ fn the_readme_openssl_recipe_verifies_the_signature() {
         .output()
         .expect("bash");
     let all = text(&out);
-    assert!(all.contains("Signature Verified Successfully"), "the openssl recipe failed (needs openssl and jq):\n{all}");
+    assert!(
+        all.contains("Signature Verified Successfully"),
+        "the openssl recipe failed (needs openssl and jq):\n{all}"
+    );
     assert_eq!(out.status.code(), Some(0), "{all}");
+}
+
+fn spawn_slow_demo(out: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_certify"))
+        .args(["demo", "--fault", "slow", "--out", out.to_str().expect("utf-8")])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn certify")
+}
+
+fn signal(child: &std::process::Child, sig: &str) {
+    let status = Command::new("kill").args([sig, &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+}
+
+#[test]
+fn an_interrupted_run_leaves_a_bundle_that_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("interrupted");
+    let child = spawn_slow_demo(&out);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    signal(&child, "-INT");
+    let done = child.wait_with_output().expect("wait");
+    assert_eq!(done.status.code(), Some(1), "{}", text(&done));
+    assert!(text(&done).contains("INTERRUPTED"), "{}", text(&done));
+
+    let m: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("bundle.json")).expect("bundle.json")).expect("json");
+    assert_eq!(m["status"], "interrupted");
+    assert_eq!(m["complete"], false);
+    let statuses: Vec<&str> =
+        m["scenarios"].as_array().expect("scenarios").iter().filter_map(|s| s["status"].as_str()).collect();
+    assert!(statuses.iter().any(|s| *s == "interrupted" || *s == "not-run"), "{statuses:?}");
+
+    let key = dir.path().join("interrupted.pub.pem");
+    let v = certify(&["verify", out.to_str().expect("utf-8"), "--key", key.to_str().expect("utf-8")]);
+    let all = text(&v);
+    assert_eq!(v.status.code(), Some(0), "the interrupted bundle is authentic evidence of an interrupted run: {all}");
+    assert!(all.contains("result     FAILED (interrupted, INTERRUPTED: incomplete run)"), "{all}");
+    assert!(!all.contains("PASSED"), "{all}");
+}
+
+#[test]
+fn a_killed_run_leaves_only_a_partial_directory_that_does_not_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("killed");
+    let child = spawn_slow_demo(&out);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    signal(&child, "-KILL");
+    let done = child.wait_with_output().expect("wait");
+    assert_eq!(done.status.code(), None, "killed by a signal");
+    assert!(!out.exists(), "a killed run must not leave a bundle at its final place");
+    let partial = fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".killed.partial-")))
+        .expect("the temporary directory is left for inspection");
+    let key = dir.path().join("killed.pub.pem");
+    let v = certify(&["verify", partial.to_str().expect("utf-8"), "--key", key.to_str().expect("utf-8")]);
+    let all = text(&v);
+    assert_eq!(v.status.code(), Some(1), "{all}");
+    assert!(all.contains("incomplete bundle"), "{all}");
 }
