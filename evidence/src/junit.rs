@@ -372,6 +372,6 @@ fn attempt_log(out: &mut String, a: &Attempt) {
             (None, Some(_)) => "no response".to_owned(),
             (None, None) => "-".to_owned(),
         };
-        let _ = writeln!(out, "     http  {} {path} -> {outcome} ({} ms)", x.request.method, x.duration.as_millis());
+        let _ = writeln!(out, "     http  {} {path}  {outcome}  ({} ms)", x.request.method, x.duration.as_millis());
     }
 }

@@ -17,6 +17,7 @@ pub fn steps(args: &StepsArgs, printer: &Printer) -> CmdResult {
                         "id": d.id,
                         "pattern": d.pattern,
                         "example": d.example,
+                        "example_argument": d.example_arg,
                         "doc_string": d.doc_string,
                         "data_table": d.data_table,
                         "help": d.help,
@@ -35,6 +36,9 @@ pub fn steps(args: &StepsArgs, printer: &Printer) -> CmdResult {
                 printer.data(format!("{}{arg}", d.pattern));
                 printer.data(format!("    {}", d.help));
                 printer.data(format!("    e.g. Given {}", d.example));
+                for line in d.example_arg.unwrap_or_default().lines() {
+                    printer.data(format!("           {line}"));
+                }
                 printer.data("");
             }
             printer.data(format!(

@@ -33,6 +33,8 @@ pub struct StepDef {
     pub regex: &'static str,
     /// A concrete step text that matches (no keyword).
     pub example: &'static str,
+    /// For steps that take one, an example doc string (with its `"""`) or data table.
+    pub example_arg: Option<&'static str>,
     /// Whether the step takes a doc string.
     pub doc_string: bool,
     /// Whether the step takes a data table.
@@ -93,6 +95,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the request header "NAME" is "VALUE""#,
         regex: concat!("^the request header ", s!(), " is ", s!(), "$"),
         example: r#"the request header "Accept-Language" is "en""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Sets a header of the next request (replacing a target default of the same name).",
@@ -103,6 +106,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: "the request headers are:",
         regex: "^the request headers are:$",
         example: "the request headers are:",
+        example_arg: Some("| X-Trace-Id | demo-1 |\n| Accept     | application/json |"),
         doc_string: false,
         data_table: true,
         help: "Sets headers of the next request from a | NAME | VALUE | table.",
@@ -113,6 +117,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the query parameter "NAME" is "VALUE""#,
         regex: concat!("^the query parameter ", s!(), " is ", s!(), "$"),
         example: r#"the query parameter "page" is "2""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Adds a query parameter to the next request.",
@@ -123,6 +128,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: "the query parameters are:",
         regex: "^the query parameters are:$",
         example: "the query parameters are:",
+        example_arg: Some("| page | 2 |\n| size | 50 |"),
         doc_string: false,
         data_table: true,
         help: "Adds query parameters to the next request from a | NAME | VALUE | table.",
@@ -133,6 +139,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: "the request body is:",
         regex: "^the request body is:$",
         example: "the request body is:",
+        example_arg: Some("\"\"\"\n{\"name\": \"acme\", \"plan\": \"free\"}\n\"\"\""),
         doc_string: true,
         data_table: false,
         help: "Sets the body of the next request (sent as JSON when it parses as JSON, else as text).",
@@ -143,6 +150,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"I am authenticated as "CREDENTIAL""#,
         regex: concat!("^I am authenticated as ", s!(), "$"),
         example: r#"I am authenticated as "admin""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Sends a credential declared in certify.toml with every following request of the scenario.",
@@ -153,6 +161,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: "I am not authenticated",
         regex: "^I am not authenticated$",
         example: "I am not authenticated",
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Sends no credential (not even the target's default) for the rest of the scenario.",
@@ -163,6 +172,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the variable "NAME" is "VALUE""#,
         regex: concat!("^the variable ", s!(), " is ", s!(), "$"),
         example: r#"the variable "plan" is "free""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Saves a variable for {{NAME}} interpolation.",
@@ -174,6 +184,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"I send a METHOD request to "URL""#,
         regex: concat!("^I send an? ", m!(), " request to ", s!(), "$"),
         example: r#"I send a GET request to "/v1/tenants?page=2""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Sends a request to a path relative to the target's base URL.",
@@ -184,6 +195,9 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"I send a METHOD request to "URL" with body:"#,
         regex: concat!("^I send an? ", m!(), " request to ", s!(), " with body:$"),
         example: r#"I send a POST request to "/v1/tenants" with body:"#,
+        example_arg: Some(
+            "\"\"\"\n{\"name\": \"acme-{{run}}\", \"plan\": \"team\", \"admin_email\": \"ops@example.com\"}\n\"\"\"",
+        ),
         doc_string: true,
         data_table: false,
         help: "Sends a request with the doc string as its body.",
@@ -195,6 +209,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: "the response status is CODE",
         regex: r"^the response status is (\d+)$",
         example: "the response status is 201",
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks the status code of the last response.",
@@ -205,6 +220,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: "the response status is one of CODE, CODE[, CODE...]",
         regex: r"^the response status is one of (\d+(?:(?:\s*,\s*|\s*,?\s+or\s+)\d+)+)$",
         example: "the response status is one of 200, 204",
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks that the status code of the last response is one of a list.",
@@ -215,6 +231,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response header "NAME" is "VALUE""#,
         regex: concat!("^the response header ", s!(), " is ", s!(), "$"),
         example: r#"the response header "Content-Type" is "application/json""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks the value of a response header (names are case-insensitive).",
@@ -225,6 +242,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response header "NAME" contains "TEXT""#,
         regex: concat!("^the response header ", s!(), " contains ", s!(), "$"),
         example: r#"the response header "Content-Type" contains "json""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks that a response header contains a text.",
@@ -235,6 +253,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response header "NAME" exists"#,
         regex: concat!("^the response header ", s!(), " exists$"),
         example: r#"the response header "Retry-After" exists"#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks that the last response has a header.",
@@ -245,6 +264,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response header "NAME" does not exist"#,
         regex: concat!("^the response header ", s!(), " does not exist$"),
         example: r#"the response header "Set-Cookie" does not exist"#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks that the last response does not have a header.",
@@ -255,6 +275,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: "the response headers include:",
         regex: "^the response headers include:$",
         example: "the response headers include:",
+        example_arg: Some("| Content-Type | application/json |"),
         doc_string: false,
         data_table: true,
         help: "Checks response header values from a | NAME | VALUE | table.",
@@ -266,6 +287,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response JSON at "PATH" is VALUE"#,
         regex: concat!("^the response JSON at ", s!(), " is ", v!(), "$"),
         example: r#"the response JSON at "$.plan" is "free""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks that the one node at a JSONPath equals a JSON literal.",
@@ -276,6 +298,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response JSON at "PATH" exists"#,
         regex: concat!("^the response JSON at ", s!(), " exists$"),
         example: r#"the response JSON at "$.id" exists"#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks that a JSONPath selects something.",
@@ -286,6 +309,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response JSON at "PATH" does not exist"#,
         regex: concat!("^the response JSON at ", s!(), " does not exist$"),
         example: r#"the response JSON at "$.password" does not exist"#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks that a JSONPath selects nothing.",
@@ -296,6 +320,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response JSON at "PATH" has N items"#,
         regex: concat!("^the response JSON at ", s!(), r" has (\d+) items?$"),
         example: r#"the response JSON at "$.items" has 3 items"#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks the length of the array at a JSONPath (or how many nodes a wildcard path selects).",
@@ -306,6 +331,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response JSON at "PATH" contains VALUE"#,
         regex: concat!("^the response JSON at ", s!(), " contains ", v!(), "$"),
         example: r#"the response JSON at "$.roles" contains "admin""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks that an array holds a value, or that a string holds a string.",
@@ -316,6 +342,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response JSON at "PATH" matches "REGEX""#,
         regex: concat!("^the response JSON at ", s!(), " matches ", s!(), "$"),
         example: r#"the response JSON at "$.id" matches "^t-[0-9a-f]+$""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks the one value at a JSONPath against a regular expression (unanchored unless ^...$).",
@@ -326,6 +353,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response JSON at "PATH" is a TYPE"#,
         regex: concat!("^the response JSON at ", s!(), " is an? (string|number|integer|boolean|array|object|null)$"),
         example: r#"the response JSON at "$.limits" is an object"#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks the JSON type of the value at a JSONPath: string, number, integer, boolean, array, object or null.",
@@ -336,6 +364,9 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: "the response JSON matches:",
         regex: "^the response JSON matches:$",
         example: "the response JSON matches:",
+        example_arg: Some(
+            "\"\"\"\n{\"id\": \"#uuid\", \"plan\": \"free\", \"created_at\": \"#date-time\", \"tags\": \"#array\", \"note\": \"#ignore\"}\n\"\"\"",
+        ),
         doc_string: true,
         data_table: false,
         help: "Fuzzy-matches the body against a JSON doc string with markers such as #string, #uuid, #ignore.",
@@ -346,6 +377,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: "the response JSON has:",
         regex: "^the response JSON has:$",
         example: "the response JSON has:",
+        example_arg: Some("| $.plan       | \"free\" |\n| $.limits.rps | 10     |"),
         doc_string: false,
         data_table: true,
         help: "Checks values from a | PATH | VALUE | table (each row an equality check).",
@@ -356,6 +388,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response body contains "TEXT""#,
         regex: concat!("^the response body contains ", s!(), "$"),
         example: r#"the response body contains "tenant""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks that the raw body contains a text.",
@@ -366,6 +399,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response JSON conforms to the schema "FILE""#,
         regex: concat!("^the response JSON conforms to the schema ", s!(), "$"),
         example: r#"the response JSON conforms to the schema "schemas/tenant.json""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Validates the body against a JSON Schema file, relative to the feature file.",
@@ -376,6 +410,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"the response body matches the snapshot "NAME""#,
         regex: concat!("^the response body matches the snapshot ", s!(), "$"),
         example: r#"the response body matches the snapshot "tenant-created""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Compares the body (dynamic fields redacted) with an approved insta snapshot.",
@@ -387,6 +422,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"I save the response JSON at "PATH" as "NAME""#,
         regex: concat!("^I save the response JSON at ", s!(), " as ", s!(), "$"),
         example: r#"I save the response JSON at "$.id" as "tenant_id""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Saves the value at a JSONPath as a variable.",
@@ -397,6 +433,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"I save the response header "HEADER" as "NAME""#,
         regex: concat!("^I save the response header ", s!(), " as ", s!(), "$"),
         example: r#"I save the response header "Location" as "tenant_url""#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Saves a response header as a variable.",
@@ -408,6 +445,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: "the response time is under N ms",
         regex: r"^the response time is under (\d+) ms$",
         example: "the response time is under 500 ms",
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Checks how long the last exchange took.",
@@ -418,6 +456,7 @@ static VOCABULARY: [StepDef; 34] = [
         pattern: r#"within N seconds a GET request to "URL" returns status CODE"#,
         regex: concat!(r"^within (\d+) seconds? a GET request to ", s!(), r" returns status (\d+)$"),
         example: r#"within 10 seconds a GET request to "/v1/tenants/{{tenant_id}}" returns status 200"#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Polls with GET until the status is CODE or the time is up.",
@@ -436,6 +475,7 @@ static VOCABULARY: [StepDef; 34] = [
             "$"
         ),
         example: r#"within 10 seconds a GET request to "/v1/usage" returns JSON at "$.requests" equal to 3"#,
+        example_arg: None,
         doc_string: false,
         data_table: false,
         help: "Polls with GET until the value at a JSONPath equals VALUE or the time is up.",
@@ -659,6 +699,21 @@ fn check_arg(kind: Arg, raw: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn steps_with_an_argument_show_a_valid_one() {
+        for d in vocabulary() {
+            assert_eq!(d.example_arg.is_some(), d.doc_string || d.data_table, "{}: example_arg", d.id);
+            if let Some(arg) = d.example_arg {
+                let doc = d.doc_string.then(|| {
+                    let inner: Vec<&str> = arg.lines().filter(|l| !l.starts_with("\"\"\"")).collect();
+                    inner.join("\n")
+                });
+                let problems = check_static(d.example, doc.as_deref(), d.data_table);
+                assert!(problems.is_empty(), "{}: {problems:?}", d.id);
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

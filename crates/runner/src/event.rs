@@ -172,7 +172,7 @@ pub struct StepRecord {
     pub line: usize,
     pub background: bool,
     pub status: StepStatus,
-    #[serde(with = "duration_ms")]
+    #[serde(rename = "duration_ms", with = "duration_ms")]
     pub duration: Duration,
     pub failure: Option<StepFailure>,
 }
@@ -184,7 +184,7 @@ pub struct Attempt {
     pub status: Status,
     #[serde(with = "rfc3339")]
     pub started_at: SystemTime,
-    #[serde(with = "duration_ms")]
+    #[serde(rename = "duration_ms", with = "duration_ms")]
     pub duration: Duration,
     pub steps: Vec<StepRecord>,
     /// Every HTTP exchange of the attempt, in order.
@@ -273,7 +273,7 @@ pub struct RunSummary {
     pub started_at: SystemTime,
     #[serde(with = "rfc3339")]
     pub finished_at: SystemTime,
-    #[serde(with = "duration_ms")]
+    #[serde(rename = "duration_ms", with = "duration_ms")]
     pub duration: Duration,
 }
 
