@@ -218,10 +218,14 @@ pub async fn execute(mut ex: Execution<'_>) -> CmdResult {
     };
     let partial = bundle.partial_dir().to_path_buf();
     let outcome = bundle.finish().map_err(|e| {
-        runtime(format!("the evidence bundle could not be completed ({e}); what was written is in {}", partial.display()))
+        runtime(format!(
+            "the evidence bundle could not be completed ({e}); what was written is in {}",
+            partial.display()
+        ))
     })?;
     let junit_path = outcome.dir.join(certify_evidence::bundle::JUNIT);
-    let verified = public.as_ref().map(|k| certify_evidence::verify::verify_bundle(&outcome.dir, std::slice::from_ref(k)));
+    let verified =
+        public.as_ref().map(|k| certify_evidence::verify::verify_bundle(&outcome.dir, std::slice::from_ref(k)));
 
     let report = Report {
         run_id: &run_id,

@@ -31,7 +31,10 @@ fn trusted_keys(files: &[PathBuf], dir: Option<&Path>) -> Result<Vec<PublicKey>,
     let mut keys = Vec::new();
     for f in files {
         // A key that cannot be read is a verification failure (exit 1), not a usage error.
-        keys.push(load_public_key(f).map_err(|e| Fatal { exit: Exit::Failure, error: anyhow::anyhow!("--key {}: {e}", f.display()) })?);
+        keys.push(
+            load_public_key(f)
+                .map_err(|e| Fatal { exit: Exit::Failure, error: anyhow::anyhow!("--key {}: {e}", f.display()) })?,
+        );
     }
     if let Some(dir) = dir {
         let entries = std::fs::read_dir(dir).map_err(|e| usage(format!("--trust {}: {e}", dir.display())))?;
