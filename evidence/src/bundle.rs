@@ -160,13 +160,11 @@ impl BundleWriter {
 
     fn scenario(&mut self, result: &Arc<ScenarioResult>) -> Result<(), BundleError> {
         for s in (self.spec.secrets)() {
-            self.redactor.add_secret(&s);
+            self.redactor.add_persistent(&s);
         }
-        for a in &result.attempts {
-            for x in &a.exchanges {
-                self.redactor.learn(x);
-            }
-        }
+        let learnt: Vec<String> =
+            result.attempts.iter().flat_map(|a| &a.exchanges).flat_map(|x| self.redactor.learn(x)).collect();
+        self.redactor.scope(learnt);
         let s = &result.scenario;
         self.verdicts.add(s.catalog_feature.as_deref(), result.status, s.critical);
         match result.status {
@@ -245,9 +243,11 @@ impl BundleWriter {
         self.scenarios.flush().map_err(io_err(&self.tmp))?;
         let part = self.tmp.join(".scenarios.part");
         self.written.push((part.clone(), 0));
-        let known = self.redactor.secret_count();
-        for (path, at) in &self.written {
-            if *at < known || *at == 0 {
+        // The final pass: every secret of the run, over every file written
+        // with only some of them active.
+        self.redactor.widen();
+        for (path, _) in &self.written {
+            {
                 let text = fs::read_to_string(path).map_err(io_err(path))?;
                 if let std::borrow::Cow::Owned(clean) = self.redactor.text(&text) {
                     fs::write(path, clean).map_err(io_err(path))?;

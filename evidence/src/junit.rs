@@ -63,6 +63,9 @@ impl RunInfo {
 #[derive(Default)]
 struct FeatureBuf {
     name: String,
+    /// Scenario names that occur more than once in the feature file (over
+    /// the whole plan, so names do not depend on the selection or shard).
+    repeated: std::collections::HashSet<String>,
     expected: usize,
     first_start: Option<SystemTime>,
     results: Vec<Arc<ScenarioResult>>,
@@ -150,10 +153,6 @@ impl JunitWriter {
         let mut cases = String::new();
         let (mut failures, mut errors, mut skipped) = (0, 0, 0);
         let mut time = Duration::ZERO;
-        let mut names: HashMap<&str, usize> = HashMap::new();
-        for r in &buf.results {
-            *names.entry(r.scenario.name.as_str()).or_default() += 1;
-        }
         for r in &buf.results {
             let d = r.duration();
             time += d;
@@ -164,7 +163,7 @@ impl JunitWriter {
                 Status::Passed | Status::Flaky => {}
             }
             let mut name = r.scenario.name.clone();
-            if names.get(r.scenario.name.as_str()).copied().unwrap_or(0) > 1 {
+            if buf.repeated.contains(&r.scenario.name) {
                 let values: Vec<String> = r.scenario.outline_values.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 if values.is_empty() {
                     let _ = write!(name, " (line {})", r.scenario.line);

@@ -35,10 +35,20 @@ pub struct RedactError {
 }
 
 /// The redaction policy and the secrets learnt so far.
+///
+/// Text is redacted against the *active* secrets: the run's credentials
+/// (always) plus those learnt from the scenario being written (set by
+/// [`Redactor::scope`]), so the cost per scenario does not grow with the
+/// run. [`Redactor::widen`] activates every secret learnt in the run, for
+/// the final pass over the bundle.
 pub struct Redactor {
     headers: Vec<String>,
     json: Vec<JsonPath>,
-    secrets: BTreeSet<String>,
+    /// Credentials: active in every scope.
+    persistent: BTreeSet<String>,
+    /// Every secret learnt in the run.
+    all: BTreeSet<String>,
+    active: usize,
     matcher: Option<AhoCorasick>,
 }
 
@@ -52,41 +62,64 @@ impl Redactor {
         Ok(Redactor {
             headers: headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
             json,
-            secrets: BTreeSet::new(),
+            persistent: BTreeSet::new(),
+            all: BTreeSet::new(),
+            active: 0,
             matcher: None,
         })
     }
 
-    /// Learns a secret value (and, for `Bearer x` / `Basic x`, the token part).
-    pub fn add_secret(&mut self, value: &str) {
-        let mut changed = false;
-        let value = value.trim();
-        for candidate in [Some(value), value.split_once(' ').map(|(_, rest)| rest.trim())].into_iter().flatten() {
-            if candidate.len() >= MIN_SECRET_LEN && candidate != MARKER {
-                changed |= self.secrets.insert(candidate.to_owned());
-            }
-        }
-        if changed {
-            // Longest first, so a token is not half-replaced by a shorter secret inside it.
-            let mut list: Vec<&String> = self.secrets.iter().collect();
-            list.sort_by_key(|s| std::cmp::Reverse(s.len()));
-            self.matcher = AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostLongest).build(list).ok();
+    /// A secret of the whole run (a credential): redacted everywhere from now on.
+    pub fn add_persistent(&mut self, value: &str) {
+        if let Some(v) = normalize_secret(value)
+            && self.persistent.insert(v.clone())
+        {
+            self.all.insert(v);
+            self.rebuild(self.persistent.iter().cloned().collect());
         }
     }
 
-    /// How many secret values are known.
+    /// Activates the credentials plus `secrets` (what one scenario carried) for
+    /// the text redacted next, and remembers them for the final pass.
+    pub fn scope(&mut self, secrets: Vec<String>) {
+        let mut active: BTreeSet<String> = self.persistent.clone();
+        for s in secrets.iter().filter_map(|s| normalize_secret(s)) {
+            self.all.insert(s.clone());
+            active.insert(s);
+        }
+        self.rebuild(active.into_iter().collect());
+    }
+
+    /// Activates every secret learnt in the run.
+    pub fn widen(&mut self) {
+        let all = self.all.iter().cloned().collect();
+        self.rebuild(all);
+    }
+
+    fn rebuild(&mut self, mut list: Vec<String>) {
+        // Longest first, so a token is not half-replaced by a shorter secret inside it.
+        list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self.active = list.len();
+        self.matcher = if list.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostLongest).build(list).ok()
+        };
+    }
+
+    /// How many secret values the run has shown so far.
     pub fn secret_count(&self) -> usize {
-        self.secrets.len()
+        self.all.len()
     }
 
     fn is_redacted_header(&self, name: &str) -> bool {
         self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
     }
 
-    /// Learns the secrets an exchange carries: values of redacted headers,
-    /// cookie values, and JSON fields selected by the redaction paths in the
-    /// request and response bodies.
-    pub fn learn(&mut self, x: &Exchange) {
+    /// The secrets an exchange carries: values of redacted headers, cookie
+    /// values, and JSON fields selected by the redaction paths in the request
+    /// and response bodies.
+    pub fn learn(&self, x: &Exchange) -> Vec<String> {
         let mut found = Vec::new();
         let headers = x.request.headers.iter().chain(x.response.iter().flat_map(|r| r.headers.iter()));
         for (name, value) in headers {
@@ -115,15 +148,13 @@ impl Redactor {
                 }
             }
         }
-        for f in found {
-            self.add_secret(&f);
-        }
+        found
     }
 
     /// `text` with every known secret replaced.
     pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
         match &self.matcher {
-            Some(m) if m.is_match(text) => Cow::Owned(m.replace_all(text, &vec![MARKER; self.secrets.len()])),
+            Some(m) if m.is_match(text) => Cow::Owned(m.replace_all(text, &vec![MARKER; self.active])),
             _ => Cow::Borrowed(text),
         }
     }
@@ -233,6 +264,27 @@ impl Redactor {
     }
 }
 
+/// A value worth redacting: for a credential written with its scheme
+/// (`Bearer x`, `Basic x`) the token, never the scheme word; nothing shorter
+/// than [`MIN_SECRET_LEN`].
+fn normalize_secret(value: &str) -> Option<String> {
+    let mut value = value.trim();
+    if let Some((scheme, rest)) = value.split_once(' ')
+        && is_auth_scheme(scheme)
+    {
+        value = rest.trim();
+    }
+    (value.len() >= MIN_SECRET_LEN && value != MARKER && !is_auth_scheme(value)).then(|| value.to_owned())
+}
+
+/// The HTTP authentication schemes in common use: words that appear in
+/// front of a credential and are not secret themselves.
+fn is_auth_scheme(word: &str) -> bool {
+    ["bearer", "basic", "digest", "token", "negotiate", "ntlm", "aws4-hmac-sha256", "hoba", "mutual", "vapid"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(word))
+}
+
 /// At most `cap` bytes of `text`, cut at a character boundary.
 fn cut(text: &str, cap: usize) -> &str {
     if text.len() <= cap {
@@ -288,7 +340,8 @@ mod tests {
             r#"{"user":"bob","password":"hunter2-secret"}"#,
             r#"{"api_key":"ck_live_0123456789","echo":"hunter2-secret","n":1}"#,
         );
-        r.learn(&x);
+        let found = r.learn(&x);
+        r.scope(found);
         let t = serde_json::to_string(&r.exchange(&x, 1 << 16)).unwrap();
         for secret in ["tok_abcdef123", "hunter2-secret", "ck_live_0123456789", "sess_998877"] {
             assert!(!t.contains(secret), "{secret} leaked: {t}");
@@ -299,9 +352,33 @@ mod tests {
     }
 
     #[test]
+    fn a_scheme_word_is_never_a_secret() {
+        let mut r = Redactor::new(&[], &[]).unwrap();
+        r.scope(vec!["Bearer ".into(), "Bearer".into(), "Basic dXNlcjpwYXNzd29yZA==".into()]);
+        assert_eq!(r.secret_count(), 1);
+        assert_eq!(
+            r.text("Bearer authentication with Basic dXNlcjpwYXNzd29yZA=="),
+            "Bearer authentication with Basic [redacted]"
+        );
+    }
+
+    #[test]
+    fn scopes_keep_the_cost_per_scenario_flat_and_widen_covers_everything() {
+        let mut r = Redactor::new(&[], &[]).unwrap();
+        r.add_persistent("cred-123456");
+        r.scope(vec!["first-secret".into()]);
+        assert_eq!(r.text("cred-123456 first-secret"), "[redacted] [redacted]");
+        r.scope(vec!["second-secret".into()]);
+        assert_eq!(r.text("cred-123456 first-secret second-secret"), "[redacted] first-secret [redacted]");
+        r.widen();
+        assert_eq!(r.text("first-secret second-secret"), "[redacted] [redacted]");
+        assert_eq!(r.secret_count(), 3);
+    }
+
+    #[test]
     fn short_values_are_not_secrets() {
         let mut r = Redactor::new(&[], &[]).unwrap();
-        r.add_secret("ok");
+        r.scope(vec!["ok".into()]);
         assert_eq!(r.secret_count(), 0);
         assert_eq!(r.text("ok"), "ok");
     }

@@ -7,6 +7,10 @@ use crate::{
 };
 
 pub fn keygen(args: &KeygenArgs, printer: &Printer) -> CmdResult {
+    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| runtime(format!("{}: cannot create the directory: {e}", parent.display())))?;
+    }
     let (private, public) = certify_evidence::attest::keys::keygen(&args.out).map_err(runtime)?;
     let fingerprint =
         certify_evidence::attest::keys::load_public_key(&public).map(|k| k.fingerprint()).map_err(runtime)?;

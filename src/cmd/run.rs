@@ -341,7 +341,9 @@ impl Report<'_> {
             .sorted_failures()
             .iter()
             .map(|r| {
-                let first = r.last().and_then(|a| a.first_failure());
+                // For a flaky scenario, what failed is in the attempt that failed.
+                let attempt = if r.status == Status::Flaky { r.attempts.first() } else { r.last() };
+                let first = attempt.and_then(|a| a.first_failure());
                 serde_json::json!({
                     "id": r.scenario.id,
                     "name": r.scenario.name,

@@ -83,9 +83,13 @@ async fn ask(probe: &certify_config::VersionProbe, target: &TargetSettings) -> R
     })?;
     let status = resp.status();
     let body = resp.text().await.map_err(|e| runtime(format!("version probe GET {url}: reading the body: {e}")))?;
+    if status.is_server_error() {
+        // The target is failing before any scenario: a runtime problem, not the configuration's.
+        return Err(runtime(format!("target {:?} is failing: version probe GET {url} answered {status}", target.name)));
+    }
     if !status.is_success() {
         return Err(usage(format!(
-            "version probe GET {url} answered {status}; expected 200 with JSON (targets.{}.version)",
+            "version probe GET {url} answered {status}; expected 200 with JSON (check targets.{}.version.path)",
             target.name
         )));
     }

@@ -100,15 +100,19 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
             check_steps(&scenario.steps, &mut out);
             let levels =
                 [Some(feature.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(scenario.tags.as_slice())];
-            let (tags, problems) = certify_tags(levels.into_iter().flatten());
-            for p in problems {
-                out.insert(Finding {
-                    path: path.clone(),
-                    line: scenario.position.line,
-                    col: scenario.position.col,
-                    kind: FindingKind::Tag,
-                    message: p.message,
-                });
+            let (tags, _) = certify_tags(levels.into_iter().flatten());
+            // Each level's malformed tags, at the line where the tag is written
+            // (a Feature's once, not once per scenario that inherits it).
+            let placed = [
+                (feature.tags.as_slice(), feature.position.line),
+                (rule.map_or(&[][..], |r| r.tags.as_slice()), rule.map_or(0, |r| r.position.line)),
+                (scenario.tags.as_slice(), scenario.position.line),
+            ];
+            for (list, below) in placed {
+                for p in certify_tags([list]).1 {
+                    let (line, col) = tag_position(&parsed.file.text, below, &p.tag).unwrap_or((below, 1));
+                    out.insert(Finding { path: path.clone(), line, col, kind: FindingKind::Tag, message: p.message });
+                }
             }
             if tags.feature.is_none() {
                 out.insert(Finding {
@@ -125,6 +129,26 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
         }
     }
     out.into_iter().collect()
+}
+
+/// Where `tag` (with its `@`) is written: the nearest line at or above
+/// `below` that holds it as a whole token. The parser keeps no tag positions.
+fn tag_position(text: &str, below: usize, tag: &str) -> Option<(usize, usize)> {
+    let lines: Vec<&str> = text.lines().take(below).collect();
+    lines.iter().enumerate().rev().find_map(|(i, l)| {
+        let mut at = 0;
+        for token in l.split_whitespace() {
+            let start = l[at..].find(token).map_or(at, |p| at + p);
+            at = start + token.len();
+            if token == tag {
+                return Some((i + 1, start + 1));
+            }
+            if token.starts_with('#') {
+                break;
+            }
+        }
+        None
+    })
 }
 
 #[cfg(test)]
@@ -156,7 +180,7 @@ mod tests {
         let found: Vec<String> = lint(&suite, &KnowsGiven).iter().map(ToString::to_string).collect();
         assert_eq!(found.len(), 4, "{found:#?}");
         assert_eq!(found[0], "a.feature:5:5: undefined step: unknown 1");
-        assert!(found[1].starts_with("a.feature:12:3: @retry(x"), "{}", found[1]);
+        assert!(found[1].starts_with("a.feature:11:3: @retry(x"), "{}", found[1]);
         assert!(found[2].starts_with("b.feature:4:3: expected a step"), "{}", found[2]);
         assert!(found[3].starts_with("c.feature:2:3: scenario \"s\" is linked to no"), "{}", found[3]);
     }
