@@ -1,0 +1,62 @@
+//! What the gate reads: one [`Evidence`] value per verified bundle (its run's target, platform
+//! version, revision, finish time, signer and per-feature verdicts), and the [`Candidate`] to
+//! decide on. Building these from bundles on disk or in object storage, and checking
+//! signatures, happens before the gate; here they are plain data.
+
+use std::time::SystemTime;
+
+use semver::Version;
+use serde::{Deserialize, Serialize};
+
+/// One run's evidence, as read from a verified bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The bundle's archive id or path; reasons and the decision name it.
+    pub bundle: String,
+    /// The sha256 (hex) of the bundle's attestation.
+    pub digest: String,
+    /// The target the run certified.
+    pub target: String,
+    /// The platform version under test.
+    pub platform_version: Version,
+    /// The suite's git commit (full hex), when recorded.
+    pub git_commit: Option<String>,
+    /// When the run finished (RFC 3339 in JSON).
+    #[serde(with = "crate::time::rfc3339")]
+    pub finished_at: SystemTime,
+    /// The fingerprint of the key that signed the bundle; `None` when unsigned.
+    pub signed_by: Option<String>,
+    /// Whether the signature verified against that key.
+    pub signature_valid: bool,
+    /// `false` when the run was interrupted.
+    pub complete: bool,
+    /// One entry per catalog feature.
+    pub features: Vec<FeatureEvidence>,
+}
+
+/// One catalog feature in one run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureEvidence {
+    /// The catalog id (`tenant-signup`).
+    pub id: String,
+    /// The feature's maturity at the run's platform version (`alpha` ... `removed`); `None`
+    /// when the feature does not exist yet at that version.
+    pub maturity: Option<String>,
+    /// `certified`, `failed`, `flaky`, `untested` or `not-applicable`.
+    pub verdict: String,
+    /// Whether the feature is tagged `@critical`.
+    pub critical: bool,
+    /// Ids of the `@critical` scenarios of the feature that failed in the run.
+    pub failed_critical_scenarios: Vec<String>,
+}
+
+/// What is to be promoted, and where to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// The stage (`production`).
+    pub stage: String,
+    /// The platform version.
+    pub version: Version,
+    /// The suite revision the evidence must be for (`--rev`), when given.
+    pub rev: Option<String>,
+}
