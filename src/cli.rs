@@ -17,7 +17,7 @@ Exit codes:
 /// evidence that says what was tested, against which version, at which
 /// revision.
 #[derive(Debug, Parser)]
-#[command(name = "certify", version, about, after_help = EXIT_CODES, propagate_version = true)]
+#[command(name = "certify", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -53,6 +53,16 @@ Exit codes: 0 valid, 1 invalid (each problem names the file and the reason), 2 u
     #[command(after_help = "Examples:
   certify keygen --out keys/release      # writes keys/release.key (0600) and keys/release.pub.pem")]
     Keygen(KeygenArgs),
+    /// The feature catalog at a platform version: maturity, owner, latest verdict, coverage gaps; or release notes.
+    #[command(after_help = "Examples:
+  certify features                                  # at the latest version in the catalog
+  certify features --version 1.4.0
+  certify features --version 2.0.0 --format markdown   # release notes
+  certify features --format json                    # stable output, see README
+
+The latest verdict is the newest bundle for that version found under --evidence DIR
+(default: [evidence] dir and ./certify-out).")]
+    Features(FeaturesArgs),
     /// Print the built-in step vocabulary, each pattern with an example.
     #[command(after_help = "Examples:
   certify steps
@@ -170,4 +180,37 @@ pub struct KeygenArgs {
     /// Path prefix: writes PREFIX.key and PREFIX.pub.pem.
     #[arg(long, value_name = "PREFIX")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum FeaturesFormat {
+    #[default]
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The platform version (default: the latest version the catalog names).
+    #[arg(long = "version", id = "at_version", value_name = "SEMVER")]
+    pub version: Option<String>,
+    /// Where to look for evidence bundles (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Vec<PathBuf>,
+    /// Also list features that do not exist yet at the version.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: FeaturesFormat,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }

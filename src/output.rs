@@ -51,6 +51,7 @@ impl Printer {
             return text.to_owned();
         }
         let code = match style {
+            Style::Plain => return text.to_owned(),
             Style::Good => "1;32",
             Style::Bad => "1;31",
             Style::Warn => "1;33",
@@ -61,6 +62,7 @@ impl Printer {
 
 #[derive(Debug, Clone, Copy)]
 pub enum Style {
+    Plain,
     Good,
     Bad,
     Warn,

@@ -15,6 +15,57 @@ pub fn load_settings(explicit: Option<&Path>) -> Result<Settings, Fatal> {
     certify_config::load(&path, &env).or_usage()
 }
 
+/// The feature catalog named by `[suite] catalog`, or `None` when there is
+/// no such file (a project without a catalog gets verdicts per `@feature`
+/// tag, without maturities). A catalog that does not load is a
+/// configuration error.
+pub fn load_catalog(settings: &Settings) -> Result<Option<certify_catalog::Catalog>, Fatal> {
+    let path = &settings.suite.catalog;
+    if !path.exists() {
+        return Ok(None);
+    }
+    let shown = path.strip_prefix(&settings.root).unwrap_or(path);
+    let text = std::fs::read_to_string(path).map_err(|e| crate::exit::usage(format!("{}: {e}", shown.display())))?;
+    certify_catalog::load_str(&text, shown).map(Some).or_usage()
+}
+
+/// The `@feature:` links of the suite: each scenario's catalog feature id,
+/// and a finding for each id the catalog does not know (with the closest
+/// known one).
+pub fn feature_links(
+    suite: &Suite,
+    catalog: &certify_catalog::Catalog,
+) -> (std::collections::BTreeSet<String>, Vec<certify_suite::Finding>) {
+    let mut linked = std::collections::BTreeSet::new();
+    let mut unknown = Vec::new();
+    for f in &suite.features {
+        let feature = &f.feature;
+        let scenarios = feature
+            .scenarios
+            .iter()
+            .map(|s| (None, s))
+            .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))));
+        for (rule, s) in scenarios {
+            let levels = [Some(feature.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(s.tags.as_slice())];
+            let Some(id) = certify_suite::certify_tags(levels.into_iter().flatten()).0.feature else { continue };
+            if catalog.get(&id).is_none() {
+                let hint = catalog.closest(&id).map(|c| format!("; did you mean @feature:{c}?")).unwrap_or_default();
+                unknown.push(certify_suite::Finding {
+                    path: f.file.path.clone(),
+                    line: s.position.line,
+                    col: s.position.col,
+                    kind: certify_suite::FindingKind::UnknownFeature,
+                    message: format!("@feature:{id} is not in the catalog {}{hint}", catalog.path.display()),
+                });
+            }
+            linked.insert(id);
+        }
+    }
+    unknown.sort();
+    unknown.dedup();
+    (linked, unknown)
+}
+
 /// Reads and parses every feature file the settings name. Files that do not
 /// parse are returned in `Suite::issues`; files that cannot be found are a
 /// configuration error.

@@ -35,7 +35,7 @@ use crate::{
         TEST_RESULT_PREDICATE, TestResult, hex, to_sigstore_bundle,
     },
     junit::{JunitWriter, RunInfo},
-    manifest::{self, FileEntry, Header, Verdicts},
+    manifest::{self, FileEntry, Header, Tallies},
     redact::Redactor,
 };
 
@@ -61,6 +61,10 @@ pub struct BundleSpec {
     pub signing_key: Option<SigningKey>,
     /// Secret values resolved so far by the run (credentials); asked as scenarios end.
     pub secrets: Box<dyn Fn() -> Vec<String>>,
+    /// The feature catalog and the platform version under test, for the
+    /// per-feature verdicts and maturities (without them, verdicts only).
+    pub catalog: Option<certify_catalog::Catalog>,
+    pub version: Option<semver::Version>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +91,8 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BundleError + '_ {
 #[derive(Debug, Clone)]
 pub struct BundleOutcome {
     pub dir: PathBuf,
+    /// Per catalog feature, as written in the manifest.
+    pub features: Vec<certify_catalog::FeatureVerdict>,
     pub signed: bool,
     pub status: String,
     pub files: usize,
@@ -99,11 +105,12 @@ pub struct BundleWriter {
     redactor: Redactor,
     junit: Option<JunitWriter>,
     scenarios: BufWriter<File>,
-    verdicts: Verdicts,
+    tallies: Tallies,
     tests: TestLists,
     /// Files written so far and how many secrets were known when they were.
     written: Vec<(PathBuf, usize)>,
     summary: Option<RunSummary>,
+    verdicts: Option<(Vec<certify_catalog::FeatureVerdict>, Vec<String>)>,
     error: Option<BundleError>,
 }
 
@@ -145,10 +152,11 @@ impl BundleWriter {
             redactor,
             junit: Some(junit),
             scenarios,
-            verdicts: Verdicts::default(),
+            tallies: Tallies::default(),
             tests: TestLists::default(),
             written: Vec::new(),
             summary: None,
+            verdicts: None,
             error: None,
         })
     }
@@ -166,7 +174,7 @@ impl BundleWriter {
             result.attempts.iter().flat_map(|a| &a.exchanges).flat_map(|x| self.redactor.learn(x)).collect();
         self.redactor.scope(learnt);
         let s = &result.scenario;
-        self.verdicts.add(s.catalog_feature.as_deref(), result.status, s.critical);
+        self.tallies.add(s.catalog_feature.as_deref(), result.status, s.critical);
         match result.status {
             Status::Passed => self.tests.passed.push(s.id.clone()),
             Status::Flaky => self.tests.warned.push(s.id.clone()),
@@ -263,7 +271,10 @@ impl BundleWriter {
         header.finished_at = certify_runner::event::rfc3339::format(summary.finished_at);
         header.duration_ms = summary.duration.as_millis() as u64;
         header.counts = serde_json::to_value(&summary.counts).unwrap_or(Value::Null);
-        header.features = std::mem::take(&mut self.verdicts).finish();
+        let (features, unknown) = self.verdicts.take().unwrap_or_default();
+        header.features = features;
+        header.unknown_features = unknown;
+        header.unlinked_scenarios = self.tallies.unlinked();
         header.signature.signed = self.spec.signing_key.is_some();
         header.signature.key_fingerprint =
             self.spec.signing_key.as_ref().map(|k| format!("SHA256:{}", k.public().fingerprint()));
@@ -295,6 +306,7 @@ impl BundleWriter {
             sync_dir(parent);
         }
         Ok(BundleOutcome {
+            features: header.features.clone(),
             dir: self.spec.dir.clone(),
             signed: self.spec.signing_key.is_some(),
             status: header.status,
@@ -358,9 +370,12 @@ impl EventSink for BundleWriter {
             RunEvent::ScenarioFinished { result } => self.scenario(result),
             RunEvent::Finished { summary } => {
                 self.summary = Some(summary.clone());
+                let (verdicts, unknown) = self.tallies.verdicts(self.spec.catalog.as_ref(), self.spec.version.as_ref());
                 if let Some(j) = self.junit.as_mut() {
+                    j.set_feature_verdicts(&verdicts);
                     j.on_event(event);
                 }
+                self.verdicts = Some((verdicts, unknown));
                 Ok(())
             }
             RunEvent::Started { .. } => {

@@ -22,7 +22,7 @@ use std::{
     collections::HashMap,
     fmt::Write as _,
     fs::{self, File},
-    io::{self, BufWriter, Write as _},
+    io::{self, BufRead as _, BufWriter, Write as _},
     path::{Path, PathBuf},
     sync::Arc,
     time::{Duration, SystemTime},
@@ -90,6 +90,8 @@ pub struct JunitWriter {
     totals: Totals,
     error: Option<io::Error>,
     done: bool,
+    /// Catalog feature id -> (verdict, maturity), known at the end of the run.
+    verdicts: HashMap<String, (String, String)>,
 }
 
 impl JunitWriter {
@@ -106,7 +108,20 @@ impl JunitWriter {
             totals: Totals::default(),
             error: None,
             done: false,
+            verdicts: HashMap::new(),
         })
+    }
+
+    /// The per-feature verdicts of the whole run; they become properties of
+    /// the testsuites that hold each feature's scenarios (`feature.id`,
+    /// `feature.verdict`, `feature.maturity`; `feature.<id>.verdict` and
+    /// `feature.<id>.maturity` when a file holds several features). Call
+    /// before the `Finished` event.
+    pub fn set_feature_verdicts(&mut self, verdicts: &[certify_catalog::FeatureVerdict]) {
+        for v in verdicts {
+            let maturity = v.maturity.map_or("unknown", |m| m.as_str());
+            self.verdicts.insert(v.id.clone(), (v.verdict.as_str().to_owned(), maturity.to_owned()));
+        }
     }
 
     /// The report's path once the run has finished, or the first I/O error.
@@ -188,6 +203,13 @@ impl JunitWriter {
         for (k, v) in self.info.properties() {
             let _ = writeln!(suite, "      <property name=\"{k}\" value=\"{}\"/>", xml::text(&v));
         }
+        // Verdicts are known only when the run ends: a placeholder line,
+        // replaced when the file is assembled.
+        let ids: std::collections::BTreeSet<&str> =
+            buf.results.iter().filter_map(|r| r.scenario.catalog_feature.as_deref()).collect();
+        for id in &ids {
+            let _ = writeln!(suite, "{PLACEHOLDER}{id}:{}-->", ids.len());
+        }
         suite.push_str("    </properties>\n");
         suite.push_str(&cases);
         suite.push_str("  </testsuite>\n");
@@ -241,13 +263,43 @@ impl JunitWriter {
                 t.errors,
                 seconds(wall),
             )?;
-            io::copy(&mut File::open(&self.part)?, &mut out)?;
+            for line in io::BufReader::new(File::open(&self.part)?).lines() {
+                let line = line?;
+                match line
+                    .strip_prefix(PLACEHOLDER)
+                    .and_then(|r| r.strip_suffix("-->"))
+                    .and_then(|r| r.rsplit_once(':'))
+                {
+                    Some((id, n)) => self.feature_properties(&mut out, id, n == "1")?,
+                    None => writeln!(out, "{line}")?,
+                }
+            }
             writeln!(out, "</testsuites>")?;
             out.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()?;
         }
         fs::rename(&tmp, &self.path)?;
         fs::remove_file(&self.part)?;
         Ok(())
+    }
+}
+
+const PLACEHOLDER: &str = "      <!--certify:feature:";
+
+impl JunitWriter {
+    fn feature_properties(&self, out: &mut impl io::Write, id: &str, only: bool) -> io::Result<()> {
+        let (verdict, maturity) =
+            self.verdicts.get(id).cloned().unwrap_or_else(|| ("unknown".into(), "unknown".into()));
+        let prop = |out: &mut dyn io::Write, k: &str, v: &str| {
+            writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", xml::text(k), xml::text(v))
+        };
+        if only {
+            prop(out, "feature.id", id)?;
+            prop(out, "feature.verdict", &verdict)?;
+            prop(out, "feature.maturity", &maturity)
+        } else {
+            prop(out, &format!("feature.{id}.verdict"), &verdict)?;
+            prop(out, &format!("feature.{id}.maturity"), &maturity)
+        }
     }
 }
 

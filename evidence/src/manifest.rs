@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
+use certify_catalog::{Catalog, FeatureVerdict, Tally, Verdict};
 use certify_runner::Status;
+use semver::Version;
 use serde::{Deserialize, Serialize};
 
 pub const SCHEMA: &str = "certify.bundle/v1";
@@ -32,8 +34,15 @@ pub struct Header {
     pub selection: Selection,
     pub signature: SignatureInfo,
     pub counts: serde_json::Value,
-    /// Per catalog feature: how its scenarios went, and the verdict.
+    /// Per catalog feature: its maturity at the platform version, how its
+    /// scenarios went, and the verdict (certified, failed, flaky, untested, not-applicable).
     pub features: Vec<FeatureVerdict>,
+    /// `@feature:` ids of scenarios that the catalog does not know.
+    #[serde(default)]
+    pub unknown_features: Vec<String>,
+    /// Scenarios linked to no catalog feature.
+    #[serde(default)]
+    pub unlinked_scenarios: usize,
     /// Feature files that could not be parsed (`file:line:col: message`).
     pub broken_files: Vec<String>,
 }
@@ -84,19 +93,6 @@ pub struct SignatureInfo {
     pub key_fingerprint: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct FeatureVerdict {
-    pub id: String,
-    pub verdict: String,
-    pub scenarios: usize,
-    pub passed: usize,
-    pub flaky: usize,
-    pub failed: usize,
-    pub errored: usize,
-    pub not_applicable: usize,
-    pub critical: bool,
-}
-
 /// One file of the bundle.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FileEntry {
@@ -116,48 +112,67 @@ pub struct Manifest {
 
 /// Tallies scenario outcomes per catalog feature as they arrive.
 #[derive(Debug, Default)]
-pub struct Verdicts {
-    by_feature: BTreeMap<String, FeatureVerdict>,
+pub struct Tallies {
+    by_feature: BTreeMap<String, Tally>,
+    unlinked: usize,
 }
 
-impl Verdicts {
+impl Tallies {
     pub fn add(&mut self, feature: Option<&str>, status: Status, critical: bool) {
-        let id = feature.unwrap_or("(no feature)");
-        let v = self
-            .by_feature
-            .entry(id.to_owned())
-            .or_insert_with(|| FeatureVerdict { id: id.to_owned(), ..Default::default() });
-        v.scenarios += 1;
-        v.critical |= critical;
+        let Some(id) = feature else {
+            self.unlinked += 1;
+            return;
+        };
+        let t = self.by_feature.entry(id.to_owned()).or_default();
+        t.critical |= critical;
         match status {
-            Status::Passed => v.passed += 1,
-            Status::Flaky => v.flaky += 1,
-            Status::Failed => v.failed += 1,
-            Status::Errored | Status::Interrupted | Status::NotRun => v.errored += 1,
-            Status::NotApplicable => v.not_applicable += 1,
+            Status::Passed => t.passed += 1,
+            Status::Flaky => t.flaky += 1,
+            Status::Failed => t.failed += 1,
+            Status::Errored | Status::Interrupted | Status::NotRun => t.errored += 1,
+            Status::NotApplicable => t.not_applicable += 1,
         }
     }
 
-    /// Each feature's verdict: `failed` when a scenario failed or could not be
-    /// checked, else `flaky` when one passed only after a retry, else
-    /// `certified` when at least one ran, else `not-applicable`.
-    pub fn finish(self) -> Vec<FeatureVerdict> {
-        self.by_feature
-            .into_values()
-            .map(|mut v| {
-                v.verdict = if v.failed + v.errored > 0 {
-                    "failed"
-                } else if v.flaky > 0 {
-                    "flaky"
-                } else if v.passed > 0 {
-                    "certified"
+    /// Scenarios linked to no catalog feature.
+    pub fn unlinked(&self) -> usize {
+        self.unlinked
+    }
+
+    /// Each feature's verdict. With the catalog and the platform version,
+    /// every catalog feature gets one (untested when none of its scenarios
+    /// ran: a coverage gap), with its maturity; without them, each tagged
+    /// feature gets the verdict of its scenarios alone. Returns the verdicts
+    /// and the ids the catalog does not know.
+    pub fn verdicts(&self, catalog: Option<&Catalog>, version: Option<&Version>) -> (Vec<FeatureVerdict>, Vec<String>) {
+        if let (Some(c), Some(v)) = (catalog, version) {
+            return certify_catalog::verdicts(c, v, &self.by_feature);
+        }
+        let list = self
+            .by_feature
+            .iter()
+            .map(|(id, t)| {
+                let (verdict, reason) = if t.failed + t.errored > 0 {
+                    (Verdict::Failed, format!("{} of {} scenarios failed", t.failed + t.errored, t.ran()))
+                } else if t.flaky > 0 {
+                    (Verdict::Flaky, format!("{} of {} scenarios passed only after a retry", t.flaky, t.ran()))
+                } else if t.passed > 0 {
+                    (Verdict::Certified, format!("all {} scenarios passed", t.passed))
                 } else {
-                    "not-applicable"
+                    (Verdict::NotApplicable, "no scenario applied".to_owned())
+                };
+                FeatureVerdict {
+                    id: id.clone(),
+                    title: String::new(),
+                    owner: String::new(),
+                    maturity: None,
+                    verdict,
+                    reason: format!("{reason} (no catalog or platform version: maturity unknown)"),
+                    tally: t.clone(),
                 }
-                .to_owned();
-                v
             })
-            .collect()
+            .collect();
+        (list, Vec::new())
     }
 }
 
@@ -166,23 +181,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn verdicts_follow_the_worst_outcome() {
-        let mut v = Verdicts::default();
-        v.add(Some("a"), Status::Passed, false);
-        v.add(Some("a"), Status::Flaky, false);
-        v.add(Some("b"), Status::Passed, true);
-        v.add(Some("b"), Status::Failed, false);
-        v.add(Some("c"), Status::NotApplicable, false);
-        v.add(Some("d"), Status::Passed, false);
-        let got: Vec<(String, String, bool)> = v.finish().into_iter().map(|f| (f.id, f.verdict, f.critical)).collect();
+    fn without_a_catalog_verdicts_follow_the_worst_outcome() {
+        let mut t = Tallies::default();
+        t.add(Some("a"), Status::Passed, false);
+        t.add(Some("a"), Status::Flaky, false);
+        t.add(Some("b"), Status::Passed, true);
+        t.add(Some("b"), Status::Failed, false);
+        t.add(Some("c"), Status::NotApplicable, false);
+        t.add(Some("d"), Status::Passed, false);
+        t.add(None, Status::Passed, false);
+        let (list, unknown) = t.verdicts(None, None);
+        let got: Vec<(String, Verdict)> = list.into_iter().map(|f| (f.id, f.verdict)).collect();
         assert_eq!(
             got,
             [
-                ("a".into(), "flaky".into(), false),
-                ("b".into(), "failed".into(), true),
-                ("c".into(), "not-applicable".into(), false),
-                ("d".into(), "certified".into(), false)
+                ("a".into(), Verdict::Flaky),
+                ("b".into(), Verdict::Failed),
+                ("c".into(), Verdict::NotApplicable),
+                ("d".into(), Verdict::Certified)
             ]
         );
+        assert!(unknown.is_empty());
+        assert_eq!(t.unlinked(), 1);
     }
 }

@@ -48,6 +48,7 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
     let env = |name: &str| std::env::var(name).ok();
     let settings = certify_config::load(&config, &env).or_usage()?;
     let suite = crate::project::load_suite(&settings)?;
+    let catalog = crate::project::load_catalog(&settings)?;
     let base_url = url::Url::parse(&platform.base_url()).or_runtime()?;
     printer.note(format!(
         "reference platform {} listening on {}{}",
@@ -65,6 +66,7 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
         base_url: Some(base_url),
         secrets: BTreeMap::from([(OPERATOR.to_owned(), operator_token)]),
         default_out: "certify-out".into(),
+        catalog,
         signing_key: Some(certify_evidence::attest::keys::SigningKey::generate()),
         printer,
     })

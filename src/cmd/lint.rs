@@ -1,20 +1,35 @@
 //! `certify lint`: every check that needs no request.
 
 use certify_steps::Resolution;
-use certify_suite::{FindingKind, StepCheck};
+use certify_suite::{Finding, FindingKind, StepCheck};
 
 use crate::{
     cli::LintArgs,
-    exit::{CmdResult, Exit},
+    exit::{CmdResult, Exit, Fatal},
     output::{Format, Printer},
     project,
 };
 
-/// Asks the built-in vocabulary about one step.
-pub struct Vocabulary;
+/// Asks the built-in vocabulary about one step, and certify.toml about the
+/// credentials steps name.
+pub struct Vocabulary<'a> {
+    pub credentials: Vec<&'a str>,
+}
 
-impl StepCheck for Vocabulary {
+impl StepCheck for Vocabulary<'_> {
     fn check(&self, text: &str, doc_string: Option<&str>, has_table: bool) -> Vec<(FindingKind, String)> {
+        if let Some(name) = text.strip_prefix("I am authenticated as \"").and_then(|r| r.strip_suffix('"'))
+            && !name.contains("{{")
+            && !self.credentials.contains(&name)
+        {
+            let known = if self.credentials.is_empty() { "none".to_owned() } else { self.credentials.join(", ") };
+            return vec![(
+                FindingKind::UnknownCredential,
+                format!(
+                    "credential {name:?} is not declared in certify.toml (add [credentials.{name}]); declared: {known}"
+                ),
+            )];
+        }
         match certify_steps::resolve(text) {
             Resolution::Matched(_) => certify_steps::check_static(text, doc_string, has_table)
                 .into_iter()
@@ -38,7 +53,10 @@ impl StepCheck for Vocabulary {
 pub fn lint(args: &LintArgs, printer: &Printer) -> CmdResult {
     let settings = project::load_settings(args.config.config.as_deref())?;
     let suite = project::load_suite(&settings)?;
-    let findings = certify_suite::lint(&suite, &Vocabulary);
+    let vocabulary = Vocabulary { credentials: settings.credentials.keys().map(String::as_str).collect() };
+    let mut findings = certify_suite::lint(&suite, &vocabulary);
+    findings.extend(catalog_findings(&settings, &suite)?);
+    findings.sort();
     let scenarios = suite.scenario_count();
     match args.format {
         Format::Json => {
@@ -67,13 +85,45 @@ pub fn lint(args: &LintArgs, printer: &Printer) -> CmdResult {
             printer.note(format!(
                 "{} feature files, {scenarios} scenarios: {}",
                 suite.features.len() + suite.issues.len(),
-                match findings.len() {
-                    0 => "no findings".to_owned(),
-                    1 => "1 finding".to_owned(),
-                    n => format!("{n} findings"),
+                {
+                    let warnings = findings.iter().filter(|f| f.kind.is_warning()).count();
+                    let errors = findings.len() - warnings;
+                    match (errors, warnings) {
+                        (0, 0) => "no findings".to_owned(),
+                        (e, 0) => format!("{e} finding{}", if e == 1 { "" } else { "s" }),
+                        (e, w) => format!(
+                            "{e} finding{}, {w} warning{}",
+                            if e == 1 { "" } else { "s" },
+                            if w == 1 { "" } else { "s" }
+                        ),
+                    }
                 }
             ));
         }
     }
-    Ok(if findings.is_empty() { Exit::Success } else { Exit::Failure })
+    Ok(if findings.iter().all(|f| f.kind.is_warning()) { Exit::Success } else { Exit::Failure })
+}
+
+/// Scenarios linked to ids the catalog does not have (errors), and catalog
+/// features no scenario is linked to (coverage gaps, warnings).
+fn catalog_findings(settings: &certify_config::Settings, suite: &certify_suite::Suite) -> Result<Vec<Finding>, Fatal> {
+    let Some(catalog) = project::load_catalog(settings)? else {
+        return Ok(Vec::new());
+    };
+    let (linked, mut out) = project::feature_links(suite, &catalog);
+    for f in &catalog.features {
+        if !linked.contains(&f.id) {
+            out.push(Finding {
+                path: catalog.path.clone(),
+                line: f.line,
+                col: 1,
+                kind: FindingKind::CoverageGap,
+                message: format!(
+                    "warning: catalog feature {} has no scenario (coverage gap: it is untested wherever it exists)",
+                    f.id
+                ),
+            });
+        }
+    }
+    Ok(out)
 }

@@ -1,6 +1,7 @@
 //! One module per command; each returns an exit code or a [`Fatal`] error.
 
 mod demo;
+mod features;
 mod keygen;
 mod lint;
 mod run;
@@ -21,6 +22,7 @@ pub fn dispatch(cli: Cli) -> Exit {
         Command::Steps(args) => steps::steps(&args, &printer),
         Command::Lint(args) => lint::lint(&args, &printer),
         Command::Verify(args) => verify::verify(&args, &printer),
+        Command::Features(args) => features::features(&args, &printer),
         Command::Keygen(args) => keygen::keygen(&args, &printer),
         Command::Run(args) => with_runtime(|| run::run(args, &printer)),
         Command::Demo(args) => with_runtime(|| demo::demo(args, &printer)),

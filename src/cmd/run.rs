@@ -37,6 +37,7 @@ pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
         None => settings.default_target().or_usage()?.name.clone(),
     };
     let suite = project::load_suite(&settings)?;
+    let catalog = project::load_catalog(&settings)?;
     let git = GitInfo::discover(&settings.root);
     execute(Execution {
         settings: &settings,
@@ -47,6 +48,7 @@ pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
         base_url: None,
         secrets: BTreeMap::new(),
         default_out: PathBuf::from("certify-out"),
+        catalog,
         signing_key: None,
         printer,
     })
@@ -66,6 +68,8 @@ pub struct Execution<'a> {
     pub secrets: BTreeMap<String, String>,
     /// Parent of the default output directory.
     pub default_out: PathBuf,
+    /// The feature catalog, when the project has one.
+    pub catalog: Option<certify_catalog::Catalog>,
     /// A key the program supplies (the demo's throwaway key); its public half
     /// is written next to the bundle as `<bundle>.pub.pem`.
     pub signing_key: Option<SigningKey>,
@@ -117,6 +121,16 @@ pub async fn execute(mut ex: Execution<'_>) -> CmdResult {
     for issue in &ex.suite.issues {
         printer.error(issue.to_string());
     }
+    if let Some(c) = &ex.catalog {
+        let (_, unknown) = project::feature_links(&ex.suite, c);
+        if !unknown.is_empty() {
+            let list: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+            return Err(usage(format!(
+                "scenarios are linked to features the catalog does not have (fix the tag or add the feature):\n  {}",
+                list.join("\n  ")
+            )));
+        }
+    }
 
     let platform = version::determine(ex.select.platform_version.as_deref(), &target).await?;
     if let Some(note) = &platform.note {
@@ -129,6 +143,16 @@ pub async fn execute(mut ex: Execution<'_>) -> CmdResult {
     let at_version = semver::Version::parse(&platform.version).ok();
     let applicable = |s: &certify_runner::event::PlannedScenario| {
         let v = at_version.as_ref()?;
+        if let (Some(c), Some(id)) = (&ex.catalog, &s.catalog_feature)
+            && let Some(f) = c.get(id)
+            && !f.lifecycle.exists_at(v)
+        {
+            return Some(match (&f.lifecycle.removed, f.lifecycle.first()) {
+                (Some(r), _) if v >= r => format!("not applicable at {v}: {id} was removed in {r}"),
+                (_, Some((stage, since))) => format!("not applicable at {v}: {id} arrives as {stage} in {since}"),
+                _ => format!("not applicable at {v}: {id} does not exist there"),
+            });
+        }
         certify_suite::certify_tags([s.tags.as_slice()]).0.outside_window(v)
     };
     let plan = Arc::new(certify_runner::plan(&ex.suite.features, &selection, &applicable));
@@ -189,6 +213,8 @@ pub async fn execute(mut ex: Execution<'_>) -> CmdResult {
         signature: manifest::SignatureInfo { signed: key.is_some(), key_fingerprint: None },
         counts: serde_json::Value::Null,
         features: Vec::new(),
+        unknown_features: Vec::new(),
+        unlinked_scenarios: 0,
         broken_files: ex.suite.issues.iter().map(ToString::to_string).collect(),
     };
     let public = key.as_ref().map(SigningKey::public);
@@ -203,6 +229,8 @@ pub async fn execute(mut ex: Execution<'_>) -> CmdResult {
         body_cap: usize::try_from(ex.settings.evidence.max_body).unwrap_or(usize::MAX),
         signing_key: key,
         secrets: Box::new(move || secrets_ctx.secrets()),
+        catalog: ex.catalog.clone(),
+        version: at_version.clone(),
     };
     let mut bundle = BundleWriter::create(spec).map_err(|e| match e {
         e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),
@@ -238,6 +266,7 @@ pub async fn execute(mut ex: Execution<'_>) -> CmdResult {
         broken: &ex.suite.issues,
         junit: &junit_path,
         out_dir: &out_dir,
+        features: &outcome.features,
         signer: public.as_ref().map(|k| format!("SHA256:{}", k.fingerprint())),
         public_key: public_key.clone(),
         verified: verified
@@ -321,6 +350,7 @@ struct Report<'a> {
     broken: &'a [certify_suite::ParseIssue],
     junit: &'a Path,
     out_dir: &'a Path,
+    features: &'a [certify_catalog::FeatureVerdict],
     signer: Option<String>,
     public_key: Option<PathBuf>,
     /// The bundle re-verified right after writing: valid, and the problems if not.
@@ -363,6 +393,7 @@ impl Report<'_> {
             "platform": self.platform,
             "git": self.git,
             "counts": self.summary.counts,
+            "features": self.features,
             "started_at": certify_runner::event::rfc3339::format(self.summary.started_at),
             "duration_ms": self.summary.duration.as_millis() as u64,
             "not_ok": failures,
@@ -444,6 +475,29 @@ impl Report<'_> {
             if features.len() == 1 { "" } else { "s" }
         ));
         p.data(format!("  duration   {:.1} s", s.duration.as_secs_f64()));
+        if !self.features.is_empty() {
+            p.data("");
+            p.data(format!("Customer-facing features at {}:", self.platform.version));
+            let width = self.features.iter().map(|f| f.id.len()).max().unwrap_or(0);
+            for f in self.features {
+                let verdict = f.verdict.as_str();
+                let style = match f.verdict {
+                    certify_catalog::Verdict::Certified => Style::Good,
+                    certify_catalog::Verdict::Failed => Style::Bad,
+                    certify_catalog::Verdict::Flaky | certify_catalog::Verdict::Untested => Style::Warn,
+                    certify_catalog::Verdict::NotApplicable => Style::Plain,
+                };
+                let maturity = f.maturity.map_or_else(|| "-".to_owned(), |m| m.to_string());
+                let critical = if f.tally.critical { " (critical)" } else { "" };
+                p.data(format!(
+                    "  {}  {:<width$}  {:<10}  {}{critical}",
+                    p.paint(&format!("{verdict:<14}"), style),
+                    f.id,
+                    maturity,
+                    f.reason
+                ));
+            }
+        }
         if !self.broken.is_empty() {
             p.data("");
             p.data(p.paint("Feature files that could not be parsed:", Style::Bad));

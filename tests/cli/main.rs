@@ -12,3 +12,4 @@ mod run;
 mod secrets;
 mod steps;
 mod support;
+mod versions;

@@ -395,6 +395,8 @@ impl Server {
         let state = Arc::new(ServerState::default());
         let app = Router::new()
             .route("/version", get(|| async { Json(json!({"version": "1.0.0"})) }))
+            .route("/version-banana", get(|| async { Json(json!({"version": "banana"})) }))
+            .route("/version-elsewhere", get(|| async { Json(json!({"build": {"version": "1.0.0"}})) }))
             .route("/ok", get(|| async { Json(json!({"ok": true, "name": "certify", "items": [1, 2, 3]})) }))
             .route("/500", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "internal"}))) }))
             .route(

@@ -31,6 +31,7 @@ fn the_shipped_catalog_loads() {
             "quotas",
             "usage-metering",
             "usage-export",
+            "plan-catalog",
             "operator-admin",
             "legacy-key-header"
         ]

@@ -73,7 +73,8 @@ fn at_1_4_0() {
 fn at_2_0_0() {
     let notes = release_notes(&shipped(), &v("2.0.0"));
     assert_eq!(notes.previous, Some(v("1.4.0")));
-    assert_eq!(ids(&notes.new), ["usage-export"]);
+    assert_eq!(ids(&notes.new), ["usage-export", "plan-catalog"]);
+    assert_eq!(ids(&notes.beta), ["plan-catalog"]);
     assert_eq!(promotions(&notes), [("usage-metering", Maturity::Beta, Maturity::Ga)]);
     assert_eq!(ids(&notes.deprecated), ["legacy-key-header"]);
     assert_eq!(notes.deprecated[0].removal, Some(v("3.0.0")));
@@ -92,7 +93,7 @@ fn at_3_0_0() {
     assert_eq!(notes.removed[0].maturity, Maturity::Removed);
     assert!(notes.in_deprecation.is_empty());
     let listed = notes.ga.len() + notes.beta.len() + notes.alpha.len() + notes.in_deprecation.len();
-    assert_eq!(listed, 7, "every feature but the removed one");
+    assert_eq!(listed, 8, "every feature but the removed one");
 }
 
 #[test]
@@ -115,7 +116,7 @@ fn between_and_around_catalog_versions() {
 
     let build = release_notes(&catalog, &v("2.0.0+build.7"));
     assert_eq!(build.previous, Some(v("1.4.0")));
-    assert_eq!(ids(&build.new), ["usage-export"], "build metadata does not change the notes");
+    assert_eq!(ids(&build.new), ["usage-export", "plan-catalog"], "build metadata does not change the notes");
 }
 
 #[test]

@@ -111,6 +111,9 @@ pub(crate) fn router(settings: Settings) -> Router {
     if state.settings().version.has_usage_export() {
         routes = routes.route("/v1/usage/export", get(export_usage));
     }
+    if state.settings().version.has_plan_catalog() {
+        routes = routes.route("/v1/plans", get(plans));
+    }
     routes
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -484,6 +487,19 @@ async fn record_usage(
         }
         Err(_) => Err(tenant_not_found(caller.tenant)),
     }
+}
+
+/// `GET /v1/plans` (2.0): the plans a tenant can sign up for and their daily limits. Public.
+async fn plans() -> Json<Value> {
+    let plans: Vec<Value> = [Plan::Free, Plan::Team, Plan::Enterprise]
+        .into_iter()
+        .map(|p| {
+            let limits: Map<String, Value> =
+                Metric::ALL.iter().map(|m| (m.as_str().to_owned(), json!(p.limit(*m)))).collect();
+            json!({ "name": p.as_str(), "limits": limits })
+        })
+        .collect();
+    Json(json!({ "plans": plans }))
 }
 
 async fn export_usage(

@@ -34,6 +34,11 @@ impl Version {
         self == Version::V2_0
     }
 
+    /// Whether `GET /v1/plans` (the public plan catalog) exists.
+    pub(crate) fn has_plan_catalog(self) -> bool {
+        self == Version::V2_0
+    }
+
     /// Whether a quota overrun is answered with 429 and `Retry-After` (else 403).
     pub(crate) fn throttles_quota_overrun(self) -> bool {
         self == Version::V2_0
@@ -62,6 +67,7 @@ impl Version {
             "quotas",
             "usage-metering",
             "usage-export",
+            "plan-catalog",
             "operator-admin",
             "legacy-key-header",
         ];

@@ -17,6 +17,12 @@ pub enum FindingKind {
     StepArgument,
     Tag,
     NoFeature,
+    /// `@feature:` names an id the catalog does not have.
+    UnknownFeature,
+    /// A step names a credential that certify.toml does not declare.
+    UnknownCredential,
+    /// A catalog feature that exists at some version but has no scenario (a warning).
+    CoverageGap,
 }
 
 impl FindingKind {
@@ -28,7 +34,15 @@ impl FindingKind {
             FindingKind::StepArgument => "step-argument",
             FindingKind::Tag => "tag",
             FindingKind::NoFeature => "no-feature",
+            FindingKind::UnknownFeature => "unknown-feature",
+            FindingKind::UnknownCredential => "unknown-credential",
+            FindingKind::CoverageGap => "coverage-gap",
         }
+    }
+
+    /// Warnings are reported but do not make lint fail.
+    pub fn is_warning(self) -> bool {
+        self == FindingKind::CoverageGap
     }
 }
 
