@@ -63,6 +63,28 @@ Exit codes: 0 valid, 1 invalid (each problem names the file and the reason), 2 u
 The latest verdict is the newest bundle for that version found under --evidence DIR
 (default: [evidence] dir and ./certify-out).")]
     Features(FeaturesArgs),
+    /// The evidence archive: add bundles, list and show history, verify everything.
+    #[command(after_help = "Examples:
+  certify archive add certify-out/run-... --key keys/release.pub.pem
+  certify archive add BUNDLE --archive s3://evidence/certify --key keys/release.pub.pem
+  certify archive list --platform-version 2.0.0 --target staging
+  certify archive list --feature tenant-signup          # a feature's history across versions and runs
+  certify archive show 3f2a9c
+  certify archive verify --key keys/release.pub.pem     # every bundle, every decision, the whole chain
+
+The archive is --archive DIR|s3://bucket/prefix, else [evidence] dir of certify.toml.
+S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL.")]
+    Archive(ArchiveArgs),
+    /// Decide whether a platform version may be promoted to a stage, from the archive's evidence.
+    #[command(after_help = "Examples:
+  certify gate --policy ci/promotion.toml --stage production --candidate 2.0.0
+  certify gate --policy ci/promotion.toml --stage production --candidate 2.0.0 --rev 3f2a9c1 --archive s3://evidence/certify
+  certify gate ... --format json
+
+Exit codes: 0 PROMOTE, 1 BLOCK, 2 bad policy or arguments, 3 archive unreachable.
+Every evaluation appends a signed decision record (SLSA verification summary) to the archive,
+signed with CERTIFY_SIGNING_KEY or [evidence] signing_key (--no-sign: none).")]
+    Gate(GateArgs),
     /// Print the built-in step vocabulary, each pattern with an example.
     #[command(after_help = "Examples:
   certify steps
@@ -143,6 +165,9 @@ pub struct DemoArgs {
     /// Port for --serve.
     #[arg(long, default_value_t = 8480)]
     pub port: u16,
+    /// The local archive the demo adds its bundle to (default: `archive` next to the bundle).
+    #[arg(long, value_name = "DIR")]
+    pub archive: Option<PathBuf>,
     #[command(flatten)]
     pub select: SelectArgs,
 }
@@ -213,4 +238,122 @@ mod tests {
     fn the_command_line_is_consistent() {
         <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
+}
+
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// A trusted public key (SPKI PEM); repeatable.
+    #[arg(long = "key", value_name = "PUB.pem")]
+    pub keys: Vec<PathBuf>,
+    /// A directory of trusted public keys (*.pem).
+    #[arg(long, value_name = "DIR")]
+    pub trust: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// The archive: a directory or s3://bucket/prefix (default: [evidence] dir of certify.toml).
+    #[arg(long, value_name = "DIR|URL", global = true)]
+    pub archive: Option<String>,
+    /// The certify.toml to take [evidence] dir from.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: ArchiveCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArchiveCommand {
+    /// Verify a bundle and add it (stored by content digest, appended to index.jsonl).
+    Add {
+        /// The bundle directory.
+        bundle: PathBuf,
+        #[command(flatten)]
+        key: KeyArgs,
+        /// Accept an unsigned bundle (recorded as such in the index).
+        #[arg(long)]
+        allow_unsigned: bool,
+    },
+    /// List entries, oldest first.
+    List {
+        #[command(flatten)]
+        filter: ListFilter,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// One entry (by a unique prefix of its id) and its bundle's manifest.
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Verify every bundle and decision, and the index's hash chain.
+    Verify {
+        #[command(flatten)]
+        key: KeyArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ListFilter {
+    /// bundle or decision.
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub target: Option<String>,
+    #[arg(long, value_name = "SEMVER")]
+    pub platform_version: Option<String>,
+    /// A prefix of the suite's git commit.
+    #[arg(long, value_name = "SHA")]
+    pub rev: Option<String>,
+    /// Runs with a verdict for this catalog feature (its history).
+    #[arg(long, value_name = "ID")]
+    pub feature: Option<String>,
+    /// certified, failed, flaky, untested or not-applicable (of --feature, or of any feature).
+    #[arg(long)]
+    pub verdict: Option<String>,
+    /// A run's status (passed, flaky, failed, errored, interrupted) or a decision's (promote, block).
+    #[arg(long)]
+    pub result: Option<String>,
+    /// From this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Up to this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The promotion policy.
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+    /// The stage of the policy ([stage.NAME]).
+    #[arg(long, value_name = "NAME")]
+    pub stage: String,
+    /// The platform version to promote.
+    #[arg(long, value_name = "SEMVER")]
+    pub candidate: String,
+    /// The suite revision the evidence must be for (with require_revision_match).
+    #[arg(long, value_name = "SHA")]
+    pub rev: Option<String>,
+    /// The archive (default: [evidence] dir of certify.toml).
+    #[arg(long, value_name = "DIR|URL")]
+    pub archive: Option<String>,
+    /// The certify.toml to take [evidence] dir and the signing key from.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Trusted keys in addition to the policy's trusted_keys.
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Do not write a decision record.
+    #[arg(long)]
+    pub no_sign: bool,
+    /// Also list the evidence that was not used, and why.
+    #[arg(long)]
+    pub verbose: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }

@@ -57,6 +57,13 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
         if args.faults.is_empty() { String::new() } else { format!(" with faults: {}", args.faults.join(", ")) }
     ));
 
+    // One throwaway key for the bundle and the decision record; only its
+    // public half is ever written.
+    let pem = certify_evidence::attest::SigningKey::generate().to_pkcs8_pem();
+    let run_key = certify_evidence::attest::SigningKey::from_pkcs8_pem(&pem).or_runtime()?;
+    let gate_key = certify_evidence::attest::SigningKey::from_pkcs8_pem(&pem).or_runtime()?;
+    let format = args.select.format;
+    let archive_at = args.archive.clone();
     let result = execute(Execution {
         settings: &settings,
         target: TARGET,
@@ -67,12 +74,54 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
         secrets: BTreeMap::from([(OPERATOR.to_owned(), operator_token)]),
         default_out: "certify-out".into(),
         catalog,
-        signing_key: Some(certify_evidence::attest::keys::SigningKey::generate()),
+        signing_key: Some(run_key),
         printer,
     })
     .await;
     platform.shutdown().await;
-    result
+    let (exit, outcome) = result?;
+
+    // The promotion loop: the bundle goes into a local archive and the
+    // sample policy's `demo` stage decides on it.
+    let archive_dir = archive_at.unwrap_or_else(|| {
+        outcome
+            .bundle
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .join("archive")
+    });
+    let public = gate_key.public();
+    let archive =
+        certify_archive::Archive::open(&archive_dir.to_string_lossy()).await.map_err(super::gate::archive_error)?;
+    let entry = archive
+        .add_bundle(&outcome.bundle, std::slice::from_ref(&public), false)
+        .await
+        .map_err(|e| runtime(format!("archiving the bundle: {e}")))?;
+    if format == crate::output::Format::Text {
+        printer.data("");
+        printer.data(format!("Archived in {} as {}", archive_dir.display(), &entry.id[..12]));
+        printer.data("Promotion gate (ci/promotion.toml, stage demo):");
+    }
+    let policy = dir.path().join("ci/promotion.toml");
+    let (gate_exit, _) = super::gate::gate(
+        super::gate::GateRequest {
+            policy: &policy,
+            policy_uri: format!("certify:embedded/ci/promotion.toml@{}", embedded::BUILD_GIT_COMMIT),
+            stage: "demo",
+            candidate: &outcome.platform_version,
+            rev: None,
+            archive: &archive_dir.to_string_lossy(),
+            extra_keys: vec![public],
+            signing_key: Some(gate_key),
+            format: crate::output::Format::Text,
+            show_info: false,
+            print: format == crate::output::Format::Text,
+        },
+        printer,
+    )
+    .await?;
+    Ok(if exit == Exit::Success && gate_exit == Exit::Success { Exit::Success } else { Exit::Failure })
 }
 
 async fn serve(platform: RunningPlatform, token: &str, printer: &Printer) -> CmdResult {

@@ -1,7 +1,9 @@
 //! One module per command; each returns an exit code or a [`Fatal`] error.
 
+mod archive;
 mod demo;
 mod features;
+mod gate;
 mod keygen;
 mod lint;
 mod run;
@@ -26,6 +28,8 @@ pub fn dispatch(cli: Cli) -> Exit {
         Command::Keygen(args) => keygen::keygen(&args, &printer),
         Command::Run(args) => with_runtime(|| run::run(args, &printer)),
         Command::Demo(args) => with_runtime(|| demo::demo(args, &printer)),
+        Command::Archive(args) => with_runtime(|| archive::archive(args, &printer)),
+        Command::Gate(args) => with_runtime(|| archive::gate(args, &printer)),
     };
     match result {
         Ok(exit) => exit,

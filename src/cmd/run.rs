@@ -53,6 +53,13 @@ pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
         printer,
     })
     .await
+    .map(|(exit, _)| exit)
+}
+
+/// What a run produced, for callers that go on (the demo archives and gates it).
+pub struct RunOutcome {
+    pub bundle: PathBuf,
+    pub platform_version: String,
 }
 
 /// Everything one run needs, resolved.
@@ -86,26 +93,36 @@ fn signing_key(settings: &Settings, given: Option<SigningKey>, no_sign: bool) ->
     if let Some(key) = given {
         return Ok(Some(key));
     }
+    signing_key_from(Some(settings)).map(Some)
+}
+
+/// The key from `CERTIFY_SIGNING_KEY` (a path or the PEM itself), else from
+/// `[evidence] signing_key` of certify.toml.
+pub fn signing_key_from(settings: Option<&Settings>) -> Result<SigningKey, Fatal> {
     if let Ok(value) = std::env::var("CERTIFY_SIGNING_KEY") {
-        return load_signing_key(&value, "CERTIFY_SIGNING_KEY").map(Some).or_runtime();
+        return load_signing_key(&value, "CERTIFY_SIGNING_KEY").or_runtime();
     }
-    let origin = format!("{} [evidence] signing_key", settings.path.display());
-    match &settings.evidence.signing_key {
-        Some(certify_config::KeyRef::File(path)) => {
-            load_signing_key(&path.to_string_lossy(), &origin).map(Some).or_runtime()
+    let configured = settings.and_then(|s| s.evidence.signing_key.as_ref().map(|k| (s, k)));
+    match configured {
+        Some((s, certify_config::KeyRef::File(path))) => {
+            let origin = format!("{} [evidence] signing_key", s.path.display());
+            load_signing_key(&path.to_string_lossy(), &origin).or_runtime()
         }
-        Some(certify_config::KeyRef::Env(var)) => match std::env::var(var) {
-            Ok(value) => load_signing_key(&value, var).map(Some).or_runtime(),
-            Err(_) => Err(usage(format!("{origin}: environment variable {var} is not set"))),
+        Some((s, certify_config::KeyRef::Env(var))) => match std::env::var(var) {
+            Ok(value) => load_signing_key(&value, var).or_runtime(),
+            Err(_) => Err(usage(format!(
+                "{} [evidence] signing_key: environment variable {var} is not set",
+                s.path.display()
+            ))),
         },
         None => Err(usage(
             "no signing key: set CERTIFY_SIGNING_KEY (a key file or the PEM itself), or [evidence] signing_key in certify.toml, \
-             or pass --no-sign for an unsigned bundle (`certify keygen --out PREFIX` makes a key pair)",
+             or pass --no-sign (`certify keygen --out PREFIX` makes a key pair)",
         )),
     }
 }
 
-pub async fn execute(mut ex: Execution<'_>) -> CmdResult {
+pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal> {
     let printer = ex.printer;
     let mut target = ex.settings.target(ex.target).or_usage()?.clone();
     if let Some(url) = &ex.base_url {
@@ -280,7 +297,8 @@ pub async fn execute(mut ex: Execution<'_>) -> CmdResult {
     if verified.as_ref().is_some_and(|v| !v.valid) {
         return Err(runtime("the bundle just written does not verify; see the problems above"));
     }
-    Ok(exit_for(&summary, !ex.suite.issues.is_empty()))
+    let outcome = RunOutcome { bundle: outcome.dir.clone(), platform_version: platform.version.clone() };
+    Ok((exit_for(&summary, !ex.suite.issues.is_empty()), outcome))
 }
 
 fn exit_for(summary: &RunSummary, broken_files: bool) -> Exit {

@@ -15,6 +15,9 @@ use crate::{
 
 pub fn verify(args: &VerifyArgs, printer: &Printer) -> CmdResult {
     let keys = trusted_keys(&args.keys, args.trust.as_deref())?;
+    if args.path.is_file() {
+        return verify_decision(&args.path, &keys, args.format, printer);
+    }
     let result = verify_bundle(&args.path, &keys);
     match args.format {
         Format::Json => printer.json(&serde_json::to_value(&result).unwrap_or_default()),
@@ -94,4 +97,77 @@ fn text(v: &Verification, p: &Printer) {
         n("not_applicable")
     ));
     p.data(format!("  files      {} covered by the attestation, all digests match", f.files));
+}
+
+/// A gate decision record: one DSSE envelope (`.intoto.jsonl`) of an
+/// in-toto Statement with the SLSA verification summary predicate.
+fn verify_decision(path: &Path, keys: &[PublicKey], format: Format, p: &Printer) -> CmdResult {
+    let shown = path.display().to_string();
+    let fail = |reason: String| -> CmdResult {
+        match format {
+            Format::Json => p.json(&serde_json::json!({"record": shown, "valid": false, "problems": [reason]})),
+            Format::Text => {
+                p.data(format!("{}  {shown}", p.paint("INVALID", Style::Bad)));
+                p.data(format!("  {reason}"));
+            }
+        }
+        Ok(Exit::Failure)
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return fail(format!("cannot read: {e}")),
+    };
+    let envelope = match certify_evidence::attest::Envelope::parse(text.lines().next().unwrap_or("")) {
+        Ok(e) => e,
+        Err(e) => return fail(format!("not a DSSE envelope: {e}")),
+    };
+    let (payload, signer) = match envelope.verify(keys) {
+        Ok(v) => v,
+        Err(e) => return fail(format!("signature check failed: {e}")),
+    };
+    let statement = match certify_evidence::attest::Statement::from_bytes(&payload) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("the signed payload is not an in-toto Statement: {e}")),
+    };
+    if statement.predicate_type != certify_evidence::attest::VSA_PREDICATE {
+        return fail(format!(
+            "predicateType is {:?}: not a gate decision record (a bundle is verified by giving its directory)",
+            statement.predicate_type
+        ));
+    }
+    let v = &statement.predicate;
+    let result = v["verificationResult"].as_str().unwrap_or("?").to_owned();
+    let fingerprint = format!("SHA256:{}", signer.fingerprint());
+    match format {
+        Format::Json => p.json(&serde_json::json!({
+            "record": shown, "valid": true, "signer": fingerprint, "predicate": statement.predicate,
+        })),
+        Format::Text => {
+            p.data(format!("{}  {shown}", p.paint("VALID", Style::Good)));
+            let decision = if result == "PASSED" {
+                p.paint("PROMOTE (PASSED)", Style::Good)
+            } else {
+                p.paint("BLOCK (FAILED)", Style::Bad)
+            };
+            p.data(format!("  decision   {decision}"));
+            p.data(format!("  resource   {}", v["resourceUri"].as_str().unwrap_or("-")));
+            p.data(format!("  levels     {}", v["verifiedLevels"]));
+            p.data(format!(
+                "  policy     {} (sha256 {})",
+                v["policy"]["uri"].as_str().unwrap_or("-"),
+                v["policy"]["digest"]["sha256"].as_str().unwrap_or("-")
+            ));
+            p.data(format!(
+                "  evidence   {} bundle(s) relied on",
+                v["inputAttestations"].as_array().map_or(0, Vec::len)
+            ));
+            p.data(format!(
+                "  verified   {} by {}",
+                v["timeVerified"].as_str().unwrap_or("-"),
+                v["verifier"]["id"].as_str().unwrap_or("-")
+            ));
+            p.data(format!("  signer     {fingerprint}"));
+        }
+    }
+    Ok(Exit::Success)
 }

@@ -14,8 +14,9 @@
 //! | `allow_flaky` | flaky verdicts are warnings instead of blockers | `false` |
 //! | `min_runs` | integer >= 1: qualifying runs needed at the candidate version | `1` |
 //!
-//! `require_signed = true` needs at least one trusted key. Key files stay paths here (made
-//! absolute); loading them and computing their fingerprints is the caller's job.
+//! `require_signed = true` needs at least one trusted key, from `trusted_keys` or given by the
+//! caller (`certify gate --trust`). Key files stay paths here (made absolute); loading them and
+//! computing their fingerprints is the caller's job.
 
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -350,22 +351,10 @@ fn parse_stage(doc: &Doc<'_>, base: &Path, name: &Key<'_>, value: &Value<'_>) ->
             ),
         ));
     }
-    let signed = require_signed.as_ref().is_none_or(|(flag, _)| *flag);
-    if signed && trusted_keys.is_empty() {
-        return Err(match require_signed {
-            Some((_, span)) => doc.error(
-                span,
-                Some(field("require_signed")),
-                "require_signed = true needs at least one trusted_keys entry; no evidence could qualify",
-            ),
-            None => doc.error(
-                name.span(),
-                Some(stage_path.clone()),
-                "no trusted_keys, and require_signed defaults to true: no evidence could qualify; \
-                 list trusted_keys or set require_signed = false",
-            ),
-        });
-    }
+    // `require_signed` with no `trusted_keys` is valid here: keys may also be
+    // given on the command line (`certify gate --trust`); the CLI refuses a
+    // gate that ends up with none.
+    let signed = require_signed.map_or(true, |(flag, _)| flag);
     Ok(StagePolicy {
         name: stage_name.to_owned(),
         from_target,

@@ -1,0 +1,147 @@
+//! Gate decision records: a DSSE envelope of an in-toto Statement whose predicate is a SLSA
+//! Verification Summary. The archive stores the record's bytes as given and indexes the
+//! [`DecisionMeta`] the gate passes with it; both when appending and when verifying, the two
+//! must agree: `promote` with `verificationResult`, `policy_sha256` with `policy.digest`,
+//! `inputs` with the `inputAttestations` digests, and stage, candidate and revision with
+//! `resourceUri` (`certify:platform@VERSION?stage=STAGE[&rev=REV]`).
+
+use std::collections::BTreeSet;
+
+use certify_evidence::attest::{Envelope, PAYLOAD_TYPE_INTOTO, PublicKey, STATEMENT_TYPE, Statement, VSA_PREDICATE};
+use serde_json::Value;
+
+use crate::{index::DecisionMeta, store::decode};
+
+/// The statement a decision record carries, read without checking its signature.
+pub(crate) fn read(bytes: &[u8]) -> Result<(Envelope, Statement), String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "the record is not UTF-8 text".to_owned())?;
+    let line = text.strip_suffix('\n').unwrap_or(text);
+    if line.contains('\n') {
+        return Err("the record is more than one line: a decision record is one DSSE envelope".to_owned());
+    }
+    let envelope = Envelope::parse(line).map_err(|e| e.to_string())?;
+    if envelope.payload_type != PAYLOAD_TYPE_INTOTO {
+        return Err(format!("payloadType is {:?}, expected {PAYLOAD_TYPE_INTOTO:?}", envelope.payload_type));
+    }
+    if envelope.signatures.is_empty() {
+        return Err("the envelope carries no signature".to_owned());
+    }
+    let payload = envelope.payload_bytes().map_err(|e| e.to_string())?;
+    let statement = Statement::from_bytes(&payload).map_err(|e| e.to_string())?;
+    check_statement(&statement)?;
+    Ok((envelope, statement))
+}
+
+/// Verifies the record's signature against `keys` and returns the signed statement.
+pub(crate) fn verify(bytes: &[u8], keys: &[PublicKey]) -> Result<Statement, String> {
+    let (envelope, _) = read(bytes)?;
+    let (statement, _, _) = envelope.verify_statement(keys).map_err(|e| format!("signature check failed: {e}"))?;
+    check_statement(&statement)?;
+    Ok(statement)
+}
+
+fn check_statement(statement: &Statement) -> Result<(), String> {
+    if statement.type_ != STATEMENT_TYPE {
+        return Err(format!("statement _type is {:?}, expected {STATEMENT_TYPE:?}", statement.type_));
+    }
+    if statement.predicate_type != VSA_PREDICATE {
+        return Err(format!("predicateType is {:?}, expected {VSA_PREDICATE:?}", statement.predicate_type));
+    }
+    Ok(())
+}
+
+/// Where the index's fields and the signed predicate disagree, one sentence each.
+pub(crate) fn disagreements(meta: &DecisionMeta, statement: &Statement) -> Vec<String> {
+    let p = &statement.predicate;
+    let mut out = Vec::new();
+    let result = p["verificationResult"].as_str().unwrap_or("");
+    let expected = if meta.promote { "PASSED" } else { "FAILED" };
+    if result != expected {
+        out.push(format!(
+            "promote is {}, but the record's verificationResult is {result:?} (expected {expected:?})",
+            meta.promote
+        ));
+    }
+    let policy = p["policy"]["digest"]["sha256"].as_str().unwrap_or("");
+    if policy != meta.policy_sha256 {
+        out.push(format!("policy_sha256 is {}, the record's policy digest is {policy:?}", meta.policy_sha256));
+    }
+    let inputs: BTreeSet<&str> = match &p["inputAttestations"] {
+        Value::Array(list) => list.iter().filter_map(|i| i["digest"]["sha256"].as_str()).collect(),
+        _ => BTreeSet::new(),
+    };
+    let listed: BTreeSet<&str> = meta.inputs.iter().map(String::as_str).collect();
+    if inputs != listed {
+        out.push(format!(
+            "inputs are [{}], the record's inputAttestations are [{}]",
+            listed.into_iter().collect::<Vec<_>>().join(", "),
+            inputs.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let uri = p["resourceUri"].as_str().unwrap_or("");
+    match parse_resource_uri(uri) {
+        None => out.push(format!("the record's resourceUri {uri:?} is not certify:platform@VERSION?stage=STAGE")),
+        Some((candidate, stage, rev)) => {
+            if candidate != meta.candidate {
+                out.push(format!("candidate is {:?}, the record is about version {candidate:?}", meta.candidate));
+            }
+            if stage != meta.stage {
+                out.push(format!("stage is {:?}, the record is about stage {stage:?}", meta.stage));
+            }
+            if rev != meta.rev {
+                out.push(format!("rev is {:?}, the record's revision is {rev:?}", meta.rev));
+            }
+        }
+    }
+    out
+}
+
+/// `certify:platform@VERSION?stage=STAGE[&rev=REV]` into (version, stage, rev).
+fn parse_resource_uri(uri: &str) -> Option<(String, String, Option<String>)> {
+    let rest = uri.strip_prefix("certify:platform@")?;
+    let (version, query) = rest.split_once('?')?;
+    let mut stage = None;
+    let mut rev = None;
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("stage", v)) => stage = Some(decode(v)),
+            Some(("rev", v)) => rev = Some(decode(v)),
+            _ => {}
+        }
+    }
+    Some((version.to_owned(), stage?, rev))
+}
+
+/// Whether `s` is a sha256 in lowercase hex.
+pub(crate) fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_uris_parse() {
+        assert_eq!(
+            parse_resource_uri("certify:platform@2.0.0?stage=prod%20eu%26x&rev=abc1234"),
+            Some(("2.0.0".into(), "prod eu&x".into(), Some("abc1234".into())))
+        );
+        assert_eq!(
+            parse_resource_uri("certify:platform@2.0.0?stage=production"),
+            Some(("2.0.0".into(), "production".into(), None))
+        );
+        assert_eq!(parse_resource_uri("certify:platform@2.0.0"), None);
+        assert_eq!(parse_resource_uri("other:x@1?stage=a"), None);
+        assert_eq!(decode("a%2"), "a%2");
+        assert_eq!(decode("%41%"), "A%");
+    }
+
+    #[test]
+    fn sha256_shape() {
+        assert!(is_sha256(&"a".repeat(64)));
+        assert!(!is_sha256(&"A".repeat(64)));
+        assert!(!is_sha256("../../etc"));
+        assert!(!is_sha256(&"a".repeat(63)));
+    }
+}

@@ -1,0 +1,375 @@
+//! Fixtures: real evidence bundles written by certify-evidence's `BundleWriter` from a small
+//! synthetic run, signed decision records, and buckets on the S3 test server.
+//!
+//! The S3 tests need the server of `tests/s3_server.py` (moto, one request at a time, with
+//! authentication) and its URL in `CERTIFY_S3_ENDPOINT`; without it they fail, saying so.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, SystemTime},
+};
+
+use certify_archive::{Archive, DecisionMeta};
+use certify_evidence::{
+    GitInfo, RunInfo,
+    attest::{Envelope, PAYLOAD_TYPE_INTOTO, ResourceDescriptor, STATEMENT_TYPE, SigningKey, Statement, VSA_PREDICATE},
+    bundle::{BundleSpec, BundleWriter},
+    manifest::{self, Header},
+};
+use certify_runner::{
+    EventSink, Plan, RunEvent, RunSummary, ScenarioResult, Status,
+    event::{Attempt, Counts, PlannedFeature, PlannedScenario},
+};
+use object_store::{
+    ObjectStore,
+    aws::{AmazonS3Builder, S3ConditionalPut},
+};
+use sha2::{Digest as _, Sha256};
+
+/// The variable naming the S3 test server.
+pub const ENDPOINT_VAR: &str = "CERTIFY_S3_ENDPOINT";
+/// The credentials `tests/s3_server.py` creates (override with CERTIFY_S3_ACCESS_KEY_ID and
+/// CERTIFY_S3_SECRET_ACCESS_KEY for another server).
+const ACCESS_KEY_ID: &str = "AKIACERTIFYTEST00001";
+const SECRET_ACCESS_KEY: &str = "certify-archive-test-secret";
+
+pub const CATALOG: &str = r#"
+[[feature]]
+id = "quotas"
+title = "Per-plan quotas"
+owner = "billing"
+lifecycle = { beta = "1.0.0", ga = "2.0.0" }
+
+[[feature]]
+id = "usage-export"
+title = "Usage export"
+owner = "billing"
+lifecycle = { alpha = "1.5.0", beta = "2.0.0" }
+"#;
+
+/// What the synthetic run looks like.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Makes the run (its id, commit and times) distinct from others.
+    pub seed: usize,
+    pub target: &'static str,
+    pub version: &'static str,
+    /// The usage-export scenario passes only on its second attempt.
+    pub flaky: bool,
+}
+
+impl Run {
+    pub fn new(seed: usize) -> Run {
+        Run { seed, target: "staging", version: "2.0.0", flaky: false }
+    }
+}
+
+/// A fresh signing key (and its public half).
+pub fn key() -> SigningKey {
+    SigningKey::generate()
+}
+
+/// Writes a complete bundle for `run` at `dir`, signed with `key` (unsigned with `None`).
+pub fn write_bundle(dir: &Path, run: &Run, key: Option<&SigningKey>) -> PathBuf {
+    let started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000 + run.seed as u64 * 60);
+    let finished = started + Duration::from_millis(1500);
+    let run_id = format!("00000000-0000-7000-8000-{:012x}", run.seed);
+    let commit = format!("{:040x}", 0xc0ffee_u64 + run.seed as u64);
+    let git = GitInfo {
+        commit: Some(commit.clone()),
+        branch: Some("main".into()),
+        tags: vec![],
+        dirty: false,
+        remote: None,
+        source: "repository",
+    };
+    let header = Header {
+        schema: manifest::SCHEMA.into(),
+        run_id: run_id.clone(),
+        status: String::new(),
+        complete: false,
+        started_at: String::new(),
+        finished_at: String::new(),
+        duration_ms: 0,
+        tool: manifest::Tool { name: "certify".into(), version: "0.1.0".into() },
+        target: manifest::Target { name: run.target.into(), base_url: "http://127.0.0.1:9/".into() },
+        platform: manifest::Platform { version: run.version.into(), source: "flag".into(), probed: None, note: None },
+        git: manifest::Git {
+            commit: Some(commit),
+            branch: Some("main".into()),
+            tags: vec![],
+            dirty: false,
+            remote: None,
+            source: "repository".into(),
+        },
+        selection: manifest::Selection { tags: None, shard: None, concurrency: 1 },
+        signature: manifest::SignatureInfo { signed: false, key_fingerprint: None },
+        counts: serde_json::Value::Null,
+        features: vec![],
+        unknown_features: vec![],
+        unlinked_scenarios: 0,
+        broken_files: vec![],
+    };
+    let feature_file = "Feature: Quotas\n  @feature:quotas\n  Scenario: The free plan has a quota\n    Given the variable \"a\" is \"1\"\n";
+    let spec = BundleSpec {
+        dir: dir.to_path_buf(),
+        header,
+        junit: RunInfo {
+            run_id,
+            target: run.target.into(),
+            platform_version: run.version.into(),
+            git,
+            tool_version: "0.1.0".into(),
+        },
+        suite_files: vec![
+            ("certify.toml".into(), b"[suite]\nfeatures = \"features\"\n".to_vec()),
+            ("features/catalog.toml".into(), CATALOG.as_bytes().to_vec()),
+            ("features/quotas.feature".into(), feature_file.as_bytes().to_vec()),
+        ],
+        redact_headers: vec![],
+        redact_json: vec![],
+        body_cap: 1 << 16,
+        signing_key: key.map(|k| SigningKey::from_pkcs8_pem(&k.to_pkcs8_pem()).expect("a generated key round-trips")),
+        secrets: Box::new(Vec::new),
+        catalog: Some(
+            certify_catalog::load_str(CATALOG, Path::new("features/catalog.toml")).expect("the catalog parses"),
+        ),
+        version: Some(semver::Version::parse(run.version).expect("a semver version")),
+    };
+    let mut writer = BundleWriter::create(spec).expect("bundle writer");
+    let scenario = |line: usize, feature: &str, name: &str| {
+        Arc::new(PlannedScenario {
+            id: format!("features/{feature}.feature:{line}"),
+            feature_path: format!("features/{feature}.feature"),
+            feature_name: feature.into(),
+            rule: None,
+            name: name.into(),
+            line,
+            tags: vec![format!("feature:{feature}")],
+            catalog_feature: Some(feature.into()),
+            critical: false,
+            outline_values: vec![],
+            steps: vec![],
+            excluded: None,
+        })
+    };
+    let attempt = |number: usize, status: Status| Attempt {
+        number,
+        status,
+        started_at: started,
+        duration: Duration::from_millis(5),
+        steps: vec![],
+        exchanges: vec![],
+    };
+    let quotas = scenario(3, "quotas", "The free plan has a quota");
+    let export = scenario(7, "usage-export", "Usage exports as CSV");
+    let features = [&quotas, &export]
+        .iter()
+        .map(|s| PlannedFeature {
+            path: s.feature_path.clone(),
+            name: s.feature_name.clone(),
+            tags: vec![],
+            scenarios: vec![PlannedScenario::clone(s)],
+        })
+        .collect();
+    writer.on_event(&RunEvent::Started { plan: Arc::new(Plan { features }), at: started });
+    writer.on_event(&RunEvent::ScenarioFinished {
+        result: Arc::new(ScenarioResult {
+            scenario: quotas,
+            status: Status::Passed,
+            attempts: vec![attempt(1, Status::Passed)],
+        }),
+    });
+    let (status, attempts) = if run.flaky {
+        (Status::Flaky, vec![attempt(1, Status::Failed), attempt(2, Status::Passed)])
+    } else {
+        (Status::Passed, vec![attempt(1, Status::Passed)])
+    };
+    writer.on_event(&RunEvent::ScenarioFinished {
+        result: Arc::new(ScenarioResult { scenario: export, status, attempts }),
+    });
+    let mut counts = Counts { planned: 2, selected: 2, ..Counts::default() };
+    counts.add(Status::Passed);
+    counts.add(status);
+    writer.on_event(&RunEvent::Finished {
+        summary: RunSummary {
+            status: if run.flaky { Status::Flaky } else { Status::Passed },
+            counts,
+            interrupted: false,
+            started_at: started,
+            finished_at: finished,
+            duration: finished.duration_since(started).unwrap_or_default(),
+        },
+    });
+    writer.finish().expect("the bundle is written");
+    dir.to_path_buf()
+}
+
+/// A signed decision record (one DSSE line) and the index fields that agree with it.
+pub fn decision(
+    key: &SigningKey,
+    stage: &str,
+    candidate: &str,
+    rev: Option<&str>,
+    promote: bool,
+    inputs: &[String],
+) -> (Vec<u8>, DecisionMeta) {
+    let policy_sha256 = certify_evidence::attest::sha256_hex(b"[stage.production]\n");
+    let candidate_v = certify_gate::Candidate {
+        stage: stage.into(),
+        version: semver::Version::parse(candidate).expect("semver"),
+        rev: rev.map(Into::into),
+    };
+    let predicate = serde_json::json!({
+        "verifier": { "id": "https://example.invalid/certify" },
+        "timeVerified": "2026-01-01T00:00:00Z",
+        "resourceUri": certify_gate::resource_uri(&candidate_v),
+        "policy": { "uri": "ci/promotion.toml", "digest": { "sha256": policy_sha256 } },
+        "inputAttestations": inputs.iter().map(|i| serde_json::json!({"uri": format!("bundles/{i}"), "digest": {"sha256": i}})).collect::<Vec<_>>(),
+        "verificationResult": if promote { "PASSED" } else { "FAILED" },
+        "verifiedLevels": if promote { vec!["CERTIFY_GA_CERTIFIED"] } else { vec!["FAILED"] },
+    });
+    let statement = Statement {
+        type_: STATEMENT_TYPE.into(),
+        subject: vec![ResourceDescriptor {
+            uri: Some(certify_gate::resource_uri(&candidate_v)),
+            digest: [("sha256".to_owned(), policy_sha256.clone())].into(),
+            ..ResourceDescriptor::default()
+        }],
+        predicate_type: VSA_PREDICATE.into(),
+        predicate,
+    };
+    let envelope = Envelope::sign(PAYLOAD_TYPE_INTOTO, &statement.to_bytes(), key, &key.public().hint());
+    let meta = DecisionMeta {
+        stage: stage.into(),
+        candidate: candidate.into(),
+        rev: rev.map(Into::into),
+        promote,
+        policy_sha256,
+        inputs: inputs.to_vec(),
+    };
+    (envelope.to_json_line().into_bytes(), meta)
+}
+
+/// The S3 test server's URL; fails the test, naming the variable, when it is not set.
+pub fn endpoint() -> String {
+    match std::env::var(ENDPOINT_VAR) {
+        Ok(v) if !v.trim().is_empty() => v.trim().trim_end_matches('/').to_owned(),
+        _ => panic!(
+            "{ENDPOINT_VAR} is not set: the archive's S3 tests need an S3-protocol server. Start one with\n  \
+             python3 crates/archive/tests/s3_server.py --port-file /tmp/s3-url   (needs `pip install 'moto[server]'`)\n\
+             and run the tests with {ENDPOINT_VAR}=$(cat /tmp/s3-url)"
+        ),
+    }
+}
+
+/// The `AWS_*` settings for the test server, with these credentials.
+pub fn aws_env_with(endpoint: &str, key_id: &str, secret: &str) -> Vec<(String, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID".into(), key_id.into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), secret.into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_ENDPOINT_URL".into(), endpoint.into()),
+        ("AWS_ALLOW_HTTP".into(), "true".into()),
+    ]
+}
+
+/// The test server's valid credentials.
+fn credentials() -> (String, String) {
+    let id = std::env::var("CERTIFY_S3_ACCESS_KEY_ID").unwrap_or_else(|_| ACCESS_KEY_ID.into());
+    let secret = std::env::var("CERTIFY_S3_SECRET_ACCESS_KEY").unwrap_or_else(|_| SECRET_ACCESS_KEY.into());
+    (id, secret)
+}
+
+/// The `AWS_*` settings for the test server with its valid credentials.
+pub fn aws_env(endpoint: &str) -> Vec<(String, String)> {
+    let (id, secret) = credentials();
+    aws_env_with(endpoint, &id, &secret)
+}
+
+/// HMAC-SHA256 (RFC 2104), for signing the one request object_store cannot make.
+fn hmac(key: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
+    let inner = Sha256::new().chain_update(pad(0x36)).chain_update(message).finalize();
+    Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize().to_vec()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A bucket of its own on the test server, created for the calling test.
+pub async fn bucket(hint: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let endpoint = endpoint();
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let mut name = format!("certify-{hint}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    name.truncate(63);
+    let name = name.trim_end_matches('-').to_owned();
+    // object_store has no "create bucket": a SigV4-signed `PUT /<bucket>` is one.
+    let (id, secret) = credentials();
+    let host = endpoint.split_once("://").map_or(endpoint.as_str(), |(_, h)| h).to_owned();
+    let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string().replace(['-', ':'], "");
+    let day = &stamp[..8];
+    let empty = hex(&Sha256::digest(b""));
+    let canonical = format!(
+        "PUT\n/{name}\n\nhost:{host}\nx-amz-content-sha256:{empty}\nx-amz-date:{stamp}\n\n\
+         host;x-amz-content-sha256;x-amz-date\n{empty}"
+    );
+    let scope = format!("{day}/us-east-1/s3/aws4_request");
+    let to_sign = format!("AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{}", hex(&Sha256::digest(canonical.as_bytes())));
+    let mut k = hmac(format!("AWS4{secret}").as_bytes(), day.as_bytes());
+    for part in ["us-east-1", "s3", "aws4_request"] {
+        k = hmac(&k, part.as_bytes());
+    }
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential={id}/{scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={}",
+        hex(&hmac(&k, to_sign.as_bytes()))
+    );
+    let response = reqwest::Client::new()
+        .put(format!("{endpoint}/{name}"))
+        .header("x-amz-date", &stamp)
+        .header("x-amz-content-sha256", &empty)
+        .header("authorization", authorization)
+        .header(reqwest::header::CONTENT_LENGTH, "0")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the S3 test server at {endpoint} ({ENDPOINT_VAR}): {e}"));
+    let status = response.status();
+    assert!(status.is_success(), "creating bucket {name}: {status}: {}", response.text().await.unwrap_or_default());
+    name
+}
+
+/// The bucket as a plain object store, to look at or tamper with what the archive wrote.
+pub fn raw_s3(endpoint: &str, bucket: &str) -> object_store::aws::AmazonS3 {
+    let mut b = AmazonS3Builder::new().with_bucket_name(bucket).with_conditional_put(S3ConditionalPut::ETagMatch);
+    for (k, v) in aws_env(endpoint) {
+        b = b.with_config(k.to_ascii_lowercase().parse().expect("an AWS setting"), v);
+    }
+    b.build().expect("an S3 client")
+}
+
+/// Every key in the bucket, sorted.
+pub async fn keys_in(store: &dyn ObjectStore) -> Vec<String> {
+    use futures::TryStreamExt as _;
+    let mut keys: Vec<String> =
+        store.list(None).map_ok(|m| m.location.to_string()).try_collect().await.expect("listing the bucket");
+    keys.sort();
+    keys
+}
+
+/// Opens the archive in bucket `bucket` (under `prefix`) on the test server.
+pub async fn open_s3(bucket: &str, prefix: &str) -> Archive {
+    let location = if prefix.is_empty() { format!("s3://{bucket}") } else { format!("s3://{bucket}/{prefix}") };
+    Archive::open_with_env(&location, aws_env(&endpoint())).await.expect("opening the S3 archive")
+}

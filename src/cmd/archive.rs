@@ -1,0 +1,245 @@
+//! `certify archive add|list|show|verify`, and `certify gate` (the archive's
+//! reader that decides).
+
+use std::path::{Path, PathBuf};
+
+use certify_archive::{Archive, Filter, IndexEntry, Record};
+use certify_evidence::attest::PublicKey;
+
+use super::gate::{GateRequest, archive_error};
+use crate::{
+    cli::{ArchiveArgs, ArchiveCommand, GateArgs, KeyArgs},
+    exit::{CmdResult, Exit, Fatal, runtime, usage},
+    output::{Format, Printer, Style},
+    project,
+};
+
+/// `--archive`, else `[evidence] dir` of the project's certify.toml.
+fn location(explicit: Option<&str>, config: Option<&Path>) -> Result<String, Fatal> {
+    if let Some(l) = explicit {
+        return Ok(l.to_owned());
+    }
+    let settings = project::load_settings(config).map_err(|e| {
+        usage(format!("no --archive given and no certify.toml to take [evidence] dir from ({})", e.error))
+    })?;
+    Ok(match &settings.evidence.dir {
+        certify_config::EvidenceLocation::Local(dir) => dir.display().to_string(),
+        certify_config::EvidenceLocation::S3 { bucket, prefix } => {
+            if prefix.is_empty() {
+                format!("s3://{bucket}")
+            } else {
+                format!("s3://{bucket}/{prefix}")
+            }
+        }
+    })
+}
+
+/// `--key` files and the public keys of `--trust DIR`.
+pub fn keys(args: &KeyArgs) -> Result<Vec<PublicKey>, Fatal> {
+    let mut keys = Vec::new();
+    for f in &args.keys {
+        keys.push(
+            certify_evidence::attest::load_public_key(f)
+                .map_err(|e| Fatal { exit: Exit::Failure, error: anyhow::anyhow!("--key {}: {e}", f.display()) })?,
+        );
+    }
+    if let Some(dir) = &args.trust {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| usage(format!("--trust {}: {e}", dir.display())))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pem"))
+            .collect();
+        paths.sort();
+        keys.extend(paths.iter().filter_map(|p| certify_evidence::attest::load_public_key(p).ok()));
+    }
+    Ok(keys)
+}
+
+pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
+    let at = location(args.archive.as_deref(), args.config.as_deref())?;
+    match args.command {
+        ArchiveCommand::Add { bundle, key, allow_unsigned } => {
+            let keys = keys(&key)?;
+            if keys.is_empty() && !allow_unsigned {
+                return Err(usage(
+                    "name the signer's public key (--key PUB.pem or --trust DIR) so the bundle can be verified before it is archived",
+                ));
+            }
+            let archive = Archive::open(&at).await.map_err(archive_error)?;
+            let entry = match archive.add_bundle(&bundle, &keys, allow_unsigned).await {
+                Ok(e) => e,
+                Err(e) if e.is_runtime() => return Err(runtime(e)),
+                Err(e) => return Err(Fatal { exit: Exit::Failure, error: anyhow::anyhow!("{e}") }),
+            };
+            printer.data(format!("added {} as {} (index line {})", bundle.display(), entry.id, entry.seq));
+            if entry.bundle().is_some_and(|b| b.unsigned_allowed) {
+                printer.data(printer.paint("  recorded as UNSIGNED (--allow-unsigned)", Style::Warn));
+            }
+            Ok(Exit::Success)
+        }
+        ArchiveCommand::List { filter, format } => {
+            let archive = Archive::open(&at).await.map_err(archive_error)?;
+            let filter = filter.to_filter()?;
+            let entries = archive.list(&filter).await.map_err(archive_error)?;
+            match format {
+                Format::Json => printer.json(&serde_json::Value::Array(entries.iter().map(entry_json).collect())),
+                Format::Text => list_text(printer, &entries, filter.feature.as_deref()),
+            }
+            Ok(Exit::Success)
+        }
+        ArchiveCommand::Show { id, format } => {
+            let archive = Archive::open(&at).await.map_err(archive_error)?;
+            let (entry, manifest) = archive.show(&id).await.map_err(archive_error)?;
+            match format {
+                Format::Json => {
+                    let mut v = entry_json(&entry);
+                    v["manifest"] =
+                        manifest.map(|m| serde_json::to_value(&m.header).unwrap_or_default()).unwrap_or_default();
+                    printer.json(&v);
+                }
+                Format::Text => {
+                    printer.data(serde_json::to_string_pretty(&entry_json(&entry)).unwrap_or_default());
+                    if let Some(m) = manifest {
+                        printer.data(format!("scenarios: {}", m.scenarios.len()));
+                    }
+                }
+            }
+            Ok(Exit::Success)
+        }
+        ArchiveCommand::Verify { key, format } => {
+            let keys = keys(&key)?;
+            if keys.is_empty() {
+                return Err(usage("name the trusted public key(s): --key PUB.pem or --trust DIR"));
+            }
+            let archive = Archive::open(&at).await.map_err(archive_error)?;
+            let report = archive.verify(&keys).await.map_err(archive_error)?;
+            match format {
+                Format::Json => printer.json(&serde_json::to_value(&report).unwrap_or_default()),
+                Format::Text => {
+                    let head = if report.valid {
+                        printer.paint("VALID", Style::Good)
+                    } else {
+                        printer.paint("INVALID", Style::Bad)
+                    };
+                    printer.data(format!(
+                        "{head}  {}: {} entries ({} bundles, {} decisions), chain head {}",
+                        report.location,
+                        report.entries,
+                        report.bundles,
+                        report.decisions,
+                        report.head.as_deref().unwrap_or("-")
+                    ));
+                    for p in &report.problems {
+                        printer.data(format!("  {p}"));
+                    }
+                    for w in &report.warnings {
+                        printer.data(format!("  warning: {w}"));
+                    }
+                }
+            }
+            Ok(if report.valid { Exit::Success } else { Exit::Failure })
+        }
+    }
+}
+
+/// An index line as JSON, exactly as stored.
+fn entry_json(e: &IndexEntry) -> serde_json::Value {
+    serde_json::from_str(&e.to_line()).unwrap_or_default()
+}
+
+fn list_text(p: &Printer, entries: &[IndexEntry], feature: Option<&str>) {
+    if entries.is_empty() {
+        p.data("no entries");
+        return;
+    }
+    for e in entries {
+        let id = &e.id[..e.id.len().min(12)];
+        match &e.record {
+            Record::Bundle(b) => {
+                let what = match feature.and_then(|f| b.features.iter().find(|x| x.id == f)) {
+                    Some(f) => format!("{} {} ({})", f.id, f.verdict, f.maturity.as_deref().unwrap_or("-")),
+                    None => b.status.clone(),
+                };
+                let flaky = if b.flaky_scenarios.is_empty() {
+                    String::new()
+                } else {
+                    format!("  flaky: {}", b.flaky_scenarios.join(", "))
+                };
+                p.data(format!(
+                    "{:>4}  bundle    {id}  {}  {:<10} {:<8} {}  rev {}  {}{}{flaky}",
+                    e.seq,
+                    b.finished_at,
+                    b.target,
+                    b.platform_version,
+                    what,
+                    b.git_commit.as_deref().map_or("-", |c| &c[..c.len().min(12)]),
+                    if b.signed { "signed" } else { "UNSIGNED" },
+                    if b.complete { "" } else { "  INTERRUPTED" },
+                ));
+            }
+            Record::Decision(d) => p.data(format!(
+                "{:>4}  decision  {id}  {}  {} {} -> {}  {}",
+                e.seq,
+                e.added_at,
+                d.stage,
+                d.candidate,
+                if d.promote { "PROMOTE" } else { "BLOCK" },
+                d.rev.as_deref().map(|r| format!("rev {r}")).unwrap_or_default()
+            )),
+        }
+    }
+}
+
+pub async fn gate(args: GateArgs, printer: &Printer) -> CmdResult {
+    let at = location(args.archive.as_deref(), args.config.as_deref())?;
+    let extra = keys(&args.key)?;
+    let signing_key = if args.no_sign {
+        None
+    } else {
+        let settings = project::load_settings(args.config.as_deref()).ok();
+        Some(super::run::signing_key_from(settings.as_ref())?)
+    };
+    let (exit, _) = super::gate::gate(
+        GateRequest {
+            policy: &args.policy,
+            policy_uri: args.policy.display().to_string(),
+            stage: &args.stage,
+            candidate: &args.candidate,
+            rev: args.rev.as_deref(),
+            archive: &at,
+            extra_keys: extra,
+            signing_key,
+            format: args.format,
+            show_info: args.verbose,
+            print: true,
+        },
+        printer,
+    )
+    .await?;
+    Ok(exit)
+}
+
+impl crate::cli::ListFilter {
+    fn to_filter(&self) -> Result<Filter, Fatal> {
+        let time = |s: &Option<String>, flag: &str| -> Result<Option<std::time::SystemTime>, Fatal> {
+            s.as_deref()
+                .map(|t| {
+                    humantime::parse_rfc3339_weak(t)
+                        .map_err(|e| usage(format!("{flag} {t:?}: expected a time like 2026-11-25T09:00:00Z ({e})")))
+                })
+                .transpose()
+        };
+        Ok(Filter {
+            kind: self.kind.clone(),
+            target: self.target.clone(),
+            platform_version: self.platform_version.clone(),
+            git_rev: self.rev.clone(),
+            feature: self.feature.clone(),
+            verdict: self.verdict.clone(),
+            status: self.result.clone(),
+            since: time(&self.since, "--since")?,
+            until: time(&self.until, "--until")?,
+        })
+    }
+}

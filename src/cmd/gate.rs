@@ -1,0 +1,251 @@
+//! `certify gate`: may platform version V be promoted to a stage? The
+//! decision itself is `certify_gate::decide`, a pure function; this module
+//! is its edge: it reads the policy, loads the trusted keys, turns the
+//! archive's bundles at V into evidence (each re-verified against those
+//! keys), prints PROMOTE or BLOCK with every reason, and appends a signed
+//! decision record (SLSA verification summary) to the archive.
+
+use std::{
+    path::{Path, PathBuf},
+    time::SystemTime,
+};
+
+use certify_archive::{Archive, DecisionMeta};
+use certify_evidence::attest::{
+    Envelope, PAYLOAD_TYPE_INTOTO, PublicKey, ResourceDescriptor, SigningKey, Statement, sha256_hex,
+};
+use certify_gate::{Candidate, Decision, Evidence, FeatureEvidence, Policy, Severity, StagePolicy};
+
+use crate::{
+    exit::{Exit, Fatal, OrExit as _, runtime, usage},
+    output::{Format, Printer, Style},
+};
+
+/// Everything one gate evaluation needs.
+pub struct GateRequest<'a> {
+    pub policy: &'a Path,
+    /// How the decision record names the policy (its path as given, or where an embedded one came from).
+    pub policy_uri: String,
+    pub stage: &'a str,
+    pub candidate: &'a str,
+    pub rev: Option<&'a str>,
+    pub archive: &'a str,
+    /// Trusted keys beyond the policy's (`--trust`).
+    pub extra_keys: Vec<PublicKey>,
+    /// Signs the decision record; `None` records nothing (`--no-sign`).
+    pub signing_key: Option<SigningKey>,
+    pub format: Format,
+    /// Show the reasons that only explain which evidence was not used.
+    pub show_info: bool,
+    /// Print the decision (the demo prints it only in its text output).
+    pub print: bool,
+}
+
+pub fn archive_error(e: certify_archive::ArchiveError) -> Fatal {
+    if e.is_runtime() { runtime(e) } else { usage(e) }
+}
+
+pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, Decision), Fatal> {
+    let policy = Policy::load(req.policy).or_usage()?;
+    let stage: StagePolicy = policy.stage(req.stage).or_usage()?.clone();
+    let version = semver::Version::parse(req.candidate)
+        .map_err(|e| usage(format!("--candidate {:?}: expected a semver version like 2.0.0 ({e})", req.candidate)))?;
+    let candidate = Candidate { stage: req.stage.to_owned(), version, rev: req.rev.map(str::to_owned) };
+
+    let mut keys = req.extra_keys;
+    for path in &stage.trusted_keys {
+        let k = certify_evidence::attest::load_public_key(path)
+            .map_err(|e| usage(format!("{}: trusted_keys of [stage.{}]: {e}", req.policy.display(), req.stage)))?;
+        keys.push(k);
+    }
+    if stage.require_signed && keys.is_empty() {
+        return Err(usage(format!(
+            "[stage.{}] requires signed evidence but names no trusted key: list trusted_keys in {} or pass --trust PUB.pem",
+            req.stage,
+            req.policy.display()
+        )));
+    }
+    let trusted: Vec<String> = keys.iter().map(|k| format!("SHA256:{}", k.fingerprint())).collect();
+
+    let archive = Archive::open(req.archive).await.map_err(archive_error)?;
+    let evidence = evidence_at(&archive, &candidate, &keys).await?;
+    let now = SystemTime::now();
+    let decision = certify_gate::decide(&stage, &trusted, &candidate, &evidence, now);
+
+    let policy_bytes = std::fs::read(req.policy).map_err(|e| usage(format!("{}: {e}", req.policy.display())))?;
+    let policy_sha256 = sha256_hex(&policy_bytes);
+    let record = match &req.signing_key {
+        Some(key) => {
+            let line = decision_record(&decision, &candidate, req.archive, &req.policy_uri, &policy_sha256, key, now);
+            let meta = DecisionMeta {
+                stage: candidate.stage.clone(),
+                candidate: candidate.version.to_string(),
+                rev: candidate.rev.clone(),
+                promote: decision.promote,
+                policy_sha256: policy_sha256.clone(),
+                inputs: decision.relied_on.clone(),
+            };
+            let entry = archive.add_decision(line.as_bytes(), meta).await.map_err(archive_error)?;
+            Some(format!("{}/{}", archive.location().trim_end_matches('/'), entry.path))
+        }
+        None => None,
+    };
+
+    match req.format {
+        _ if !req.print => {}
+        Format::Json => {
+            let mut v = serde_json::to_value(&decision).unwrap_or_default();
+            v["candidate"] = serde_json::json!({"stage": candidate.stage, "version": candidate.version.to_string(), "rev": candidate.rev});
+            v["record"] = serde_json::json!(record);
+            v["evidence_considered"] = serde_json::json!(evidence.len());
+            printer.json(&v);
+        }
+        Format::Text => print_text(printer, &decision, &candidate, evidence.len(), record.as_deref(), req.show_info),
+    }
+    let exit = if decision.promote { Exit::Success } else { Exit::Failure };
+    Ok((exit, decision))
+}
+
+fn print_text(p: &Printer, d: &Decision, c: &Candidate, considered: usize, record: Option<&str>, show_info: bool) {
+    let head = if d.promote { p.paint("PROMOTE", Style::Good) } else { p.paint("BLOCK", Style::Bad) };
+    p.data(format!("{head}  platform {} to {}", c.version, c.stage));
+    let infos = d.reasons.iter().filter(|r| r.severity == Severity::Info).count();
+    for r in &d.reasons {
+        if r.severity == Severity::Info && !show_info {
+            continue;
+        }
+        let label = match r.severity {
+            Severity::Block => p.paint("BLOCK", Style::Bad),
+            Severity::Warn => p.paint("WARN ", Style::Warn),
+            Severity::Info => "INFO ".to_owned(),
+        };
+        let mut line = format!("  {label}  {}", r.rule);
+        if let Some(f) = &r.feature {
+            line.push_str(&format!("  feature={f}"));
+        }
+        if let Some(b) = &r.bundle {
+            line.push_str(&format!("  bundle={}", &b[..b.len().min(12)]));
+        }
+        line.push_str(&format!("  {}", r.message));
+        p.data(line);
+    }
+    if infos > 0 && !show_info {
+        p.data(format!("  ({infos} runs or notes not used as evidence; --verbose lists why)"));
+    }
+    p.data(format!(
+        "  evidence: {} run(s) at {} considered, relied on {}",
+        considered,
+        c.version,
+        if d.relied_on.is_empty() {
+            "none".to_owned()
+        } else {
+            d.relied_on.iter().map(|b| b[..b.len().min(12)].to_owned()).collect::<Vec<_>>().join(", ")
+        }
+    ));
+    if !d.verified_levels.is_empty() {
+        p.data(format!("  verified levels: {}", d.verified_levels.join(", ")));
+    }
+    match record {
+        Some(r) => p.data(format!("  decision record: {r}")),
+        None => p.data(p.paint("  decision record: not written (--no-sign)", Style::Warn)),
+    }
+}
+
+/// Every bundle of the archive at the candidate version, fetched and
+/// verified against the trusted keys, as the gate's evidence.
+async fn evidence_at(archive: &Archive, candidate: &Candidate, keys: &[PublicKey]) -> Result<Vec<Evidence>, Fatal> {
+    let scratch = tempfile::tempdir().or_runtime()?;
+    let mut out = Vec::new();
+    for entry in archive.entries().await.map_err(archive_error)? {
+        let Some(meta) = entry.bundle() else { continue };
+        let Ok(version) = semver::Version::parse(&meta.platform_version) else { continue };
+        if version != candidate.version {
+            continue;
+        }
+        let dir: PathBuf = scratch.path().join(&entry.id);
+        archive.fetch_bundle(&entry.id, &dir).await.map_err(archive_error)?;
+        let check = certify_evidence::verify::verify_bundle(&dir, keys);
+        let manifest: Option<certify_evidence::manifest::Manifest> =
+            std::fs::read_to_string(dir.join("bundle.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+        let Some(m) = manifest else { continue };
+        let finished_at = humantime::parse_rfc3339(&m.header.finished_at).unwrap_or(SystemTime::UNIX_EPOCH);
+        let failed_critical: Vec<(Option<String>, String)> = m
+            .scenarios
+            .iter()
+            .filter(|s| {
+                s["critical"] == true && matches!(s["status"].as_str(), Some("failed" | "errored" | "interrupted"))
+            })
+            .map(|s| (s["feature"].as_str().map(str::to_owned), s["id"].as_str().unwrap_or_default().to_owned()))
+            .collect();
+        let features = m
+            .header
+            .features
+            .iter()
+            .map(|f| FeatureEvidence {
+                id: f.id.clone(),
+                maturity: f.maturity.map(|x| x.as_str().to_owned()),
+                verdict: f.verdict.as_str().to_owned(),
+                critical: f.tally.critical,
+                failed_critical_scenarios: failed_critical
+                    .iter()
+                    .filter(|(feature, _)| feature.as_deref() == Some(f.id.as_str()))
+                    .map(|(_, id)| id.clone())
+                    .collect(),
+            })
+            .collect();
+        out.push(Evidence {
+            bundle: entry.id.clone(),
+            digest: entry.id.clone(),
+            target: m.header.target.name.clone(),
+            platform_version: version,
+            git_commit: m.header.git.commit.clone(),
+            finished_at,
+            signed_by: check.facts.as_ref().and_then(|f| f.signer.clone()).or_else(|| meta.signer.clone()),
+            signature_valid: check.valid,
+            complete: m.header.complete,
+            features,
+        });
+    }
+    Ok(out)
+}
+
+/// The signed decision record: an in-toto Statement whose predicate is the
+/// SLSA verification summary, in a DSSE envelope (one line of JSON).
+fn decision_record(
+    decision: &Decision,
+    candidate: &Candidate,
+    archive: &str,
+    policy_uri: &str,
+    policy_sha256: &str,
+    key: &SigningKey,
+    now: SystemTime,
+) -> String {
+    let location = archive.trim_end_matches('/');
+    let inputs: Vec<(String, String)> = decision
+        .relied_on
+        .iter()
+        .map(|id| (format!("{location}/bundles/{id}/attestation.intoto.jsonl"), id.clone()))
+        .collect();
+    let verifier = format!("https://certify.invalid/gate@{}", env!("CARGO_PKG_VERSION"));
+    let predicate =
+        certify_gate::vsa_predicate(decision, candidate, policy_uri, policy_sha256, &inputs, &verifier, now);
+    let resource = certify_gate::resource_uri(candidate);
+    let mut subject = vec![ResourceDescriptor {
+        name: Some(resource.clone()),
+        digest: std::collections::BTreeMap::from([("sha256".to_owned(), sha256_hex(resource.as_bytes()))]),
+        ..ResourceDescriptor::default()
+    }];
+    if let Some(rev) = &candidate.rev {
+        subject.push(ResourceDescriptor {
+            digest: std::collections::BTreeMap::from([("gitCommit".to_owned(), rev.clone())]),
+            ..ResourceDescriptor::default()
+        });
+    }
+    let statement = Statement {
+        type_: certify_evidence::attest::STATEMENT_TYPE.to_owned(),
+        subject,
+        predicate_type: certify_gate::VSA_PREDICATE_TYPE.to_owned(),
+        predicate,
+    };
+    Envelope::sign(PAYLOAD_TYPE_INTOTO, &statement.to_bytes(), key, &key.public().hint()).to_json_line()
+}
