@@ -33,7 +33,8 @@ pub enum Command {
   certify run --target staging
   certify run --target staging --tags '@critical and not @slow' --out results/
   certify run --target staging --platform-version 2.0.0 --shard 2/4
-  certify run --update-snapshots          # write pending .snap.new files for review")]
+  certify run --update-snapshots          # write pending .snap.new files for review
+  certify run --target staging --archive  # and add the bundle to [evidence] dir (or --archive s3://...)")]
     Run(RunArgs),
     /// Check the suite without sending a request: parse errors, undefined
     /// steps, invalid step arguments, malformed certify tags.
@@ -150,6 +151,9 @@ pub struct RunArgs {
     /// The target from certify.toml (default: the only one).
     #[arg(long, value_name = "NAME")]
     pub target: Option<String>,
+    /// Also add the bundle to the evidence archive: the one given, or `[evidence] dir` without a value.
+    #[arg(long, value_name = "DIR|URL", num_args = 0..=1, default_missing_value = "")]
+    pub archive: Option<String>,
     #[command(flatten)]
     pub select: SelectArgs,
 }

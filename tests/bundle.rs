@@ -472,3 +472,37 @@ fn a_killed_run_leaves_only_a_partial_directory_that_does_not_verify() {
     assert_eq!(v.status.code(), Some(1), "{all}");
     assert!(all.contains("incomplete bundle"), "{all}");
 }
+
+/// The demo bundle's own statement, as signed, parsed by the in-toto
+/// attestation library (Statement v1 and the test-result predicate).
+#[test]
+fn in_toto_attestation_accepts_the_demo_statement() {
+    let env = envelope(&demo().bundle);
+    let payload = B64.decode(env["payload"].as_str().expect("payload")).expect("b64");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("statement.json");
+    fs::write(&path, &payload).expect("write");
+    let check = r#"
+import sys
+from google.protobuf import json_format
+from in_toto_attestation.v1 import statement_pb2
+from in_toto_attestation.v1.statement import Statement
+from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
+from in_toto_attestation.predicates.test_result.v0 import test_result_pb2
+with open(sys.argv[1], encoding="utf-8") as f:
+    pb = json_format.Parse(f.read(), statement_pb2.Statement())
+Statement.copy_from_pb(pb).validate()
+assert pb.predicate_type == "https://in-toto.io/attestation/test-result/v0.1", pb.predicate_type
+tr = json_format.Parse(json_format.MessageToJson(pb.predicate), test_result_pb2.TestResult())
+for rd in tr.configuration:
+    ResourceDescriptor.copy_from_pb(rd).validate()
+print(tr.result, len(tr.passed_tests), len(tr.failed_tests))
+"#;
+    let out = Command::new(python()).args(["-c", check]).arg(&path).output().unwrap_or_else(|e| {
+        panic!("cannot run {} (set CERTIFY_PYTHON to a Python with in-toto-attestation): {e}", python())
+    });
+    let all = text(&out);
+    assert!(!all.contains("No module named"), "CERTIFY_PYTHON={} lacks in-toto-attestation: {all}", python());
+    assert_eq!(out.status.code(), Some(0), "in-toto-attestation rejected the demo statement: {all}");
+    assert!(all.starts_with("PASSED "), "{all}");
+}

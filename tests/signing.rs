@@ -115,6 +115,19 @@ fn keys_come_from_the_environment_or_the_config_and_careless_ones_are_refused() 
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(verify(&dir.path().join("b1"), &public).status.code(), Some(0));
 
+    // --archive DIR adds the bundle to an archive once it is written and verified.
+    let archive = dir.path().join("archive");
+    let out = run(
+        dir.path(),
+        &p.url,
+        &[("CERTIFY_SIGNING_KEY", key.to_str().expect("utf-8"))],
+        &["--out", "b1a", "--archive", archive.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let index = fs::read_to_string(archive.join("index.jsonl")).expect("the archive's index");
+    assert_eq!(index.lines().count(), 1, "{index}");
+    assert!(index.contains("\"kind\":\"bundle\""), "{index}");
+
     // CERTIFY_SIGNING_KEY as the PEM itself; the key never reaches the output or the bundle.
     let pem = fs::read_to_string(&key).expect("read key");
     let out = run(dir.path(), &p.url, &[("CERTIFY_SIGNING_KEY", &pem)], &["--out", "b2"]);

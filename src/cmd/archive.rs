@@ -143,6 +143,44 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
     }
 }
 
+/// A feature's verdicts per platform version, oldest first, and whether they
+/// are stable or flaky (a pass after a retry, or outcomes that alternate
+/// between passing and failing across runs at the same version).
+fn history(p: &Printer, entries: &[IndexEntry], feature: &str) {
+    let mut by_version: std::collections::BTreeMap<String, Vec<&str>> = std::collections::BTreeMap::new();
+    for b in entries.iter().filter_map(IndexEntry::bundle) {
+        if let Some(f) = b.features.iter().find(|x| x.id == feature) {
+            by_version.entry(b.platform_version.clone()).or_default().push(f.verdict.as_str());
+        }
+    }
+    p.data(format!("History of {feature}:"));
+    for (version, verdicts) in by_version.iter().rev() {
+        // Flips between a pass and a failure, in run order.
+        let outcomes: Vec<bool> = verdicts
+            .iter()
+            .filter_map(|v| match *v {
+                "certified" => Some(true),
+                "failed" => Some(false),
+                _ => None,
+            })
+            .collect();
+        let flips = outcomes.windows(2).filter(|w| w[0] != w[1]).count();
+        let verdict = if verdicts.contains(&"flaky") {
+            p.paint("flaky (passed only after a retry)", Style::Warn)
+        } else if flips >= 2 {
+            p.paint(&format!("flaky (outcome alternates: {flips} flips across {} runs)", outcomes.len()), Style::Warn)
+        } else if outcomes.last() == Some(&false) {
+            p.paint(if flips == 1 { "regressed (failing since its last pass)" } else { "failing" }, Style::Bad)
+        } else if flips == 1 {
+            "fixed (passing since its last failure)".to_owned()
+        } else {
+            "stable".to_owned()
+        };
+        p.data(format!("  {version:<10} {}  -> {verdict}", verdicts.join(", ")));
+    }
+    p.data("");
+}
+
 /// An index line as JSON, exactly as stored.
 fn entry_json(e: &IndexEntry) -> serde_json::Value {
     serde_json::from_str(&e.to_line()).unwrap_or_default()
@@ -152,6 +190,9 @@ fn list_text(p: &Printer, entries: &[IndexEntry], feature: Option<&str>) {
     if entries.is_empty() {
         p.data("no entries");
         return;
+    }
+    if let Some(f) = feature {
+        history(p, entries, f);
     }
     for e in entries {
         let id = &e.id[..e.id.len().min(12)];

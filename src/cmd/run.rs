@@ -39,7 +39,7 @@ pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
     let suite = project::load_suite(&settings)?;
     let catalog = project::load_catalog(&settings)?;
     let git = GitInfo::discover(&settings.root);
-    execute(Execution {
+    let result = execute(Execution {
         settings: &settings,
         target: &target_name,
         suite,
@@ -52,14 +52,38 @@ pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
         signing_key: None,
         printer,
     })
-    .await
-    .map(|(exit, _)| exit)
+    .await?;
+    let (exit, outcome) = result;
+    if let Some(at) = &args.archive {
+        let location = if at.is_empty() {
+            match &settings.evidence.dir {
+                certify_config::EvidenceLocation::Local(dir) => dir.display().to_string(),
+                certify_config::EvidenceLocation::S3 { bucket, prefix } => {
+                    if prefix.is_empty() {
+                        format!("s3://{bucket}")
+                    } else {
+                        format!("s3://{bucket}/{prefix}")
+                    }
+                }
+            }
+        } else {
+            at.clone()
+        };
+        let archive = certify_archive::Archive::open(&location).await.map_err(super::gate::archive_error)?;
+        let keys: Vec<_> = outcome.signer.iter().cloned().collect();
+        let entry =
+            archive.add_bundle(&outcome.bundle, &keys, keys.is_empty()).await.map_err(super::gate::archive_error)?;
+        printer.note(format!("added to the archive {location} as {}", entry.id));
+    }
+    Ok(exit)
 }
 
 /// What a run produced, for callers that go on (the demo archives and gates it).
 pub struct RunOutcome {
     pub bundle: PathBuf,
     pub platform_version: String,
+    /// The public key of the key that signed the bundle (none: unsigned).
+    pub signer: Option<certify_evidence::attest::PublicKey>,
 }
 
 /// Everything one run needs, resolved.
@@ -297,7 +321,8 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     if verified.as_ref().is_some_and(|v| !v.valid) {
         return Err(runtime("the bundle just written does not verify; see the problems above"));
     }
-    let outcome = RunOutcome { bundle: outcome.dir.clone(), platform_version: platform.version.clone() };
+    let outcome =
+        RunOutcome { bundle: outcome.dir.clone(), platform_version: platform.version.clone(), signer: public };
     Ok((exit_for(&summary, !ex.suite.issues.is_empty()), outcome))
 }
 

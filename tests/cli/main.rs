@@ -6,6 +6,7 @@
 
 mod demo;
 mod exit_codes;
+mod gate;
 mod help;
 mod lint;
 mod run;
