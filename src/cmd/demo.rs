@@ -80,6 +80,13 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
     .await;
     platform.shutdown().await;
     let (exit, outcome) = result?;
+    if args.select.no_sign {
+        if format == crate::output::Format::Text {
+            printer.data("");
+            printer.data("The bundle is unsigned (--no-sign): it is not archived and no promotion is decided on it.");
+        }
+        return Ok(exit);
+    }
 
     // The promotion loop: the bundle goes into a local archive and the
     // sample policy's `demo` stage decides on it.

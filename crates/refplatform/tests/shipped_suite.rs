@@ -211,7 +211,11 @@ fn every_catalog_feature_has_one_feature_file_and_the_suite_is_complete() {
         assert_eq!(critical, id == "tenant-signup" || id == "api-keys", "{id}");
         scenarios += text.lines().filter(|l| l.trim_start().starts_with("Scenario")).count();
     }
-    assert_eq!(tagged, ids);
+    // plan-catalog is served but deliberately has no scenario: the shipped
+    // catalog keeps one coverage gap, which runs report as `untested`.
+    let mut expected = ids.clone();
+    assert!(expected.remove("plan-catalog"), "the catalog lists plan-catalog");
+    assert_eq!(tagged, expected);
     assert!(files >= 7 && scenarios >= 30, "{files} files, {scenarios} scenarios");
     // The version-dependent expectations are tagged.
     let metering = read("features/usage-metering.feature");
