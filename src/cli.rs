@@ -9,9 +9,9 @@ use crate::output::Format;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  everything passed (flaky scenarios are reported as flaky)
-  1  a scenario failed or could not be checked; lint findings
+  1  a scenario failed or could not be checked; lint findings; verify: invalid; gate: BLOCK
   2  usage or configuration error: nothing was run
-  3  runtime error outside the scenarios (target unreachable, outputs not writable)";
+  3  runtime error outside the scenarios (target or archive unreachable, outputs not writable, unusable key)";
 
 /// Release certification: Gherkin suites against a real deployment, with
 /// evidence that says what was tested, against which version, at which
@@ -25,7 +25,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the shipped suite against the built-in reference platform.
+    /// Run the shipped suite against the built-in reference platform, sign, archive and gate the result.
     #[command(after_help = demo_help())]
     Demo(DemoArgs),
     /// Run the suite against a deployment.
@@ -104,7 +104,7 @@ fn demo_help() -> String {
   certify demo
   certify demo --fault signup-broken
   certify demo --platform-version 1.4.0 --out demo-out/
-  certify demo --serve          # keep the reference platform running for `certify run --target local`",
+  certify demo --serve          # keep the platform up for: certify run --target local",
     );
     s
 }

@@ -29,15 +29,10 @@ pub fn load_catalog(settings: &Settings) -> Result<Option<certify_catalog::Catal
     certify_catalog::load_str(&text, shown).map(Some).or_usage()
 }
 
-/// The `@feature:` links of the suite: each scenario's catalog feature id,
-/// and a finding for each id the catalog does not know (with the closest
-/// known one).
-pub fn feature_links(
-    suite: &Suite,
-    catalog: &certify_catalog::Catalog,
-) -> (std::collections::BTreeSet<String>, Vec<certify_suite::Finding>) {
-    let mut linked = std::collections::BTreeSet::new();
-    let mut unknown = Vec::new();
+/// Every scenario of the suite with its file and its `@feature:` id (from
+/// the Scenario, its Rule or its Feature, innermost first).
+pub fn scenario_features(suite: &Suite) -> Vec<(&certify_suite::ParsedFeature, &gherkin::Scenario, Option<String>)> {
+    let mut out = Vec::new();
     for f in &suite.features {
         let feature = &f.feature;
         let scenarios = feature
@@ -47,19 +42,34 @@ pub fn feature_links(
             .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))));
         for (rule, s) in scenarios {
             let levels = [Some(feature.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(s.tags.as_slice())];
-            let Some(id) = certify_suite::certify_tags(levels.into_iter().flatten()).0.feature else { continue };
-            if catalog.get(&id).is_none() {
-                let hint = catalog.closest(&id).map(|c| format!("; did you mean @feature:{c}?")).unwrap_or_default();
-                unknown.push(certify_suite::Finding {
-                    path: f.file.path.clone(),
-                    line: s.position.line,
-                    col: s.position.col,
-                    kind: certify_suite::FindingKind::UnknownFeature,
-                    message: format!("@feature:{id} is not in the catalog {}{hint}", catalog.path.display()),
-                });
-            }
-            linked.insert(id);
+            out.push((f, s, certify_suite::certify_tags(levels.into_iter().flatten()).0.feature));
         }
+    }
+    out
+}
+
+/// The `@feature:` links of the suite: each scenario's catalog feature id,
+/// and a finding for each id the catalog does not know (with the closest
+/// known one).
+pub fn feature_links(
+    suite: &Suite,
+    catalog: &certify_catalog::Catalog,
+) -> (std::collections::BTreeSet<String>, Vec<certify_suite::Finding>) {
+    let mut linked = std::collections::BTreeSet::new();
+    let mut unknown = Vec::new();
+    for (f, s, id) in scenario_features(suite) {
+        let Some(id) = id else { continue };
+        if catalog.get(&id).is_none() {
+            let hint = catalog.closest(&id).map(|c| format!("; did you mean @feature:{c}?")).unwrap_or_default();
+            unknown.push(certify_suite::Finding {
+                path: f.file.path.clone(),
+                line: s.position.line,
+                col: s.position.col,
+                kind: certify_suite::FindingKind::UnknownFeature,
+                message: format!("@feature:{id} is not in the catalog {}{hint}", catalog.path.display()),
+            });
+        }
+        linked.insert(id);
     }
     unknown.sort();
     unknown.dedup();

@@ -57,18 +57,9 @@ pub fn features(args: &FeaturesArgs, printer: &Printer) -> CmdResult {
     };
     let suite = project::load_suite(&settings)?;
     let mut per_feature: BTreeMap<String, usize> = BTreeMap::new();
-    for f in &suite.features {
-        let feature = &f.feature;
-        let scenarios = feature
-            .scenarios
-            .iter()
-            .map(|s| (None, s))
-            .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))));
-        for (rule, s) in scenarios {
-            let levels = [Some(feature.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(s.tags.as_slice())];
-            if let Some(id) = certify_suite::certify_tags(levels.into_iter().flatten()).0.feature {
-                *per_feature.entry(id).or_default() += 1;
-            }
+    for (_, _, id) in project::scenario_features(&suite) {
+        if let Some(id) = id {
+            *per_feature.entry(id).or_default() += 1;
         }
     }
 
