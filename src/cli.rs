@@ -42,11 +42,14 @@ pub enum Command {
   certify lint
   certify lint --config path/to/certify.toml --format json")]
     Lint(LintArgs),
-    /// Verify an evidence bundle: signature, every file's digest, nothing missing or added.
+    /// Verify an evidence bundle (signature, every file's digest, nothing missing or added), a gate
+    /// decision record, or a whole archive.
     #[command(after_help = "Examples:
   certify verify certify-out/run-2026-11-25T085053-5ec6c99f --key release.pub.pem
   certify verify BUNDLE --trust keys/            # any *.pem public key in keys/
   certify verify BUNDLE --key release.pub.pem --format json
+  certify verify certify-out/archive/decisions/ID.intoto.jsonl --key release.pub.pem   # a decision record
+  certify verify certify-out/archive --trust keys/                                     # a whole archive
 
 Exit codes: 0 valid, 1 invalid (each problem names the file and the reason), 2 usage")]
     Verify(VerifyArgs),
@@ -192,7 +195,7 @@ pub struct StepsArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The bundle directory.
+    /// A bundle directory, a decision record (.intoto.jsonl) or an archive directory.
     pub path: PathBuf,
     /// A trusted public key (SPKI PEM); repeatable.
     #[arg(long = "key", value_name = "PUB.pem")]

@@ -109,36 +109,7 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
         }
         ArchiveCommand::Verify { key, format } => {
             let keys = keys(&key)?;
-            if keys.is_empty() {
-                return Err(usage("name the trusted public key(s): --key PUB.pem or --trust DIR"));
-            }
-            let archive = Archive::open(&at).await.map_err(archive_error)?;
-            let report = archive.verify(&keys).await.map_err(archive_error)?;
-            match format {
-                Format::Json => printer.json(&serde_json::to_value(&report).unwrap_or_default()),
-                Format::Text => {
-                    let head = if report.valid {
-                        printer.paint("VALID", Style::Good)
-                    } else {
-                        printer.paint("INVALID", Style::Bad)
-                    };
-                    printer.data(format!(
-                        "{head}  {}: {} entries ({} bundles, {} decisions), chain head {}",
-                        report.location,
-                        report.entries,
-                        report.bundles,
-                        report.decisions,
-                        report.head.as_deref().unwrap_or("-")
-                    ));
-                    for p in &report.problems {
-                        printer.data(format!("  {p}"));
-                    }
-                    for w in &report.warnings {
-                        printer.data(format!("  warning: {w}"));
-                    }
-                }
-            }
-            Ok(if report.valid { Exit::Success } else { Exit::Failure })
+            verify_archive(&at, &keys, format, printer).await
         }
     }
 }
@@ -184,6 +155,37 @@ fn history(p: &Printer, entries: &[IndexEntry], feature: &str) {
 /// An index line as JSON, exactly as stored.
 fn entry_json(e: &IndexEntry) -> serde_json::Value {
     serde_json::from_str(&e.to_line()).unwrap_or_default()
+}
+
+/// Verifies a whole archive and prints the report.
+pub async fn verify_archive(at: &str, keys: &[PublicKey], format: Format, printer: &Printer) -> CmdResult {
+    if keys.is_empty() {
+        return Err(usage("name the trusted public key(s): --key PUB.pem or --trust DIR"));
+    }
+    let archive = Archive::open(at).await.map_err(archive_error)?;
+    let report = archive.verify(keys).await.map_err(archive_error)?;
+    match format {
+        Format::Json => printer.json(&serde_json::to_value(&report).unwrap_or_default()),
+        Format::Text => {
+            let head =
+                if report.valid { printer.paint("VALID", Style::Good) } else { printer.paint("INVALID", Style::Bad) };
+            printer.data(format!(
+                "{head}  {}: {} entries ({} bundles, {} decisions), chain head {}",
+                report.location,
+                report.entries,
+                report.bundles,
+                report.decisions,
+                report.head.as_deref().unwrap_or("-")
+            ));
+            for p in &report.problems {
+                printer.data(format!("  {p}"));
+            }
+            for w in &report.warnings {
+                printer.data(format!("  warning: {w}"));
+            }
+        }
+    }
+    Ok(if report.valid { Exit::Success } else { Exit::Failure })
 }
 
 fn list_text(p: &Printer, entries: &[IndexEntry], feature: Option<&str>) {

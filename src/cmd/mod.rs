@@ -23,7 +23,7 @@ pub fn dispatch(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Steps(args) => steps::steps(&args, &printer),
         Command::Lint(args) => lint::lint(&args, &printer),
-        Command::Verify(args) => verify::verify(&args, &printer),
+        Command::Verify(args) => with_runtime(|| async { verify::verify(&args, &printer).await }),
         Command::Features(args) => features::features(&args, &printer),
         Command::Keygen(args) => keygen::keygen(&args, &printer),
         Command::Run(args) => with_runtime(|| run::run(args, &printer)),

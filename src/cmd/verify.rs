@@ -13,10 +13,14 @@ use crate::{
     output::{Format, Printer, Style},
 };
 
-pub fn verify(args: &VerifyArgs, printer: &Printer) -> CmdResult {
+pub async fn verify(args: &VerifyArgs, printer: &Printer) -> CmdResult {
     let keys = trusted_keys(&args.keys, args.trust.as_deref())?;
     if args.path.is_file() {
         return verify_decision(&args.path, &keys, args.format, printer);
+    }
+    if args.path.join(certify_archive::index::INDEX).is_file() {
+        // A whole archive: every bundle, every decision, the chain.
+        return super::archive::verify_archive(&args.path.to_string_lossy(), &keys, args.format, printer).await;
     }
     let result = verify_bundle(&args.path, &keys);
     match args.format {

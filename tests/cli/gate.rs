@@ -39,7 +39,10 @@ fn the_demo_archives_its_bundle_and_promotes_a_green_run() {
         .output()
         .unwrap_or_else(|e| panic!("cannot run {python} (CERTIFY_PYTHON, with securesystemslib): {e}"));
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "verify_dsse.py rejected the decision record: {said}");
+    assert!(
+        out.status.success(),
+        "verify_dsse.py rejected the decision record (CERTIFY_PYTHON={python} needs securesystemslib): {said}"
+    );
     assert!(said.contains("https://slsa.dev/verification_summary/v1 PASSED"), "{said}");
 
     // The archive holds the bundle and the decision, and verifies whole.
@@ -57,6 +60,10 @@ fn the_demo_archives_its_bundle_and_promotes_a_green_run() {
     let verify = p.certify().args(["archive", "verify", "--key"]).arg(&key).arg("--archive").arg(&archive).run();
     verify.expect_code(0);
     assert!(verify.stdout.starts_with("VALID"), "{verify}");
+    // `certify verify` takes a whole archive too.
+    let whole = p.certify().arg("verify").arg(&archive).arg("--key").arg(&key).run();
+    whole.expect_code(0);
+    assert!(whole.stdout.contains("1 bundles, 1 decisions"), "{whole}");
 }
 
 #[test]

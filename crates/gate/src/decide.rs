@@ -59,7 +59,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use crate::evidence::{Candidate, Evidence, FeatureEvidence};
-use crate::maturity::{Maturity, Verdict};
+use crate::maturity::{Maturity, MaturityRank as _, Verdict, VerdictName as _};
 use crate::policy::StagePolicy;
 
 /// The outcome of [`decide`].
@@ -417,7 +417,8 @@ fn judge_feature(policy: &StagePolicy, id: &str, seen: &[Seen<'_>], reasons: &mu
             Rule::Require,
             Severity::Block,
             format!(
-                "{maturity} feature failed; require = \"{require}\": every feature at {require} or above must be certified"
+                "{maturity} feature failed; require = \"{}\": every feature at {require} or above must be certified",
+                require.as_str()
             ),
         )),
         Some(Verdict::Failed) if warned => reasons.push(reason(
@@ -428,7 +429,7 @@ fn judge_feature(policy: &StagePolicy, id: &str, seen: &[Seen<'_>], reasons: &mu
         Some(Verdict::Failed) => reasons.push(reason(
             Rule::Require,
             Severity::Info,
-            format!("{maturity} feature failed; not required (require = \"{require}\") and not in warn_on"),
+            format!("{maturity} feature failed; not required (require = \"{}\") and not in warn_on", require.as_str()),
         )),
         Some(Verdict::Untested) if required => reasons.push(reason(
             Rule::Untested,
@@ -449,7 +450,7 @@ fn judge_feature(policy: &StagePolicy, id: &str, seen: &[Seen<'_>], reasons: &mu
         None => reasons.push(reason(
             Rule::Require,
             Severity::Info,
-            format!("unknown verdict {:?}; not required (require = \"{require}\")", chosen.feature.verdict),
+            format!("unknown verdict {:?}; not required (require = \"{}\")", chosen.feature.verdict, require.as_str()),
         )),
     }
 

@@ -17,6 +17,6 @@ mod vsa;
 
 pub use decide::{Decision, Reason, Rule, Severity, decide};
 pub use evidence::{Candidate, Evidence, FeatureEvidence};
-pub use maturity::{Maturity, Verdict};
+pub use maturity::{Maturity, MaturityRank, Verdict, VerdictName};
 pub use policy::{Policy, PolicyError, StagePolicy};
 pub use vsa::{VSA_PREDICATE_TYPE, resource_uri, vsa_predicate};

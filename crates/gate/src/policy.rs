@@ -27,7 +27,7 @@ use serde::Serialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::maturity::Maturity;
+use crate::maturity::{Maturity, MaturityRank as _};
 
 /// A problem with the policy file or with the stage asked for.
 #[derive(Debug, thiserror::Error)]
@@ -347,7 +347,9 @@ fn parse_stage(doc: &Doc<'_>, base: &Path, name: &Key<'_>, value: &Value<'_>) ->
             span.clone(),
             Some(format!("{}[{index}]", field("warn_on"))),
             format!(
-                r#"{maturity} is at or above require = "{require}": its failures block promotion, they cannot be warnings"#
+                r#"{} is at or above require = "{}": its failures block promotion, they cannot be warnings"#,
+                maturity.as_str(),
+                require.as_str()
             ),
         ));
     }
