@@ -43,6 +43,8 @@ pub struct RunInfo {
     pub platform_version: String,
     pub git: GitInfo,
     pub tool_version: String,
+    /// Whether the bundle this report belongs to is signed (`--no-sign`: false, and the report says so).
+    pub signed: bool,
 }
 
 impl RunInfo {
@@ -56,6 +58,7 @@ impl RunInfo {
             ("git.branch", self.git.branch.clone().unwrap_or_default()),
             ("git.dirty", self.git.dirty.to_string()),
             ("git.source", self.git.source.to_owned()),
+            ("certify.signed", self.signed.to_string()),
         ]
     }
 }

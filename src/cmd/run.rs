@@ -225,6 +225,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         platform_version: platform.version.clone(),
         git: ex.git.clone(),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        signed: key.is_some(),
     };
     let header = manifest::Header {
         schema: manifest::SCHEMA.to_owned(),

@@ -124,6 +124,7 @@ pub fn write_bundle(dir: &Path, run: &Run, key: Option<&SigningKey>) -> PathBuf 
             platform_version: run.version.into(),
             git,
             tool_version: "0.1.0".into(),
+            signed: key.is_some(),
         },
         suite_files: vec![
             ("certify.toml".into(), b"[suite]\nfeatures = \"features\"\n".to_vec()),
