@@ -358,9 +358,6 @@ pub struct GateArgs {
     /// Do not write a decision record.
     #[arg(long)]
     pub no_sign: bool,
-    /// Also list the evidence that was not used, and why.
-    #[arg(long)]
-    pub verbose: bool,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

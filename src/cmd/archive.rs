@@ -254,7 +254,7 @@ pub async fn gate(args: GateArgs, printer: &Printer) -> CmdResult {
             extra_keys: extra,
             signing_key,
             format: args.format,
-            show_info: args.verbose,
+            show_info: true,
             print: true,
         },
         printer,

@@ -130,7 +130,7 @@ fn print_text(p: &Printer, d: &Decision, c: &Candidate, considered: usize, recor
         p.data(line);
     }
     if infos > 0 && !show_info {
-        p.data(format!("  ({infos} runs or notes not used as evidence; --verbose lists why)"));
+        p.data(format!("  ({infos} earlier runs or notes not used as evidence; `certify gate` lists why)"));
     }
     p.data(format!(
         "  evidence: {} run(s) at {} considered, relied on {}",
