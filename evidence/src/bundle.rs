@@ -43,6 +43,7 @@ pub const MANIFEST: &str = "bundle.json";
 pub const JUNIT: &str = "junit.xml";
 pub const ENVELOPE: &str = "attestation.intoto.jsonl";
 pub const SIGSTORE: &str = "attestation.sigstore.json";
+pub const MESSAGES: &str = "messages.ndjson";
 
 /// Everything the writer needs besides the events.
 pub struct BundleSpec {
@@ -104,6 +105,10 @@ pub struct BundleWriter {
     tmp: PathBuf,
     redactor: Redactor,
     junit: Option<JunitWriter>,
+    messages: Option<crate::messages::MessagesWriter>,
+    /// Attempt and step events of scenarios in flight, replayed (redacted)
+    /// to the messages writer when the scenario ends and its secrets are known.
+    pending: std::collections::HashMap<String, Vec<RunEvent>>,
     scenarios: BufWriter<File>,
     tallies: Tallies,
     tests: TestLists,
@@ -122,7 +127,9 @@ struct TestLists {
 }
 
 impl BundleWriter {
-    pub fn create(spec: BundleSpec) -> Result<BundleWriter, BundleError> {
+    /// `features` is the parsed suite as it runs (for the Cucumber Messages'
+    /// sources, documents and pickles).
+    pub fn create(spec: BundleSpec, features: &[certify_suite::ParsedFeature]) -> Result<BundleWriter, BundleError> {
         if spec.dir.exists() && fs::read_dir(&spec.dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
             return Err(BundleError::Exists { path: spec.dir.clone() });
         }
@@ -146,11 +153,16 @@ impl BundleWriter {
         let junit = JunitWriter::create(&junit_path, spec.junit.clone()).map_err(io_err(&junit_path))?;
         let part = tmp.join(".scenarios.part");
         let scenarios = BufWriter::new(File::create(&part).map_err(io_err(&part))?);
+        let messages_path = tmp.join(MESSAGES);
+        let messages = crate::messages::MessagesWriter::create(&messages_path, features, &spec.junit.tool_version)
+            .map_err(io_err(&messages_path))?;
         Ok(BundleWriter {
             spec,
             tmp,
             redactor,
             junit: Some(junit),
+            messages: Some(messages),
+            pending: std::collections::HashMap::new(),
             scenarios,
             tallies: Tallies::default(),
             tests: TestLists::default(),
@@ -173,6 +185,11 @@ impl BundleWriter {
         let learnt: Vec<String> =
             result.attempts.iter().flat_map(|a| &a.exchanges).flat_map(|x| self.redactor.learn(x)).collect();
         self.redactor.scope(learnt);
+        if let Some(m) = self.messages.as_mut() {
+            for ev in self.pending.remove(&result.scenario.id).unwrap_or_default() {
+                m.on_event(&redact_event(&self.redactor, ev));
+            }
+        }
         let s = &result.scenario;
         self.tallies.add(s.catalog_feature.as_deref(), result.status, s.critical);
         match result.status {
@@ -213,8 +230,12 @@ impl BundleWriter {
         let line = serde_json::to_string(&entry).unwrap_or_default();
         self.scenarios.write_all(self.redactor.text(&line).as_bytes()).map_err(io_err(&self.tmp))?;
         self.scenarios.write_all(b"\n").map_err(io_err(&self.tmp))?;
+        let event = RunEvent::ScenarioFinished { result: Arc::new(redacted) };
+        if let Some(m) = self.messages.as_mut() {
+            m.on_event(&event);
+        }
         if let Some(j) = self.junit.as_mut() {
-            j.on_event(&RunEvent::ScenarioFinished { result: Arc::new(redacted) });
+            j.on_event(&event);
         }
         Ok(())
     }
@@ -248,6 +269,11 @@ impl BundleWriter {
             j.finish().map_err(io_err(&junit_path))?;
         }
         self.written.push((junit_path, 0));
+        let messages_path = self.tmp.join(MESSAGES);
+        if let Some(m) = self.messages.take() {
+            m.finish().map_err(io_err(&messages_path))?;
+        }
+        self.written.push((messages_path, 0));
         self.scenarios.flush().map_err(io_err(&self.tmp))?;
         let part = self.tmp.join(".scenarios.part");
         self.written.push((part.clone(), 0));
@@ -375,6 +401,9 @@ impl EventSink for BundleWriter {
                     j.set_feature_verdicts(&verdicts);
                     j.on_event(event);
                 }
+                if let Some(m) = self.messages.as_mut() {
+                    m.on_event(event);
+                }
                 self.verdicts = Some((verdicts, unknown));
                 Ok(())
             }
@@ -382,13 +411,49 @@ impl EventSink for BundleWriter {
                 if let Some(j) = self.junit.as_mut() {
                     j.on_event(event);
                 }
+                if let Some(m) = self.messages.as_mut() {
+                    m.on_event(event);
+                }
                 Ok(())
             }
-            _ => Ok(()),
+            RunEvent::AttemptStarted { scenario, .. }
+            | RunEvent::StepFinished { scenario, .. }
+            | RunEvent::AttemptFinished { scenario, .. } => {
+                self.pending.entry(scenario.id.clone()).or_default().push(event.clone());
+                Ok(())
+            }
+            RunEvent::FeatureFinished { .. } => {
+                if let Some(m) = self.messages.as_mut() {
+                    m.on_event(event);
+                }
+                Ok(())
+            }
         };
         if let Err(e) = result {
             self.error = Some(e);
         }
+    }
+}
+
+/// An attempt or step event with its texts and messages redacted.
+fn redact_event(r: &Redactor, ev: RunEvent) -> RunEvent {
+    let step = |mut s: certify_runner::event::StepRecord| {
+        s.text = r.text(&s.text).into_owned();
+        if let Some(f) = &mut s.failure {
+            f.message = r.text(&f.message).into_owned();
+        }
+        s
+    };
+    match ev {
+        RunEvent::StepFinished { scenario, attempt, step: s } => {
+            RunEvent::StepFinished { scenario, attempt, step: step(s) }
+        }
+        RunEvent::AttemptFinished { scenario, mut attempt, will_retry } => {
+            attempt.steps = attempt.steps.into_iter().map(step).collect();
+            attempt.exchanges.clear();
+            RunEvent::AttemptFinished { scenario, attempt, will_retry }
+        }
+        other => other,
     }
 }
 

@@ -274,7 +274,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         catalog: ex.catalog.clone(),
         version: at_version.clone(),
     };
-    let mut bundle = BundleWriter::create(spec).map_err(|e| match e {
+    let mut bundle = BundleWriter::create(spec, &ex.suite.features).map_err(|e| match e {
         e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),
         e => runtime(e),
     })?;

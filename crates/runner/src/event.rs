@@ -281,7 +281,7 @@ pub struct RunSummary {
 #[derive(Debug, Clone)]
 pub enum RunEvent {
     Started { plan: Arc<Plan>, at: SystemTime },
-    AttemptStarted { scenario: Arc<PlannedScenario>, attempt: usize },
+    AttemptStarted { scenario: Arc<PlannedScenario>, attempt: usize, at: SystemTime },
     StepFinished { scenario: Arc<PlannedScenario>, attempt: usize, step: StepRecord },
     AttemptFinished { scenario: Arc<PlannedScenario>, attempt: Attempt, will_retry: bool },
     ScenarioFinished { result: Arc<ScenarioResult> },

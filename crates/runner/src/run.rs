@@ -285,7 +285,7 @@ impl Translator {
             cev::Scenario::Started => {
                 self.current
                     .insert(id.to_owned(), Current { number, started_at: at, step_started: None, steps: Vec::new() });
-                sink.on_event(&RunEvent::AttemptStarted { scenario, attempt: number });
+                sink.on_event(&RunEvent::AttemptStarted { scenario, attempt: number, at });
             }
             cev::Scenario::Step(step, ev) | cev::Scenario::Background(step, ev) => {
                 let Some(cur) = self.current.get_mut(id) else {

@@ -1,0 +1,1028 @@
+//! Cucumber Messages output: a run written as NDJSON, one `Envelope` per
+//! line, so that the Cucumber ecosystem's reporters (the HTML formatter,
+//! Allure and others) can read certify's runs. [`MessagesWriter::create`]
+//! writes `meta`, then `source` and `gherkinDocument` for every feature file
+//! and prepares one `pickle` per concrete scenario; when the run starts, the
+//! pickles of scenarios that are part of the run, the built-in
+//! `stepDefinition`s, `testRunStarted` and the `testCase`s follow; then every
+//! attempt is written as its events arrive (`testCaseStarted`, the test steps,
+//! `testCaseFinished` with `willBeRetried`), and `testRunFinished` last, also
+//! after an interruption. Scenarios that do not apply to the platform version
+//! under test are written as one attempt whose steps are all `SKIPPED`.
+
+use std::{
+    collections::{HashMap, HashSet},
+    fs::File,
+    io::{self, BufWriter, Write},
+    path::Path,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use certify_runner::{
+    EventSink,
+    event::{ExclusionKind, PlannedScenario, RunEvent, RunSummary, StepRecord, StepStatus},
+};
+use certify_suite::ParsedFeature;
+use serde_json::{Value, json};
+
+/// The version of the Cucumber Messages protocol the output follows.
+pub const PROTOCOL_VERSION: &str = "33.0.4";
+
+/// The media type of a Gherkin source in plain text.
+const GHERKIN_MEDIA_TYPE: &str = "text/x.cucumber.gherkin+plain";
+
+/// The `sourceReference` URI of the built-in step definitions.
+const STEPS_URI: &str = "certify:steps";
+
+/// Writes a run as Cucumber Messages NDJSON while it happens.
+///
+/// Write errors do not interrupt the run: the first one stops the output and
+/// is returned by [`MessagesWriter::finish`].
+pub struct MessagesWriter {
+    out: BufWriter<File>,
+    error: Option<io::Error>,
+    next_id: u64,
+    /// Pickles waiting for the plan, which says which scenarios take part.
+    pending: Vec<PendingPickle>,
+    test_run_started_id: Option<String>,
+    /// Test cases of scenarios that have not finished, by scenario id.
+    cases: HashMap<String, TestCaseIds>,
+    /// Attempts in flight, by scenario id (attempts of one scenario never overlap).
+    running: HashMap<String, RunningAttempt>,
+    run_finished: bool,
+    /// The latest timestamp written: timestamps never go back along the stream.
+    clock: SystemTime,
+}
+
+/// A pickle, serialized, with what its test case needs.
+struct PendingPickle {
+    scenario_id: String,
+    pickle_id: String,
+    line: String,
+    steps: Vec<PendingStep>,
+}
+
+struct PendingStep {
+    pickle_step_id: String,
+    /// Indices into `certify_steps::vocabulary()` of the definitions that match.
+    definitions: Vec<usize>,
+}
+
+struct TestCaseIds {
+    id: String,
+    steps: Vec<String>,
+}
+
+struct RunningAttempt {
+    started_id: String,
+    /// When the next test step starts: the attempt's start plus the durations so far.
+    cursor: SystemTime,
+    /// Test steps written so far.
+    next_step: usize,
+}
+
+impl MessagesWriter {
+    /// Creates `path` and writes `meta`, then `source` and `gherkinDocument`
+    /// for every feature of the suite as parsed (outlines expanded).
+    pub fn create(path: &Path, features: &[ParsedFeature], tool_version: &str) -> io::Result<MessagesWriter> {
+        let mut writer = MessagesWriter {
+            out: BufWriter::new(File::create(path)?),
+            error: None,
+            next_id: 0,
+            pending: Vec::new(),
+            test_run_started_id: None,
+            cases: HashMap::new(),
+            running: HashMap::new(),
+            run_finished: false,
+            clock: UNIX_EPOCH,
+        };
+        writer.write(&json!({ "meta": meta(tool_version) }))?;
+        for parsed in features {
+            writer.feature(parsed)?;
+        }
+        Ok(writer)
+    }
+
+    /// Ends the output (with `testRunFinished` when the run's end was not
+    /// seen) and flushes it; returns the first write error, if any.
+    pub fn finish(mut self) -> io::Result<()> {
+        if !self.run_finished {
+            if self.test_run_started_id.is_none() {
+                self.start_run(None, SystemTime::now());
+            }
+            let at = self.stamp(SystemTime::now());
+            let envelope = self.run_finished_envelope(at, false);
+            self.emit(&envelope);
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()
+    }
+
+    /// `t`, or the latest timestamp written when `t` is earlier (events can
+    /// reach the writer later than they happened, and attempts interleave).
+    fn stamp(&mut self, t: SystemTime) -> SystemTime {
+        self.clock = self.clock.max(t);
+        self.clock
+    }
+
+    fn id(&mut self) -> String {
+        let id = self.next_id.to_string();
+        self.next_id += 1;
+        id
+    }
+
+    fn write(&mut self, envelope: &Value) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, envelope)?;
+        self.out.write_all(b"\n")
+    }
+
+    /// Writes unless an earlier write failed; keeps the first error.
+    fn emit(&mut self, envelope: &Value) {
+        if self.error.is_none()
+            && let Err(e) = self.write(envelope)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn emit_line(&mut self, line: &str) {
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(line.as_bytes()).and_then(|()| self.out.write_all(b"\n"))
+        {
+            self.error = Some(e);
+        }
+    }
+
+    /// `source` and `gherkinDocument` of one feature file; its pickles are kept for the plan.
+    fn feature(&mut self, parsed: &ParsedFeature) -> io::Result<()> {
+        let uri = parsed.file.path.to_string_lossy().replace('\\', "/");
+        let text: &str = &parsed.file.text;
+        self.write(&json!({ "source": { "uri": uri, "data": text, "mediaType": GHERKIN_MEDIA_TYPE } }))?;
+
+        // The document shows outlines as written, so a file with outlines is
+        // read again without expanding them. Files without outlines are used
+        // as parsed (expanding changes nothing there).
+        let has_outlines = all_scenarios(&parsed.feature).any(|s| !s.examples.is_empty());
+        let reparsed;
+        let written = if has_outlines {
+            reparsed = gherkin::Feature::parse(text, gherkin::GherkinEnv::default())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{uri}: {e}")))?;
+            &reparsed
+        } else {
+            &parsed.feature
+        };
+
+        let source = Source::new(text);
+        let mut doc = DocBuilder { ids: &mut self.next_id, source: &source };
+        let (feature_json, ids) = doc.feature(written);
+        self.write(&json!({
+            "gherkinDocument": { "uri": uri, "feature": feature_json, "comments": [] }
+        }))?;
+
+        let language = source.language();
+        let context = PickleContext { uri: &uri, source: &source, language: &language };
+        let feature_bg = background_steps(written.background.as_ref(), ids.background.as_deref());
+        let groups = std::iter::once((&written.scenarios, &parsed.feature.scenarios, &ids.scenarios, None)).chain(
+            written.rules.iter().zip(&parsed.feature.rules).zip(&ids.rules).map(|((rule, expanded), rule_ids)| {
+                (&rule.scenarios, &expanded.scenarios, &rule_ids.scenarios, Some((rule, rule_ids)))
+            }),
+        );
+        for (scenarios, expanded, scenario_ids, rule) in groups {
+            let mut inherited = ids.tags.clone();
+            let mut bg = feature_bg.clone();
+            if let Some((rule, rule_ids)) = rule {
+                inherited.extend(rule_ids.tags.iter().cloned());
+                bg.extend(background_steps(rule.background.as_ref(), rule_ids.background.as_deref()));
+            }
+            let mut expanded = expanded.iter();
+            for (scenario, sids) in scenarios.iter().zip(scenario_ids) {
+                for row in rows_of(scenario, sids) {
+                    let Some(concrete) = expanded.next() else {
+                        break;
+                    };
+                    let pending = self.pickle(&context, concrete, sids, row, &inherited, &bg);
+                    self.pending.push(pending);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn pickle(
+        &mut self,
+        context: &PickleContext<'_>,
+        concrete: &gherkin::Scenario,
+        ids: &ScenarioIds,
+        row: Option<RowRef<'_>>,
+        inherited_tags: &[(String, String)],
+        background: &[(&gherkin::Step, String)],
+    ) -> PendingPickle {
+        let scenario_id = certify_suite::scenario_id(context.uri, concrete);
+        let mut steps_json = Vec::new();
+        let mut steps = Vec::new();
+        let outline_row = row.as_ref().map(|_| concrete);
+        let scenario_steps = concrete.steps.iter().zip(&ids.steps).map(|(step, ast)| {
+            let mut ast_ids = vec![ast.clone()];
+            if let Some(row) = &row {
+                ast_ids.push(row.id.to_owned());
+            }
+            (step, ast_ids, outline_row)
+        });
+        let all_steps = background.iter().map(|(step, ast)| (*step, vec![ast.clone()], None)).chain(scenario_steps);
+        for (step, ast_ids, outline_row) in all_steps {
+            let pickle_step_id = self.id();
+            let mut json = json!({
+                "id": pickle_step_id,
+                "text": step.value,
+                "type": step_type(step.ty),
+                "astNodeIds": ast_ids,
+            });
+            if let Some(argument) = pickle_argument(step, context.source, outline_row) {
+                json["argument"] = argument;
+            }
+            steps_json.push(json);
+            steps.push(PendingStep { pickle_step_id, definitions: definitions(&step.value) });
+        }
+        let mut tags: Vec<Value> =
+            inherited_tags.iter().chain(&ids.tags).map(|(name, id)| json!({ "name": name, "astNodeId": id })).collect();
+        let mut ast_node_ids = vec![ids.id.clone()];
+        let location = match &row {
+            Some(row) => {
+                tags.extend(row.tags.iter().map(|(name, id)| json!({ "name": name, "astNodeId": id })));
+                ast_node_ids.push(row.id.to_owned());
+                row.location.clone()
+            }
+            None => ids.location.clone(),
+        };
+        let pickle_id = self.id();
+        let pickle = json!({ "pickle": {
+            "id": pickle_id,
+            "uri": context.uri,
+            "location": location,
+            "name": concrete.name,
+            "language": context.language,
+            "steps": steps_json,
+            "tags": tags,
+            "astNodeIds": ast_node_ids,
+        }});
+        PendingPickle { scenario_id, pickle_id, line: pickle.to_string(), steps }
+    }
+
+    /// Pickles of the scenarios that take part, step definitions,
+    /// `testRunStarted` and the test cases. Without a plan, every pickle takes part.
+    fn start_run(&mut self, taking_part: Option<&HashSet<&str>>, at: SystemTime) {
+        let pending = std::mem::take(&mut self.pending);
+        let pending: Vec<PendingPickle> = pending
+            .into_iter()
+            .filter(|p| taking_part.is_none_or(|ids| ids.contains(p.scenario_id.as_str())))
+            .collect();
+        for p in &pending {
+            self.emit_line(&p.line);
+        }
+        let mut definition_ids = Vec::new();
+        for def in certify_steps::vocabulary() {
+            let id = self.id();
+            let envelope = json!({ "stepDefinition": {
+                "id": id,
+                "pattern": { "source": def.regex, "type": "REGULAR_EXPRESSION" },
+                "sourceReference": { "uri": STEPS_URI },
+            }});
+            self.emit(&envelope);
+            definition_ids.push(id);
+        }
+        let run_id = self.id();
+        let at = self.stamp(at);
+        self.emit(&json!({ "testRunStarted": { "id": run_id, "timestamp": timestamp(at) } }));
+        self.test_run_started_id = Some(run_id.clone());
+        if taking_part.is_none() {
+            return;
+        }
+        for p in pending {
+            let case_id = self.id();
+            let mut step_ids = Vec::with_capacity(p.steps.len());
+            let mut test_steps = Vec::with_capacity(p.steps.len());
+            for step in &p.steps {
+                let id = self.id();
+                let defs: Vec<&String> = step.definitions.iter().filter_map(|i| definition_ids.get(*i)).collect();
+                let arguments: Vec<Value> = defs.iter().map(|_| json!({ "stepMatchArguments": [] })).collect();
+                test_steps.push(json!({
+                    "id": id,
+                    "pickleStepId": step.pickle_step_id,
+                    "stepDefinitionIds": defs,
+                    "stepMatchArgumentsLists": arguments,
+                }));
+                step_ids.push(id);
+            }
+            let envelope = json!({ "testCase": {
+                "id": case_id,
+                "pickleId": p.pickle_id,
+                "testSteps": test_steps,
+                "testRunStartedId": run_id,
+            }});
+            self.emit(&envelope);
+            self.cases.insert(p.scenario_id, TestCaseIds { id: case_id, steps: step_ids });
+        }
+    }
+
+    fn attempt_started(&mut self, scenario: &PlannedScenario, attempt: usize, at: SystemTime) {
+        let Some(case_id) = self.cases.get(&scenario.id).map(|c| c.id.clone()) else {
+            return;
+        };
+        let started_id = self.id();
+        let at = self.stamp(at);
+        self.emit(&json!({ "testCaseStarted": {
+            "id": started_id,
+            "testCaseId": case_id,
+            "attempt": attempt.saturating_sub(1),
+            "timestamp": timestamp(at),
+        }}));
+        self.running.insert(scenario.id.clone(), RunningAttempt { started_id, cursor: at, next_step: 0 });
+    }
+
+    fn step_finished(&mut self, scenario: &PlannedScenario, step: &StepRecord) {
+        let Some(running) = self.running.get_mut(&scenario.id) else {
+            return;
+        };
+        let Some(step_id) = self.cases.get(&scenario.id).and_then(|c| c.steps.get(running.next_step)).cloned() else {
+            return;
+        };
+        let started_id = running.started_id.clone();
+        let cursor = running.cursor;
+        running.next_step += 1;
+        let start = self.stamp(cursor);
+        let end = self.stamp(start + step.duration);
+        if let Some(running) = self.running.get_mut(&scenario.id) {
+            running.cursor = end;
+        }
+        let message = step.failure.as_ref().map(|f| f.message.as_str());
+        self.test_step(&started_id, &step_id, start, end, step_result(step.status, step.duration, message));
+    }
+
+    fn test_step(&mut self, started_id: &str, step_id: &str, start: SystemTime, end: SystemTime, result: Value) {
+        self.emit(&json!({ "testStepStarted": {
+            "testCaseStartedId": started_id,
+            "testStepId": step_id,
+            "timestamp": timestamp(start),
+        }}));
+        self.emit(&json!({ "testStepFinished": {
+            "testCaseStartedId": started_id,
+            "testStepId": step_id,
+            "testStepResult": result,
+            "timestamp": timestamp(end),
+        }}));
+    }
+
+    /// Steps that did not run are written as skipped, then `testCaseFinished`.
+    fn attempt_finished(&mut self, scenario: &PlannedScenario, will_retry: bool, now: SystemTime) {
+        let Some(running) = self.running.remove(&scenario.id) else {
+            return;
+        };
+        let remaining: Vec<String> = self
+            .cases
+            .get(&scenario.id)
+            .map(|c| c.steps.iter().skip(running.next_step).cloned().collect())
+            .unwrap_or_default();
+        let at = self.stamp(running.cursor);
+        for step_id in remaining {
+            self.test_step(
+                &running.started_id,
+                &step_id,
+                at,
+                at,
+                step_result(StepStatus::Skipped, Duration::ZERO, None),
+            );
+        }
+        let end = self.stamp(now);
+        self.emit(&json!({ "testCaseFinished": {
+            "testCaseStartedId": running.started_id,
+            "timestamp": timestamp(end),
+            "willBeRetried": will_retry,
+        }}));
+    }
+
+    /// A scenario that does not apply is written as one attempt with every step skipped.
+    fn not_applicable(&mut self, scenario: &PlannedScenario, at: SystemTime) {
+        let Some(case) = self.cases.get(&scenario.id) else {
+            return;
+        };
+        let (case_id, steps) = (case.id.clone(), case.steps.clone());
+        let started_id = self.id();
+        let at = self.stamp(at);
+        self.emit(&json!({ "testCaseStarted": {
+            "id": started_id, "testCaseId": case_id, "attempt": 0, "timestamp": timestamp(at),
+        }}));
+        let reason = scenario.excluded.as_ref().map(|e| format!("not applicable: {}", e.reason));
+        for (i, step_id) in steps.iter().enumerate() {
+            let message = if i == 0 { reason.as_deref() } else { None };
+            self.test_step(&started_id, step_id, at, at, step_result(StepStatus::Skipped, Duration::ZERO, message));
+        }
+        self.emit(&json!({ "testCaseFinished": {
+            "testCaseStartedId": started_id, "timestamp": timestamp(at), "willBeRetried": false,
+        }}));
+    }
+
+    fn run_finished_envelope(&self, at: SystemTime, success: bool) -> Value {
+        let mut finished = json!({ "timestamp": timestamp(at), "success": success });
+        if let Some(id) = &self.test_run_started_id {
+            finished["testRunStartedId"] = json!(id);
+        }
+        json!({ "testRunFinished": finished })
+    }
+
+    fn run_finished(&mut self, summary: &RunSummary) {
+        let success = !summary.interrupted && summary.status.is_pass();
+        let at = self.stamp(summary.finished_at);
+        let envelope = self.run_finished_envelope(at, success);
+        self.emit(&envelope);
+        self.run_finished = true;
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_none()
+            && let Err(e) = self.out.flush()
+        {
+            self.error = Some(e);
+        }
+    }
+}
+
+impl EventSink for MessagesWriter {
+    fn on_event(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::Started { plan, at } => {
+                let taking_part: HashSet<&str> = plan
+                    .scenarios()
+                    .filter(|s| s.excluded.as_ref().is_none_or(|e| e.kind != ExclusionKind::Filtered))
+                    .map(|s| s.id.as_str())
+                    .collect();
+                self.start_run(Some(&taking_part), *at);
+            }
+            RunEvent::AttemptStarted { scenario, attempt, at } => {
+                self.attempt_started(scenario, *attempt, *at);
+            }
+            RunEvent::StepFinished { scenario, step, .. } => self.step_finished(scenario, step),
+            RunEvent::AttemptFinished { scenario, will_retry, attempt } => {
+                self.attempt_finished(scenario, *will_retry, attempt.started_at + attempt.duration);
+            }
+            RunEvent::ScenarioFinished { result } => {
+                if result.attempts.is_empty()
+                    && result.scenario.excluded.as_ref().is_some_and(|e| e.kind == ExclusionKind::NotApplicable)
+                {
+                    self.not_applicable(&result.scenario, SystemTime::now());
+                }
+                self.cases.remove(&result.scenario.id);
+            }
+            RunEvent::FeatureFinished { .. } => self.flush(),
+            RunEvent::Finished { summary } => self.run_finished(summary),
+        }
+    }
+}
+
+fn meta(tool_version: &str) -> Value {
+    json!({
+        "protocolVersion": PROTOCOL_VERSION,
+        "implementation": { "name": "certify", "version": tool_version },
+        "runtime": { "name": "rust" },
+        "os": { "name": std::env::consts::OS },
+        "cpu": { "name": std::env::consts::ARCH },
+    })
+}
+
+fn timestamp(t: SystemTime) -> Value {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    json!({ "seconds": d.as_secs(), "nanos": d.subsec_nanos() })
+}
+
+fn duration(d: Duration) -> Value {
+    json!({ "seconds": d.as_secs(), "nanos": d.subsec_nanos() })
+}
+
+fn step_result(status: StepStatus, took: Duration, message: Option<&str>) -> Value {
+    let status = match status {
+        StepStatus::Passed => "PASSED",
+        StepStatus::Failed | StepStatus::Errored => "FAILED",
+        StepStatus::Undefined => "UNDEFINED",
+        StepStatus::Ambiguous => "AMBIGUOUS",
+        StepStatus::Skipped => "SKIPPED",
+    };
+    let mut result = json!({ "status": status, "duration": duration(took) });
+    if let Some(message) = message {
+        result["message"] = json!(message);
+    }
+    result
+}
+
+/// Indices of the built-in step definitions whose regex matches `text`.
+fn definitions(text: &str) -> Vec<usize> {
+    let index = |def: &certify_steps::StepDef| certify_steps::vocabulary().iter().position(|d| d.id == def.id);
+    match certify_steps::resolve(text) {
+        certify_steps::Resolution::Matched(def) => index(def).into_iter().collect(),
+        certify_steps::Resolution::Ambiguous(defs) => defs.into_iter().filter_map(index).collect(),
+        certify_steps::Resolution::Undefined { .. } => Vec::new(),
+    }
+}
+
+fn step_type(ty: gherkin::StepType) -> &'static str {
+    match ty {
+        gherkin::StepType::Given => "Context",
+        gherkin::StepType::When => "Action",
+        gherkin::StepType::Then => "Outcome",
+    }
+}
+
+/// A pickle step's doc string or data table. The doc string is taken as
+/// written, with an outline row's values in place of its `<placeholders>`.
+fn pickle_argument(step: &gherkin::Step, source: &Source<'_>, row: Option<&gherkin::Scenario>) -> Option<Value> {
+    if let Some(raw) = &step.docstring {
+        let Some(doc) = source.doc_string(step.position.line) else {
+            return Some(json!({ "docString": { "content": raw } }));
+        };
+        let mut content = doc.content;
+        if let Some(table) = row.and_then(|s| s.examples.first()).and_then(|e| e.table.as_ref())
+            && let (Some(header), Some(values)) = (table.rows.first(), table.rows.get(1))
+        {
+            for (name, value) in header.iter().zip(values) {
+                content = content.replace(&format!("<{name}>"), value);
+            }
+        }
+        let mut json = json!({ "content": content });
+        if let Some(media_type) = doc.media_type {
+            json["mediaType"] = json!(media_type);
+        }
+        return Some(json!({ "docString": json }));
+    }
+    step.table.as_ref().map(|table| {
+        let rows: Vec<Value> = table
+            .rows
+            .iter()
+            .map(|row| json!({ "cells": row.iter().map(|v| json!({ "value": v })).collect::<Vec<_>>() }))
+            .collect();
+        json!({ "dataTable": { "rows": rows } })
+    })
+}
+
+fn all_scenarios(feature: &gherkin::Feature) -> impl Iterator<Item = &gherkin::Scenario> {
+    feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| &r.scenarios))
+}
+
+fn background_steps<'a>(
+    background: Option<&'a gherkin::Background>,
+    ids: Option<&[String]>,
+) -> Vec<(&'a gherkin::Step, String)> {
+    match (background, ids) {
+        (Some(bg), Some(ids)) => bg.steps.iter().zip(ids).map(|(s, id)| (s, id.clone())).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The concrete scenarios an AST scenario stands for: one per Examples body
+/// row, or itself when it has no Examples (as the runner expands them).
+fn rows_of<'a>(scenario: &gherkin::Scenario, ids: &'a ScenarioIds) -> Vec<Option<RowRef<'a>>> {
+    if scenario.examples.is_empty() {
+        return vec![None];
+    }
+    ids.examples
+        .iter()
+        .flat_map(|ex| ex.rows.iter().map(move |(id, location)| Some(RowRef { id, location, tags: &ex.tags })))
+        .collect()
+}
+
+struct PickleContext<'a> {
+    uri: &'a str,
+    source: &'a Source<'a>,
+    language: &'a str,
+}
+
+/// An Examples body row a pickle comes from.
+struct RowRef<'a> {
+    id: &'a str,
+    location: &'a Value,
+    tags: &'a [(String, String)],
+}
+
+/// The AST ids a feature's pickles refer to.
+struct FeatureIds {
+    tags: Vec<(String, String)>,
+    background: Option<Vec<String>>,
+    scenarios: Vec<ScenarioIds>,
+    rules: Vec<RuleIds>,
+}
+
+struct RuleIds {
+    tags: Vec<(String, String)>,
+    background: Option<Vec<String>>,
+    scenarios: Vec<ScenarioIds>,
+}
+
+struct ScenarioIds {
+    id: String,
+    location: Value,
+    tags: Vec<(String, String)>,
+    steps: Vec<String>,
+    examples: Vec<ExamplesIds>,
+}
+
+struct ExamplesIds {
+    tags: Vec<(String, String)>,
+    /// Body rows: id and location.
+    rows: Vec<(String, Value)>,
+}
+
+/// The text of a feature file by line, for what the parser does not keep
+/// (tag and cell columns, doc string delimiters, the language header).
+struct Source<'a> {
+    lines: Vec<&'a str>,
+}
+
+impl<'a> Source<'a> {
+    fn new(text: &'a str) -> Self {
+        Source { lines: text.lines().collect() }
+    }
+
+    /// 1-based.
+    fn line(&self, n: usize) -> Option<&'a str> {
+        n.checked_sub(1).and_then(|i| self.lines.get(i)).copied()
+    }
+
+    fn language(&self) -> String {
+        for line in &self.lines {
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            let Some(comment) = t.strip_prefix('#') else {
+                break;
+            };
+            if let Some(lang) = comment.trim().strip_prefix("language")
+                && let Some(lang) = lang.trim_start().strip_prefix(':')
+            {
+                return lang.trim().to_owned();
+            }
+        }
+        "en".to_owned()
+    }
+
+    /// Where each tag of a node on `node_line` is: the tag lines just above it.
+    fn tag_locations(&self, node_line: usize, tags: &[String], fallback: &Value) -> Vec<Value> {
+        let mut first = node_line;
+        while first > 1 {
+            let t = self.line(first - 1).map(str::trim).unwrap_or("");
+            if t.starts_with('@') || t.starts_with('#') || t.is_empty() {
+                first -= 1;
+            } else {
+                break;
+            }
+        }
+        let mut cursor = (first, 0usize);
+        tags.iter()
+            .map(|tag| {
+                let needle = format!("@{}", tag.trim_start_matches('@'));
+                let mut line = cursor.0;
+                while line < node_line {
+                    let text = self.line(line).unwrap_or("");
+                    let from = if line == cursor.0 { cursor.1 } else { 0 };
+                    if let Some(pos) = text.get(from..).and_then(|rest| rest.find(&needle)) {
+                        let col = from + pos;
+                        cursor = (line, col + needle.len());
+                        return location(line, text[..col].chars().count() + 1);
+                    }
+                    line += 1;
+                }
+                fallback.clone()
+            })
+            .collect()
+    }
+
+    /// The lines of a table's rows, starting at `first`, skipping comments and blank lines.
+    fn table_lines(&self, first: usize, rows: usize) -> Vec<usize> {
+        let mut out = Vec::with_capacity(rows);
+        let mut n = first;
+        while out.len() < rows {
+            match self.line(n) {
+                Some(text) if text.trim_start().starts_with('|') => out.push(n),
+                Some(_) => {}
+                None => break,
+            }
+            n += 1;
+        }
+        while out.len() < rows {
+            out.push(first + out.len());
+        }
+        out
+    }
+
+    /// 1-based columns of a table row's first `|` and of each cell's content.
+    fn cell_columns(&self, line: usize) -> (usize, Vec<usize>) {
+        let text = self.line(line).unwrap_or("");
+        let chars: Vec<char> = text.chars().collect();
+        let mut cells = Vec::new();
+        let mut row_col = 1;
+        let mut i = 0;
+        let mut seen_pipe = false;
+        while i < chars.len() {
+            match chars[i] {
+                '\\' => i += 2,
+                '|' => {
+                    if !seen_pipe {
+                        row_col = i + 1;
+                        seen_pipe = true;
+                    }
+                    let mut j = i + 1;
+                    while j < chars.len() && chars[j].is_whitespace() {
+                        j += 1;
+                    }
+                    if j < chars.len() {
+                        cells.push(j + 1);
+                    }
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        (row_col, cells)
+    }
+
+    /// The doc string of the step on `step_line` as written: where it is,
+    /// its delimiter, media type and content (lines de-indented by the
+    /// delimiter's column, escaped delimiters restored).
+    fn doc_string(&self, step_line: usize) -> Option<DocString> {
+        let mut n = step_line + 1;
+        let (indent, delimiter, media_type) = loop {
+            let text = self.line(n)?;
+            let t = text.trim_start();
+            if let Some(delimiter) = ["\"\"\"", "```"].into_iter().find(|d| t.starts_with(*d)) {
+                let media = t[delimiter.len()..].trim();
+                break (text.len() - t.len(), delimiter, (!media.is_empty()).then(|| media.to_owned()));
+            }
+            if !(t.is_empty() || t.starts_with('#')) {
+                return None;
+            }
+            n += 1;
+        };
+        let location = location(n, self.line(n).map_or(1, |l| l[..indent].chars().count() + 1));
+        let escaped = delimiter.chars().flat_map(|c| ['\\', c]).collect::<String>();
+        let mut lines = Vec::new();
+        for line in self.lines.iter().skip(n) {
+            if line.trim_start().starts_with(delimiter) {
+                break;
+            }
+            let mut rest = *line;
+            for _ in 0..indent {
+                match rest.strip_prefix([' ', '\t']) {
+                    Some(r) => rest = r,
+                    None => break,
+                }
+            }
+            lines.push(rest.replace(&escaped, delimiter));
+        }
+        Some(DocString { location, delimiter, media_type, content: lines.join("\n") })
+    }
+}
+
+struct DocString {
+    location: Value,
+    delimiter: &'static str,
+    media_type: Option<String>,
+    content: String,
+}
+
+impl DocString {
+    fn json(&self) -> Value {
+        let mut doc = json!({ "location": self.location, "content": self.content, "delimiter": self.delimiter });
+        if let Some(media_type) = &self.media_type {
+            doc["mediaType"] = json!(media_type);
+        }
+        doc
+    }
+}
+
+fn location(line: usize, column: usize) -> Value {
+    json!({ "line": line, "column": column })
+}
+
+fn loc(p: gherkin::LineCol) -> Value {
+    location(p.line, p.col.max(1))
+}
+
+/// Builds `gherkinDocument` JSON and records the ids pickles refer to.
+struct DocBuilder<'a, 's> {
+    ids: &'a mut u64,
+    source: &'a Source<'s>,
+}
+
+impl DocBuilder<'_, '_> {
+    fn id(&mut self) -> String {
+        let id = self.ids.to_string();
+        *self.ids += 1;
+        id
+    }
+
+    fn feature(&mut self, f: &gherkin::Feature) -> (Value, FeatureIds) {
+        let location = loc(f.position);
+        let (tags, tag_ids) = self.tags(&f.tags, f.position.line, &location);
+        let mut children = Vec::new();
+        let background = f.background.as_ref().map(|bg| {
+            let (json, ids) = self.background(bg);
+            children.push(json!({ "background": json }));
+            ids
+        });
+        let mut scenarios = Vec::new();
+        for s in &f.scenarios {
+            let (json, ids) = self.scenario(s);
+            children.push(json!({ "scenario": json }));
+            scenarios.push(ids);
+        }
+        let mut rules = Vec::new();
+        for r in &f.rules {
+            let (json, ids) = self.rule(r);
+            children.push(json!({ "rule": json }));
+            rules.push(ids);
+        }
+        let json = json!({
+            "location": location,
+            "tags": tags,
+            "language": self.source.language(),
+            "keyword": f.keyword,
+            "name": f.name,
+            "description": f.description.clone().unwrap_or_default(),
+            "children": children,
+        });
+        (json, FeatureIds { tags: tag_ids, background, scenarios, rules })
+    }
+
+    fn rule(&mut self, r: &gherkin::Rule) -> (Value, RuleIds) {
+        let location = loc(r.position);
+        let (tags, tag_ids) = self.tags(&r.tags, r.position.line, &location);
+        let mut children = Vec::new();
+        let background = r.background.as_ref().map(|bg| {
+            let (json, ids) = self.background(bg);
+            children.push(json!({ "background": json }));
+            ids
+        });
+        let mut scenarios = Vec::new();
+        for s in &r.scenarios {
+            let (json, ids) = self.scenario(s);
+            children.push(json!({ "scenario": json }));
+            scenarios.push(ids);
+        }
+        let id = self.id();
+        let json = json!({
+            "id": id,
+            "location": location,
+            "tags": tags,
+            "keyword": r.keyword,
+            "name": r.name,
+            "description": r.description.clone().unwrap_or_default(),
+            "children": children,
+        });
+        (json, RuleIds { tags: tag_ids, background, scenarios })
+    }
+
+    fn background(&mut self, bg: &gherkin::Background) -> (Value, Vec<String>) {
+        let (steps, ids) = self.steps(&bg.steps);
+        let id = self.id();
+        let json = json!({
+            "id": id,
+            "location": loc(bg.position),
+            "keyword": bg.keyword,
+            "name": bg.name,
+            "description": bg.description.clone().unwrap_or_default(),
+            "steps": steps,
+        });
+        (json, ids)
+    }
+
+    fn scenario(&mut self, s: &gherkin::Scenario) -> (Value, ScenarioIds) {
+        let location = loc(s.position);
+        let (steps, step_ids) = self.steps(&s.steps);
+        let mut examples = Vec::new();
+        let mut examples_ids = Vec::new();
+        for ex in &s.examples {
+            let (json, ids) = self.examples(ex);
+            examples.push(json);
+            examples_ids.push(ids);
+        }
+        let (tags, tag_ids) = self.tags(&s.tags, s.position.line, &location);
+        let id = self.id();
+        let json = json!({
+            "id": id,
+            "location": location,
+            "tags": tags,
+            "keyword": s.keyword,
+            "name": s.name,
+            "description": s.description.clone().unwrap_or_default(),
+            "steps": steps,
+            "examples": examples,
+        });
+        (json, ScenarioIds { id, location, tags: tag_ids, steps: step_ids, examples: examples_ids })
+    }
+
+    fn examples(&mut self, ex: &gherkin::Examples) -> (Value, ExamplesIds) {
+        let location = loc(ex.position);
+        let (tags, tag_ids) = self.tags(&ex.tags, ex.position.line, &location);
+        let mut header = None;
+        let mut body = Vec::new();
+        let mut rows = Vec::new();
+        if let Some(table) = &ex.table {
+            let mut table_rows = self.table_rows(table).into_iter();
+            header = table_rows.next().map(|(json, _, _)| json);
+            for (json, id, location) in table_rows {
+                body.push(json);
+                rows.push((id, location));
+            }
+        }
+        let id = self.id();
+        let mut json = json!({
+            "id": id,
+            "location": location,
+            "tags": tags,
+            "keyword": ex.keyword,
+            "name": ex.name.clone().unwrap_or_default(),
+            "description": ex.description.clone().unwrap_or_default(),
+            "tableBody": body,
+        });
+        if let Some(header) = header {
+            json["tableHeader"] = header;
+        }
+        (json, ExamplesIds { tags: tag_ids, rows })
+    }
+
+    fn steps(&mut self, steps: &[gherkin::Step]) -> (Vec<Value>, Vec<String>) {
+        let mut out = Vec::with_capacity(steps.len());
+        let mut ids = Vec::with_capacity(steps.len());
+        // The keyword that introduced the current step type: a later step of
+        // the same type under another keyword (And, But) is a conjunction.
+        let mut introduced: Option<(gherkin::StepType, &str)> = None;
+        for step in steps {
+            let keyword_type = match introduced {
+                Some((ty, kw)) if ty == step.ty && kw != step.keyword => "Conjunction",
+                _ => {
+                    introduced = Some((step.ty, &step.keyword));
+                    step_type(step.ty)
+                }
+            };
+            let mut json = json!({
+                "location": loc(step.position),
+                "keyword": step.keyword,
+                "keywordType": keyword_type,
+                "text": step.value,
+            });
+            if let Some(raw) = &step.docstring {
+                json["docString"] = match self.source.doc_string(step.position.line) {
+                    Some(doc) => doc.json(),
+                    None => json!({ "location": loc(step.position), "content": raw, "delimiter": "\"\"\"" }),
+                };
+            }
+            if let Some(table) = &step.table {
+                let rows: Vec<Value> = self.table_rows(table).into_iter().map(|(json, _, _)| json).collect();
+                json["dataTable"] = json!({ "location": loc(table.position), "rows": rows });
+            }
+            let id = self.id();
+            json["id"] = json!(id);
+            out.push(json);
+            ids.push(id);
+        }
+        (out, ids)
+    }
+
+    /// Every row of a table as a `TableRow`, with its id and location.
+    fn table_rows(&mut self, table: &gherkin::Table) -> Vec<(Value, String, Value)> {
+        let lines = self.source.table_lines(table.position.line, table.rows.len());
+        table
+            .rows
+            .iter()
+            .zip(lines)
+            .map(|(row, line)| {
+                let (row_col, columns) = self.source.cell_columns(line);
+                let cells: Vec<Value> = row
+                    .iter()
+                    .enumerate()
+                    .map(|(i, value)| {
+                        let column = columns.get(i).copied().unwrap_or(row_col);
+                        json!({ "location": location(line, column), "value": value })
+                    })
+                    .collect();
+                let id = self.id();
+                let row_location = location(line, row_col);
+                (json!({ "id": id, "location": row_location, "cells": cells }), id, row_location)
+            })
+            .collect()
+    }
+
+    /// Tags as `Tag` JSON, and (name, id) pairs for pickles.
+    fn tags(&mut self, tags: &[String], node_line: usize, fallback: &Value) -> (Vec<Value>, Vec<(String, String)>) {
+        let locations = self.source.tag_locations(node_line, tags, fallback);
+        let mut json = Vec::with_capacity(tags.len());
+        let mut ids = Vec::with_capacity(tags.len());
+        for (tag, location) in tags.iter().zip(locations) {
+            let name = format!("@{}", tag.trim_start_matches('@'));
+            let id = self.id();
+            json.push(json!({ "location": location, "name": name, "id": id }));
+            ids.push((name, id));
+        }
+        (json, ids)
+    }
+}
