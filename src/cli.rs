@@ -89,6 +89,20 @@ Exit codes: 0 PROMOTE, 1 BLOCK, 2 bad policy or arguments, 3 archive unreachable
 Every evaluation appends a signed decision record (SLSA verification summary) to the archive,
 signed with CERTIFY_SIGNING_KEY or [evidence] signing_key (--no-sign: none).")]
     Gate(GateArgs),
+    /// HTML: a bundle's run report (its signature checked), or the archive as a static site.
+    #[command(after_help = "Examples:
+  certify report certify-out/run-... --key keys/release.pub.pem     # rewrites BUNDLE/report.html's view, to --out FILE
+  certify report --archive certify-out/archive --out site/ --trust keys/
+  certify report --archive s3://evidence/certify --out site/ --key keys/release.pub.pem
+
+The site: index.html is the feature x platform-version matrix; versions/V.html the release notes and
+gate decisions of V; features/ID.html a feature's history; bundles/ID.html each run's report.")]
+    Report(ReportArgs),
+    /// Serve the archive's site on localhost for a quick look.
+    #[command(after_help = "Examples:
+  certify serve --archive certify-out/archive --trust certify-out/
+  certify serve --archive s3://evidence/certify --key keys/release.pub.pem --port 8481")]
+    Serve(ServeArgs),
     /// Print the built-in step vocabulary, each pattern with an example.
     #[command(after_help = "Examples:
   certify steps
@@ -360,4 +374,32 @@ pub struct GateArgs {
     pub no_sign: bool,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A bundle directory (its report, re-rendered with the signature checked).
+    pub bundle: Option<PathBuf>,
+    /// An archive (DIR or s3://bucket/prefix) to render as a site.
+    #[arg(long, value_name = "DIR|URL", conflicts_with = "bundle")]
+    pub archive: Option<String>,
+    /// Where to write: a file for a bundle's report (default BUNDLE/report.html... as a separate file: --out),
+    /// a directory for a site.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Keys to check signatures with (the reports say whether each verified).
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The archive (DIR or s3://bucket/prefix).
+    #[arg(long, value_name = "DIR|URL")]
+    pub archive: String,
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 8481)]
+    pub port: u16,
+    #[command(flatten)]
+    pub key: KeyArgs,
 }

@@ -44,6 +44,11 @@ pub const JUNIT: &str = "junit.xml";
 pub const ENVELOPE: &str = "attestation.intoto.jsonl";
 pub const SIGSTORE: &str = "attestation.sigstore.json";
 pub const MESSAGES: &str = "messages.ndjson";
+pub const REPORT: &str = "report.html";
+
+/// Renders the bundle's HTML report from its manifest (files not yet listed)
+/// and the directory being built (for transcripts).
+pub type ReportRenderer = Box<dyn Fn(&manifest::Manifest, &Path) -> String>;
 
 /// Everything the writer needs besides the events.
 pub struct BundleSpec {
@@ -66,6 +71,8 @@ pub struct BundleSpec {
     /// per-feature verdicts and maturities (without them, verdicts only).
     pub catalog: Option<certify_catalog::Catalog>,
     pub version: Option<semver::Version>,
+    /// Writes `report.html` (a view of the manifest, signed with the rest).
+    pub report: Option<ReportRenderer>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -305,6 +312,18 @@ impl BundleWriter {
         header.signature.key_fingerprint =
             self.spec.signing_key.as_ref().map(|k| format!("SHA256:{}", k.public().fingerprint()));
 
+        if let Some(render) = &self.spec.report {
+            let mut scenarios = Vec::new();
+            for line in BufReader::new(File::open(&part).map_err(io_err(&part))?).lines() {
+                let line = line.map_err(io_err(&part))?;
+                if let Ok(v) = serde_json::from_str(&line) {
+                    scenarios.push(v);
+                }
+            }
+            let view = manifest::Manifest { header: header.clone(), scenarios, files: Vec::new() };
+            let path = self.tmp.join(REPORT);
+            fs::write(&path, render(&view, &self.tmp)).map_err(io_err(&path))?;
+        }
         let files = list_files(&self.tmp, &[MANIFEST, ENVELOPE, SIGSTORE, ".scenarios.part"])?;
         let manifest_path = self.tmp.join(MANIFEST);
         write_manifest(&manifest_path, &header, &part, &files)?;

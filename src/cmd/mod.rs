@@ -6,6 +6,7 @@ mod features;
 mod gate;
 mod keygen;
 mod lint;
+mod report;
 mod run;
 mod steps;
 mod verify;
@@ -30,6 +31,8 @@ pub fn dispatch(cli: Cli) -> Exit {
         Command::Demo(args) => with_runtime(|| demo::demo(args, &printer)),
         Command::Archive(args) => with_runtime(|| archive::archive(args, &printer)),
         Command::Gate(args) => with_runtime(|| archive::gate(args, &printer)),
+        Command::Report(args) => with_runtime(|| report::report(args, &printer)),
+        Command::Serve(args) => with_runtime(|| report::serve(args, &printer)),
     };
     match result {
         Ok(exit) => exit,

@@ -260,6 +260,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         broken_files: ex.suite.issues.iter().map(ToString::to_string).collect(),
     };
     let public = key.as_ref().map(SigningKey::public);
+    let signer_fingerprint = public.as_ref().map(|k| format!("SHA256:{}", k.fingerprint()));
     let secrets_ctx = ctx.clone();
     let spec = BundleSpec {
         dir: out_dir.clone(),
@@ -273,6 +274,18 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         secrets: Box::new(move || secrets_ctx.secrets()),
         catalog: ex.catalog.clone(),
         version: at_version.clone(),
+        report: Some(Box::new(move |manifest, dir| {
+            // Built as the bundle is signed: it names the signer, and says
+            // `certify verify` (or `certify report --key`) checks the signature.
+            let signature =
+                certify_report::Signature { signer: signer_fingerprint.clone(), verified: None, checked_at: None };
+            let dir = dir.to_path_buf();
+            let transcript = move |rel: &str| -> Option<String> {
+                let safe = !rel.split('/').any(|p| p == ".." || p.is_empty()) && !rel.starts_with('/');
+                safe.then(|| std::fs::read_to_string(dir.join(rel)).ok()).flatten()
+            };
+            certify_report::run_report(manifest, &signature, &transcript)
+        })),
     };
     let mut bundle = BundleWriter::create(spec, &ex.suite.features).map_err(|e| match e {
         e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),

@@ -140,6 +140,7 @@ pub fn write_bundle(dir: &Path, run: &Run, key: Option<&SigningKey>) -> PathBuf 
             certify_catalog::load_str(CATALOG, Path::new("features/catalog.toml")).expect("the catalog parses"),
         ),
         version: Some(semver::Version::parse(run.version).expect("a semver version")),
+        report: None,
     };
     // Synthetic events, no parsed suite: the messages carry no gherkin documents.
     let mut writer = BundleWriter::create(spec, &[]).expect("bundle writer");

@@ -1,0 +1,581 @@
+//! The run report: one self-contained HTML page for an evidence bundle. The
+//! header, verdict, signature and feature table are rendered here as HTML; the
+//! scenarios travel as one JSON blob that the page's script renders lazily, so
+//! a 10,000-scenario run stays quick to open.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use certify_evidence::manifest::{Header, Manifest};
+use serde_json::{Map, Value, json};
+
+use crate::html::{and_list, duration, esc, page, plural, script_json};
+
+/// The page's script: filters, lazy rows, expansion.
+const SCRIPT: &str = include_str!("report.js");
+
+/// Longest body excerpt shown for one HTTP message, in characters.
+const BODY_EXCERPT: usize = 2000;
+
+/// How a bundle's signature stood when the report was built.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Signature {
+    /// `SHA256:<hex>` fingerprint of the signer's public key; `None` when unsigned.
+    pub signer: Option<String>,
+    /// `Some(true)` verified, `Some(false)` failed verification, `None` not checked.
+    pub verified: Option<bool>,
+    /// When the verification ran (RFC 3339), if it did.
+    pub checked_at: Option<String>,
+}
+
+/// The run's overall verdict, as shown at the top of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunVerdict {
+    Passed,
+    Flaky,
+    Failed,
+    Errored,
+    Interrupted,
+}
+
+impl RunVerdict {
+    /// From the manifest: an incomplete run is interrupted whatever its status.
+    pub fn of(header: &Header) -> RunVerdict {
+        if !header.complete {
+            return RunVerdict::Interrupted;
+        }
+        match header.status.as_str() {
+            "passed" => RunVerdict::Passed,
+            "flaky" => RunVerdict::Flaky,
+            "failed" => RunVerdict::Failed,
+            "interrupted" | "not-run" => RunVerdict::Interrupted,
+            _ => RunVerdict::Errored,
+        }
+    }
+
+    /// `PASSED`, `PASSED (flaky)`, `FAILED`, `ERRORED` or `INTERRUPTED`.
+    pub fn label(self) -> &'static str {
+        match self {
+            RunVerdict::Passed => "PASSED",
+            RunVerdict::Flaky => "PASSED (flaky)",
+            RunVerdict::Failed => "FAILED",
+            RunVerdict::Errored => "ERRORED",
+            RunVerdict::Interrupted => "INTERRUPTED",
+        }
+    }
+
+    /// The CSS class of the verdict (the status name in data).
+    pub fn class(self) -> &'static str {
+        match self {
+            RunVerdict::Passed => "passed",
+            RunVerdict::Flaky => "flaky",
+            RunVerdict::Failed => "failed",
+            RunVerdict::Errored => "errored",
+            RunVerdict::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// Counts of scenario outcomes, from the scenario entries themselves.
+#[derive(Debug, Default)]
+struct Outcomes {
+    passed: usize,
+    flaky: usize,
+    failed: usize,
+    errored: usize,
+    interrupted: usize,
+    not_run: usize,
+    not_applicable: usize,
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn is_bad(status: &str) -> bool {
+    matches!(status, "failed" | "errored" | "interrupted" | "flaky")
+}
+
+/// Why the run got its verdict, in one sentence: "2 scenarios failed, in
+/// tenant-signup (critical) and quotas."
+pub fn verdict_sentence(manifest: &Manifest) -> String {
+    let header = &manifest.header;
+    let mut o = Outcomes::default();
+    for s in &manifest.scenarios {
+        match str_of(s, "status").unwrap_or("") {
+            "passed" => o.passed += 1,
+            "flaky" => o.flaky += 1,
+            "failed" => o.failed += 1,
+            "interrupted" => o.interrupted += 1,
+            "not-run" => o.not_run += 1,
+            "not-applicable" => o.not_applicable += 1,
+            _ => o.errored += 1,
+        }
+    }
+    let ran = o.passed + o.flaky + o.failed + o.errored;
+    let na = if o.not_applicable > 0 {
+        format!(" ({} not applicable at {})", o.not_applicable, header.platform.version)
+    } else {
+        String::new()
+    };
+    let where_ = |pick: &dyn Fn(&str) -> bool| -> String {
+        let mut seen: Vec<(String, bool)> = Vec::new();
+        for s in &manifest.scenarios {
+            if !pick(str_of(s, "status").unwrap_or("")) {
+                continue;
+            }
+            let id = str_of(s, "feature").unwrap_or("unlinked scenarios").to_owned();
+            let critical = s.get("critical").and_then(Value::as_bool).unwrap_or(false);
+            match seen.iter_mut().find(|(f, _)| *f == id) {
+                Some(entry) => entry.1 |= critical,
+                None => seen.push((id, critical)),
+            }
+        }
+        // Critical features first: they are what blocks a promotion.
+        seen.sort_by_key(|(_, critical)| !critical);
+        let mut names: Vec<String> =
+            seen.iter().take(5).map(|(f, c)| if *c { format!("{f} (critical)") } else { f.clone() }).collect();
+        if seen.len() > 5 {
+            names.push(plural(seen.len() - 5, "more feature", "more features"));
+        }
+        if names.is_empty() { String::new() } else { format!(", in {}", and_list(&names)) }
+    };
+    let failing = |s: &str| matches!(s, "failed" | "errored" | "interrupted");
+    let problems = || {
+        let mut parts = Vec::new();
+        if o.failed > 0 {
+            parts.push(format!("{} failed", plural(o.failed, "scenario", "scenarios")));
+        }
+        if o.errored > 0 {
+            parts.push(if parts.is_empty() {
+                format!("{} errored (the target or the harness broke)", plural(o.errored, "scenario", "scenarios"))
+            } else {
+                format!("{} errored", o.errored)
+            });
+        }
+        if o.interrupted > 0 {
+            parts.push(if parts.is_empty() {
+                format!("{} interrupted", plural(o.interrupted, "scenario was", "scenarios were"))
+            } else {
+                format!("{} interrupted", o.interrupted)
+            });
+        }
+        and_list(&parts)
+    };
+    let all = |n: usize| if n == 1 { "the 1 scenario passed".to_owned() } else { format!("all {n} scenarios passed") };
+    let mut sentence = match RunVerdict::of(header) {
+        RunVerdict::Passed if ran == 0 => format!("no scenario ran{na}"),
+        RunVerdict::Passed => format!("{}{na}", all(ran)),
+        RunVerdict::Flaky => format!("{}, {} only after a retry{}", all(ran), o.flaky, where_(&|s| s == "flaky")),
+        RunVerdict::Failed | RunVerdict::Errored => {
+            let p = problems();
+            if p.is_empty() {
+                format!("the run reported {}", header.status)
+            } else {
+                format!("{p}{}", where_(&failing))
+            }
+        }
+        RunVerdict::Interrupted => {
+            let selected = ran + o.interrupted + o.not_run;
+            let mut s = format!("the run was interrupted after {ran} of {selected} scenarios");
+            let bad = o.failed + o.errored;
+            if bad > 0 {
+                let _ = write!(
+                    s,
+                    "; {} had failed{}",
+                    plural(bad, "scenario", "scenarios"),
+                    where_(&|s| matches!(s, "failed" | "errored"))
+                );
+            }
+            s
+        }
+    };
+    if !header.broken_files.is_empty() {
+        let _ = write!(
+            sentence,
+            "; {} could not be parsed",
+            plural(header.broken_files.len(), "feature file", "feature files")
+        );
+    }
+    let mut chars = sentence.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
+/// The scenario data the page's script renders: one compact object per
+/// scenario, steps as `[keyword, text, status, duration_ms, line, message]`,
+/// and for a scenario that did not pass cleanly, the HTTP exchanges of its
+/// failing attempt.
+pub fn scenario_data(manifest: &Manifest, transcript: &dyn Fn(&str) -> Option<String>) -> Value {
+    let scenarios: Vec<Value> = manifest.scenarios.iter().map(|s| scenario_json(s, transcript)).collect();
+    json!({
+        "run_id": manifest.header.run_id,
+        "version": manifest.header.platform.version,
+        "scenarios": scenarios,
+    })
+}
+
+fn scenario_json(s: &Value, transcript: &dyn Fn(&str) -> Option<String>) -> Value {
+    let status = str_of(s, "status").unwrap_or("errored");
+    let empty = Vec::new();
+    let attempts = s.get("attempts").and_then(Value::as_array).unwrap_or(&empty);
+    // The attempt that explains the outcome: the last one that did not pass.
+    let failing = attempts.iter().rev().find(|a| str_of(a, "status").is_some_and(|st| st != "passed"));
+    let mut message = None;
+    if let Some(a) = failing {
+        for step in a.get("steps").and_then(Value::as_array).unwrap_or(&empty) {
+            if let Some(m) = step.get("failure").and_then(|f| f.get("message")).and_then(Value::as_str) {
+                let text = str_of(step, "text").unwrap_or("");
+                let kw = str_of(step, "keyword").unwrap_or("");
+                let line = step.get("line").and_then(Value::as_u64).unwrap_or(0);
+                message = Some(format!("{kw} {text} (line {line})\n{m}"));
+                break;
+            }
+        }
+        if message.is_none() && status != "passed" {
+            message = Some(format!(
+                "attempt {} {}",
+                a.get("number").unwrap_or(&Value::Null),
+                str_of(a, "status").unwrap_or("")
+            ));
+        }
+    }
+    let attempts_out: Vec<Value> = attempts
+        .iter()
+        .map(|a| {
+            let steps: Vec<Value> = a
+                .get("steps")
+                .and_then(Value::as_array)
+                .unwrap_or(&empty)
+                .iter()
+                .map(|st| {
+                    json!([
+                        str_of(st, "keyword").unwrap_or(""),
+                        str_of(st, "text").unwrap_or(""),
+                        str_of(st, "status").unwrap_or(""),
+                        st.get("duration_ms").and_then(Value::as_f64).unwrap_or(0.0),
+                        st.get("line").and_then(Value::as_u64).unwrap_or(0),
+                        st.get("failure").and_then(|f| f.get("message")).and_then(Value::as_str),
+                    ])
+                })
+                .collect();
+            json!({
+                "n": a.get("number").and_then(Value::as_u64).unwrap_or(0),
+                "status": str_of(a, "status").unwrap_or(""),
+                "ms": a.get("duration_ms").and_then(Value::as_f64).unwrap_or(0.0),
+                "steps": steps,
+            })
+        })
+        .collect();
+    let mut out = Map::new();
+    out.insert("id".into(), json!(str_of(s, "id").unwrap_or("")));
+    out.insert("name".into(), json!(str_of(s, "name").unwrap_or("")));
+    out.insert("feature".into(), json!(str_of(s, "feature")));
+    out.insert("file".into(), json!(str_of(s, "feature_file").unwrap_or("")));
+    out.insert("line".into(), json!(s.get("line").and_then(Value::as_u64).unwrap_or(0)));
+    out.insert("status".into(), json!(status));
+    out.insert("critical".into(), json!(s.get("critical").and_then(Value::as_bool).unwrap_or(false)));
+    out.insert("ms".into(), json!(s.get("duration_ms").and_then(Value::as_f64).unwrap_or(0.0)));
+    if let Some(reason) = str_of(s, "reason") {
+        out.insert("reason".into(), json!(reason));
+    }
+    if let Some(outline) = s.get("outline").filter(|o| o.as_object().is_some_and(|m| !m.is_empty())) {
+        out.insert("outline".into(), outline.clone());
+    }
+    out.insert("attempts".into(), Value::Array(attempts_out));
+    if let Some(m) = message {
+        out.insert("message".into(), json!(m));
+    }
+    if is_bad(status)
+        && let (Some(a), Some(path)) = (failing, str_of(s, "transcript"))
+    {
+        let number = a.get("number").and_then(Value::as_u64);
+        out.insert("transcript".into(), json!(path));
+        if let Some(text) = transcript(path) {
+            out.insert("exchanges".into(), Value::Array(exchanges(&text, number)));
+        }
+    }
+    Value::Object(out)
+}
+
+/// The exchanges of attempt `number` from a transcript file's text.
+fn exchanges(text: &str, number: Option<u64>) -> Vec<Value> {
+    let Ok(doc) = serde_json::from_str::<Value>(text) else {
+        return vec![json!({"error": "the transcript is not valid JSON"})];
+    };
+    let attempts = doc.get("attempts").and_then(Value::as_array);
+    let attempt = attempts.and_then(|list| {
+        list.iter().find(|a| a.get("number").and_then(Value::as_u64) == number).or_else(|| list.last())
+    });
+    let Some(list) = attempt.and_then(|a| a.get("exchanges")).and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    list.iter()
+        .map(|x| {
+            let req = x.get("request").unwrap_or(&Value::Null);
+            let res = x.get("response").unwrap_or(&Value::Null);
+            json!({
+                "step": str_of(x, "step"),
+                "step_line": x.get("step_line"),
+                "method": str_of(req, "method").unwrap_or(""),
+                "url": str_of(req, "url").unwrap_or(""),
+                "status": res.get("status"),
+                "ms": x.get("duration_ms"),
+                "error": str_of(x, "error"),
+                "req_headers": req.get("headers").cloned().unwrap_or(Value::Array(Vec::new())),
+                "req_body": body_excerpt(req.get("body")),
+                "res_headers": res.get("headers").cloned().unwrap_or(Value::Array(Vec::new())),
+                "res_body": body_excerpt(res.get("body")),
+            })
+        })
+        .collect()
+}
+
+/// A body as transcribed (`json`, `text` or `base64`, with `size` and maybe
+/// `truncated`), cut to an excerpt a person can read.
+fn body_excerpt(body: Option<&Value>) -> Option<String> {
+    let body = body.filter(|b| !b.is_null())?;
+    let size = body.get("size").and_then(Value::as_u64).unwrap_or(0);
+    let mut text = if let Some(j) = body.get("json") {
+        serde_json::to_string_pretty(j).unwrap_or_default()
+    } else if let Some(t) = body.get("text").and_then(Value::as_str) {
+        t.to_owned()
+    } else if body.get("base64").is_some() {
+        format!("(binary, {size} bytes)")
+    } else {
+        String::new()
+    };
+    if text.is_empty() && size == 0 {
+        return None;
+    }
+    if let Some((cut, _)) = text.char_indices().nth(BODY_EXCERPT) {
+        text.truncate(cut);
+        let _ = write!(text, "\n… (excerpt; {size} bytes in all)");
+    } else if body.get("truncated").and_then(Value::as_bool).unwrap_or(false) {
+        let _ = write!(text, "\n… (cut in the bundle; {size} bytes in all)");
+    }
+    Some(text)
+}
+
+/// One self-contained HTML page for a bundle: no request to any other host
+/// (inline CSS and script), opens from disk. `transcript(path)` returns a
+/// transcript file's text; it is asked only for scenarios that did not pass
+/// cleanly.
+pub fn run_report(manifest: &Manifest, signature: &Signature, transcript: &dyn Fn(&str) -> Option<String>) -> String {
+    let h = &manifest.header;
+    let verdict = RunVerdict::of(h);
+    let mut body = String::with_capacity(64 * 1024);
+
+    let _ = writeln!(
+        body,
+        "<header class=\"verdict-banner {cls}\"><h1 id=\"verdict\" class=\"{cls}\">{label}</h1>\
+         <p id=\"why\">{why}</p></header>",
+        cls = verdict.class(),
+        label = verdict.label(),
+        why = esc(&verdict_sentence(manifest)),
+    );
+
+    body.push_str("<section id=\"run\"><h2>Run</h2><dl class=\"facts\">\n");
+    fact(
+        &mut body,
+        "target",
+        &format!("{} — <span class=\"mono\">{}</span>", esc(&h.target.name), esc(&h.target.base_url)),
+    );
+    let source = match h.platform.source.as_str() {
+        "probe" => "probed from the target".to_owned(),
+        "flag" => "given with --platform-version".to_owned(),
+        "unknown" => "unknown: not probed and not given".to_owned(),
+        other => other.to_owned(),
+    };
+    let mut platform = format!("<b>{}</b> ({})", esc(&h.platform.version), esc(&source));
+    if let Some(p) = h.platform.probed.as_deref().filter(|p| *p != h.platform.version) {
+        let _ = write!(platform, "; the target said {}", esc(p));
+    }
+    if let Some(n) = &h.platform.note {
+        let _ = write!(platform, "; {}", esc(n));
+    }
+    fact(&mut body, "platform version", &platform);
+    let g = &h.git;
+    let mut git = match &g.commit {
+        Some(c) => format!("<span class=\"mono\">{}</span>", esc(c)),
+        None => "no revision".to_owned(),
+    };
+    if let Some(b) = &g.branch {
+        let _ = write!(git, " on {}", esc(b));
+    }
+    if g.dirty {
+        git.push_str(" <span class=\"crit\">(dirty: uncommitted changes)</span>");
+    } else if g.commit.is_some() {
+        git.push_str(" (clean)");
+    }
+    if !g.tags.is_empty() {
+        let _ = write!(git, "; tags {}", esc(&g.tags.join(", ")));
+    }
+    if let Some(r) = &g.remote {
+        let _ = write!(git, "; {}", esc(r));
+    }
+    let git_source = match g.source.as_str() {
+        "repository" => "the suite's repository",
+        "build" => "the revision certify was built from (embedded suite)",
+        _ => "none",
+    };
+    let _ = write!(git, " <span class=\"meta\">— from {git_source}</span>");
+    fact(&mut body, "git revision", &git);
+    fact(&mut body, "run id", &format!("<span class=\"mono\">{}</span>", esc(&h.run_id)));
+    fact(
+        &mut body,
+        "time",
+        &format!(
+            "{} → {} ({}){}",
+            esc(&h.started_at),
+            esc(&h.finished_at),
+            duration(h.duration_ms as f64),
+            if h.complete { "" } else { " <span class=\"crit\">incomplete</span>" }
+        ),
+    );
+    let mut selection = format!("concurrency {}", h.selection.concurrency);
+    if let Some(t) = &h.selection.tags {
+        let _ = write!(selection, "; tags {}", esc(t));
+    }
+    if let Some(s) = &h.selection.shard {
+        let _ = write!(selection, "; shard {}", esc(s));
+    }
+    fact(&mut body, "selection", &selection);
+    fact(&mut body, "tool", &format!("{} {}", esc(&h.tool.name), esc(&h.tool.version)));
+    body.push_str("</dl></section>\n");
+
+    signature_section(&mut body, h, signature);
+    features_section(&mut body, manifest);
+    scenarios_section(&mut body, manifest, transcript);
+
+    let title = format!("{} — {} at {} — certify run {}", verdict.label(), h.target.name, h.platform.version, h.run_id);
+    page(&title, "", false, &body)
+}
+
+fn fact(out: &mut String, name: &str, html: &str) {
+    let _ = writeln!(out, "<dt>{}</dt><dd>{html}</dd>", esc(name));
+}
+
+fn signature_section(body: &mut String, h: &Header, signature: &Signature) {
+    let signer = signature.signer.as_ref().or(h.signature.key_fingerprint.as_ref());
+    let (state, text) = match (signer, signature.verified) {
+        (None, _) => ("unsigned", "UNSIGNED: nothing vouches for this bundle".to_owned()),
+        (Some(_), Some(true)) => ("verified", "verified ✓".to_owned()),
+        (Some(_), Some(false)) => ("invalid", "NOT verified ✗: the signature or a file does not match".to_owned()),
+        (Some(_), None) => ("unchecked", "signed; verify with <code>certify verify</code>".to_owned()),
+    };
+    let _ = write!(
+        body,
+        "<section id=\"signature\" data-state=\"{state}\"><h2>Signature</h2><dl class=\"facts\">\
+         <dt>status</dt><dd class=\"status {state}\"><b>{text}</b></dd>"
+    );
+    if let Some(s) = signer {
+        let _ = write!(body, "<dt>signer</dt><dd class=\"mono signer\">{}</dd>", esc(s));
+    }
+    if let Some(at) = &signature.checked_at {
+        let _ = write!(body, "<dt>checked at</dt><dd>{}</dd>", esc(at));
+    }
+    body.push_str("</dl></section>\n");
+}
+
+fn features_section(body: &mut String, manifest: &Manifest) {
+    let h = &manifest.header;
+    body.push_str("<section id=\"features-section\"><h2>Features</h2>\n");
+    if h.features.is_empty() {
+        body.push_str("<p>No feature verdicts: no scenario is linked to a catalog feature.</p>\n");
+    }
+    body.push_str(
+        "<table id=\"features\"><thead><tr><th>feature</th><th>title</th><th>owner</th><th>maturity</th>\
+         <th>verdict</th><th>passed</th><th>flaky</th><th>failed</th><th>errored</th><th>n/a</th><th>why</th></tr></thead><tbody>\n",
+    );
+    for f in &h.features {
+        let verdict = f.verdict.as_str();
+        let maturity = f.maturity.map(|m| m.to_string()).unwrap_or_else(|| "—".to_owned());
+        let t = &f.tally;
+        let _ = writeln!(
+            body,
+            "<tr data-feature=\"{id}\" class=\"{verdict}\"><td class=\"id\"><a href=\"#feature={idu}\">{id}</a>{crit}</td>\
+             <td>{title}</td><td>{owner}</td><td class=\"maturity\">{maturity}</td>\
+             <td class=\"verdict {verdict}\">{verdict}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{reason}</td></tr>",
+            t.passed,
+            t.flaky,
+            t.failed,
+            t.errored,
+            t.not_applicable,
+            id = esc(&f.id),
+            idu = esc(&fragment_escape(&f.id)),
+            crit =
+                if t.critical { " <span class=\"crit\" title=\"has @critical scenarios\">critical</span>" } else { "" },
+            title = esc(&f.title),
+            owner = esc(&f.owner),
+            maturity = esc(&maturity),
+            reason = esc(&f.reason),
+        );
+    }
+    body.push_str("</tbody></table>\n");
+    if !h.unknown_features.is_empty() {
+        let _ = writeln!(
+            body,
+            "<p class=\"failed\">Scenarios name features the catalog does not know: {}.</p>",
+            esc(&h.unknown_features.join(", "))
+        );
+    }
+    if h.unlinked_scenarios > 0 {
+        let _ = writeln!(
+            body,
+            "<p class=\"untested\">{} linked to no catalog feature.</p>",
+            plural(h.unlinked_scenarios, "scenario is", "scenarios are")
+        );
+    }
+    if !h.broken_files.is_empty() {
+        body.push_str("<p class=\"failed\">Feature files that could not be parsed:</p><ul>");
+        for b in &h.broken_files {
+            let _ = write!(body, "<li class=\"mono\">{}</li>", esc(b));
+        }
+        body.push_str("</ul>\n");
+    }
+    body.push_str("</section>\n");
+}
+
+/// Percent-encodes what would break a `#feature=ID` fragment.
+fn fragment_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b':') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn scenarios_section(body: &mut String, manifest: &Manifest, transcript: &dyn Fn(&str) -> Option<String>) {
+    let mut features: BTreeSet<&str> = manifest.header.features.iter().map(|f| f.id.as_str()).collect();
+    features.extend(manifest.scenarios.iter().filter_map(|s| str_of(s, "feature")));
+    let _ = write!(
+        body,
+        "<section id=\"scenarios-section\"><h2>Scenarios ({})</h2>\n\
+         <noscript><p class=\"untested\">The scenario list is drawn by JavaScript: enable it to see every scenario, \
+         its steps and, for a failure, its HTTP exchanges. The verdicts above need no script.</p></noscript>\n\
+         <div class=\"filters\"><label><input type=\"checkbox\" id=\"f-failed\"> failed only</label>\
+         <label>feature <select id=\"f-feature\"><option value=\"\">all features</option>",
+        manifest.scenarios.len()
+    );
+    for f in &features {
+        let _ = write!(body, "<option value=\"{0}\">{0}</option>", esc(f));
+    }
+    body.push_str(
+        "</select></label><input type=\"search\" id=\"f-q\" placeholder=\"name, id or step text\">\
+         <span id=\"match-count\" class=\"meta\"></span></div>\n\
+         <div id=\"scenarios\"></div>\n<button id=\"more\" type=\"button\" hidden>show more</button>\n</section>\n",
+    );
+    let data = scenario_data(manifest, transcript);
+    let _ = write!(
+        body,
+        "<script type=\"application/json\" id=\"data\">{}</script>\n<script>\n{SCRIPT}</script>",
+        script_json(&data)
+    );
+}

@@ -1,0 +1,223 @@
+//! The run report: verdict and why, escaping, the feature table, the
+//! signature, the embedded data, and a 10,000-scenario run.
+
+mod common;
+
+use std::cell::RefCell;
+use std::time::Instant;
+
+use certify_report::{Signature, run_report, scenario_data, testing, verdict_sentence};
+use common::{between, blob, feature, manifest, scenario, transcript, verdict};
+
+fn unsigned() -> Signature {
+    Signature::default()
+}
+
+#[test]
+fn a_script_in_a_name_stays_inert() {
+    let evil = "</script><script>alert(1)</script><!--";
+    let mut features = vec![feature("quotas", Some("ga"), "failed")];
+    features[0]["title"] = "<img src=x onerror=alert(2)>".into();
+    let m = manifest(
+        "failed",
+        "2.0.0",
+        "2026-01-01T00:01:00.000Z",
+        features,
+        vec![scenario(evil, Some("quotas"), "failed", false)],
+    );
+    let html = run_report(&m, &unsigned(), &transcript);
+    // Inside the blob, nothing can end the element or open a comment (which
+    // would let a later `<script` change how the element ends).
+    let data = between(&html, "id=\"data\">", "</script>").unwrap();
+    assert!(!data.contains("</") && !data.contains("<!--"), "{data}");
+    let outside = html.replace(data, "");
+    assert_eq!(outside.matches("<script").count(), 2, "only the data blob and the page script");
+    assert_eq!(html.matches("</script>").count(), 2);
+    assert!(!html.contains("alert(1)</script>"));
+    assert!(!html.contains("<img"));
+    assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;"));
+    assert!(!html.contains("<!--"));
+    assert_eq!(blob(&html)["scenarios"][0]["name"], evil, "the blob still carries the exact name");
+}
+
+#[test]
+fn the_verdict_says_why_in_one_sentence() {
+    let two_failed = manifest(
+        "failed",
+        "2.0.0",
+        "t",
+        vec![],
+        vec![
+            scenario("ok", Some("api-keys"), "passed", true),
+            scenario("quota is enforced", Some("quotas"), "failed", false),
+            scenario("sign-up works", Some("tenant-signup"), "failed", true),
+        ],
+    );
+    assert_eq!(verdict_sentence(&two_failed), "2 scenarios failed, in tenant-signup (critical) and quotas.");
+    assert_eq!(verdict(&run_report(&two_failed, &unsigned(), &transcript)), "FAILED");
+
+    let passed = manifest(
+        "passed",
+        "2.0.0",
+        "t",
+        vec![],
+        vec![scenario("a", Some("q"), "passed", false), scenario("bb", Some("q"), "not-applicable", false)],
+    );
+    assert_eq!(verdict_sentence(&passed), "The 1 scenario passed (1 not applicable at 2.0.0).");
+    assert_eq!(verdict(&run_report(&passed, &unsigned(), &transcript)), "PASSED");
+
+    let flaky = manifest("flaky", "2.0.0", "t", vec![], vec![scenario("a", Some("quotas"), "flaky", false)]);
+    assert_eq!(verdict_sentence(&flaky), "The 1 scenario passed, 1 only after a retry, in quotas.");
+    assert_eq!(verdict(&run_report(&flaky, &unsigned(), &transcript)), "PASSED (flaky)");
+
+    let errored = manifest("errored", "2.0.0", "t", vec![], vec![scenario("a", None, "errored", false)]);
+    assert_eq!(
+        verdict_sentence(&errored),
+        "1 scenario errored (the target or the harness broke), in unlinked scenarios."
+    );
+    assert_eq!(verdict(&run_report(&errored, &unsigned(), &transcript)), "ERRORED");
+
+    let interrupted = manifest(
+        "interrupted",
+        "2.0.0",
+        "t",
+        vec![],
+        vec![
+            scenario("a", Some("quotas"), "failed", false),
+            scenario("bb", Some("quotas"), "passed", false),
+            scenario("ccc", Some("quotas"), "interrupted", false),
+        ],
+    );
+    assert_eq!(
+        verdict_sentence(&interrupted),
+        "The run was interrupted after 2 of 3 scenarios; 1 scenario had failed, in quotas."
+    );
+    assert_eq!(verdict(&run_report(&interrupted, &unsigned(), &transcript)), "INTERRUPTED");
+}
+
+#[test]
+fn the_feature_table_is_server_rendered() {
+    let m = manifest(
+        "failed",
+        "2.0.0",
+        "t",
+        vec![feature("quotas", Some("ga"), "failed"), feature("usage-export", None, "not-applicable")],
+        vec![scenario("a", Some("quotas"), "failed", false)],
+    );
+    let html = run_report(&m, &unsigned(), &transcript);
+    let table = between(&html, "<table id=\"features\">", "</table>").unwrap();
+    let quotas = between(table, "<tr data-feature=\"quotas\"", "</tr>").unwrap();
+    assert!(quotas.contains("<td class=\"maturity\">GA</td>"), "{quotas}");
+    assert!(quotas.contains("<td class=\"verdict failed\">failed</td>"), "{quotas}");
+    assert!(quotas.contains("quotas is failed"));
+    let export = between(table, "<tr data-feature=\"usage-export\"", "</tr>").unwrap();
+    assert!(export.contains("<td class=\"verdict not-applicable\">not-applicable</td>"), "{export}");
+    // Run facts are there without a script too.
+    assert!(html.contains("https://staging.example.com/"));
+    assert!(html.contains("0123456789abcdef0123456789abcdef01234567"));
+    assert!(html.contains("dirty"));
+    assert!(html.contains("probed from the target"));
+    assert!(html.contains("<noscript>"));
+}
+
+#[test]
+fn the_signature_says_how_it_stands() {
+    let m = manifest("passed", "2.0.0", "t", vec![], vec![]);
+    let state = |sig: Signature| {
+        let html = run_report(&m, &sig, &transcript);
+        between(&html, "<section id=\"signature\"", "</section>").unwrap().to_owned()
+    };
+    let fp = Some("SHA256:abcd".to_owned());
+    let unsigned = state(Signature::default());
+    assert!(unsigned.contains("data-state=\"unsigned\"") && unsigned.contains("UNSIGNED"), "{unsigned}");
+    let ok =
+        state(Signature { signer: fp.clone(), verified: Some(true), checked_at: Some("2026-01-02T00:00:00Z".into()) });
+    assert!(ok.contains("data-state=\"verified\"") && ok.contains("verified ✓") && ok.contains("SHA256:abcd"), "{ok}");
+    assert!(ok.contains("2026-01-02T00:00:00Z"));
+    let bad = state(Signature { signer: fp.clone(), verified: Some(false), checked_at: None });
+    assert!(bad.contains("data-state=\"invalid\"") && bad.contains("NOT verified ✗"), "{bad}");
+    let unchecked = state(Signature { signer: fp, verified: None, checked_at: None });
+    assert!(unchecked.contains("data-state=\"unchecked\"") && unchecked.contains("certify verify"), "{unchecked}");
+}
+
+#[test]
+fn the_blob_holds_every_scenario_and_the_failing_exchanges() {
+    let m = manifest(
+        "failed",
+        "2.0.0",
+        "t",
+        vec![],
+        vec![
+            scenario("fine", Some("quotas"), "passed", false),
+            scenario("broken", Some("quotas"), "failed", true),
+            scenario("wobbly", Some("quotas"), "flaky", false),
+        ],
+    );
+    let asked = RefCell::new(Vec::new());
+    let read = |path: &str| {
+        asked.borrow_mut().push(path.to_owned());
+        transcript(path)
+    };
+    let data = scenario_data(&m, &read);
+    assert_eq!(
+        *asked.borrow(),
+        ["transcripts/broken.json", "transcripts/wobbly.json"],
+        "only failing scenarios are read"
+    );
+    let list = data["scenarios"].as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    assert!(list[0].get("exchanges").is_none() && list[0].get("message").is_none());
+    let broken = &list[1];
+    assert_eq!(broken["status"], "failed");
+    assert_eq!(broken["critical"], true);
+    assert_eq!(broken["file"], "features/quotas.feature");
+    let message = broken["message"].as_str().unwrap();
+    assert!(
+        message.contains("the response status is 201") && message.contains("expected status 201, got 500"),
+        "{message}"
+    );
+    let x = &broken["exchanges"][0];
+    assert_eq!(x["method"], "POST");
+    assert_eq!(x["url"], "https://staging.example.com/v1/tenants");
+    assert_eq!(x["status"], 500);
+    assert_eq!(x["req_headers"][0][1], "[REDACTED]");
+    assert!(x["res_body"].as_str().unwrap().contains("internal"));
+    assert_eq!(broken["attempts"][0]["steps"][1][2], "failed");
+    let wobbly = &list[2];
+    assert_eq!(wobbly["attempts"].as_array().unwrap().len(), 2);
+    assert!(wobbly["message"].as_str().unwrap().contains("got 503"), "a flaky row shows why its first attempt failed");
+
+    // The page embeds the same data.
+    let html = run_report(&m, &unsigned(), &transcript);
+    assert_eq!(blob(&html)["scenarios"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn the_page_asks_nothing_of_any_host() {
+    let m = testing::synthetic_manifest(300);
+    let html = run_report(&m, &unsigned(), &|p| Some(testing::synthetic_transcript(p)));
+    let outside_blob = html.replace(between(&html, "id=\"data\">", "</script>").unwrap(), "");
+    for needle in ["src=", "<link", "@import", "url(", "href=\"http", "href=\"//"] {
+        assert!(!outside_blob.contains(needle), "found {needle}");
+    }
+    assert!(html.contains("default-src 'none'"), "a CSP forbids any fetch");
+}
+
+#[test]
+fn ten_thousand_scenarios_render() {
+    let m = testing::synthetic_manifest(10_000);
+    let started = Instant::now();
+    let html = run_report(&m, &unsigned(), &|p| Some(testing::synthetic_transcript(p)));
+    let took = started.elapsed();
+    println!("10,000 scenarios: {} bytes of HTML in {took:?}", html.len());
+    assert_eq!(verdict(&html), "FAILED");
+    let data = blob(&html);
+    let list = data["scenarios"].as_array().unwrap();
+    assert_eq!(list.len(), 10_000);
+    let with_exchanges = list.iter().filter(|s| s.get("exchanges").is_some()).count();
+    let bad = list.iter().filter(|s| matches!(s["status"].as_str(), Some("failed" | "errored" | "flaky"))).count();
+    assert_eq!(with_exchanges, bad);
+    assert!(bad > 100, "{bad}");
+    assert!(html.len() < 20 * 1024 * 1024, "{} bytes", html.len());
+    assert!(took.as_secs() < 30, "{took:?}");
+}
