@@ -91,7 +91,7 @@ signed with CERTIFY_SIGNING_KEY or [evidence] signing_key (--no-sign: none).")]
     Gate(GateArgs),
     /// HTML: a bundle's run report (its signature checked), or the archive as a static site.
     #[command(after_help = "Examples:
-  certify report certify-out/run-... --key keys/release.pub.pem     # rewrites BUNDLE/report.html's view, to --out FILE
+  certify report certify-out/run-... --key keys/release.pub.pem     # writes certify-out/run-....report.html
   certify report --archive certify-out/archive --out site/ --trust keys/
   certify report --archive s3://evidence/certify --out site/ --key keys/release.pub.pem
 
@@ -383,7 +383,7 @@ pub struct ReportArgs {
     /// An archive (DIR or s3://bucket/prefix) to render as a site.
     #[arg(long, value_name = "DIR|URL", conflicts_with = "bundle")]
     pub archive: Option<String>,
-    /// Where to write: a file for a bundle's report (default BUNDLE/report.html... as a separate file: --out),
+    /// Where to write: a file for a bundle's report (default: BUNDLE.report.html, next to the bundle),
     /// a directory for a site.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,

@@ -122,6 +122,13 @@ fn a_run_report_shows_the_verdict_and_the_failure_from_disk() {
     assert!(page.contains("class=\"scenario"), "scenario rows were rendered by the script");
     assert!(!page.contains("data-status=\"passed\""), "#failed filters passing scenarios out");
     screenshot(&format!("{}#failed", file_url(&report)), "run-report-failed.png");
+    // The report inside the bundle is signed with it, so it cannot vouch for
+    // its own signature; `certify report --key` renders it again, checked.
+    assert!(page.contains("data-state=\"unchecked\""), "the in-bundle report does not claim a verification");
+    let out = certify(&["report", "failed", "--key", "keys/failed.pub.pem"], runs().path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let checked = dom(&file_url(&runs().path().join("failed.report.html")));
+    assert!(checked.contains("data-state=\"verified\""), "the re-rendered report says the signature verified");
 }
 
 fn matrix_cell<'a>(page: &'a str, feature: &str, version: &str) -> Option<&'a str> {

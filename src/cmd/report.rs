@@ -96,7 +96,18 @@ pub async fn report(args: ReportArgs, printer: &Printer) -> CmdResult {
     match (&args.bundle, &args.archive) {
         (Some(bundle), None) => {
             let (html, _) = bundle_report(bundle, &keys)?;
-            let out = args.out.clone().unwrap_or_else(|| bundle.join("report.html"));
+            // Never inside the bundle: its report.html is signed with it.
+            let out = args.out.clone().unwrap_or_else(|| {
+                let mut p = bundle.clone().into_os_string();
+                p.push(".report.html");
+                std::path::PathBuf::from(p)
+            });
+            if out.starts_with(bundle) {
+                return Err(usage(format!(
+                    "--out {}: inside the bundle; its files are signed, write the report elsewhere",
+                    out.display()
+                )));
+            }
             write(&out, &html)?;
             printer.data(format!("report: {}", out.display()));
             Ok(Exit::Success)

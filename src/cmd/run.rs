@@ -458,6 +458,7 @@ impl Report<'_> {
             "bundle": {
                 "dir": self.out_dir,
                 "junit": self.junit,
+                "report": self.out_dir.join(certify_evidence::bundle::REPORT),
                 "signed": self.signer.is_some(),
                 "signer": self.signer,
                 "public_key": self.public_key,
@@ -604,5 +605,6 @@ impl Report<'_> {
             p.data(format!("  verify it:  certify verify {} --key {}", self.out_dir.display(), pk.display()));
         }
         p.data(format!("JUnit report: {}", self.junit.display()));
+        p.data(format!("Open the report: {}", self.out_dir.join(certify_evidence::bundle::REPORT).display()));
     }
 }
