@@ -5,68 +5,9 @@
 //! `certify.toml:12: targets.staging.timeout: expected a duration like "10s" or "500ms", got "ten"`.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
 
-/// A configuration problem: which file, where in it, which key, and what was expected.
-#[derive(Debug, thiserror::Error)]
-#[error("{}", self.render())]
-pub struct ConfigError {
-    file: PathBuf,
-    line: Option<usize>,
-    key: Option<String>,
-    message: String,
-    #[source]
-    source: Option<std::io::Error>,
-}
-
-impl ConfigError {
-    pub(crate) fn new(
-        file: impl Into<PathBuf>,
-        line: Option<usize>,
-        key: Option<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self { file: file.into(), line, key, message: message.into(), source: None }
-    }
-
-    pub(crate) fn io(file: impl Into<PathBuf>, message: impl Into<String>, source: std::io::Error) -> Self {
-        Self { source: Some(source), ..Self::new(file, None, None, message) }
-    }
-
-    /// The configuration file, as it was named to [`crate::load`] or [`crate::discover`].
-    pub fn file(&self) -> &Path {
-        &self.file
-    }
-
-    /// The 1-based line of the file the problem is on, when known.
-    pub fn line(&self) -> Option<usize> {
-        self.line
-    }
-
-    /// The key as a dotted path (`targets.staging.timeout`), when the problem is about one key.
-    pub fn key(&self) -> Option<&str> {
-        self.key.as_deref()
-    }
-
-    /// What is wrong and what was expected, without the file, line and key.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    fn render(&self) -> String {
-        let mut out = self.file.display().to_string();
-        if let Some(line) = self.line {
-            out.push_str(&format!(":{line}"));
-        }
-        if let Some(key) = &self.key {
-            out.push_str(": ");
-            out.push_str(key);
-        }
-        out.push_str(": ");
-        out.push_str(&self.message);
-        out
-    }
-}
+/// A configuration problem: which file, which line, which key, and what was expected.
+pub type ConfigError = certify_diag::FileError;
 
 /// One step of a key path: a table key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq)]
