@@ -356,7 +356,7 @@ fn parse_stage(doc: &Doc<'_>, base: &Path, name: &Key<'_>, value: &Value<'_>) ->
     // `require_signed` with no `trusted_keys` is valid here: keys may also be
     // given on the command line (`certify gate --trust`); the CLI refuses a
     // gate that ends up with none.
-    let signed = require_signed.map_or(true, |(flag, _)| flag);
+    let signed = require_signed.is_none_or(|(flag, _)| flag);
     Ok(StagePolicy {
         name: stage_name.to_owned(),
         from_target,

@@ -175,9 +175,9 @@ pub async fn run(
         });
 
     let previous_hook = panic::take_hook();
-    let events =
+    // A boxed stream: dropping it cancels every scenario in flight.
+    let mut events =
         runner.run(futures::stream::iter(selected.into_iter().map(Ok)), cucumber::runner::basic::Cli::default());
-    let mut events = pin!(events);
     let mut interrupt = pin!(interrupt.fuse());
 
     for s in plan.not_applicable() {
