@@ -418,6 +418,23 @@ fn spawn_slow_demo(out: &Path) -> std::process::Child {
         .expect("spawn certify")
 }
 
+/// Waits (up to 60 s) until the run writing `out` has started (its
+/// temporary `.NAME.partial-PID` directory exists), then a little longer so
+/// it has its signal handlers.
+fn wait_until_running(out: &Path) {
+    let parent = out.parent().expect("parent");
+    let prefix = format!(".{}.partial-", out.file_name().expect("name").to_string_lossy());
+    let started = std::time::Instant::now();
+    while !fs::read_dir(parent)
+        .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with(&prefix)))
+        .unwrap_or(false)
+    {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(800));
+}
+
 fn signal(child: &std::process::Child, sig: &str) {
     let status = Command::new("kill").args([sig, &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
@@ -428,7 +445,7 @@ fn an_interrupted_run_leaves_a_bundle_that_says_so() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("interrupted");
     let child = spawn_slow_demo(&out);
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    wait_until_running(&out);
     signal(&child, "-INT");
     let done = child.wait_with_output().expect("wait");
     assert_eq!(done.status.code(), Some(1), "{}", text(&done));
@@ -455,7 +472,7 @@ fn a_killed_run_leaves_only_a_partial_directory_that_does_not_verify() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("killed");
     let child = spawn_slow_demo(&out);
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    wait_until_running(&out);
     signal(&child, "-KILL");
     let done = child.wait_with_output().expect("wait");
     assert_eq!(done.status.code(), None, "killed by a signal");

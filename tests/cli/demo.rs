@@ -2,7 +2,7 @@
 //! green, with each injected fault, at each platform version, and
 //! interrupted half-way.
 
-use std::{collections::BTreeSet, process::Command, time::Duration};
+use std::{collections::BTreeSet, process::Command};
 
 use regex::Regex;
 
@@ -215,7 +215,7 @@ fn an_interrupted_demo_exits_1_with_a_complete_junit() {
     let dir = Project::empty();
     let out = dir.out("out");
     let running = dir.certify().args(["demo", "--fault", "slow", "--out"]).arg(&out).spawn();
-    std::thread::sleep(Duration::from_millis(1500));
+    crate::support::wait_until_running(&out);
     running.signal("INT");
     let run = running.wait();
     run.expect_code(1);

@@ -717,3 +717,23 @@ pub fn expectations(fixture_name: &str) -> Vec<Expectation> {
         })
         .collect()
 }
+
+/// Waits (up to 60 s) until the run writing the bundle `out` has started:
+/// its temporary `.NAME.partial-PID` directory exists. Then a little longer,
+/// so the run has its signal handlers before the test signals it.
+pub fn wait_until_running(out: &Path) {
+    let parent = out.parent().expect("the bundle has a parent directory");
+    let prefix = format!(".{}.partial-", out.file_name().expect("a name").to_string_lossy());
+    let started = std::time::Instant::now();
+    loop {
+        let found = std::fs::read_dir(parent)
+            .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with(&prefix)))
+            .unwrap_or(false);
+        if found {
+            std::thread::sleep(Duration::from_millis(800));
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the run never started writing {}", out.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
