@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use certify_config::load_str;
+use certify_diag::fixtures::{check_bad, files, stem};
 
 /// Marker present in every environment value and fixture literal that stands for a secret.
 const SECRET_MARKER: &str = "s3cr3t";
@@ -29,67 +30,29 @@ fn env(name: &str) -> Option<String> {
     Some(value.to_owned())
 }
 
-fn fixtures(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .collect();
-    files.sort();
-    files
-}
-
-fn stem(path: &Path) -> String {
-    path.file_stem().expect("file name").to_string_lossy().into_owned()
+fn fixtures(kind: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind)
 }
 
 #[test]
 fn bad_fixtures_fail_with_the_expected_error() {
-    let bless = std::env::var_os("CERTIFY_BLESS").is_some();
-    let files = fixtures("bad");
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for path in &files {
-        match path.extension().and_then(|ext| ext.to_str()) {
-            Some("toml") => {}
-            Some("err") if path.with_extension("toml").is_file() => continue,
-            _ => {
-                failures.push(format!("{}: not a .toml fixture or the .err of one", path.display()));
-                continue;
-            }
-        }
-        cases += 1;
-        let text = std::fs::read_to_string(path).expect("fixture is readable");
-        let err = match load_str(&text, Path::new("certify.toml"), &env) {
-            Ok(_) => {
-                failures.push(format!("{}: loaded without an error", stem(path)));
-                continue;
-            }
-            Err(err) => err,
-        };
-        let actual = format!("{err}\n");
-        if actual.contains(SECRET_MARKER) {
-            failures.push(format!("{}: the message shows a secret: {actual}", stem(path)));
-        }
+    let (messages, mut failures) = check_bad(&fixtures("bad"), &|text| {
+        let err = load_str(text, Path::new("certify.toml"), &env).err()?;
         assert_eq!(err.file(), Path::new("certify.toml"));
-        let expected_path = path.with_extension("err");
-        if bless {
-            std::fs::write(&expected_path, &actual).expect("write .err");
-            continue;
-        }
-        match std::fs::read_to_string(&expected_path) {
-            Ok(expected) if expected == actual => {}
-            Ok(expected) => failures.push(format!("{}:\n  expected: {}  actual:   {}", stem(path), expected, actual)),
-            Err(_) => failures.push(format!("{}: no .err file; actual: {actual}", stem(path))),
+        Some(err.to_string())
+    });
+    for (name, message) in &messages {
+        if message.contains(SECRET_MARKER) {
+            failures.push(format!("{name}: the message shows a secret: {message}"));
         }
     }
-    assert!(cases >= 50, "expected the bad/ corpus, found {cases} cases");
+    assert!(messages.len() >= 50, "expected the bad/ corpus, found {} cases", messages.len());
     assert!(failures.is_empty(), "{} bad fixture(s) failed:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
 fn ok_fixtures_load_and_match_their_snapshots() {
-    let files = fixtures("ok");
+    let files = files(&fixtures("ok"));
     assert!(files.len() >= 4, "expected the ok/ corpus");
     for path in files {
         let text = std::fs::read_to_string(&path).expect("fixture is readable");

@@ -84,3 +84,67 @@ mod tests {
         assert_eq!(err.file(), Path::new("catalog.toml"));
     }
 }
+
+/// Test support shared by the crates whose files are checked against a
+/// corpus of `tests/fixtures/{ok,bad}/*.toml` (certify.toml, the catalog, the
+/// promotion policy). Not part of the API.
+#[doc(hidden)]
+pub mod fixtures {
+    use std::path::{Path, PathBuf};
+
+    /// The files of one fixture directory, sorted.
+    pub fn files(dir: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()))
+            .map(|entry| entry.unwrap_or_else(|err| panic!("{}: {err}", dir.display())).path())
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// A fixture's name: its file name without the extension.
+    pub fn stem(path: &Path) -> String {
+        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// Every `bad/NAME.toml` of `dir` must fail: `error_of(text)` returns the
+    /// error's message (`None` when the file loaded), which must equal
+    /// `bad/NAME.err` (with a final newline). With `CERTIFY_BLESS` set the
+    /// `.err` files are written from the current messages instead, for review.
+    /// Returns each fixture's message, and the failures to report.
+    pub fn check_bad(dir: &Path, error_of: &dyn Fn(&str) -> Option<String>) -> (Vec<(String, String)>, Vec<String>) {
+        let bless = std::env::var_os("CERTIFY_BLESS").is_some();
+        let mut messages = Vec::new();
+        let mut failures = Vec::new();
+        for path in files(dir) {
+            match path.extension().and_then(|ext| ext.to_str()) {
+                Some("toml") => {}
+                Some("err") if path.with_extension("toml").is_file() => continue,
+                _ => {
+                    failures.push(format!("{}: not a .toml fixture or the .err of one", path.display()));
+                    continue;
+                }
+            }
+            let name = stem(&path);
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+            let Some(message) = error_of(&text) else {
+                failures.push(format!("{name}: loaded without an error"));
+                continue;
+            };
+            let actual = format!("{message}\n");
+            let expected_path = path.with_extension("err");
+            if bless {
+                std::fs::write(&expected_path, &actual)
+                    .unwrap_or_else(|err| panic!("{}: {err}", expected_path.display()));
+            } else {
+                match std::fs::read_to_string(&expected_path) {
+                    Ok(expected) if expected == actual => {}
+                    Ok(expected) => failures.push(format!("{name}:\n  expected: {expected}  actual:   {actual}")),
+                    Err(_) => failures.push(format!("{name}: no .err file; actual: {actual}")),
+                }
+            }
+            messages.push((name, message));
+        }
+        (messages, failures)
+    }
+}

@@ -7,68 +7,30 @@
 
 use std::path::{Path, PathBuf};
 
+use certify_diag::fixtures::{check_bad, files, stem};
 use certify_gate::{Policy, PolicyError};
 
-fn fixtures(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .collect();
-    files.sort();
-    files
-}
-
-fn stem(path: &Path) -> String {
-    path.file_stem().expect("file name").to_string_lossy().into_owned()
+fn fixtures(kind: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind)
 }
 
 #[test]
 fn bad_fixtures_fail_with_the_expected_error() {
-    let bless = std::env::var_os("CERTIFY_BLESS").is_some();
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for path in fixtures("bad") {
-        match path.extension().and_then(|ext| ext.to_str()) {
-            Some("toml") => {}
-            Some("err") if path.with_extension("toml").is_file() => continue,
-            _ => {
-                failures.push(format!("{}: not a .toml fixture or the .err of one", path.display()));
-                continue;
-            }
-        }
-        cases += 1;
-        let text = std::fs::read_to_string(&path).expect("fixture is readable");
-        let err = match Policy::parse(&text, Path::new("ci/promotion.toml")) {
-            Ok(policy) => {
-                failures.push(format!("{}: parsed without an error: {policy:?}", stem(&path)));
-                continue;
-            }
-            Err(err) => err,
-        };
+    let (messages, failures) = check_bad(&fixtures("bad"), &|text| {
+        let err = Policy::parse(text, Path::new("ci/promotion.toml")).err()?;
         match &err {
             PolicyError::Invalid { file, .. } => assert_eq!(file, Path::new("ci/promotion.toml")),
-            other => failures.push(format!("{}: not an Invalid error: {other:?}", stem(&path))),
+            other => panic!("not an Invalid error: {other:?}"),
         }
-        let actual = format!("{err}\n");
-        let expected_path = path.with_extension("err");
-        if bless {
-            std::fs::write(&expected_path, &actual).expect("write .err");
-            continue;
-        }
-        match std::fs::read_to_string(&expected_path) {
-            Ok(expected) if expected == actual => {}
-            Ok(expected) => failures.push(format!("{}:\n  expected: {}  actual:   {}", stem(&path), expected, actual)),
-            Err(_) => failures.push(format!("{}: no .err file; actual: {actual}", stem(&path))),
-        }
-    }
-    assert!(cases >= 40, "expected the bad/ corpus, found {cases} cases");
+        Some(err.to_string())
+    });
+    assert!(messages.len() >= 40, "expected the bad/ corpus, found {} cases", messages.len());
     assert!(failures.is_empty(), "{} bad fixture(s) failed:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
 fn ok_fixtures_parse_and_match_their_snapshots() {
-    let files = fixtures("ok");
+    let files = files(&fixtures("ok"));
     assert!(files.len() >= 4, "expected the ok/ corpus");
     for path in files {
         let text = std::fs::read_to_string(&path).expect("fixture is readable");
