@@ -15,7 +15,7 @@
 //! signed; a crash leaves only the temporary directory, which `certify
 //! verify` rejects. Transcripts and manifest entries are written as each
 //! scenario ends; secrets are redacted before anything reaches the disk, and a
-//! final pass re-redacts files written before a secret was first seen.
+//! final pass over every written file redacts every secret the run showed.
 
 use std::{
     collections::BTreeMap,
@@ -119,8 +119,8 @@ pub struct BundleWriter {
     scenarios: BufWriter<File>,
     tallies: Tallies,
     tests: TestLists,
-    /// Files written so far and how many secrets were known when they were.
-    written: Vec<(PathBuf, usize)>,
+    /// Files written so far, for the final redaction pass.
+    written: Vec<PathBuf>,
     summary: Option<RunSummary>,
     verdicts: Option<(Vec<certify_catalog::FeatureVerdict>, Vec<String>)>,
     error: Option<BundleError>,
@@ -228,7 +228,7 @@ impl BundleWriter {
             }
             let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
             fs::write(&path, self.redactor.text(&text).as_bytes()).map_err(io_err(&path))?;
-            self.written.push((path, self.redactor.secret_count()));
+            self.written.push(path);
             Some(rel)
         };
 
@@ -275,24 +275,22 @@ impl BundleWriter {
         if let Some(j) = self.junit.take() {
             j.finish().map_err(io_err(&junit_path))?;
         }
-        self.written.push((junit_path, 0));
+        self.written.push(junit_path);
         let messages_path = self.tmp.join(MESSAGES);
         if let Some(m) = self.messages.take() {
             m.finish().map_err(io_err(&messages_path))?;
         }
-        self.written.push((messages_path, 0));
+        self.written.push(messages_path);
         self.scenarios.flush().map_err(io_err(&self.tmp))?;
         let part = self.tmp.join(".scenarios.part");
-        self.written.push((part.clone(), 0));
+        self.written.push(part.clone());
         // The final pass: every secret of the run, over every file written
         // with only some of them active.
         self.redactor.widen();
-        for (path, _) in &self.written {
-            {
-                let text = fs::read_to_string(path).map_err(io_err(path))?;
-                if let std::borrow::Cow::Owned(clean) = self.redactor.text(&text) {
-                    fs::write(path, clean).map_err(io_err(path))?;
-                }
+        for path in &self.written {
+            let text = fs::read_to_string(path).map_err(io_err(path))?;
+            if let std::borrow::Cow::Owned(clean) = self.redactor.text(&text) {
+                fs::write(path, clean).map_err(io_err(path))?;
             }
         }
 
