@@ -1,7 +1,7 @@
 //! Evidence bundles as an auditor meets them: `certify demo` writes a signed
 //! bundle, `certify verify` accepts it, and every kind of tampering is
 //! caught, named by file, with exit code 1 and no panic. Also the outside
-//! verifiers: securesystemslib (via shared/tools/verify_dsse.py) and the
+//! verifiers: securesystemslib (via tests/tools/verify_dsse.py) and the
 //! openssl recipe of the README.
 
 use std::{
@@ -344,13 +344,13 @@ fn python() -> String {
     std::env::var("CERTIFY_PYTHON").unwrap_or_else(|_| "python3".to_owned())
 }
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+fn tool(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("tools").join(name)
 }
 
 #[test]
 fn securesystemslib_verifies_the_demo_bundle_and_rejects_a_tampered_one() {
-    let tool = shared().join("tools/verify_dsse.py");
+    let tool = tool("verify_dsse.py");
     let run = |bundle: &Path, form: &str| {
         Command::new(python()).arg(&tool).arg(&demo().key).arg(bundle.join(form)).arg(bundle).output().unwrap_or_else(
             |e| {

@@ -61,7 +61,7 @@ Feature: Messages output
 /// Validates one Envelope per line against the Cucumber Messages schemas,
 /// registered by their `$id` so the relative `$ref`s between them resolve.
 fn envelope_validator() -> jsonschema::Validator {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/schemas/cucumber-messages");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/cucumber-messages");
     let mut registry = jsonschema::Registry::new();
     let mut envelope = None;
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));

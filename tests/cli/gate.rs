@@ -6,7 +6,7 @@
 
 use std::{fs, path::Path, process::Command};
 
-use crate::support::{Outcome, Project, refused_port, repo_root};
+use crate::support::{Outcome, Project, refused_port, repo_root, test_tool};
 
 fn record_path(run: &Outcome) -> String {
     let line = run
@@ -33,7 +33,7 @@ fn the_demo_archives_its_bundle_and_promotes_a_green_run() {
 
     let python = std::env::var("CERTIFY_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let out = Command::new(&python)
-        .arg(repo_root().join("../shared/tools/verify_dsse.py"))
+        .arg(test_tool("verify_dsse.py"))
         .arg(&key)
         .arg(&record)
         .output()

@@ -1,34 +1,21 @@
-//! `certify steps`: every canonical pattern of PRODUCT.md section 5 is
-//! printed, in text and JSON, and every printed example, written into a
-//! feature file under any keyword, lints clean: it matches exactly one
-//! pattern and its arguments are valid.
+//! `certify steps`: every canonical pattern of the step vocabulary's contract
+//! (`canonical_steps.txt`, PRODUCT.md section 5) is printed, in text and JSON,
+//! and every printed example, written into a feature file under any keyword,
+//! lints clean: it matches exactly one pattern and its arguments are valid.
 
 use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::support::{Project, shared_dir};
+use crate::support::{Project, repo_root};
 
-/// The canonical step patterns, read from the contract itself (PRODUCT.md
-/// section 5: each list item's backquoted patterns, before its dash).
+/// The canonical step patterns, one a line in `tests/cli/canonical_steps.txt`.
 fn product_patterns() -> Vec<String> {
-    let path = shared_dir().join("design").join("PRODUCT.md");
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read the contract {}: {e}", path.display()));
-    let section = text
-        .split("\n## ")
-        .find(|s| s.starts_with("5."))
-        .unwrap_or_else(|| panic!("{} has no section 5", path.display()));
-    let mut patterns = Vec::new();
-    for line in section.lines().filter(|l| l.starts_with("- `")) {
-        let head = line.split(" — ").next().unwrap_or_default();
-        for (i, part) in head.split('`').enumerate() {
-            if i % 2 == 1 {
-                patterns.push(part.to_owned());
-            }
-        }
-    }
-    assert!(patterns.len() >= 30, "found only {} patterns in PRODUCT.md section 5: {patterns:#?}", patterns.len());
+    let path = repo_root().join("tests").join("cli").join("canonical_steps.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let patterns: Vec<String> =
+        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect();
+    assert!(patterns.len() >= 30, "found only {} patterns in {}", patterns.len(), path.display());
     patterns
 }
 

@@ -39,9 +39,14 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared` next to the repository: schemas and design documents.
-pub fn shared_dir() -> PathBuf {
-    repo_root().join("..").join("shared")
+/// `tests/data`: upstream schemas and corpora, kept with their licenses.
+pub fn test_data() -> PathBuf {
+    repo_root().join("tests").join("data")
+}
+
+/// `tests/tools/<name>`: the outside verifiers' drivers.
+pub fn test_tool(name: &str) -> PathBuf {
+    repo_root().join("tests").join("tools").join(name)
 }
 
 /// `tests/fixtures/<name>`.
@@ -663,12 +668,8 @@ pub fn testcase_ids(junit: &Element) -> BTreeMap<String, usize> {
 /// Validates a JUnit file against the Jenkins junit-10.xsd with `xmllint`.
 /// A missing `xmllint` fails the test: it is a required tool.
 pub fn assert_valid_junit(path: &Path) {
-    let schema = shared_dir().join("schemas").join("junit-10.xsd");
-    assert!(
-        schema.is_file(),
-        "the JUnit schema {} is missing (../shared/schemas/junit-10.xsd next to the repository)",
-        schema.display()
-    );
+    let schema = test_data().join("junit").join("junit-10.xsd");
+    assert!(schema.is_file(), "the JUnit schema {} is missing", schema.display());
     let output = Command::new("xmllint").arg("--noout").arg("--schema").arg(&schema).arg(path).output();
     let output = match output {
         Ok(o) => o,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use certify_suite::{SourceFile, parse_file};
 
 fn corpus(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/gherkin/testdata").join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/gherkin").join(kind);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e} (the conformance corpus is required)", dir.display()))
         .map(|e| e.expect("dir entry").path())
