@@ -8,6 +8,9 @@
 //! set with `CERTIFY_BENCH_SIZES=1000,5000,10000`. Nothing here is a test:
 //! it prints a table and the ratios.
 
+// A benchmark's output is its table, on stdout.
+#![allow(clippy::print_stdout)]
+
 use std::{
     path::Path,
     process::Command,
