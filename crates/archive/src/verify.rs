@@ -179,7 +179,11 @@ pub(crate) async fn verify(
     let kept = kept.map(SignedCheckpoint::parse);
     let Some((bytes, layout)) = store.read_index().await? else {
         // Nothing to verify is not a valid archive.
-        problems.push(about(&store.location, None, archive.no_archive().to_string()));
+        let reason = match archive.no_archive() {
+            ArchiveError::NoArchive { reason, .. } => reason,
+            other => other.to_string(),
+        };
+        problems.push(about(&store.location, None, format!("not an archive: {reason}")));
         if let Some(Ok(k)) = &kept {
             problems.push(about(
                 KEPT,
