@@ -7,7 +7,10 @@
 //! <root>/bundles/<id>/...                 a bundle's files; id = sha256 of its attestation.intoto.jsonl
 //!                                         (of its bundle.json when unsigned)
 //! <root>/decisions/<id>.intoto.jsonl      signed gate decision records; id = sha256 of the file
-//! <root>/index.jsonl                      one line per bundle or decision (see [`index`])
+//! <root>/index.jsonl                      one line per bundle or decision (see [`index`]); on S3
+//!                                         index/00000000.jsonl, … of 1,000 lines (see `store`)
+//! <root>/archive.json, checkpoint         the archive's id, and its signed checkpoint (see `log`)
+//! <root>/tree.json, ids/                  what appenders continue from (caches, see `log`)
 //! ```
 //!
 //! S3 settings come from the standard AWS variables, as `AmazonS3Builder::from_env` reads
