@@ -246,6 +246,24 @@ mod tests {
         assert!(unsigned.signatures.is_empty() && unsigned.verified_by(&[key.public()]).is_empty());
     }
 
+    /// Every truncation and single-character change of a signed note parses or is an error,
+    /// never a panic.
+    #[test]
+    fn parse_never_panics() {
+        let note = checkpoint().to_note(&[&SigningKey::generate()]);
+        let chars: Vec<char> = note.chars().collect();
+        for cut in 0..chars.len() {
+            let _ = SignedCheckpoint::parse(&chars[..cut].iter().collect::<String>());
+        }
+        for i in 0..chars.len() {
+            for c in ['\n', ' ', '\u{2014}', '=', 'A', '\u{0}', '\u{e9}'] {
+                let mut m = chars.clone();
+                m[i] = c;
+                let _ = SignedCheckpoint::parse(&m.iter().collect::<String>());
+            }
+        }
+    }
+
     #[test]
     fn malformed_notes_are_errors_that_say_what_is_wrong() {
         let good = checkpoint().to_note(&[&SigningKey::generate()]);

@@ -377,7 +377,8 @@ impl Store {
         let mut names: Vec<String> = self.children(SEGMENTS).await?;
         names.sort();
         if names.is_empty() {
-            return Ok(None);
+            // An archive written before segments: one `index.jsonl` (until its next append).
+            return Ok(self.get(crate::index::INDEX).await?.map(|b| (b, Vec::new())));
         }
         let mut problems = Vec::new();
         let mut bytes = Vec::new();
@@ -449,6 +450,9 @@ impl Store {
                 segment: None,
             });
         }
+        if size == 0 {
+            self.migrate_legacy_index().await?;
+        }
         let mut lines = Vec::new();
         let mut end_offset = offset;
         let (mut seg, mut pos) = (size / SEGMENT_LINES, size % SEGMENT_LINES);
@@ -480,6 +484,32 @@ impl Store {
             }
             (seg, pos) = (seg + 1, 0);
         }
+    }
+
+    /// An object store archive written before segments keeps its lines in one `index.jsonl`:
+    /// the first append copies them into segments (each created only if absent, so writers
+    /// migrating at once write the same bytes once) and leaves the old object as it was.
+    async fn migrate_legacy_index(&self) -> Result<(), ArchiveError> {
+        if self.get_versioned(&format!("{SEGMENTS}/{}", segment_name(0))).await?.is_some() {
+            return Ok(());
+        }
+        let Some(legacy) = self.get(crate::index::INDEX).await? else { return Ok(()) };
+        let (lines, terminated) = crate::index::split_lines(&legacy);
+        if !terminated {
+            return Err(ArchiveError::Index {
+                location: self.location.clone(),
+                line: lines.len(),
+                reason: "the last line has no newline: the index was cut short; nothing is appended until \
+                         `certify archive verify` has been looked at"
+                    .to_owned(),
+            });
+        }
+        for (k, chunk) in lines.chunks(SEGMENT_LINES as usize).enumerate() {
+            let bytes: Vec<u8> = chunk.iter().flat_map(|l| l.iter().copied().chain([b'\n'])).collect();
+            // A conflict means another writer migrated (the same lines) first.
+            self.put_if(&format!("{SEGMENTS}/{}", segment_name(k as u64)), bytes, None).await?;
+        }
+        Ok(())
     }
 
     /// Appends `line` after `tail`, if nobody appended since it was read: on a local archive

@@ -454,3 +454,37 @@ async fn a_checkpoint_left_behind_is_named_and_caught_up_on() {
     })
     .await;
 }
+
+/// An archive written by a certify before checkpoints (no id, no checkpoint, no state; on S3
+/// one `index.jsonl`) reads as it did, verifies INVALID for want of a checkpoint, and its next
+/// append brings it up to date without losing a line.
+#[tokio::test]
+async fn an_archive_from_before_checkpoints_is_brought_up_to_date_by_its_next_append() {
+    both(async |s3| {
+        let old = fixture(false, 2, 450).await;
+        let mut objects = old.objects().await;
+        objects.retain(|n, _| {
+            !matches!(n.as_str(), "archive.json" | "checkpoint" | "tree.json" | "index.jsonl.lock")
+                && !n.starts_with("ids/")
+        });
+        let mut f = fixture(s3, 0, 0).await;
+        f.signing = copy(&old.signing);
+        for (name, bytes) in &objects {
+            f.put(name, bytes.clone()).await;
+        }
+        assert_eq!(f.archive().await.entries().await.unwrap().len(), 2);
+        let report = f.archive().await.verify(&f.keys()).await.unwrap();
+        assert_says(&report, "checkpoint: missing");
+
+        f.ids = old.ids.clone();
+        f.add(452).await;
+        let report = f.archive().await.verify(&f.keys()).await.unwrap();
+        assert!(report.valid && report.warnings.is_empty(), "{report:#?}");
+        assert_eq!((report.entries, report.checkpoint.map(|c| c.size)), (3, Some(3)));
+        if s3 {
+            let segment = f.objects().await.remove("index/00000000.jsonl").expect("the index, in segments now");
+            assert_eq!(segment.iter().filter(|b| **b == b'\n').count(), 3);
+        }
+    })
+    .await;
+}
