@@ -319,3 +319,31 @@ fn archive_add_signs_the_checkpoint_with_the_configured_key() {
         }
     }
 }
+
+/// The gate decides only on lines its checkpoint vouches for: with the last line's `added_at`
+/// edited, the archive's checkpoint no longer holds and the gate refuses (1), saying why.
+#[test]
+fn the_gate_refuses_an_archive_whose_checkpoint_does_not_hold() {
+    let p = Project::empty();
+    p.certify().args(["demo", "--out"]).arg(p.out("b")).run().expect_code(0);
+    let archive = p.out("archive");
+    let lines = index_lines(&archive);
+    let last = lines.last().expect("a line");
+    let edited = last.replacen("\"added_at\":\"2", "\"added_at\":\"1", 1);
+    assert_ne!(&edited, last);
+    let mut all = lines[..lines.len() - 1].to_vec();
+    all.push(edited);
+    fs::write(archive.join("index.jsonl"), format!("{}\n", all.join("\n"))).expect("write");
+    let gate = p
+        .certify()
+        .args(["gate", "--policy"])
+        .arg(repo_root().join("ci/promotion.toml"))
+        .args(["--stage", "demo", "--candidate", "2.0.0", "--no-sign", "--key"])
+        .arg(p.out("b.pub.pem"))
+        .arg("--archive")
+        .arg(&archive)
+        .run();
+    gate.expect_code(1);
+    assert!(gate.stderr.contains("checkpoint: the first 2 lines have root "), "{gate}");
+    assert!(!gate.stdout.contains("PROMOTE"), "{gate}");
+}

@@ -123,8 +123,6 @@ pub(crate) struct AppendLock {
 pub(crate) struct Tail {
     /// Complete lines after the known ones, without their newlines.
     pub lines: Vec<Vec<u8>>,
-    /// Bytes of the whole index, the tail included.
-    pub end_offset: u64,
     /// Object stores: the segment the next line goes to, its bytes and version.
     segment: Option<(u64, Vec<u8>, Option<UpdateVersion>)>,
 }
@@ -444,17 +442,12 @@ impl Store {
             if !terminated {
                 return Err(cut(size + lines.len() as u64, unterminated.to_owned()));
             }
-            return Ok(Tail {
-                lines: lines.into_iter().map(<[u8]>::to_vec).collect(),
-                end_offset: offset + bytes.len() as u64,
-                segment: None,
-            });
+            return Ok(Tail { lines: lines.into_iter().map(<[u8]>::to_vec).collect(), segment: None });
         }
         if size == 0 {
             self.migrate_legacy_index().await?;
         }
         let mut lines = Vec::new();
-        let mut end_offset = offset;
         let (mut seg, mut pos) = (size / SEGMENT_LINES, size % SEGMENT_LINES);
         loop {
             let name = format!("{SEGMENTS}/{}", segment_name(seg));
@@ -462,7 +455,7 @@ impl Store {
                 if pos != 0 {
                     return Err(cut(size, format!("{name} is missing: the index lost lines its checkpoint counts")));
                 }
-                return Ok(Tail { lines, end_offset, segment: Some((seg, Vec::new(), None)) });
+                return Ok(Tail { lines, segment: Some((seg, Vec::new(), None)) });
             };
             let (seg_lines, terminated) = crate::index::split_lines(&bytes);
             if !terminated {
@@ -476,11 +469,10 @@ impl Store {
                 ));
             }
             for l in &seg_lines[pos as usize..] {
-                end_offset += l.len() as u64 + 1;
                 lines.push(l.to_vec());
             }
             if have < SEGMENT_LINES {
-                return Ok(Tail { lines, end_offset, segment: Some((seg, bytes, Some(version))) });
+                return Ok(Tail { lines, segment: Some((seg, bytes, Some(version))) });
             }
             (seg, pos) = (seg + 1, 0);
         }
