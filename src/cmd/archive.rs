@@ -147,7 +147,8 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
                     })).collect::<Vec<_>>(),
                     "note": snapshot.note,
                 })),
-                Format::Text => printer.data(snapshot.note.trim_end_matches('\n')),
+                // Exactly as stored (the printer adds the final newline back).
+                Format::Text => printer.data(snapshot.note.strip_suffix('\n').unwrap_or(&snapshot.note)),
             }
             Ok(Exit::Success)
         }

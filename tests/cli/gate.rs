@@ -317,6 +317,26 @@ fn archive_add_signs_the_checkpoint_with_the_configured_key() {
         } else {
             assert!(verify.stdout.contains("warning: checkpoint: not signed"), "{verify}");
         }
+        // `archive checkpoint` prints the note byte for byte, signed or not, so a kept copy parses.
+        let printed = p.certify().args(["archive", "checkpoint", "--archive"]).arg(&at).run();
+        printed.expect_code(0);
+        assert_eq!(printed.stdout, fs::read_to_string(at.join("checkpoint")).expect("checkpoint"));
+        fs::write(p.out("kept"), &printed.stdout).expect("keep");
+        let against = p
+            .certify()
+            .args(["archive", "verify", "--key"])
+            .arg(&signer.public)
+            .arg("--archive")
+            .arg(&at)
+            .arg("--checkpoint")
+            .arg(p.out("kept"))
+            .run();
+        if signed {
+            against.expect_code(0);
+        } else {
+            against.expect_code(1);
+            assert!(against.stdout.contains("kept checkpoint: not signed"), "{against}");
+        }
     }
 }
 
