@@ -75,8 +75,16 @@ The latest verdict is the newest bundle for that version found under --evidence 
   certify archive list --feature tenant-signup          # a feature's history across versions and runs
   certify archive show 3f2a9c
   certify archive verify --key keys/release.pub.pem     # every bundle, every decision, the whole chain
+  certify archive checkpoint > release-2.0.0.checkpoint   # keep it outside the archive (CI artifact, git, ticket)
+  certify archive verify --key keys/release.pub.pem --checkpoint release-2.0.0.checkpoint
 
 The archive is --archive DIR|s3://bucket/prefix, else [evidence] dir of certify.toml.
+After every append it holds `checkpoint`: a signed note (transparency-dev checkpoint format) of
+the number of index lines and their RFC 6962 Merkle root, signed with CERTIFY_SIGNING_KEY or
+[evidence] signing_key when one is set. `verify --checkpoint` fails unless the archive still holds
+the history a kept checkpoint describes (no line cut, rolled back, replaced or edited).
+Exit codes: 0 valid, 1 invalid (also: no archive at that path, no index, no or a wrong checkpoint),
+2 bad arguments, 3 archive unreachable.
 S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL.")]
     Archive(ArchiveArgs),
     /// Decide whether a platform version may be promoted to a stage, from the archive's evidence.
@@ -308,10 +316,19 @@ pub enum ArchiveCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Verify every bundle and decision, and the index's hash chain.
+    /// Verify every bundle and decision, the index's hash chain and its checkpoints.
     Verify {
         #[command(flatten)]
         key: KeyArgs,
+        /// A checkpoint kept outside the archive: the archive must still hold the history it
+        /// describes, and a trusted key must have signed it.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Print the archive's current checkpoint (checked against its index), to keep elsewhere.
+    Checkpoint {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

@@ -1,10 +1,10 @@
-//! `certify archive add|list|show|verify`, and `certify gate` (the archive's
-//! reader that decides).
+//! `certify archive add|list|show|verify|checkpoint`, and `certify gate` (the
+//! archive's reader that decides).
 
 use std::path::{Path, PathBuf};
 
 use certify_archive::{Archive, Filter, IndexEntry, Record};
-use certify_evidence::attest::PublicKey;
+use certify_evidence::attest::{PublicKey, SigningKey};
 
 use super::gate::{GateRequest, archive_error};
 use crate::{
@@ -56,6 +56,19 @@ pub fn keys(args: &KeyArgs) -> Result<Vec<PublicKey>, Fatal> {
     Ok(keys)
 }
 
+/// The key that signs the archive's checkpoint when `archive add` appends: the CLI's signing
+/// key (`CERTIFY_SIGNING_KEY` or `[evidence] signing_key`, as `certify run` finds it) when one
+/// is configured; else none, and the checkpoint is written unsigned.
+fn append_key(config: Option<&Path>) -> Result<Option<SigningKey>, Fatal> {
+    let settings = project::load_settings(config).ok();
+    let configured = std::env::var_os("CERTIFY_SIGNING_KEY").is_some()
+        || settings.as_ref().is_some_and(|s| s.evidence.signing_key.is_some());
+    if !configured {
+        return Ok(None);
+    }
+    super::run::signing_key_from(settings.as_ref()).map(Some)
+}
+
 pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
     let at = location(args.archive.as_deref(), args.config.as_deref())?;
     match args.command {
@@ -66,7 +79,11 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
                     "name the signer's public key (--key PUB.pem or --trust DIR) so the bundle can be verified before it is archived",
                 ));
             }
-            let archive = Archive::open(&at).await.map_err(archive_error)?;
+            if !bundle.is_dir() {
+                return Err(usage(format!("{}: no such bundle directory", bundle.display())));
+            }
+            let signer = append_key(args.config.as_deref())?;
+            let archive = Archive::open(&at).await.map_err(archive_error)?.with_signer(signer);
             let entry = match archive.add_bundle(&bundle, &keys, allow_unsigned).await {
                 Ok(e) => e,
                 Err(e) if e.is_runtime() => return Err(runtime(e)),
@@ -107,9 +124,33 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
             }
             Ok(Exit::Success)
         }
-        ArchiveCommand::Verify { key, format } => {
+        ArchiveCommand::Verify { key, checkpoint, format } => {
             let keys = keys(&key)?;
-            verify_archive(&at, &keys, format, printer).await
+            let kept = checkpoint
+                .map(|f| std::fs::read_to_string(&f).map_err(|e| usage(format!("--checkpoint {}: {e}", f.display()))))
+                .transpose()?;
+            verify_archive_with(&at, &keys, kept.as_deref(), format, printer).await
+        }
+        ArchiveCommand::Checkpoint { format } => {
+            let archive = Archive::open(&at).await.map_err(archive_error)?;
+            let snapshot = archive.snapshot().await.map_err(archive_error)?;
+            let c = &snapshot.checkpoint;
+            match format {
+                Format::Json => printer.json(&serde_json::json!({
+                    "origin": c.checkpoint.origin,
+                    "archive_id": c.archive_id(),
+                    "size": c.checkpoint.size,
+                    "root": c.checkpoint.root_base64(),
+                    "signatures": c.signatures.iter().map(|s| serde_json::json!({
+                        "name": s.name,
+                        "key_id": s.key_id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                    })).collect::<Vec<_>>(),
+                    "note": snapshot.note,
+                })),
+                // Exactly as stored (the printer adds the final newline back).
+                Format::Text => printer.data(snapshot.note.strip_suffix('\n').unwrap_or(&snapshot.note)),
+            }
+            Ok(Exit::Success)
         }
     }
 }
@@ -159,11 +200,26 @@ fn entry_json(e: &IndexEntry) -> serde_json::Value {
 
 /// Verifies a whole archive and prints the report.
 pub async fn verify_archive(at: &str, keys: &[PublicKey], format: Format, printer: &Printer) -> CmdResult {
+    verify_archive_with(at, keys, None, format, printer).await
+}
+
+/// [`verify_archive`], also against a checkpoint kept outside the archive.
+async fn verify_archive_with(
+    at: &str,
+    keys: &[PublicKey],
+    kept: Option<&str>,
+    format: Format,
+    printer: &Printer,
+) -> CmdResult {
     if keys.is_empty() {
         return Err(usage("name the trusted public key(s): --key PUB.pem or --trust DIR"));
     }
     let archive = Archive::open(at).await.map_err(archive_error)?;
-    let report = archive.verify(keys).await.map_err(archive_error)?;
+    let report = match kept {
+        Some(note) => archive.verify_with(keys, note).await,
+        None => archive.verify(keys).await,
+    }
+    .map_err(archive_error)?;
     match format {
         Format::Json => printer.json(&serde_json::to_value(&report).unwrap_or_default()),
         Format::Text => {
@@ -177,6 +233,16 @@ pub async fn verify_archive(at: &str, keys: &[PublicKey], format: Format, printe
                 report.decisions,
                 report.head.as_deref().unwrap_or("-")
             ));
+            for (what, c) in [("checkpoint", &report.checkpoint), ("kept checkpoint", &report.kept_checkpoint)] {
+                if let Some(c) = c {
+                    let signed = if c.signed_by.is_empty() {
+                        "unsigned or untrusted".to_owned()
+                    } else {
+                        format!("signed by {}", c.signed_by.join(", "))
+                    };
+                    printer.data(format!("  {what}: {} lines, root {} ({signed})", c.size, c.root));
+                }
+            }
             for p in &report.problems {
                 printer.data(format!("  {p}"));
             }
@@ -238,6 +304,7 @@ pub async fn gate(args: GateArgs, printer: &Printer) -> CmdResult {
     let at = location(args.archive.as_deref(), args.config.as_deref())?;
     let extra = keys(&args.key)?;
     let signing_key = if args.no_sign {
+        // No record is written, so nothing is appended and nothing needs signing.
         None
     } else {
         let settings = project::load_settings(args.config.as_deref()).ok();

@@ -99,8 +99,12 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
             .join("archive")
     });
     let public = gate_key.public();
-    let archive =
-        certify_archive::Archive::open(&archive_dir.to_string_lossy()).await.map_err(super::gate::archive_error)?;
+    let checkpoint_key = certify_evidence::attest::SigningKey::from_pkcs8_pem(&gate_key.to_pkcs8_pem())
+        .map_err(|e| runtime(format!("the demo key: {e}")))?;
+    let archive = certify_archive::Archive::open(&archive_dir.to_string_lossy())
+        .await
+        .map_err(super::gate::archive_error)?
+        .with_signer(Some(checkpoint_key));
     let entry = archive
         .add_bundle(&outcome.bundle, std::slice::from_ref(&public), false)
         .await

@@ -10,7 +10,7 @@ use std::{
     time::SystemTime,
 };
 
-use certify_archive::{Archive, DecisionMeta};
+use certify_archive::{Archive, DecisionMeta, IndexEntry};
 use certify_evidence::attest::{
     Envelope, PAYLOAD_TYPE_INTOTO, PublicKey, ResourceDescriptor, SigningKey, Statement, sha256_hex,
 };
@@ -41,8 +41,18 @@ pub struct GateRequest<'a> {
     pub print: bool,
 }
 
+/// The exit code of an archive error: runtime (3) for the environment; 1 when there is no
+/// archive at the location or its checkpoint does not hold (nothing valid to read); else
+/// usage (2).
 pub fn archive_error(e: certify_archive::ArchiveError) -> Fatal {
-    if e.is_runtime() { runtime(e) } else { usage(e) }
+    use certify_archive::ArchiveError::{Checkpoint, NoArchive};
+    if e.is_runtime() {
+        runtime(e)
+    } else if matches!(e, NoArchive { .. } | Checkpoint { .. }) {
+        Fatal { exit: Exit::Failure, error: anyhow::anyhow!("{e}") }
+    } else {
+        usage(e)
+    }
 }
 
 pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, Decision), Fatal> {
@@ -67,8 +77,13 @@ pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, Deci
     }
     let trusted: Vec<String> = keys.iter().map(|k| format!("SHA256:{}", k.fingerprint())).collect();
 
-    let archive = Archive::open(req.archive).await.map_err(archive_error)?;
-    let evidence = evidence_at(&archive, &candidate, &keys).await?;
+    // The checkpoint first, then the lines it covers: the decision relies on exactly the
+    // history the checkpoint describes, and the record cites it.
+    let archive = Archive::open(req.archive).await.map_err(archive_error)?.with_signer(
+        req.signing_key.as_ref().map(|k| SigningKey::from_pkcs8_pem(&k.to_pkcs8_pem())).transpose().or_runtime()?,
+    );
+    let snapshot = archive.snapshot().await.map_err(archive_error)?;
+    let evidence = evidence_at(&archive, &snapshot.entries, &candidate, &keys).await?;
     let now = SystemTime::now();
     let decision = certify_gate::decide(&stage, &trusted, &candidate, &evidence, now);
 
@@ -76,7 +91,16 @@ pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, Deci
     let policy_sha256 = sha256_hex(&policy_bytes);
     let record = match &req.signing_key {
         Some(key) => {
-            let line = decision_record(&decision, &candidate, req.archive, &req.policy_uri, &policy_sha256, key, now);
+            let line = decision_record(
+                &decision,
+                &candidate,
+                req.archive,
+                &req.policy_uri,
+                &policy_sha256,
+                &snapshot.note,
+                key,
+                now,
+            );
             let meta = DecisionMeta {
                 stage: candidate.stage.clone(),
                 candidate: candidate.version.to_string(),
@@ -98,9 +122,18 @@ pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, Deci
             v["candidate"] = serde_json::json!({"stage": candidate.stage, "version": candidate.version.to_string(), "rev": candidate.rev});
             v["record"] = serde_json::json!(record);
             v["evidence_considered"] = serde_json::json!(evidence.len());
+            v["archive_checkpoint"] = serde_json::json!({
+                "origin": snapshot.checkpoint.checkpoint.origin,
+                "size": snapshot.checkpoint.checkpoint.size,
+                "root": snapshot.checkpoint.checkpoint.root_base64(),
+            });
             printer.json(&v);
         }
-        Format::Text => print_text(printer, &decision, &candidate, evidence.len(), record.as_deref(), req.show_info),
+        Format::Text => {
+            print_text(printer, &decision, &candidate, evidence.len(), record.as_deref(), req.show_info);
+            let c = &snapshot.checkpoint.checkpoint;
+            printer.data(format!("  archive checkpoint: {} lines, root {} ({})", c.size, c.root_base64(), c.origin));
+        }
     }
     let exit = if decision.promote { Exit::Success } else { Exit::Failure };
     Ok((exit, decision))
@@ -153,10 +186,15 @@ fn print_text(p: &Printer, d: &Decision, c: &Candidate, considered: usize, recor
 
 /// Every bundle of the archive at the candidate version, fetched and
 /// verified against the trusted keys, as the gate's evidence.
-async fn evidence_at(archive: &Archive, candidate: &Candidate, keys: &[PublicKey]) -> Result<Vec<Evidence>, Fatal> {
+async fn evidence_at(
+    archive: &Archive,
+    entries: &[IndexEntry],
+    candidate: &Candidate,
+    keys: &[PublicKey],
+) -> Result<Vec<Evidence>, Fatal> {
     let scratch = tempfile::tempdir().or_runtime()?;
     let mut out = Vec::new();
-    for entry in archive.entries().await.map_err(archive_error)? {
+    for entry in entries {
         let Some(meta) = entry.bundle() else { continue };
         let Ok(version) = semver::Version::parse(&meta.platform_version) else { continue };
         if version != candidate.version {
@@ -210,13 +248,16 @@ async fn evidence_at(archive: &Archive, candidate: &Candidate, keys: &[PublicKey
 }
 
 /// The signed decision record: an in-toto Statement whose predicate is the
-/// SLSA verification summary, in a DSSE envelope (one line of JSON).
+/// SLSA verification summary, in a DSSE envelope (one line of JSON), with the
+/// checkpoint of the archive decided on (`checkpoint`, its signed note).
+#[allow(clippy::too_many_arguments)]
 fn decision_record(
     decision: &Decision,
     candidate: &Candidate,
     archive: &str,
     policy_uri: &str,
     policy_sha256: &str,
+    checkpoint: &str,
     key: &SigningKey,
     now: SystemTime,
 ) -> String {
@@ -227,8 +268,9 @@ fn decision_record(
         .map(|id| (format!("{location}/bundles/{id}/attestation.intoto.jsonl"), id.clone()))
         .collect();
     let verifier = format!("https://certify.invalid/gate@{}", env!("CARGO_PKG_VERSION"));
-    let predicate =
+    let mut predicate =
         certify_gate::vsa_predicate(decision, candidate, policy_uri, policy_sha256, &inputs, &verifier, now);
+    certify_archive::embed_checkpoint(&mut predicate, checkpoint);
     let resource = certify_gate::resource_uri(candidate);
     let mut subject = vec![ResourceDescriptor {
         name: Some(resource.clone()),

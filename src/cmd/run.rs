@@ -69,7 +69,10 @@ pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
         } else {
             at.clone()
         };
-        let archive = certify_archive::Archive::open(&location).await.map_err(super::gate::archive_error)?;
+        // The run's signing key signs the archive's checkpoint too.
+        let signer = signing_key(&settings, None, args.select.no_sign)?;
+        let archive =
+            certify_archive::Archive::open(&location).await.map_err(super::gate::archive_error)?.with_signer(signer);
         let keys: Vec<_> = outcome.signer.iter().cloned().collect();
         let entry =
             archive.add_bundle(&outcome.bundle, &keys, keys.is_empty()).await.map_err(super::gate::archive_error)?;

@@ -158,3 +158,212 @@ fn bad_policies_and_stages_are_usage_errors() {
         assert!(run.stderr.contains(says), "stderr does not say {says:?}:\n{run}");
     }
 }
+
+/// A gate that BLOCKed on a failing run; the archive then rolled back to the copy from before
+/// that run, where the gate PROMOTEs and `archive verify` alone sees a consistent archive:
+/// the checkpoint kept from after the BLOCK shows the history that was lost.
+#[test]
+fn a_rolled_back_archive_that_would_promote_is_caught_by_the_kept_checkpoint() {
+    let p = Project::empty();
+    let archive = p.out("archive");
+    let demo = |out: &str, fault: Option<&str>| {
+        let fault: Vec<&str> = fault.map(|f| vec!["--fault", f]).unwrap_or_default();
+        p.certify().args(["demo", "--out"]).arg(p.out(out)).arg("--archive").arg(&archive).args(fault).run()
+    };
+    demo("one", None).expect_code(0);
+    let before = p.out("archive-before");
+    copy_dir(&archive, &before);
+    let blocked = demo("two", Some("signup-broken"));
+    blocked.expect_code(1);
+    assert!(blocked.stdout.contains("BLOCK  platform 2.0.0 to demo"), "{blocked}");
+    assert!(
+        blocked.stdout.contains("archive checkpoint: 3 lines, root "),
+        "the gate names what it decided on:\n{blocked}"
+    );
+    let kept = p.certify().args(["archive", "checkpoint", "--archive"]).arg(&archive).run();
+    kept.expect_code(0);
+    assert!(kept.stdout.starts_with("certify-archive ") && kept.stdout.contains("\n4\n"), "{kept}");
+    fs::write(p.out("kept.checkpoint"), &kept.stdout).expect("keep the checkpoint");
+    let keys = p.out("keys");
+    fs::create_dir_all(&keys).expect("keys");
+    for k in ["one.pub.pem", "two.pub.pem"] {
+        fs::copy(p.out(k), keys.join(k)).expect("copy key");
+    }
+
+    fs::remove_dir_all(&archive).expect("remove");
+    copy_dir(&before, &archive);
+    let gate = p
+        .certify()
+        .args(["gate", "--policy"])
+        .arg(repo_root().join("ci/promotion.toml"))
+        .args(["--stage", "demo", "--candidate", "2.0.0", "--no-sign", "--trust"])
+        .arg(&keys)
+        .arg("--archive")
+        .arg(&archive)
+        .run();
+    gate.expect_code(0);
+    assert!(gate.stdout.contains("PROMOTE  platform 2.0.0 to demo"), "the rolled-back archive would promote:\n{gate}");
+    let verify = |extra: &[&str]| {
+        p.certify().args(["archive", "verify", "--trust"]).arg(&keys).arg("--archive").arg(&archive).args(extra).run()
+    };
+    verify(&[]).expect_code(0);
+    let caught = verify(&["--checkpoint", p.out("kept.checkpoint").to_str().expect("utf-8")]);
+    caught.expect_code(1);
+    assert!(caught.stdout.starts_with("INVALID"), "{caught}");
+    assert!(caught.stdout.contains("kept checkpoint: the archive has 2 lines, the checkpoint describes 4"), "{caught}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for e in fs::read_dir(from).expect("read_dir").flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if src.is_dir() { copy_dir(&src, &dst) } else { fs::copy(&src, &dst).map(|_| ()).expect("copy") }
+    }
+}
+
+/// The decision record carries the checkpoint it was decided on, signed with it; the archive's
+/// own checkpoint is printed as a note and as JSON.
+#[test]
+fn decision_records_carry_the_checkpoint_they_were_decided_on() {
+    let p = Project::empty();
+    let run = p.certify().args(["demo", "--out"]).arg(p.out("b")).run();
+    run.expect_code(0);
+    let record = fs::read_to_string(record_path(&run)).expect("record");
+    let envelope: serde_json::Value = serde_json::from_str(&record).expect("envelope");
+    use base64::Engine as _;
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envelope["payload"].as_str().expect("payload"))
+        .expect("base64");
+    let statement: serde_json::Value = serde_json::from_slice(&payload).expect("statement");
+    let note = statement["predicate"]["archiveCheckpoint"].as_str().expect("the checkpoint in the predicate");
+    assert!(note.starts_with("certify-archive ") && note.contains("\n1\n"), "decided on the 1 bundle line: {note}");
+
+    let json = p.certify().args(["archive", "checkpoint", "--format", "json", "--archive"]).arg(p.out("archive")).run();
+    json.expect_code(0);
+    let v = json.json();
+    assert_eq!(v["size"], 2);
+    assert_eq!(v["origin"], format!("certify-archive {}", v["archive_id"].as_str().expect("id")));
+    assert_eq!(v["signatures"][0]["name"], "certify-archive");
+    assert!(v["note"].as_str().expect("note").contains(v["root"].as_str().expect("root")));
+}
+
+/// Readers never create an archive; a path with none is a failure (1) saying so; adding a
+/// bundle that does not exist is a usage error (2).
+#[test]
+fn nothing_is_created_where_there_is_no_archive() {
+    let p = Project::empty();
+    p.certify().args(["keygen", "--out"]).arg(p.out("k")).run().expect_code(0);
+    let nowhere = p.out("nowhere");
+    let at = nowhere.to_str().expect("utf-8");
+    let key = p.out("k.pub.pem");
+    let key = key.to_str().expect("utf-8");
+    let policy = repo_root().join("ci/promotion.toml");
+    let policy = policy.to_str().expect("utf-8");
+    for args in [
+        vec!["archive", "verify", "--key", key, "--archive", at],
+        vec!["archive", "list", "--archive", at],
+        vec!["archive", "show", "abc", "--archive", at],
+        vec!["archive", "checkpoint", "--archive", at],
+        vec![
+            "gate",
+            "--policy",
+            policy,
+            "--stage",
+            "demo",
+            "--candidate",
+            "2.0.0",
+            "--trust",
+            p.out(".").to_str().expect("utf-8"),
+            "--no-sign",
+            "--archive",
+            at,
+        ],
+    ] {
+        let run = p.certify().args(&args).run();
+        run.expect_code(1);
+        let said = format!("{}{}", run.stdout, run.stderr);
+        assert!(said.contains("not an archive: does not exist"), "{args:?}:\n{run}");
+        assert!(!nowhere.exists(), "{args:?} created the archive");
+    }
+    let add = p.certify().args(["archive", "add", "no-such-bundle", "--key", key, "--archive", at]).run();
+    add.expect_code(2);
+    assert!(add.stderr.contains("no-such-bundle: no such bundle directory"), "{add}");
+    assert!(!nowhere.exists());
+}
+
+/// `archive add` signs the checkpoint with the key the CLI signs with (`CERTIFY_SIGNING_KEY`),
+/// and without one writes it unsigned, which `archive verify` warns about.
+#[test]
+fn archive_add_signs_the_checkpoint_with_the_configured_key() {
+    let p = Project::empty();
+    p.certify().args(["demo", "--no-sign", "--out"]).arg(p.out("u")).run();
+    let signer = p.keygen();
+    for (archive, signed) in [("signed", true), ("unsigned", false)] {
+        let at = p.out(archive);
+        let mut add = p.certify().args(["archive", "add", "--allow-unsigned", "--archive"]).arg(&at).arg(p.out("u"));
+        if signed {
+            add = add.signed_by(&signer);
+        }
+        add.run().expect_code(0);
+        let verify =
+            p.certify().args(["archive", "verify", "--key"]).arg(&signer.public).arg("--archive").arg(&at).run();
+        verify.expect_code(0);
+        if signed {
+            assert!(
+                verify.stdout.contains("checkpoint: 1 lines, root ") && verify.stdout.contains("(signed by SHA256:"),
+                "{verify}"
+            );
+            assert!(!verify.stdout.contains("warning: checkpoint"), "{verify}");
+        } else {
+            assert!(verify.stdout.contains("warning: checkpoint: not signed"), "{verify}");
+        }
+        // `archive checkpoint` prints the note byte for byte, signed or not, so a kept copy parses.
+        let printed = p.certify().args(["archive", "checkpoint", "--archive"]).arg(&at).run();
+        printed.expect_code(0);
+        assert_eq!(printed.stdout, fs::read_to_string(at.join("checkpoint")).expect("checkpoint"));
+        fs::write(p.out("kept"), &printed.stdout).expect("keep");
+        let against = p
+            .certify()
+            .args(["archive", "verify", "--key"])
+            .arg(&signer.public)
+            .arg("--archive")
+            .arg(&at)
+            .arg("--checkpoint")
+            .arg(p.out("kept"))
+            .run();
+        if signed {
+            against.expect_code(0);
+        } else {
+            against.expect_code(1);
+            assert!(against.stdout.contains("kept checkpoint: not signed"), "{against}");
+        }
+    }
+}
+
+/// The gate decides only on lines its checkpoint vouches for: with the last line's `added_at`
+/// edited, the archive's checkpoint no longer holds and the gate refuses (1), saying why.
+#[test]
+fn the_gate_refuses_an_archive_whose_checkpoint_does_not_hold() {
+    let p = Project::empty();
+    p.certify().args(["demo", "--out"]).arg(p.out("b")).run().expect_code(0);
+    let archive = p.out("archive");
+    let lines = index_lines(&archive);
+    let last = lines.last().expect("a line");
+    let edited = last.replacen("\"added_at\":\"2", "\"added_at\":\"1", 1);
+    assert_ne!(&edited, last);
+    let mut all = lines[..lines.len() - 1].to_vec();
+    all.push(edited);
+    fs::write(archive.join("index.jsonl"), format!("{}\n", all.join("\n"))).expect("write");
+    let gate = p
+        .certify()
+        .args(["gate", "--policy"])
+        .arg(repo_root().join("ci/promotion.toml"))
+        .args(["--stage", "demo", "--candidate", "2.0.0", "--no-sign", "--key"])
+        .arg(p.out("b.pub.pem"))
+        .arg("--archive")
+        .arg(&archive)
+        .run();
+    gate.expect_code(1);
+    assert!(gate.stderr.contains("checkpoint: the first 2 lines have root "), "{gate}");
+    assert!(!gate.stdout.contains("PROMOTE"), "{gate}");
+}

@@ -112,6 +112,22 @@ fn parse_resource_uri(uri: &str) -> Option<(String, String, Option<String>)> {
     Some((version.to_owned(), stage?, rev))
 }
 
+/// The field of the decision record's predicate that holds the checkpoint (the signed note's
+/// text) of the archive the gate decided on.
+pub const CHECKPOINT_FIELD: &str = "archiveCheckpoint";
+
+/// Puts the checkpoint `note` the decision was made on into the record's predicate.
+pub fn embed_checkpoint(predicate: &mut Value, note: &str) {
+    if let Value::Object(map) = predicate {
+        map.insert(CHECKPOINT_FIELD.to_owned(), Value::String(note.to_owned()));
+    }
+}
+
+/// The checkpoint note a decision record carries, if any.
+pub(crate) fn embedded_checkpoint(statement: &Statement) -> Option<&str> {
+    statement.predicate.get(CHECKPOINT_FIELD).and_then(Value::as_str)
+}
+
 /// Whether `s` is a sha256 in lowercase hex.
 pub(crate) fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))

@@ -66,6 +66,14 @@ pub enum ArchiveError {
     #[error("{location}: index.jsonl: gave up appending after {attempts} attempts, other writers kept winning")]
     Contention { location: String, attempts: usize },
 
+    /// Nothing is archived at the location: it does not exist, or holds no index.
+    #[error("{location}: not an archive: {reason}")]
+    NoArchive { location: String, reason: String },
+
+    /// The archive's checkpoint is missing, unreadable, or disagrees with its index.
+    #[error("{location}: checkpoint: {reason}")]
+    Checkpoint { location: String, reason: String },
+
     /// No entry has an id with this prefix.
     #[error("no archive entry has an id starting with {prefix:?}")]
     NotFound { prefix: String },

@@ -369,6 +369,41 @@ mod tests {
         }
     }
 
+    /// Any bytes at all are an entry or an error, never a panic: every truncation and every
+    /// single-byte change of real lines, deep nesting, huge numbers and invalid UTF-8.
+    #[test]
+    fn parse_never_panics_on_any_bytes() {
+        let d = IndexEntry {
+            record: Record::Decision(DecisionMeta {
+                stage: "production".into(),
+                candidate: "2.0.0".into(),
+                rev: Some("abc".into()),
+                promote: true,
+                policy_sha256: "cc".into(),
+                inputs: vec!["ab".into()],
+            }),
+            ..bundle_entry(2, GENESIS, "dd")
+        };
+        for line in [bundle_entry(1, GENESIS, "ab").to_line(), d.to_line()] {
+            let bytes = line.as_bytes();
+            for cut in 0..bytes.len() {
+                let _ = IndexEntry::parse(&bytes[..cut]);
+            }
+            for i in 0..bytes.len() {
+                for b in [0u8, b'"', b'{', b'}', b'\\', b'9', 0xff, 0xc3] {
+                    let mut m = bytes.to_vec();
+                    m[i] = b;
+                    let _ = IndexEntry::parse(&m);
+                }
+            }
+        }
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        for text in [deep.as_str(), r#"{"seq":1e999}"#, r#"{"seq":184467440737095516160}"#, "\u{feff}{}"] {
+            assert!(IndexEntry::parse(text.as_bytes()).is_err(), "{text:.40}");
+        }
+        assert!(IndexEntry::parse(&[0xff, 0xfe, b'{']).is_err());
+    }
+
     #[test]
     fn split_lines_reports_a_missing_final_newline() {
         assert_eq!(split_lines(b""), (vec![], true));

@@ -7,7 +7,10 @@
 //! <root>/bundles/<id>/...                 a bundle's files; id = sha256 of its attestation.intoto.jsonl
 //!                                         (of its bundle.json when unsigned)
 //! <root>/decisions/<id>.intoto.jsonl      signed gate decision records; id = sha256 of the file
-//! <root>/index.jsonl                      one line per bundle or decision (see [`index`])
+//! <root>/index.jsonl                      one line per bundle or decision (see [`index`]); on S3
+//!                                         index/00000000.jsonl, … of 1,000 lines (see `store`)
+//! <root>/archive.json, checkpoint         the archive's id, and its signed checkpoint (see `log`)
+//! <root>/tree.json, ids/                  what appenders continue from (caches, see `log`)
 //! ```
 //!
 //! S3 settings come from the standard AWS variables, as `AmazonS3Builder::from_env` reads
@@ -29,58 +32,55 @@
 //! # Appending: several writers at once
 //!
 //! Parallel CI jobs may append at the same time; none may lose or duplicate an entry or fork
-//! the chain. The index is replaced whole, by optimistic concurrency:
+//! the chain, and an append costs the same in an archive of 100 entries as in one of 10,000:
+//! it never reads or rewrites the whole index. [`log`](crate::log) has the protocol and
+//! [`store`](crate::store) the two layouts (one `index.jsonl` appended in place under a lock
+//! in a directory; bounded segments replaced by conditional writes on S3).
 //!
-//! 1. read `index.jsonl` and the version it was read at (its ETag);
-//! 2. if the entry's id is already there, stop: it was added (by us, or concurrently);
-//! 3. build the line: `seq` one more than the last line's, `prev` the sha256 of the last line;
-//! 4. write the old bytes plus the new line back, **only if the index is still at the version
-//!    read** — `If-Match: <ETag>` on S3 (`PutMode::Update`), `If-None-Match: *` while there is
-//!    no index (`PutMode::Create`);
-//! 5. if another writer got there first (412 Precondition Failed), wait a random delay that
-//!    grows with each attempt, and start again from 1; give up after [`MAX_APPEND_ATTEMPTS`].
+//! # A transparency log
 //!
-//! Every successful write extends exactly the version its writer read, so lines are never
-//! lost or interleaved, and the re-check of step 2 makes a retried or concurrent add of the
-//! same content a no-op. A local directory runs the same steps, but `LocalFileSystem` has no
-//! conditional replace: there, steps 1–4 run under an exclusive lock on `index.jsonl.lock`
-//! (see [`store`](crate::store) for both primitives), which serializes writers on one machine
-//! (a directory shared over a network file system needs working `flock`).
-//!
-//! The chain proves the order and integrity of every line but the last against the lines
-//! after it; a truncated tail is only visible against an earlier copy of the head
-//! ([`ArchiveReport::head`]) or the bundles left without a line.
+//! The index lines are the leaves of an RFC 6962 Merkle tree ([`merkle`]). After every append
+//! the archive holds `checkpoint`, a signed note of the tree's size and root ([`checkpoint`]),
+//! signed by the appender's key ([`Archive::with_signer`]). A checkpoint kept outside the
+//! archive shows, later, that the archive still holds the history it described
+//! ([`Archive::verify_with`]): cutting lines from the end, rolling the archive back or
+//! replacing it, and editing any byte of any line are all seen. Reading an archive never
+//! creates anything; a location with no index, or whose checkpoint disagrees with it, is not
+//! a valid archive.
 
 mod bundle;
+pub mod checkpoint;
 mod decision;
 mod error;
 mod filter;
 pub mod index;
+mod log;
+pub mod merkle;
 mod store;
 mod verify;
 
-use std::{
-    path::{Path, PathBuf},
-    time::{Duration, SystemTime},
-};
+use std::path::{Path, PathBuf};
 
 use certify_evidence::{
-    attest::{PublicKey, sha256_hex},
+    attest::{PublicKey, SigningKey, sha256_hex},
     bundle::MANIFEST,
     manifest::Manifest,
 };
 use futures::{StreamExt as _, TryStreamExt as _};
 
+use crate::{
+    checkpoint::SignedCheckpoint,
+    error::io_err,
+    index::split_lines,
+    store::{Store, object_path, relative_name},
+};
 pub use crate::{
+    decision::{CHECKPOINT_FIELD, embed_checkpoint},
     error::ArchiveError,
     filter::Filter,
     index::{BundleMeta, DecisionMeta, FeatureSummary, IndexEntry, Record},
-    verify::{ArchiveProblem, ArchiveReport},
-};
-use crate::{
-    error::io_err,
-    index::{GENESIS, INDEX, line_hash, split_lines},
-    store::{Store, Written, object_path, relative_name},
+    log::{ARCHIVE_META, CHECKPOINT},
+    verify::{ArchiveProblem, ArchiveReport, CheckpointSummary},
 };
 
 /// How many times an append re-reads the index after losing a race before giving up.
@@ -93,11 +93,25 @@ const PARALLEL_TRANSFERS: usize = 8;
 #[derive(Debug)]
 pub struct Archive {
     store: Store,
+    /// Signs the checkpoint after each append; `None` writes it unsigned.
+    signer: Option<SigningKey>,
+}
+
+/// What a reader of the archive relies on: its checkpoint, checked against the index read,
+/// and the entries that checkpoint covers.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The checkpoint's signed note, as stored.
+    pub note: String,
+    pub checkpoint: SignedCheckpoint,
+    /// The first `checkpoint.size` entries of the index.
+    pub entries: Vec<IndexEntry>,
 }
 
 impl Archive {
-    /// Opens the archive at `location`: a directory (created when missing) or
-    /// `s3://bucket[/prefix]`, configured from the process environment's `AWS_*` variables.
+    /// Opens the archive at `location`: a directory or `s3://bucket[/prefix]`, configured
+    /// from the process environment's `AWS_*` variables. Nothing is created: a directory that
+    /// does not exist reads as no archive, and the first append creates it.
     /// An S3 archive is contacted once, so that an unreachable endpoint
     /// ([`ArchiveError::Unreachable`]), refused credentials ([`ArchiveError::Credentials`]) or
     /// a missing bucket are reported here.
@@ -113,7 +127,19 @@ impl Archive {
         location: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Archive, ArchiveError> {
-        Ok(Archive { store: Store::open(location, env).await? })
+        Ok(Archive { store: Store::open(location, env).await?, signer: None })
+    }
+
+    /// An archive on any object store with conditional writes (an S3 layout), named
+    /// `location` in messages: for embedding and for measuring what an append costs.
+    pub fn on_object_store(store: std::sync::Arc<dyn object_store::ObjectStore>, location: &str) -> Archive {
+        Archive { store: Store::from_object_store(store, location), signer: None }
+    }
+
+    /// Signs the checkpoint written after each append with `key` (`None`: unsigned).
+    pub fn with_signer(mut self, key: Option<SigningKey>) -> Archive {
+        self.signer = key;
+        self
     }
 
     /// The location the archive was opened at.
@@ -137,7 +163,7 @@ impl Archive {
         let checked = tokio::task::spawn_blocking(move || bundle::check(&src, &into, &keys, allow_unsigned))
             .await
             .map_err(|e| join_error(dir, e))??;
-        if let Some(existing) = self.entries().await?.into_iter().find(|e| e.id == checked.id && e.bundle().is_some()) {
+        if let Some(existing) = self.find_indexed(&checked.id, "bundle").await? {
             return Ok(existing);
         }
         let prefix = format!("bundles/{}", checked.id);
@@ -154,7 +180,7 @@ impl Archive {
             })
             .collect();
         futures::stream::iter(uploads).buffer_unordered(PARALLEL_TRANSFERS).try_collect::<()>().await?;
-        self.append(&checked.id, prefix, Record::Bundle(checked.meta), |_| Ok(())).await
+        self.append(&checked.id, prefix, Record::Bundle(checked.meta), &[]).await
     }
 
     /// Adds a gate decision record: `envelope_line` is its DSSE envelope (one JSON line; a
@@ -183,30 +209,77 @@ impl Archive {
         }
         let id = sha256_hex(&bytes);
         let path = format!("decisions/{id}.intoto.jsonl");
-        let missing_inputs = |entries: &[IndexEntry]| {
-            let missing: Vec<String> = meta
-                .inputs
-                .iter()
-                .filter(|i| !entries.iter().any(|e| &e.id == *i && e.bundle().is_some()))
-                .map(|i| format!("input {i} is not a bundle of this archive"))
-                .collect();
-            if missing.is_empty() { Ok(()) } else { Err(ArchiveError::InvalidDecision { reasons: missing }) }
-        };
-        let entries = self.entries().await?;
-        if let Some(existing) = entries.iter().find(|e| e.id == id && e.decision().is_some()) {
-            return Ok(existing.clone());
+        if let Some(existing) = self.find_indexed(&id, "decision").await? {
+            return Ok(existing);
         }
-        missing_inputs(&entries)?;
+        let mut missing = Vec::new();
+        for input in &meta.inputs {
+            if self.find_indexed(input, "bundle").await?.is_none() {
+                missing.push(format!("input {input} is not a bundle of this archive"));
+            }
+        }
+        if !missing.is_empty() {
+            return Err(ArchiveError::InvalidDecision { reasons: missing });
+        }
         self.store.put(&path, bytes).await?;
-        self.append(&id, path, Record::Decision(meta.clone()), missing_inputs).await
+        let inputs = meta.inputs.clone();
+        self.append(&id, path, Record::Decision(meta), &inputs).await
     }
 
     /// Every entry of the index, in order. A line that is not an index entry is an
     /// [`ArchiveError::Index`] naming it.
     pub async fn entries(&self) -> Result<Vec<IndexEntry>, ArchiveError> {
-        let bytes = self.store.get(INDEX).await?.unwrap_or_default();
+        let bytes = self.index_bytes().await?;
         let (lines, _) = split_lines(&bytes);
         self.parse_lines(&lines)
+    }
+
+    /// The index's bytes; [`ArchiveError::NoArchive`] when there is none.
+    async fn index_bytes(&self) -> Result<Vec<u8>, ArchiveError> {
+        match self.store.read_index().await? {
+            Some((bytes, _)) => Ok(bytes),
+            None => Err(self.no_archive()),
+        }
+    }
+
+    fn no_archive(&self) -> ArchiveError {
+        let reason = if self.store.exists() {
+            "no index: nothing was ever archived here"
+        } else {
+            "does not exist (only an append creates an archive)"
+        };
+        ArchiveError::NoArchive { location: self.store.location.clone(), reason: reason.to_owned() }
+    }
+
+    /// The archive's current checkpoint, checked against the index (the archive's id, the
+    /// number of lines, the root of the lines it covers), with the entries it covers. A reader
+    /// that decides on the archive (the gate) relies on exactly these entries and cites the
+    /// checkpoint. Lines appended after the checkpoint was read are left out.
+    pub async fn snapshot(&self) -> Result<Snapshot, ArchiveError> {
+        let fail = |reason: String| ArchiveError::Checkpoint { location: self.store.location.clone(), reason };
+        let Some(note) = self.store.get(CHECKPOINT).await? else {
+            if self.store.read_index().await?.is_none() {
+                return Err(self.no_archive());
+            }
+            return Err(fail(
+                "missing: the archive holds no checkpoint of its index (written by certify before checkpoints,                  or removed); the next append writes one"
+                    .to_owned(),
+            ));
+        };
+        let note = String::from_utf8(note).map_err(|_| fail("is not UTF-8 text".to_owned()))?;
+        let checkpoint = SignedCheckpoint::parse(&note).map_err(fail)?;
+        let id = self.archive_id().await?;
+        if let Some(problem) = verify::origin_problem(&checkpoint, id.as_deref()) {
+            return Err(fail(problem));
+        }
+        let bytes = self.index_bytes().await?;
+        let (lines, _) = split_lines(&bytes);
+        let size = usize::try_from(checkpoint.checkpoint.size).unwrap_or(usize::MAX);
+        if let Some(problem) = verify::covers(&lines, &checkpoint.checkpoint) {
+            return Err(fail(problem));
+        }
+        let entries = self.parse_lines(&lines[..size])?;
+        Ok(Snapshot { note, checkpoint, entries })
     }
 
     /// The entries that `filter` selects, in index order.
@@ -299,7 +372,14 @@ impl Archive {
     /// every decision record's signature and fields. Returns every problem found; an `Err` only
     /// when the archive cannot be read at all.
     pub async fn verify(&self, keys: &[PublicKey]) -> Result<ArchiveReport, ArchiveError> {
-        verify::verify(self, keys).await
+        verify::verify(self, keys, None).await
+    }
+
+    /// [`Archive::verify`], and that the archive still holds the history `checkpoint` (a
+    /// signed note kept outside the archive) describes: its origin is this archive, a key of
+    /// `keys` signed it, and the archive's first N lines have its root.
+    pub async fn verify_with(&self, keys: &[PublicKey], checkpoint: &str) -> Result<ArchiveReport, ArchiveError> {
+        verify::verify(self, keys, Some(checkpoint)).await
     }
 
     fn parse_lines(&self, lines: &[&[u8]]) -> Result<Vec<IndexEntry>, ArchiveError> {
@@ -314,55 +394,6 @@ impl Archive {
                 })
             })
             .collect()
-    }
-
-    /// Appends the entry `id` unless the index already has it (see the module docs for the
-    /// protocol). `check` sees the current entries before the line is built.
-    async fn append(
-        &self,
-        id: &str,
-        path: String,
-        record: Record,
-        check: impl Fn(&[IndexEntry]) -> Result<(), ArchiveError>,
-    ) -> Result<IndexEntry, ArchiveError> {
-        for attempt in 0..MAX_APPEND_ATTEMPTS {
-            let mut snapshot = self.store.read_for_update(INDEX).await?;
-            let (lines, terminated) = split_lines(&snapshot.bytes);
-            if !terminated {
-                return Err(ArchiveError::Index {
-                    location: self.store.location.clone(),
-                    line: lines.len(),
-                    reason: "the last line has no newline: the index was cut short; nothing is appended \
-                             until `certify archive verify` has been looked at"
-                        .to_owned(),
-                });
-            }
-            let entries = self.parse_lines(&lines)?;
-            let kind_matches = |e: &IndexEntry| std::mem::discriminant(&e.record) == std::mem::discriminant(&record);
-            if let Some(existing) = entries.iter().find(|e| e.id == id && kind_matches(e)) {
-                return Ok(existing.clone());
-            }
-            check(&entries)?;
-            let entry = IndexEntry {
-                seq: entries.last().map_or(1, |e| e.seq + 1),
-                prev: lines.last().map_or_else(|| GENESIS.to_owned(), |l| line_hash(l)),
-                id: id.to_owned(),
-                added_at: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
-                path: path.clone(),
-                record: record.clone(),
-            };
-            let mut bytes = std::mem::take(&mut snapshot.bytes);
-            bytes.extend_from_slice(entry.to_line().as_bytes());
-            bytes.push(b'\n');
-            match self.store.write_if_unchanged(INDEX, snapshot, bytes).await? {
-                Written::Done => return Ok(entry),
-                Written::Conflict => {
-                    let cap = Duration::from_millis(20u64 << attempt.min(5)).min(Duration::from_millis(500));
-                    tokio::time::sleep(store::jitter(cap)).await;
-                }
-            }
-        }
-        Err(ArchiveError::Contention { location: self.store.location.clone(), attempts: MAX_APPEND_ATTEMPTS })
     }
 }
 

@@ -1,11 +1,17 @@
-//! Verifying a whole archive, the auditor's side: the index's chain and sequence, then every
-//! entry against what the archive holds. Each bundle is downloaded into a scratch directory
+//! Verifying a whole archive, the auditor's side: that there is an archive at all, the
+//! index's chain and sequence, the RFC 6962 tree over its lines against the archive's own
+//! checkpoint, a kept checkpoint and every decision's checkpoint, then every entry against
+//! what the archive holds. Each bundle is downloaded into a scratch directory
 //! and verified as `certify verify` verifies a bundle (signature, every digest, no file added
 //! or missing); its index line must say what the bundle says. Each decision record must hash
 //! to its id, verify with a trusted key and agree with its line. Everything found is
 //! reported; nothing stops the check but an archive that cannot be read at all.
 
-use std::{collections::BTreeMap, fmt, fs, path::Path};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt, fs,
+    path::Path,
+};
 
 use certify_evidence::{
     attest::{PublicKey, sha256_hex},
@@ -18,9 +24,15 @@ use serde::Serialize;
 use crate::{
     Archive, ArchiveError,
     bundle::{check_unsigned, is_unsigned, meta_of, read_manifest},
+    checkpoint::{Checkpoint, SignedCheckpoint},
     decision,
     index::{BundleMeta, DecisionMeta, INDEX, IndexEntry, Record, check_chain, line_hash, split_lines},
+    log::CHECKPOINT,
+    merkle::{Frontier, Hash, leaf_hash},
 };
+
+/// The subject of problems with a checkpoint kept outside the archive.
+const KEPT: &str = "kept checkpoint";
 
 /// Bundles downloaded and verified at once.
 const PARALLEL_BUNDLES: usize = 4;
@@ -38,6 +50,12 @@ pub struct ArchiveReport {
     /// sha256 of the index's last line. Recorded elsewhere (a release note, a ticket), it
     /// lets a later check see that no line was removed from the end.
     pub head: Option<String>,
+    /// The archive's id (`archive.json`), when it has one.
+    pub archive_id: Option<String>,
+    /// The archive's own checkpoint, when it has one that parses.
+    pub checkpoint: Option<CheckpointSummary>,
+    /// The checkpoint kept outside the archive that it was checked against, if any.
+    pub kept_checkpoint: Option<CheckpointSummary>,
     pub problems: Vec<ArchiveProblem>,
     /// Things worth a look that do not make the archive invalid: stored files that no index
     /// line refers to.
@@ -61,6 +79,87 @@ impl fmt::Display for ArchiveProblem {
     }
 }
 
+/// A checkpoint, as a report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckpointSummary {
+    pub origin: String,
+    pub size: u64,
+    /// The root hash, standard base64 (as in the note).
+    pub root: String,
+    /// Fingerprints of the trusted keys whose signature verified.
+    pub signed_by: Vec<String>,
+}
+
+impl CheckpointSummary {
+    fn of(c: &SignedCheckpoint, keys: &[PublicKey]) -> CheckpointSummary {
+        CheckpointSummary {
+            origin: c.checkpoint.origin.clone(),
+            size: c.checkpoint.size,
+            root: c.checkpoint.root_base64(),
+            signed_by: c.verified_by(keys),
+        }
+    }
+}
+
+/// Why `checkpoint` does not describe this archive (`archive_id`, from its `archive.json`).
+pub(crate) fn origin_problem(checkpoint: &SignedCheckpoint, archive_id: Option<&str>) -> Option<String> {
+    match archive_id {
+        None => {
+            Some("the archive has no archive.json: its id is unknown, so no checkpoint can be matched to it".to_owned())
+        }
+        Some(id) if checkpoint.archive_id() != Some(id) => Some(format!(
+            "is for {:?}, this archive is {:?} (a checkpoint of another archive)",
+            checkpoint.checkpoint.origin,
+            Checkpoint::origin_of(id)
+        )),
+        Some(_) => None,
+    }
+}
+
+/// Why the archive's `lines` are not the history `checkpoint` describes, if they are not.
+pub(crate) fn covers(lines: &[&[u8]], checkpoint: &Checkpoint) -> Option<String> {
+    let roots = roots_at(lines, &BTreeSet::from([checkpoint.size]));
+    covered(lines.len(), &roots, checkpoint)
+}
+
+fn covered(lines: usize, roots: &BTreeMap<u64, Hash>, checkpoint: &Checkpoint) -> Option<String> {
+    let size = checkpoint.size;
+    match roots.get(&size) {
+        None => Some(format!(
+            "the archive has {lines} lines, the checkpoint describes {size} (lines were cut from its end, \
+             or the archive was rolled back)"
+        )),
+        Some(root) if *root != checkpoint.root => Some(format!(
+            "the first {size} lines have root {}, the checkpoint says {} (the archive was rolled back or \
+             replaced, or lines were edited, removed or reordered)",
+            base64_of(root),
+            checkpoint.root_base64()
+        )),
+        Some(_) => None,
+    }
+}
+
+fn base64_of(hash: &Hash) -> String {
+    Checkpoint { origin: String::new(), size: 0, root: *hash }.root_base64()
+}
+
+/// The tree's root over the first n lines, for each n of `sizes` not beyond the index: one pass.
+fn roots_at(lines: &[&[u8]], sizes: &BTreeSet<u64>) -> BTreeMap<u64, Hash> {
+    let mut out = BTreeMap::new();
+    let mut frontier = Frontier::default();
+    if sizes.contains(&0) {
+        out.insert(0, frontier.root());
+    }
+    let Some(&largest) = sizes.iter().next_back() else { return out };
+    for line in lines.iter().take(usize::try_from(largest).unwrap_or(usize::MAX)) {
+        frontier.push(leaf_hash(line));
+        if sizes.contains(&frontier.size) {
+            out.insert(frontier.size, frontier.root());
+        }
+    }
+    out
+}
+
 fn at_line(line: usize, message: impl Into<String>) -> ArchiveProblem {
     ArchiveProblem { subject: format!("{INDEX} line {line}"), line: Some(line), message: message.into() }
 }
@@ -69,11 +168,53 @@ fn about(subject: impl Into<String>, line: Option<usize>, message: impl Into<Str
     ArchiveProblem { subject: subject.into(), line, message: message.into() }
 }
 
-pub(crate) async fn verify(archive: &Archive, keys: &[PublicKey]) -> Result<ArchiveReport, ArchiveError> {
+pub(crate) async fn verify(
+    archive: &Archive,
+    keys: &[PublicKey],
+    kept: Option<&str>,
+) -> Result<ArchiveReport, ArchiveError> {
     let store = &archive.store;
-    let bytes = store.get(INDEX).await?.unwrap_or_default();
-    let (lines, terminated) = split_lines(&bytes);
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let kept = kept.map(SignedCheckpoint::parse);
+    let Some((bytes, layout)) = store.read_index().await? else {
+        // Nothing to verify is not a valid archive.
+        let reason = match archive.no_archive() {
+            ArchiveError::NoArchive { reason, .. } => reason,
+            other => other.to_string(),
+        };
+        problems.push(about(&store.location, None, format!("not an archive: {reason}")));
+        if let Some(Ok(k)) = &kept {
+            problems.push(about(
+                KEPT,
+                None,
+                format!(
+                    "describes {} lines of {:?}, the location holds no archive",
+                    k.checkpoint.size, k.checkpoint.origin
+                ),
+            ));
+        }
+        return Ok(ArchiveReport {
+            location: store.location.clone(),
+            valid: false,
+            entries: 0,
+            bundles: 0,
+            decisions: 0,
+            head: None,
+            archive_id: None,
+            checkpoint: None,
+            kept_checkpoint: None,
+            problems,
+            warnings,
+        });
+    };
+    for l in layout {
+        problems.push(about(INDEX, None, l));
+    }
+    let (lines, terminated) = split_lines(&bytes);
+    if lines.is_empty() {
+        problems.push(about(INDEX, None, "is empty: an archive with no history proves nothing"));
+    }
     if !terminated {
         problems.push(at_line(lines.len(), "has no newline: the index was cut short"));
     }
@@ -111,15 +252,146 @@ pub(crate) async fn verify(archive: &Archive, keys: &[PublicKey]) -> Result<Arch
 
     // Decisions.
     let mut decisions = 0;
+    let mut cited: Vec<(usize, String, Result<SignedCheckpoint, String>)> = Vec::new();
     for (n, e) in &entries {
         if let Record::Decision(d) = &e.record {
             decisions += 1;
-            problems.extend(check_decision(archive, *n, e, d, keys, &entries).await?);
+            let (found, note) = check_decision(archive, *n, e, d, keys, &entries).await?;
+            problems.extend(found);
+            let subject = format!("decisions/{}.intoto.jsonl", e.id);
+            match note {
+                Some(note) => cited.push((*n, subject, SignedCheckpoint::parse(&note))),
+                None => warnings.push(about(
+                    subject,
+                    Some(*n),
+                    "carries no archive checkpoint (recorded by a certify before checkpoints): what it was \
+                     decided on cannot be shown",
+                )),
+            }
+        }
+    }
+
+    // The tree over the lines as stored, against every checkpoint that describes it.
+    let archive_id = match archive.archive_id().await {
+        Ok(id) => id,
+        Err(e) => {
+            problems.push(about(crate::ARCHIVE_META, None, e.to_string()));
+            None
+        }
+    };
+    let own = match store.get(CHECKPOINT).await? {
+        None => {
+            problems.push(about(
+                CHECKPOINT,
+                None,
+                "missing: nothing fixes the index's size and root (written by a certify before checkpoints, or \
+                 removed); the next append writes one",
+            ));
+            None
+        }
+        Some(b) => match String::from_utf8(b)
+            .map_err(|_| "not UTF-8 text".to_owned())
+            .and_then(|t| SignedCheckpoint::parse(&t))
+        {
+            Err(e) => {
+                problems.push(about(CHECKPOINT, None, format!("not a checkpoint: {e}")));
+                None
+            }
+            Ok(c) => Some(c),
+        },
+    };
+    let mut sizes: BTreeSet<u64> =
+        cited.iter().filter_map(|(_, _, c)| c.as_ref().ok()).map(|c| c.checkpoint.size).collect();
+    sizes.extend(own.iter().chain(kept.iter().filter_map(|k| k.as_ref().ok())).map(|c| c.checkpoint.size));
+    let roots = roots_at(&lines, &sizes);
+    if let Some(c) = &own {
+        let n = lines.len() as u64;
+        if let Some(p) = origin_problem(c, archive_id.as_deref()) {
+            problems.push(about(CHECKPOINT, None, p));
+        }
+        if c.checkpoint.size < n {
+            problems.push(about(
+                CHECKPOINT,
+                None,
+                format!(
+                    "covers {} of the {n} lines: lines {}..={n} are in no checkpoint (an interrupted append, or \
+                     lines added by hand); the next append catches up",
+                    c.checkpoint.size,
+                    c.checkpoint.size + 1
+                ),
+            ));
+        }
+        if let Some(p) = covered(lines.len(), &roots, &c.checkpoint) {
+            problems.push(about(CHECKPOINT, None, p));
+        }
+        if c.signatures.is_empty() {
+            warnings.push(about(
+                CHECKPOINT,
+                None,
+                "not signed (appended without a signing key): it fixes the root, but someone who can write the \
+                 archive can write another; keep signed checkpoints outside the archive",
+            ));
+        } else if c.verified_by(keys).is_empty() {
+            problems.push(about(CHECKPOINT, None, "signed, but by no trusted key (or the signature does not verify)"));
+        }
+    }
+    if let Some(kept) = &kept {
+        match kept {
+            Err(e) => problems.push(about(KEPT, None, format!("not a checkpoint: {e}"))),
+            Ok(c) => {
+                if let Some(p) = origin_problem(c, archive_id.as_deref()) {
+                    problems.push(about(KEPT, None, p));
+                }
+                if c.signatures.is_empty() {
+                    problems.push(about(
+                        KEPT,
+                        None,
+                        "not signed: nothing shows it was written by this archive's appenders",
+                    ));
+                } else if c.verified_by(keys).is_empty() {
+                    problems.push(about(
+                        KEPT,
+                        None,
+                        "signed, but by no trusted key (or the signature does not verify)",
+                    ));
+                }
+                if let Some(p) = covered(lines.len(), &roots, &c.checkpoint) {
+                    problems.push(about(KEPT, None, p));
+                }
+            }
+        }
+    }
+    for (n, subject, c) in &cited {
+        match c {
+            Err(e) => {
+                problems.push(about(subject, Some(*n), format!("its archive checkpoint is not a checkpoint: {e}")))
+            }
+            Ok(c) => {
+                if let Some(p) = origin_problem(c, archive_id.as_deref()) {
+                    problems.push(about(subject, Some(*n), format!("its archive checkpoint {p}")));
+                }
+                if c.checkpoint.size >= *n as u64 {
+                    problems.push(about(
+                        subject,
+                        Some(*n),
+                        format!(
+                            "its archive checkpoint describes {} lines, but the decision is line {n}: it was decided on \
+                             the lines before it",
+                            c.checkpoint.size
+                        ),
+                    ));
+                } else if let Some(p) = covered(lines.len(), &roots, &c.checkpoint) {
+                    problems.push(about(
+                        subject,
+                        Some(*n),
+                        format!("the archive it was decided on is not this one: {p}"),
+                    ));
+                }
+            }
         }
     }
 
     // Stored, but not indexed.
-    let mut warnings = Vec::new();
     for id in store.children("bundles").await? {
         if !first_seen.contains_key(&id) {
             warnings.push(about(
@@ -147,6 +419,9 @@ pub(crate) async fn verify(archive: &Archive, keys: &[PublicKey]) -> Result<Arch
         bundles: bundles.len(),
         decisions,
         head: lines.last().map(|l| line_hash(l)),
+        archive_id,
+        checkpoint: own.as_ref().map(|c| CheckpointSummary::of(c, keys)),
+        kept_checkpoint: kept.and_then(Result::ok).map(|c| CheckpointSummary::of(&c, keys)),
         problems,
         warnings,
     })
@@ -269,10 +544,10 @@ async fn check_decision(
     meta: &DecisionMeta,
     keys: &[PublicKey],
     entries: &[(usize, IndexEntry)],
-) -> Result<Vec<ArchiveProblem>, ArchiveError> {
+) -> Result<(Vec<ArchiveProblem>, Option<String>), ArchiveError> {
     let id = &entry.id;
     if !decision::is_sha256(id) {
-        return Ok(vec![at_line(n, format!("id {id:?} is not a sha256 in lowercase hex"))]);
+        return Ok((vec![at_line(n, format!("id {id:?} is not a sha256 in lowercase hex"))], None));
     }
     let mut problems = Vec::new();
     let path = format!("decisions/{id}.intoto.jsonl");
@@ -287,19 +562,21 @@ async fn check_decision(
     }
     let Some(bytes) = archive.store.get(&path).await? else {
         problems.push(about(&path, Some(n), "missing: the index records this decision, the archive does not hold it"));
-        return Ok(problems);
+        return Ok((problems, None));
     };
     let got = sha256_hex(&bytes);
     if got != *id {
         problems.push(about(&path, Some(n), format!("modified: sha256 is {got}, the index says {id}")));
     }
+    let mut note = None;
     match decision::verify(&bytes, keys) {
         Err(reason) => problems.push(about(&path, Some(n), reason)),
         Ok(statement) => {
             for d in decision::disagreements(meta, &statement) {
                 problems.push(at_line(n, d));
             }
+            note = decision::embedded_checkpoint(&statement).map(str::to_owned);
         }
     }
-    Ok(problems)
+    Ok((problems, note))
 }

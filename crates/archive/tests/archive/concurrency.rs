@@ -14,14 +14,14 @@ use std::{
 
 use certify_archive::Archive;
 use certify_evidence::{
-    attest::{PublicKey, load_public_key, sha256_hex},
+    attest::{PublicKey, SigningKey, sha256_hex},
     bundle::ENVELOPE,
 };
 
 use crate::support::{Run, aws_env, bucket, endpoint, key, open_s3, write_bundle};
 
 const WRITERS: usize = 16;
-/// Set in a child process: what to add, as `location\nbundle dir\npublic key\ngo file`.
+/// Set in a child process: what to add, as `location\nbundle dir\nprivate key\ngo file`.
 const CHILD_ENV: &str = "CERTIFY_ARCHIVE_TEST_CHILD";
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -32,9 +32,10 @@ fn runtime() -> tokio::runtime::Runtime {
 fn child(job: &str) {
     let parts: Vec<&str> = job.split('\n').collect();
     let [location, dir, key, go] = parts[..] else { panic!("bad {CHILD_ENV}: {job:?}") };
-    let keys = [load_public_key(Path::new(key)).expect("public key")];
+    let signing = SigningKey::from_pkcs8_pem(&fs::read_to_string(key).expect("key file")).expect("private key");
+    let keys = [signing.public()];
     runtime().block_on(async {
-        let archive = Archive::open(location).await.expect("open in the child");
+        let archive = Archive::open(location).await.expect("open in the child").with_signer(Some(signing));
         let deadline = Instant::now() + Duration::from_secs(30);
         while !Path::new(go).exists() {
             assert!(Instant::now() < deadline, "the parent never said go");
@@ -51,8 +52,8 @@ fn processes_append(test: &str, s3: bool) {
     }
     let tmp = tempfile::tempdir().expect("tmp");
     let signing = key();
-    let key_file = tmp.path().join("key.pub.pem");
-    fs::write(&key_file, signing.public().to_spki_pem()).expect("write key");
+    let key_file = tmp.path().join("key.pem");
+    fs::write(&key_file, signing.to_pkcs8_pem()).expect("write key");
     let mut expected = BTreeSet::new();
     let dirs: Vec<PathBuf> = (0..WRITERS)
         .map(|i| {
@@ -106,6 +107,10 @@ fn processes_append(test: &str, s3: bool) {
         let report = archive.verify(&[signing.public()]).await.expect("verify");
         assert!(report.valid && report.warnings.is_empty(), "{:#?}", report);
         assert_eq!(report.bundles, WRITERS);
+        // The checkpoint the last writer left covers every line, signed.
+        let checkpoint = report.checkpoint.expect("a checkpoint");
+        assert_eq!(checkpoint.size, WRITERS as u64);
+        assert_eq!(checkpoint.signed_by, [format!("SHA256:{}", signing.public().fingerprint())]);
     });
 }
 

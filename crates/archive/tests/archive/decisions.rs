@@ -27,7 +27,7 @@ async fn a_decision_is_appended_once_and_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let signing = key();
     let (archive, ids) = archive_with_bundles(tmp.path(), &signing).await;
-    let (record, meta) = decision(&signing, "production", "2.0.0", Some("abc1234"), false, &ids);
+    let (record, meta) = decision(&signing, "production", "2.0.0", Some("abc1234"), false, &ids, None);
 
     let entry = archive.add_decision(&record, meta.clone()).await.unwrap();
     let mut stored = record.clone();
@@ -54,7 +54,7 @@ async fn a_decision_that_disagrees_with_its_fields_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let signing = key();
     let (archive, ids) = archive_with_bundles(tmp.path(), &signing).await;
-    let (record, meta) = decision(&signing, "production", "2.0.0", None, true, &ids);
+    let (record, meta) = decision(&signing, "production", "2.0.0", None, true, &ids, None);
 
     let cases: Vec<(DecisionMeta, &str)> = vec![
         (
@@ -87,7 +87,8 @@ async fn a_decision_that_disagrees_with_its_fields_is_refused() {
 
     // A record relying on a bundle that is not in the archive.
     let stranger = "b".repeat(64);
-    let (record, meta) = decision(&signing, "production", "2.0.0", None, true, &[ids[0].clone(), stranger.clone()]);
+    let (record, meta) =
+        decision(&signing, "production", "2.0.0", None, true, &[ids[0].clone(), stranger.clone()], None);
     let err = archive.add_decision(&record, meta).await.unwrap_err();
     assert!(err.to_string().contains(&format!("input {stranger} is not a bundle of this archive")), "{err}");
 
@@ -101,7 +102,7 @@ async fn verify_names_an_altered_or_untrusted_decision() {
     let signing = key();
     let (archive, ids) = archive_with_bundles(tmp.path(), &signing).await;
     let outsider = key();
-    let (record, meta) = decision(&outsider, "production", "2.0.0", None, true, &ids);
+    let (record, meta) = decision(&outsider, "production", "2.0.0", None, true, &ids, None);
     let entry = archive.add_decision(&record, meta).await.unwrap();
 
     let report = archive.verify(&[signing.public()]).await.unwrap();

@@ -71,7 +71,8 @@ async fn a_damaged_index_is_not_appended_to() {
     fs::write(&index, &text[..text.len() - 1]).unwrap();
     let second = write_bundle(&tmp.path().join("b"), &Run::new(41), Some(&signing));
     let err = archive.add_bundle(&second, &[signing.public()], false).await.unwrap_err();
-    assert!(err.to_string().contains("index.jsonl line 1: the last line has no newline"), "{err}");
+    assert!(err.to_string().contains("index.jsonl line 1: is "), "{err}");
+    assert!(err.to_string().contains("lines were cut from its end; nothing is appended"), "{err}");
     assert_eq!(fs::read_to_string(&index).unwrap(), text[..text.len() - 1]);
 
     // Not an index entry.
@@ -87,7 +88,11 @@ async fn a_damaged_index_is_not_appended_to() {
 async fn an_s3_archive_with_valid_credentials_opens_empty() {
     let bucket = bucket("empty").await;
     let archive = Archive::open_with_env(&format!("s3://{bucket}"), aws_env(&endpoint())).await.unwrap();
-    assert!(archive.entries().await.unwrap().is_empty());
+    let err = archive.entries().await.unwrap_err();
+    assert!(err.to_string().contains("not an archive: no index: nothing was ever archived here"), "{err}");
+    // An empty archive is not a valid one.
     let report = archive.verify(&[key().public()]).await.unwrap();
-    assert!(report.valid && report.entries == 0 && report.head.is_none(), "{report:#?}");
+    assert!(!report.valid && report.entries == 0 && report.head.is_none(), "{report:#?}");
+    assert!(report.problems[0].message.contains("no index"), "{report:#?}");
+    assert!(keys_in(&raw_s3(&endpoint(), &bucket)).await.is_empty(), "reading created nothing");
 }

@@ -1,7 +1,9 @@
 //! The archive against a real local directory and a real S3-protocol server (see
 //! `support.rs` for the server and the fixtures).
 
+mod checkpoint;
 mod concurrency;
+mod cost;
 mod decisions;
 mod errors;
 mod import;

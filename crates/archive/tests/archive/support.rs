@@ -73,6 +73,16 @@ pub fn key() -> SigningKey {
     SigningKey::generate()
 }
 
+/// A copy of `key` (signing keys are not `Clone`: each copy is deliberate).
+pub fn copy(key: &SigningKey) -> SigningKey {
+    SigningKey::from_pkcs8_pem(&key.to_pkcs8_pem()).expect("a key's own PEM")
+}
+
+/// The archive's current checkpoint note, checked against its index.
+pub async fn checkpoint_note(archive: &Archive) -> String {
+    archive.snapshot().await.expect("the archive's checkpoint agrees with its index").note
+}
+
 /// Writes a complete bundle for `run` at `dir`, signed with `key` (unsigned with `None`).
 pub fn write_bundle(dir: &Path, run: &Run, key: Option<&SigningKey>) -> PathBuf {
     let started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000 + run.seed as u64 * 60);
@@ -220,6 +230,7 @@ pub fn decision(
     rev: Option<&str>,
     promote: bool,
     inputs: &[String],
+    checkpoint: Option<&str>,
 ) -> (Vec<u8>, DecisionMeta) {
     let policy_sha256 = certify_evidence::attest::sha256_hex(b"[stage.production]\n");
     let candidate_v = certify_gate::Candidate {
@@ -227,7 +238,7 @@ pub fn decision(
         version: semver::Version::parse(candidate).expect("semver"),
         rev: rev.map(Into::into),
     };
-    let predicate = serde_json::json!({
+    let mut predicate = serde_json::json!({
         "verifier": { "id": "https://example.invalid/certify" },
         "timeVerified": "2026-01-01T00:00:00Z",
         "resourceUri": certify_gate::resource_uri(&candidate_v),
@@ -236,6 +247,9 @@ pub fn decision(
         "verificationResult": if promote { "PASSED" } else { "FAILED" },
         "verifiedLevels": if promote { vec!["CERTIFY_GA_CERTIFIED"] } else { vec!["FAILED"] },
     });
+    if let Some(note) = checkpoint {
+        certify_archive::embed_checkpoint(&mut predicate, note);
+    }
     let statement = Statement {
         type_: STATEMENT_TYPE.into(),
         subject: vec![ResourceDescriptor {

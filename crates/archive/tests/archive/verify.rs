@@ -9,7 +9,7 @@ use certify_archive::{Archive, ArchiveReport, IndexEntry, Record, index::line_ha
 use certify_evidence::attest::{PublicKey, SigningKey};
 use object_store::{ObjectStoreExt as _, PutPayload, path::Path as ObjectPath};
 
-use crate::support::{Run, bucket, decision, endpoint, key, open_s3, raw_s3, write_bundle};
+use crate::support::{Run, bucket, checkpoint_note, copy, decision, endpoint, key, open_s3, raw_s3, write_bundle};
 
 struct History {
     _tmp: tempfile::TempDir,
@@ -25,7 +25,7 @@ impl History {
     }
 
     async fn archive(&self) -> Archive {
-        Archive::open(&self.root.display().to_string()).await.unwrap()
+        Archive::open(&self.root.display().to_string()).await.unwrap().with_signer(Some(copy(&self.signing)))
     }
 
     async fn verify(&self) -> ArchiveReport {
@@ -62,14 +62,15 @@ async fn history() -> History {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("archive");
     let signing = key();
-    let archive = Archive::open(&root.display().to_string()).await.unwrap();
+    let archive = Archive::open(&root.display().to_string()).await.unwrap().with_signer(Some(copy(&signing)));
     let mut ids = Vec::new();
     for i in 0..4 {
         let run = Run { flaky: i == 2, ..Run::new(50 + i) };
         let dir = write_bundle(&tmp.path().join(format!("b{i}")), &run, Some(&signing));
         ids.push(archive.add_bundle(&dir, &[signing.public()], false).await.unwrap().id);
     }
-    let (record, meta) = decision(&signing, "production", "2.0.0", Some("abc1234"), true, &ids[..2]);
+    let note = checkpoint_note(&archive).await;
+    let (record, meta) = decision(&signing, "production", "2.0.0", Some("abc1234"), true, &ids[..2], Some(&note));
     archive.add_decision(&record, meta).await.unwrap();
     History { _tmp: tmp, root, signing, ids }
 }
@@ -169,14 +170,20 @@ async fn a_forged_field_is_named_even_with_a_recomputed_chain() {
         }
     });
     let report = h.verify().await;
+    let all = messages(&report);
     assert_eq!(
-        messages(&report),
+        all[..2],
         [
             "index.jsonl line 3: status is \"passed\" in the index, but \"flaky\" in the bundle",
             "index.jsonl line 3: flaky_scenarios is [] in the index, but [\"features/usage-export.feature:7\"] in the bundle",
         ],
         "the chain itself is intact, every other check names the forgery"
     );
+    // The tree over the lines as stored no longer has the checkpoint's root, nor the one the
+    // decision (line 5) was made on.
+    assert!(all[2].starts_with("checkpoint: the first 5 lines have root "), "{all:#?}");
+    assert!(all[3].contains("the archive it was decided on is not this one: the first 4 lines have root"), "{all:#?}");
+    assert_eq!(all.len(), 4, "{all:#?}");
 }
 
 #[tokio::test]
@@ -194,9 +201,10 @@ async fn an_unsigned_bundle_not_recorded_as_allowed_is_named() {
         }
     });
     let report = h.verify().await;
-    assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+    assert_eq!(report.problems.len(), 2, "{:#?}", report.problems);
     assert_names(&report, "index.jsonl line 6: unsigned bundle not allowed");
     assert_eq!(report.problems[0].line, Some(6));
+    assert_names(&report, "checkpoint: the first 6 lines have root");
     assert_eq!(entry.seq, 6);
 }
 
@@ -250,7 +258,7 @@ async fn tampering_in_an_s3_archive_is_named() {
     let bucket = bucket("tamper").await;
     let tmp = tempfile::tempdir().unwrap();
     let signing = key();
-    let archive = open_s3(&bucket, "evidence").await;
+    let archive = open_s3(&bucket, "evidence").await.with_signer(Some(copy(&signing)));
     let mut ids = Vec::new();
     for i in 0..3 {
         let dir = write_bundle(&tmp.path().join(format!("b{i}")), &Run::new(70 + i), Some(&signing));
@@ -262,7 +270,7 @@ async fn tampering_in_an_s3_archive_is_named() {
     raw.put(&ObjectPath::from(format!("evidence/bundles/{}/junit.xml", ids[2])), PutPayload::from("<x/>"))
         .await
         .unwrap();
-    let index_path = ObjectPath::from("evidence/index.jsonl");
+    let index_path = ObjectPath::from("evidence/index/00000000.jsonl");
     let index = raw.get(&index_path).await.unwrap().bytes().await.unwrap();
     let text = String::from_utf8(index.to_vec()).unwrap();
     let kept: String = text.lines().enumerate().filter(|(i, _)| *i != 0).map(|(_, l)| format!("{l}\n")).collect();
