@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use certify_config::Settings;
-use certify_suite::{Suite, collect_files};
+use certify_suite::Suite;
 
 use crate::exit::{Fatal, OrExit as _};
 
@@ -77,11 +77,10 @@ pub fn feature_links(
 }
 
 /// Reads and parses every feature file the settings name. Files that do not
-/// parse are returned in `Suite::issues`; files that cannot be found are a
-/// configuration error.
+/// load (syntax, encoding, unreadable) are returned in `Suite::issues`;
+/// patterns that find nothing are a configuration error.
 pub fn load_suite(settings: &Settings) -> Result<Suite, Fatal> {
-    let files = collect_files(&settings.suite.features, &settings.root).or_usage()?;
-    Ok(Suite::parse(files))
+    Suite::load(&settings.suite.features, &settings.root).or_usage()
 }
 
 /// The files a bundle's `suite/` keeps: certify.toml as loaded, every feature

@@ -123,6 +123,8 @@ pub struct BundleWriter {
     written: Vec<PathBuf>,
     summary: Option<RunSummary>,
     verdicts: Option<(Vec<certify_catalog::FeatureVerdict>, Vec<String>)>,
+    /// Feature files that failed to load, as the run reported them.
+    load_errors: Vec<certify_runner::LoadFailure>,
     error: Option<BundleError>,
 }
 
@@ -176,6 +178,7 @@ impl BundleWriter {
             written: Vec::new(),
             summary: None,
             verdicts: None,
+            load_errors: Vec::new(),
             error: None,
         })
     }
@@ -306,6 +309,7 @@ impl BundleWriter {
         header.features = features;
         header.unknown_features = unknown;
         header.unlinked_scenarios = self.tallies.unlinked();
+        header.broken_files = std::mem::take(&mut self.load_errors);
         header.signature.signed = self.spec.signing_key.is_some();
         header.signature.key_fingerprint =
             self.spec.signing_key.as_ref().map(|k| format!("SHA256:{}", k.public().fingerprint()));
@@ -440,6 +444,18 @@ impl EventSink for BundleWriter {
                 Ok(())
             }
             RunEvent::FeatureFinished { .. } => {
+                if let Some(m) = self.messages.as_mut() {
+                    m.on_event(event);
+                }
+                Ok(())
+            }
+            RunEvent::LoadFailed { failure } => {
+                self.tallies.load_failed(failure);
+                self.tests.failed.push(failure.id());
+                self.load_errors.push((**failure).clone());
+                if let Some(j) = self.junit.as_mut() {
+                    j.on_event(event);
+                }
                 if let Some(m) = self.messages.as_mut() {
                     m.on_event(event);
                 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use certify_catalog::{Catalog, FeatureVerdict, Tally, Verdict};
-use certify_runner::Status;
+use certify_runner::{LoadFailure, Status};
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
@@ -43,8 +43,10 @@ pub struct Header {
     /// Scenarios linked to no catalog feature.
     #[serde(default)]
     pub unlinked_scenarios: usize,
-    /// Feature files that could not be parsed (`file:line:col: message`).
-    pub broken_files: Vec<String>,
+    /// Selected feature files that failed to load (file, line, column,
+    /// message, the catalog features the file names). A run with any is FAILED.
+    #[serde(default)]
+    pub broken_files: Vec<LoadFailure>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -115,6 +117,8 @@ pub struct Manifest {
 pub struct Tallies {
     by_feature: BTreeMap<String, Tally>,
     unlinked: usize,
+    /// Catalog feature id -> the load failures of files that name it.
+    unloaded: BTreeMap<String, Vec<String>>,
 }
 
 impl Tallies {
@@ -134,6 +138,14 @@ impl Tallies {
         }
     }
 
+    /// A feature file that failed to load: every catalog feature it names
+    /// is not certified, whatever its other scenarios did.
+    pub fn load_failed(&mut self, failure: &LoadFailure) {
+        for id in &failure.features {
+            self.unloaded.entry(id.clone()).or_default().push(format!("{}:{}", failure.file, failure.line));
+        }
+    }
+
     /// Scenarios linked to no catalog feature.
     pub fn unlinked(&self) -> usize {
         self.unlinked
@@ -145,6 +157,43 @@ impl Tallies {
     /// feature gets the verdict of its scenarios alone. Returns the verdicts
     /// and the ids the catalog does not know.
     pub fn verdicts(&self, catalog: Option<&Catalog>, version: Option<&Version>) -> (Vec<FeatureVerdict>, Vec<String>) {
+        let (mut list, unknown) = self.scenario_verdicts(catalog, version);
+        // A feature named by a file that failed to load is failed, unless
+        // the catalog says it does not exist at the version under test (or
+        // does not have it: then it is no catalog feature).
+        let absent = |id: &str| match (catalog, version) {
+            (Some(c), Some(v)) => c.get(id).is_none_or(|f| !f.lifecycle.exists_at(v)),
+            _ => false,
+        };
+        for (id, places) in self.unloaded.iter().filter(|(id, _)| !absent(id)) {
+            let reason = format!(
+                "not certified: its feature file {} did not load, so scenarios that should have run were never seen",
+                places.join(", ")
+            );
+            match list.iter_mut().find(|f| &f.id == id) {
+                Some(f) => {
+                    f.verdict = Verdict::Failed;
+                    f.reason = reason;
+                }
+                None => list.push(FeatureVerdict {
+                    id: id.clone(),
+                    title: String::new(),
+                    owner: String::new(),
+                    maturity: None,
+                    verdict: Verdict::Failed,
+                    reason,
+                    tally: Tally::default(),
+                }),
+            }
+        }
+        (list, unknown)
+    }
+
+    fn scenario_verdicts(
+        &self,
+        catalog: Option<&Catalog>,
+        version: Option<&Version>,
+    ) -> (Vec<FeatureVerdict>, Vec<String>) {
         if let (Some(c), Some(v)) = (catalog, version) {
             return certify_catalog::verdicts(c, v, &self.by_feature);
         }
@@ -203,5 +252,46 @@ mod tests {
         );
         assert!(unknown.is_empty());
         assert_eq!(t.unlinked(), 1);
+    }
+
+    fn load_failure(features: &[&str]) -> LoadFailure {
+        LoadFailure {
+            file: "features/signup.feature".into(),
+            line: 7,
+            column: 3,
+            message: "unexpected `oops`".into(),
+            features: features.iter().map(|f| (*f).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_feature_named_by_a_file_that_did_not_load_is_never_certified() {
+        let catalog = certify_catalog::load_str(
+            "[[feature]]\nid = \"signup\"\ntitle = \"S\"\nowner = \"o\"\nlifecycle = { ga = \"1.0.0\" }\n\n\
+             [[feature]]\nid = \"later\"\ntitle = \"L\"\nowner = \"o\"\nlifecycle = { alpha = \"9.0.0\" }\n\n\
+             [[feature]]\nid = \"quotas\"\ntitle = \"Q\"\nowner = \"o\"\nlifecycle = { ga = \"1.0.0\" }\n",
+            std::path::Path::new("catalog.toml"),
+        )
+        .unwrap();
+        let v = Version::new(1, 4, 0);
+        let mut t = Tallies::default();
+        // Another file's scenario for the same feature passed: still not certified.
+        t.add(Some("signup"), Status::Passed, true);
+        t.add(Some("quotas"), Status::Passed, false);
+        t.load_failed(&load_failure(&["signup", "later", "not-in-catalog"]));
+        let (list, _) = t.verdicts(Some(&catalog), Some(&v));
+        let got: Vec<(&str, Verdict)> = list.iter().map(|f| (f.id.as_str(), f.verdict)).collect();
+        assert_eq!(
+            got,
+            [("signup", Verdict::Failed), ("later", Verdict::NotApplicable), ("quotas", Verdict::Certified)]
+        );
+        assert!(list[0].reason.contains("features/signup.feature:7"), "{}", list[0].reason);
+
+        // Without a catalog, the feature is listed from the file's tags alone.
+        let mut t = Tallies::default();
+        t.load_failed(&load_failure(&["signup"]));
+        let (list, _) = t.verdicts(None, None);
+        assert_eq!(list.len(), 1);
+        assert_eq!((list[0].id.as_str(), list[0].verdict), ("signup", Verdict::Failed));
     }
 }

@@ -196,7 +196,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         }
         certify_suite::certify_tags([s.tags.as_slice()]).0.outside_window(v)
     };
-    let plan = Arc::new(certify_runner::plan(&ex.suite.features, &selection, &applicable));
+    let plan = Arc::new(certify_runner::plan(&ex.suite, &selection, &applicable));
 
     let run_id = uuid::Uuid::now_v7().to_string();
     let out_dir = match &ex.select.out {
@@ -257,7 +257,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         features: Vec::new(),
         unknown_features: Vec::new(),
         unlinked_scenarios: 0,
-        broken_files: ex.suite.issues.iter().map(ToString::to_string).collect(),
+        broken_files: Vec::new(),
     };
     let public = key.as_ref().map(SigningKey::public);
     let signer_fingerprint = public.as_ref().map(|k| format!("SHA256:{}", k.fingerprint()));
@@ -318,7 +318,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         plan: &plan,
         summary: &summary,
         failures: &failures.0,
-        broken: &ex.suite.issues,
+        broken: &plan.load_errors,
         junit: &junit_path,
         out_dir: &out_dir,
         features: &outcome.features,
@@ -337,11 +337,12 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     }
     let outcome =
         RunOutcome { bundle: outcome.dir.clone(), platform_version: platform.version.clone(), signer: public };
-    Ok((exit_for(&summary, !ex.suite.issues.is_empty()), outcome))
+    Ok((exit_for(&summary), outcome))
 }
 
-fn exit_for(summary: &RunSummary, broken_files: bool) -> Exit {
-    if broken_files || !summary.status.is_pass() { Exit::Failure } else { Exit::Success }
+/// A run with a feature file that did not load is FAILED (its summary says so).
+fn exit_for(summary: &RunSummary) -> Exit {
+    if summary.status.is_pass() { Exit::Success } else { Exit::Failure }
 }
 
 /// Stage two for the steps: the target, its credentials and snapshot settings.
@@ -404,7 +405,7 @@ struct Report<'a> {
     plan: &'a Plan,
     summary: &'a RunSummary,
     failures: &'a [Arc<ScenarioResult>],
-    broken: &'a [certify_suite::ParseIssue],
+    broken: &'a [certify_runner::LoadFailure],
     junit: &'a Path,
     out_dir: &'a Path,
     features: &'a [certify_catalog::FeatureVerdict],
@@ -455,6 +456,7 @@ impl Report<'_> {
             "duration_ms": self.summary.duration.as_millis() as u64,
             "not_ok": failures,
             "broken_files": self.broken.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "load_errors": self.broken,
             "bundle": {
                 "dir": self.out_dir,
                 "junit": self.junit,
@@ -509,6 +511,10 @@ impl Report<'_> {
                 parts.push(format!("{n} {what}"));
             }
         }
+        if c.load_errors > 0 {
+            let files = if c.load_errors == 1 { "feature file" } else { "feature files" };
+            parts.push(format!("{} {files} did not load", c.load_errors));
+        }
         p.data(format!(
             "  scenarios  {} run{}: {}",
             c.selected,
@@ -558,9 +564,16 @@ impl Report<'_> {
         }
         if !self.broken.is_empty() {
             p.data("");
-            p.data(p.paint("Feature files that could not be parsed:", Style::Bad));
+            p.data(p.paint(
+                "Feature files that did not load (none of their scenarios ran, so the run cannot pass):",
+                Style::Bad,
+            ));
             for b in self.broken {
                 p.data(format!("  {b}"));
+                if !b.features.is_empty() {
+                    let names: Vec<String> = b.features.iter().map(|f| format!("@feature:{f}")).collect();
+                    p.data(format!("      names {} (not certified)", names.join(", ")));
+                }
             }
         }
         let failures = self.sorted_failures();

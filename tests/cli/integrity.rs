@@ -1,0 +1,225 @@
+//! Run integrity: a signed PASSED means every selected feature file loaded
+//! and every selected, applicable scenario ran and passed. A critical feature
+//! file with a syntax error must make the run FAILED in every report, leave
+//! its catalog features uncertified, and make a gate that requires them BLOCK.
+
+use std::fs;
+
+use serde_json::Value;
+
+use crate::support::{Project, Server, assert_valid_junit, read_junit};
+
+const CATALOG: &str = r#"
+[[feature]]
+id = "tenant-signup"
+title = "Self-service tenant sign-up"
+owner = "onboarding"
+lifecycle = { ga = "1.0.0" }
+
+[[feature]]
+id = "status"
+title = "Platform status"
+owner = "sre"
+lifecycle = { ga = "1.0.0" }
+"#;
+
+const CONFIG: &str = r#"
+[suite]
+features = "features"
+catalog = "features/catalog.toml"
+
+[targets.staging]
+base_url = "${TARGET_URL}"
+timeout = "2s"
+"#;
+
+/// The syntax error is on line 7: a step outside any scenario keyword.
+const BROKEN: &str = "@critical @feature:tenant-signup
+Feature: Self-service tenant sign-up
+
+  Scenario: Sign-up answers
+    When I send a GET request to \"/ok\"
+    Then the response status is 200
+  this line is not Gherkin
+";
+
+const POLICY: &str = r#"
+[stage.production]
+from_target  = "staging"
+require      = "ga"
+max_age      = "72h"
+trusted_keys = ["../keys/release.pub.pem"]
+require_signed = true
+allow_flaky  = false
+min_runs     = 1
+"#;
+
+fn project() -> Project {
+    Project::empty()
+        .file("certify.toml", CONFIG)
+        .file("features/catalog.toml", CATALOG)
+        .file(
+            "features/status.feature",
+            "@feature:status\nFeature: Status\n\n  Scenario: It answers\n    When I send a GET request to \"/ok\"\n    Then the response status is 200\n",
+        )
+        .file("features/signup.feature", BROKEN)
+        .file("ci/promotion.toml", POLICY)
+}
+
+#[test]
+fn a_critical_feature_file_that_does_not_load_fails_the_run_and_blocks_the_gate() {
+    let server = Server::start();
+    let p = project();
+    let key = p.keygen();
+    let out = p.out("bundle");
+    let run = p
+        .certify()
+        .args(["run", "--format", "json", "--platform-version", "1.4.0", "--out"])
+        .arg(&out)
+        .signed_by(&key)
+        .env("TARGET_URL", server.url())
+        .run();
+    run.expect_code(1);
+    let summary = run.json();
+    assert_eq!(summary["status"], "failed", "{run}");
+    assert_eq!(summary["counts"]["load_errors"], 1, "{run}");
+    assert_eq!(summary["counts"]["passed"], 1, "the other file still ran: {run}");
+    let error = &summary["load_errors"][0];
+    assert_eq!((error["file"].as_str(), error["line"].as_u64()), (Some("features/signup.feature"), Some(7)), "{run}");
+
+    // The bundle verifies and says FAILED.
+    key.assert_verifies(&out);
+    let manifest: Value = serde_json::from_str(&fs::read_to_string(out.join("bundle.json")).unwrap()).unwrap();
+    assert_eq!(manifest["status"], "failed");
+    let broken = &manifest["broken_files"][0];
+    assert_eq!(broken["file"], "features/signup.feature", "{manifest:#}");
+    assert_eq!((broken["line"].as_u64(), broken["column"].as_u64()), (Some(7), Some(3)), "{broken}");
+    assert!(broken["message"].as_str().unwrap_or_default().contains("this line is not Gherkin"), "{broken}");
+    assert_eq!(broken["features"], serde_json::json!(["tenant-signup"]));
+    let verdict = manifest["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "tenant-signup")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(verdict["verdict"], "failed", "{verdict}");
+    assert!(verdict["reason"].as_str().unwrap_or_default().contains("features/signup.feature:7"), "{verdict}");
+
+    // The statement: FAILED, the file in failedTests.
+    let envelope: Value =
+        serde_json::from_str(fs::read_to_string(out.join("attestation.intoto.jsonl")).unwrap().trim()).unwrap();
+    let payload = base64_decode(envelope["payload"].as_str().unwrap());
+    let statement: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(statement["predicate"]["result"], "FAILED");
+    let failed: Vec<&str> =
+        statement["predicate"]["failedTests"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(failed.contains(&"features/signup.feature:7"), "{failed:?}");
+
+    // JUnit: a testsuite for the file with an <error> naming file:line, and still valid.
+    let junit_path = out.join("junit.xml");
+    assert_valid_junit(&junit_path);
+    let junit = read_junit(&junit_path);
+    let suite = junit
+        .children_named("testsuite")
+        .find(|s| s.attr("file") == Some("features/signup.feature"))
+        .unwrap_or_else(|| panic!("no testsuite for the broken file:\n{}", fs::read_to_string(&junit_path).unwrap()));
+    let errors = suite.descendants("error");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].attr("type"), Some("load-error"));
+    assert!(errors[0].attr("message").is_some_and(|m| m.starts_with("features/signup.feature:7:")), "{errors:?}");
+    assert_eq!(junit.attr("errors"), Some("1"));
+
+    // Cucumber Messages: a parseError envelope with the location.
+    let messages = fs::read_to_string(out.join("messages.ndjson")).unwrap();
+    let parse_error = messages
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find_map(|v| v.get("parseError").cloned())
+        .unwrap_or_else(|| panic!("no parseError in messages.ndjson"));
+    assert_eq!(parse_error["source"]["uri"], "features/signup.feature");
+    assert_eq!(parse_error["source"]["location"], serde_json::json!({"line": 7, "column": 3}));
+    let finished = messages
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find_map(|v| v.get("testRunFinished").cloned());
+    assert_eq!(finished.map(|f| f["success"].clone()), Some(Value::Bool(false)));
+
+    // The report shows it.
+    let report = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("features/signup.feature:7:3"), "report.html does not show the load error");
+
+    // Archived and gated: a policy requiring GA blocks on the uncertified feature.
+    let archive = p.out("archive");
+    let add = p
+        .certify()
+        .args(["archive", "add"])
+        .arg(&out)
+        .arg("--key")
+        .arg(&key.public)
+        .arg("--archive")
+        .arg(&archive)
+        .run();
+    add.expect_code(0);
+    let gate = p
+        .certify()
+        .args([
+            "gate",
+            "--policy",
+            "ci/promotion.toml",
+            "--stage",
+            "production",
+            "--candidate",
+            "1.4.0",
+            "--no-sign",
+            "--archive",
+        ])
+        .arg(&archive)
+        .run();
+    gate.expect_code(1);
+    assert!(gate.stdout.contains("BLOCK"), "{gate}");
+    assert!(gate.stdout.lines().any(|l| l.contains("BLOCK") && l.contains("tenant-signup")), "{gate}");
+}
+
+#[test]
+fn the_text_summary_names_the_file_and_the_features_it_leaves_uncertified() {
+    let server = Server::start();
+    let p = project();
+    let run = p
+        .certify()
+        .args(["run", "--no-sign", "--platform-version", "1.4.0", "--out"])
+        .arg(p.out("b"))
+        .env("TARGET_URL", server.url())
+        .run();
+    run.expect_code(1);
+    assert!(run.stdout.contains("certify run") && run.stdout.contains("FAILED"), "{run}");
+    assert!(run.stdout.contains("1 feature file did not load"), "{run}");
+    assert!(run.stdout.contains("features/signup.feature:7:3"), "{run}");
+    assert!(run.stdout.contains("@feature:tenant-signup (not certified)"), "{run}");
+}
+
+#[test]
+fn a_feature_file_that_is_not_utf8_is_a_load_error_not_a_configuration_error() {
+    let server = Server::start();
+    let p = project();
+    fs::write(p.path().join("features/signup.feature"), b"@feature:tenant-signup\nFeature: caf\xe9\n").unwrap();
+    let run = p
+        .certify()
+        .args(["run", "--no-sign", "--format", "json", "--platform-version", "1.4.0", "--out"])
+        .arg(p.out("b"))
+        .env("TARGET_URL", server.url())
+        .run();
+    run.expect_code(1);
+    let summary = run.json();
+    assert_eq!(summary["status"], "failed", "{run}");
+    let error = &summary["load_errors"][0];
+    assert_eq!((error["line"].as_u64(), error["column"].as_u64()), (Some(2), Some(13)), "{run}");
+    assert!(error["message"].as_str().unwrap_or_default().contains("not UTF-8"), "{run}");
+    let verdict = summary["features"].as_array().unwrap().iter().find(|f| f["id"] == "tenant-signup").cloned();
+    assert_eq!(verdict.map(|v| v["verdict"].clone()), Some(Value::from("failed")), "{run}");
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text).expect("base64 payload")
+}
