@@ -15,18 +15,31 @@ pub fn load_settings(explicit: Option<&Path>) -> Result<Settings, Fatal> {
     certify_config::load(&path, &env).or_usage()
 }
 
-/// The feature catalog named by `[suite] catalog`, or `None` when there is
-/// no such file (a project without a catalog gets verdicts per `@feature`
-/// tag, without maturities). A catalog that does not load is a
-/// configuration error.
+/// The feature catalog. The default one (`features/catalog.toml`, not
+/// named in certify.toml) is optional: without it a project gets verdicts
+/// per `@feature` tag, without maturities. A catalog that certify.toml names
+/// must exist, and any catalog that exists must load: otherwise it is a
+/// configuration error naming the certify.toml line and key and the path.
 pub fn load_catalog(settings: &Settings) -> Result<Option<certify_catalog::Catalog>, Fatal> {
     let path = &settings.suite.catalog;
-    if !path.exists() {
-        return Ok(None);
-    }
     let shown = path.strip_prefix(&settings.root).unwrap_or(path);
-    let text = std::fs::read_to_string(path).map_err(|e| crate::exit::usage(format!("{}: {e}", shown.display())))?;
-    certify_catalog::load_str(&text, shown).map(Some).or_usage()
+    // Where certify.toml names the catalog: `certify.toml:LINE: suite.catalog`.
+    let named_at = settings.suite.catalog_line.map(|line| format!("{}:{line}: suite.catalog", settings.path.display()));
+    if !path.exists() {
+        let Some(at) = named_at else { return Ok(None) };
+        return Err(crate::exit::usage(format!(
+            "{at}: the feature catalog {} does not exist (fix the path, or remove the key to run without a catalog)",
+            shown.display()
+        )));
+    }
+    let context = |e: String| match &named_at {
+        Some(at) => format!("{e}\n  (the feature catalog named at {at})"),
+        None => e,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        crate::exit::usage(context(format!("{}: cannot read the feature catalog: {e}", shown.display())))
+    })?;
+    certify_catalog::load_str(&text, shown).map(Some).map_err(|e| crate::exit::usage(context(e.to_string())))
 }
 
 /// Every scenario of the suite with its file and its `@feature:` id (from

@@ -142,6 +142,8 @@ impl BundleWriter {
         if spec.dir.exists() && fs::read_dir(&spec.dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
             return Err(BundleError::Exists { path: spec.dir.clone() });
         }
+        // Checked before anything is written: a bad redaction path leaves no partial directory.
+        let redactor = Redactor::new(&spec.redact_headers, &spec.redact_json)?;
         let name = spec.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bundle".into());
         let parent = spec.dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         fs::create_dir_all(parent).map_err(io_err(parent))?;
@@ -157,7 +159,6 @@ impl BundleWriter {
             }
             fs::write(&path, bytes).map_err(io_err(&path))?;
         }
-        let redactor = Redactor::new(&spec.redact_headers, &spec.redact_json)?;
         let junit_path = tmp.join(JUNIT);
         let junit = JunitWriter::create(&junit_path, spec.junit.clone()).map_err(io_err(&junit_path))?;
         let part = tmp.join(".scenarios.part");
