@@ -119,6 +119,9 @@ pub struct Tallies {
     unlinked: usize,
     /// Catalog feature id -> the load failures of files that name it.
     unloaded: BTreeMap<String, Vec<String>>,
+    /// Catalog feature id -> (interrupted, not run): counted as errored in
+    /// its tally, named as what they are in its verdict's reason.
+    stopped: BTreeMap<String, (usize, usize)>,
 }
 
 impl Tallies {
@@ -133,7 +136,16 @@ impl Tallies {
             Status::Passed => t.passed += 1,
             Status::Flaky => t.flaky += 1,
             Status::Failed => t.failed += 1,
-            Status::Errored | Status::Interrupted | Status::NotRun => t.errored += 1,
+            Status::Errored => t.errored += 1,
+            Status::Interrupted | Status::NotRun => {
+                t.errored += 1;
+                let stopped = self.stopped.entry(id.to_owned()).or_default();
+                if status == Status::Interrupted {
+                    stopped.0 += 1;
+                } else {
+                    stopped.1 += 1;
+                }
+            }
             Status::NotApplicable => t.not_applicable += 1,
         }
     }
@@ -158,6 +170,28 @@ impl Tallies {
     /// and the ids the catalog does not know.
     pub fn verdicts(&self, catalog: Option<&Catalog>, version: Option<&Version>) -> (Vec<FeatureVerdict>, Vec<String>) {
         let (mut list, unknown) = self.scenario_verdicts(catalog, version);
+        // Scenarios of an interrupted run are counted as what they are.
+        for f in list.iter_mut().filter(|f| f.verdict == Verdict::Failed) {
+            let Some(&(interrupted, not_run)) = self.stopped.get(&f.id) else { continue };
+            let t = &f.tally;
+            let parts: Vec<String> = [
+                (t.failed, "failed"),
+                (t.errored - interrupted - not_run, "errored"),
+                (interrupted, "interrupted"),
+                (not_run, "not run"),
+            ]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+            let critical = if t.critical { " (critical)" } else { "" };
+            f.reason = format!(
+                "the run was interrupted: {} of {} scenario{}{critical}",
+                parts.join(", "),
+                t.ran(),
+                if t.ran() == 1 { "" } else { "s" }
+            );
+        }
         // A feature named by a file that failed to load is failed, unless
         // the catalog says it does not exist at the version under test (or
         // does not have it: then it is no catalog feature).
@@ -252,6 +286,20 @@ mod tests {
         );
         assert!(unknown.is_empty());
         assert_eq!(t.unlinked(), 1);
+    }
+
+    #[test]
+    fn interrupted_and_not_run_scenarios_are_named_in_the_reason() {
+        let mut t = Tallies::default();
+        t.add(Some("a"), Status::Passed, false);
+        t.add(Some("a"), Status::Interrupted, true);
+        t.add(Some("a"), Status::NotRun, false);
+        t.add(Some("a"), Status::NotRun, false);
+        t.add(Some("b"), Status::Errored, false);
+        let (list, _) = t.verdicts(None, None);
+        assert_eq!(list[0].verdict, Verdict::Failed);
+        assert_eq!(list[0].reason, "the run was interrupted: 1 interrupted, 2 not run of 4 scenarios (critical)");
+        assert!(list[1].reason.starts_with("1 of 1 scenarios failed"), "{}", list[1].reason);
     }
 
     fn load_failure(features: &[&str]) -> LoadFailure {

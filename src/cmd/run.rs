@@ -515,8 +515,10 @@ impl Report<'_> {
             let files = if c.load_errors == 1 { "feature file" } else { "feature files" };
             parts.push(format!("{} {files} did not load", c.load_errors));
         }
+        // An interrupted run did not run all it selected: say so.
+        let ran = if c.interrupted + c.not_run > 0 { "selected" } else { "run" };
         p.data(format!(
-            "  scenarios  {} run{}: {}",
+            "  scenarios  {} {ran}{}: {}",
             c.selected,
             match (filtered, c.not_applicable) {
                 (0, 0) => String::new(),
@@ -552,7 +554,7 @@ impl Report<'_> {
                     certify_catalog::Verdict::NotApplicable => Style::Plain,
                 };
                 let maturity = f.maturity.map_or_else(|| "-".to_owned(), |m| m.to_string());
-                let critical = if f.tally.critical { " (critical)" } else { "" };
+                let critical = if f.tally.critical && !f.reason.contains("(critical)") { " (critical)" } else { "" };
                 p.data(format!(
                     "  {}  {:<width$}  {:<10}  {}{critical}",
                     p.paint(&format!("{verdict:<14}"), style),

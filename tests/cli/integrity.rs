@@ -223,3 +223,44 @@ fn base64_decode(text: &str) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(text).expect("base64 payload")
 }
+
+/// Six scenarios that hang, two at a time: when the run is stopped, two are
+/// in flight and four never started, and every summary says so.
+#[test]
+fn an_interrupted_run_counts_interrupted_and_not_run_scenarios_as_such() {
+    let server = Server::start();
+    let scenarios: String = (1..=6)
+        .map(|i| format!("  Scenario: hangs {i}\n    When I send a GET request to \"/hang\"\n    Then the response status is 200\n\n"))
+        .collect();
+    let config = "[suite]\nfeatures = \"features\"\n\n[targets.t]\nbase_url = \"${TARGET_URL}\"\ntimeout = \"60s\"\nconcurrency = 2\n";
+    for format in ["json", "text"] {
+        let p = Project::empty()
+            .file("certify.toml", config)
+            .file("features/hang.feature", &format!("@feature:status\nFeature: Hangs\n\n{scenarios}"));
+        let out = p.out("out");
+        let running = p
+            .certify()
+            .args(["run", "--no-sign", "--platform-version", "1.0.0", "--format", format, "--out"])
+            .arg(&out)
+            .env("TARGET_URL", server.url())
+            .spawn();
+        crate::support::wait_until_running(&out);
+        running.signal("INT");
+        let run = running.wait();
+        run.expect_code(1);
+        if format == "json" {
+            let summary = run.json();
+            assert_eq!(summary["status"], "interrupted", "{run}");
+            let counts = &summary["counts"];
+            assert_eq!((counts["interrupted"].as_u64(), counts["not_run"].as_u64()), (Some(2), Some(4)), "{run}");
+            assert_eq!((counts["passed"].as_u64(), counts["errored"].as_u64()), (Some(0), Some(0)), "{run}");
+            let status = &summary["features"][0];
+            assert_eq!(status["reason"], "the run was interrupted: 2 interrupted, 4 not run of 6 scenarios", "{run}");
+        } else {
+            assert!(run.stdout.contains("scenarios  6 selected: 0 passed, 2 interrupted, 4 not run"), "{run}");
+            assert!(!run.stdout.contains("errored"), "nothing errored:\n{run}");
+        }
+        let manifest: Value = serde_json::from_str(&fs::read_to_string(out.join("bundle.json")).unwrap()).unwrap();
+        assert_eq!((manifest["status"].as_str(), manifest["complete"].as_bool()), (Some("interrupted"), Some(false)));
+    }
+}
