@@ -104,8 +104,11 @@ pub fn load_suite(settings: &Settings) -> Result<Suite, Fatal> {
 pub fn suite_files(settings: &Settings, suite: &Suite) -> Vec<(String, Vec<u8>)> {
     use std::collections::BTreeMap;
     let root = &settings.root;
+    let root_real = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+    // Inside the project by the one rule steps follow too (`..` and links resolved).
     let rel = |p: &Path| -> Option<String> {
-        p.strip_prefix(root).ok().map(|r| r.to_string_lossy().replace('\\', "/")).filter(|r| !r.is_empty())
+        let real = certify_steps::project_file(root, p).ok()?;
+        real.strip_prefix(&root_real).ok().map(|r| r.to_string_lossy().replace('\\', "/")).filter(|r| !r.is_empty())
     };
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     if let Some(name) = rel(&settings.path) {

@@ -125,8 +125,14 @@ pub struct BundleWriter {
     verdicts: Option<(Vec<certify_catalog::FeatureVerdict>, Vec<String>)>,
     /// Feature files that failed to load, as the run reported them.
     load_errors: Vec<certify_runner::LoadFailure>,
+    /// The project files steps read (schemas, snapshots), asked when the run ends.
+    read_files: Option<ReadFiles>,
     error: Option<BundleError>,
 }
+
+/// `(path relative to the project root, path on disk)` of every file the
+/// run's steps read.
+pub type ReadFiles = Box<dyn Fn() -> Vec<(String, PathBuf)>>;
 
 #[derive(Default)]
 struct TestLists {
@@ -180,8 +186,16 @@ impl BundleWriter {
             summary: None,
             verdicts: None,
             load_errors: Vec::new(),
+            read_files: None,
             error: None,
         })
+    }
+
+    /// The files the run's steps read are kept in `suite/` too (and so in the
+    /// statement's configuration), whether or not they were there already.
+    pub fn with_read_files(mut self, files: ReadFiles) -> BundleWriter {
+        self.read_files = Some(files);
+        self
     }
 
     /// The temporary directory the bundle is being built in.
@@ -275,6 +289,16 @@ impl BundleWriter {
             return Err(e);
         }
         let summary = self.summary.take().ok_or(BundleError::Unfinished)?;
+        for (rel, from) in self.read_files.as_ref().map(|f| f()).unwrap_or_default() {
+            let safe = !rel.is_empty() && !rel.starts_with('/') && !rel.split('/').any(|p| p == ".." || p.is_empty());
+            let to = self.tmp.join("suite").join(&rel);
+            if safe && !to.exists() {
+                if let Some(p) = to.parent() {
+                    fs::create_dir_all(p).map_err(io_err(p))?;
+                }
+                fs::copy(&from, &to).map_err(io_err(&from))?;
+            }
+        }
         let junit_path = self.tmp.join(JUNIT);
         if let Some(j) = self.junit.take() {
             j.finish().map_err(io_err(&junit_path))?;

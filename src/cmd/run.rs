@@ -287,10 +287,22 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
             certify_report::run_report(manifest, &signature, &transcript)
         })),
     };
-    let mut bundle = BundleWriter::create(spec, &ex.suite.features).map_err(|e| match e {
-        e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),
-        e => runtime(e),
-    })?;
+    let read_ctx = ctx.clone();
+    let root = std::fs::canonicalize(&ex.settings.root).unwrap_or_else(|_| ex.settings.root.clone());
+    let read_files = Box::new(move || {
+        read_ctx
+            .used_files()
+            .into_iter()
+            .filter(|p| p.is_file())
+            .filter_map(|p| Some((p.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/"), p)))
+            .collect()
+    });
+    let mut bundle = BundleWriter::create(spec, &ex.suite.features)
+        .map_err(|e| match e {
+            e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),
+            e => runtime(e),
+        })?
+        .with_read_files(read_files);
     let mut progress = Progress::new();
     let mut failures = FailureLog::default();
     let options = RunOptions { concurrency };
@@ -380,7 +392,7 @@ fn context(
         redact: settings.snapshots.redact.clone(),
         update: update_snapshots,
     };
-    RunContext::new(steps_target, credentials, snapshots).or_runtime()
+    Ok(RunContext::new(steps_target, credentials, snapshots).or_runtime()?.with_project_root(&settings.root))
 }
 
 /// Keeps the scenarios that did not pass, for the summary.

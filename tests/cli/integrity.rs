@@ -264,3 +264,87 @@ fn an_interrupted_run_counts_interrupted_and_not_run_scenarios_as_such() {
         assert_eq!((manifest["status"].as_str(), manifest["complete"].as_bool()), (Some("interrupted"), Some(false)));
     }
 }
+
+/// Files steps read lie inside the project: a schema that resolves outside it
+/// (by `..` or a symbolic link) errors its scenario without being read; a
+/// schema elsewhere in the project is used and kept in the bundle's `suite/`
+/// and the statement's configuration.
+#[test]
+fn files_steps_read_lie_inside_the_project_and_are_kept_in_the_bundle() {
+    let server = Server::start();
+    let scenario = |name: &str, schema: &str| {
+        format!(
+            "  Scenario: {name}\n    When I send a GET request to \"/ok\"\n    Then the response JSON conforms to the schema \"{schema}\"\n\n"
+        )
+    };
+    let feature = format!(
+        "@feature:status\nFeature: Schemas\n\n{}{}{}",
+        scenario("inside", "../schemas/ok.json"),
+        scenario("dot-dot", "../../outside.json"),
+        scenario("symlink", "linked.json"),
+    );
+    let p = Project::empty()
+        .file("project/certify.toml", "[suite]\nfeatures = \"features\"\n\n[targets.t]\nbase_url = \"${TARGET_URL}\"\n")
+        .file("project/features/schemas.feature", &feature)
+        .file("project/schemas/ok.json", r#"{"type": "object", "required": ["ok"]}"#)
+        // Valid, and would pass: only the path rule can make these scenarios error.
+        .file("outside.json", r#"{"type": "object"}"#);
+    std::os::unix::fs::symlink(p.path().join("outside.json"), p.path().join("project/features/linked.json")).unwrap();
+    let project = p.path().join("project");
+    let key = p.keygen();
+    let out = p.out("bundle");
+    let run = crate::support::certify(&project)
+        .args(["run", "--format", "json", "--platform-version", "1.0.0", "--out"])
+        .arg(&out)
+        .signed_by(&key)
+        .env("TARGET_URL", server.url())
+        .run();
+    run.expect_code(1);
+    let summary = run.json();
+    assert_eq!(summary["counts"]["passed"], 1, "{run}");
+    assert_eq!(summary["counts"]["errored"], 2, "{run}");
+    for entry in summary["not_ok"].as_array().unwrap() {
+        assert_eq!(entry["status"], "errored", "{entry}");
+        assert!(entry["message"].as_str().unwrap_or_default().contains("outside the project"), "{entry}");
+    }
+    key.assert_verifies(&out);
+    let kept = fs::read_to_string(out.join("suite/schemas/ok.json")).expect("the schema the run used is in suite/");
+    assert!(kept.contains("required"));
+    assert!(!out.join("suite/outside.json").exists());
+    let envelope: Value =
+        serde_json::from_str(fs::read_to_string(out.join("attestation.intoto.jsonl")).unwrap().trim()).unwrap();
+    let statement: Value = serde_json::from_slice(&base64_decode(envelope["payload"].as_str().unwrap())).unwrap();
+    let configuration: Vec<&str> =
+        statement["predicate"]["configuration"].as_array().unwrap().iter().filter_map(|d| d["name"].as_str()).collect();
+    assert!(configuration.contains(&"suite/schemas/ok.json"), "{configuration:?}");
+}
+
+#[test]
+fn a_snapshot_directory_outside_the_project_errors_the_scenario() {
+    let server = Server::start();
+    let p = Project::empty()
+        .file(
+            "project/certify.toml",
+            "[suite]\nfeatures = \"features\"\n\n[snapshots]\ndir = \"../snaps\"\n\n[targets.t]\nbase_url = \"${TARGET_URL}\"\n",
+        )
+        .file(
+            "project/features/snap.feature",
+            "@feature:status\nFeature: Snap\n\n  Scenario: snap\n    When I send a GET request to \"/ok\"\n    Then the response body matches the snapshot \"ok\"\n",
+        );
+    let run = crate::support::certify(&p.path().join("project"))
+        .args(["run", "--no-sign", "--update-snapshots", "--format", "json", "--platform-version", "1.0.0", "--out"])
+        .arg(p.out("b"))
+        .env("TARGET_URL", server.url())
+        .run();
+    run.expect_code(1);
+    let entry = &run.json()["not_ok"][0];
+    assert_eq!(entry["status"], "errored", "{run}");
+    assert!(entry["message"].as_str().unwrap_or_default().contains("outside the project"), "{run}");
+    assert!(!p.path().join("snaps").exists(), "nothing was written outside the project");
+    let lint = crate::support::certify(&p.path().join("project")).args(["lint"]).env("TARGET_URL", server.url()).run();
+    lint.expect_code(1);
+    assert!(
+        lint.stdout.contains("features/snap.feature:6:5: ") && lint.stdout.contains("outside the project"),
+        "{lint}"
+    );
+}
