@@ -287,6 +287,8 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
             certify_report::run_report(manifest, &signature, &transcript)
         })),
     };
+    // Armed before the bundle directory exists: from then on a signal ends the run gracefully.
+    let stop = crate::signals::stop_armed();
     let read_ctx = ctx.clone();
     let root = std::fs::canonicalize(&ex.settings.root).unwrap_or_else(|_| ex.settings.root.clone());
     let read_files = Box::new(move || {
@@ -308,7 +310,6 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     let options = RunOptions { concurrency };
     let summary = {
         let mut sinks: Vec<&mut dyn EventSink> = vec![&mut progress, &mut bundle, &mut failures];
-        let stop = crate::signals::stop_requested();
         certify_runner::run(&ex.suite.features, plan.clone(), &options, ctx, &mut sinks, stop).await
     };
     let partial = bundle.partial_dir().to_path_buf();

@@ -252,12 +252,24 @@ fn an_interrupted_run_counts_interrupted_and_not_run_scenarios_as_such() {
             let summary = run.json();
             assert_eq!(summary["status"], "interrupted", "{run}");
             let counts = &summary["counts"];
-            assert_eq!((counts["interrupted"].as_u64(), counts["not_run"].as_u64()), (Some(2), Some(4)), "{run}");
+            let (interrupted, not_run) = (counts["interrupted"].as_u64().unwrap(), counts["not_run"].as_u64().unwrap());
+            // Two in flight at once (concurrency 2), unless the signal came before they started.
+            assert!(interrupted <= 2 && interrupted + not_run == 6, "{run}");
             assert_eq!((counts["passed"].as_u64(), counts["errored"].as_u64()), (Some(0), Some(0)), "{run}");
+            let parts: Vec<String> = [(interrupted, "interrupted"), (not_run, "not run")]
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| format!("{n} {what}"))
+                .collect();
             let status = &summary["features"][0];
-            assert_eq!(status["reason"], "the run was interrupted: 2 interrupted, 4 not run of 6 scenarios", "{run}");
+            assert_eq!(
+                status["reason"].as_str(),
+                Some(format!("the run was interrupted: {} of 6 scenarios", parts.join(", ")).as_str()),
+                "{run}"
+            );
         } else {
-            assert!(run.stdout.contains("scenarios  6 selected: 0 passed, 2 interrupted, 4 not run"), "{run}");
+            assert!(run.stdout.contains("scenarios  6 selected: 0 passed, "), "{run}");
+            assert!(run.stdout.contains(" not run") && !run.stdout.contains("6 run"), "{run}");
             assert!(!run.stdout.contains("errored"), "nothing errored:\n{run}");
         }
         let manifest: Value = serde_json::from_str(&fs::read_to_string(out.join("bundle.json")).unwrap()).unwrap();
