@@ -172,7 +172,9 @@ fn read_source(abs: &Path, root: &Path) -> Result<SourceFile, ParseIssue> {
                 "not UTF-8: byte 0x{:02x} at offset {at} does not belong to a UTF-8 sequence (Gherkin files are UTF-8 text)",
                 bytes[at]
             );
-            Err(ParseIssue::new(&path, &raw, line, at - line_start + 1, message))
+            // Columns count characters, as Gherkin's do; what precedes the bad byte is valid UTF-8.
+            let col = String::from_utf8_lossy(&bytes[line_start..at]).chars().count() + 1;
+            Err(ParseIssue::new(&path, &raw, line, col, message))
         }
     }
 }
@@ -428,17 +430,22 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_and_non_utf8_files_stay_in_the_suite_as_issues() {
+    fn non_utf8_files_stay_in_the_suite_as_issues() {
         let dir = std::env::temp_dir().join(format!("certify-suite-bytes-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(dir.join("f")).unwrap();
         fs::write(dir.join("f/good.feature"), "Feature: good\n  Scenario: s\n    Given x\n").unwrap();
-        fs::write(dir.join("f/latin1.feature"), b"@feature:billing\nFeature: b\n  Scenario: caf\xe9\n").unwrap();
+        fs::write(dir.join("f/latin1.feature"), "@feature:billing\nFeature: b\n  Scenario: café \u{fffd}".as_bytes())
+            .unwrap();
+        let mut bytes = fs::read(dir.join("f/latin1.feature")).unwrap();
+        bytes.extend_from_slice(b" caf\xe9\n");
+        fs::write(dir.join("f/latin1.feature"), bytes).unwrap();
         let suite = Suite::load(&["f".into()], &dir).unwrap();
         assert_eq!(suite.features.len(), 1);
         assert_eq!(suite.issues.len(), 1, "{:?}", suite.issues);
         let issue = &suite.issues[0];
-        assert_eq!((issue.path.as_path(), issue.line, issue.col), (Path::new("f/latin1.feature"), 3, 16));
+        // `  Scenario: café \u{fffd} caf` is 22 characters (26 bytes) before the bad byte.
+        assert_eq!((issue.path.as_path(), issue.line, issue.col), (Path::new("f/latin1.feature"), 3, 23));
         assert!(issue.message.contains("not UTF-8"), "{}", issue.message);
         assert_eq!(issue.features, ["billing"]);
         fs::remove_dir_all(&dir).unwrap();
