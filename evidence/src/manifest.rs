@@ -117,8 +117,9 @@ pub struct Manifest {
 pub struct Tallies {
     by_feature: BTreeMap<String, Tally>,
     unlinked: usize,
-    /// Catalog feature id -> the load failures of files that name it.
-    unloaded: BTreeMap<String, Vec<String>>,
+    /// Catalog feature id -> the load failures of files that name it, and
+    /// whether any of them is tagged `@critical`.
+    unloaded: BTreeMap<String, (Vec<String>, bool)>,
     /// Catalog feature id -> (interrupted, not run): counted as errored in
     /// its tally, named as what they are in its verdict's reason.
     stopped: BTreeMap<String, (usize, usize)>,
@@ -154,7 +155,9 @@ impl Tallies {
     /// is not certified, whatever its other scenarios did.
     pub fn load_failed(&mut self, failure: &LoadFailure) {
         for id in &failure.features {
-            self.unloaded.entry(id.clone()).or_default().push(format!("{}:{}", failure.file, failure.line));
+            let entry = self.unloaded.entry(id.clone()).or_default();
+            entry.0.push(format!("{}:{}", failure.file, failure.line));
+            entry.1 |= failure.critical;
         }
     }
 
@@ -199,7 +202,7 @@ impl Tallies {
             (Some(c), Some(v)) => c.get(id).is_none_or(|f| !f.lifecycle.exists_at(v)),
             _ => false,
         };
-        for (id, places) in self.unloaded.iter().filter(|(id, _)| !absent(id)) {
+        for (id, (places, critical)) in self.unloaded.iter().filter(|(id, _)| !absent(id)) {
             let reason = format!(
                 "not certified: its feature file {} did not load, so scenarios that should have run were never seen",
                 places.join(", ")
@@ -208,6 +211,7 @@ impl Tallies {
                 Some(f) => {
                     f.verdict = Verdict::Failed;
                     f.reason = reason;
+                    f.tally.critical |= critical;
                 }
                 None => list.push(FeatureVerdict {
                     id: id.clone(),
@@ -216,7 +220,7 @@ impl Tallies {
                     maturity: None,
                     verdict: Verdict::Failed,
                     reason,
-                    tally: Tally::default(),
+                    tally: Tally { critical: *critical, ..Tally::default() },
                 }),
             }
         }
@@ -309,6 +313,7 @@ mod tests {
             column: 3,
             message: "unexpected `oops`".into(),
             features: features.iter().map(|f| (*f).to_owned()).collect(),
+            critical: true,
         }
     }
 
@@ -334,6 +339,7 @@ mod tests {
             [("signup", Verdict::Failed), ("later", Verdict::NotApplicable), ("quotas", Verdict::Certified)]
         );
         assert!(list[0].reason.contains("features/signup.feature:7"), "{}", list[0].reason);
+        assert!(list[0].tally.critical, "the file is tagged @critical");
 
         // Without a catalog, the feature is listed from the file's tags alone.
         let mut t = Tallies::default();

@@ -179,6 +179,11 @@ fn a_critical_feature_file_that_does_not_load_fails_the_run_and_blocks_the_gate(
     gate.expect_code(1);
     assert!(gate.stdout.contains("BLOCK"), "{gate}");
     assert!(gate.stdout.lines().any(|l| l.contains("BLOCK") && l.contains("tenant-signup")), "{gate}");
+    // The file is tagged @critical: its feature's failure blocks whatever the thresholds.
+    assert!(
+        gate.stdout.lines().any(|l| l.contains("BLOCK  critical") && l.contains("feature=tenant-signup")),
+        "{gate}"
+    );
 }
 
 #[test]

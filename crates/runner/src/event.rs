@@ -44,6 +44,9 @@ pub struct LoadFailure {
     pub message: String,
     /// The catalog features the file names (`@feature:<id>` tokens of its raw text).
     pub features: Vec<String>,
+    /// Its raw text has a `@critical` tag: the features it names are critical.
+    #[serde(default)]
+    pub critical: bool,
 }
 
 impl LoadFailure {
@@ -67,6 +70,7 @@ impl From<&certify_suite::ParseIssue> for LoadFailure {
             column: issue.col,
             message: issue.message.clone(),
             features: issue.features.clone(),
+            critical: issue.critical,
         }
     }
 }

@@ -48,11 +48,24 @@ pub struct ParseIssue {
     /// The catalog features the file names, read best-effort from its raw
     /// text: every `@feature:<id>` token anywhere in it, in order, once each.
     pub features: Vec<String>,
+    /// The raw text has a `@critical` tag token: what it names is critical.
+    pub critical: bool,
 }
 
 impl ParseIssue {
     fn new(path: &Path, raw: &str, line: usize, col: usize, message: String) -> ParseIssue {
-        ParseIssue { path: path.to_path_buf(), line, col, message, features: feature_ids(raw) }
+        let mut issue =
+            ParseIssue { path: path.to_path_buf(), line, col, message, features: Vec::new(), critical: false };
+        issue.read_tags(raw);
+        issue
+    }
+
+    /// Reads the catalog features and `@critical` from the file's raw text.
+    fn read_tags(&mut self, raw: &str) {
+        static CRITICAL: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"(?:^|\s)@critical(?:\s|$)").unwrap_or_else(|_| unreachable!()));
+        self.features = feature_ids(raw);
+        self.critical = CRITICAL.is_match(raw);
     }
 }
 
@@ -280,7 +293,7 @@ pub fn parse_file(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue>
         ParseIssue::new(&file.path, &file.text, line, col, describe(&file.text, line, &expected))
     })?;
     check_tables(&parsed, &file.path).map_err(|mut issue| {
-        issue.features = feature_ids(&file.text);
+        issue.read_tags(&file.text);
         issue
     })?;
     let mut feature = parsed;
@@ -346,6 +359,7 @@ fn check_tables(feature: &gherkin::Feature, path: &Path) -> Result<(), ParseIssu
                         row.len()
                     ),
                     features: Vec::new(),
+                    critical: false,
                 });
             }
         }
@@ -426,6 +440,12 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.line, 7, "{err}");
         assert_eq!(err.features, ["tenant-signup", "in-a-comment", "api-keys"]);
+        assert!(err.critical);
+        assert!(
+            !parse_file(src("@feature:x @criticality\nFeature: f\n  Scenario: s\n    Given x\n  oops\n"))
+                .unwrap_err()
+                .critical
+        );
         assert!(feature_ids("a feature:x and email@feature:y").is_empty());
     }
 
