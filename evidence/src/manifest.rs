@@ -45,8 +45,48 @@ pub struct Header {
     pub unlinked_scenarios: usize,
     /// Selected feature files that failed to load (file, line, column,
     /// message, the catalog features the file names). A run with any is FAILED.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "broken_files")]
     pub broken_files: Vec<LoadFailure>,
+}
+
+/// `broken_files` entries: typed, or the `file:line:col: message` strings
+/// of bundles written before the type (they still verify).
+fn broken_files<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<LoadFailure>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entry {
+        Typed(LoadFailure),
+        Text(String),
+    }
+    let entries = Vec::<Entry>::deserialize(d)?;
+    Ok(entries
+        .into_iter()
+        .map(|e| match e {
+            Entry::Typed(f) => f,
+            Entry::Text(text) => {
+                let mut parts = text.splitn(4, ':');
+                let (file, line, column, message) = (parts.next(), parts.next(), parts.next(), parts.next());
+                match (file, line.and_then(|l| l.parse().ok()), column.and_then(|c| c.parse().ok()), message) {
+                    (Some(file), Some(line), Some(column), Some(message)) => LoadFailure {
+                        file: file.to_owned(),
+                        line,
+                        column,
+                        message: message.trim().to_owned(),
+                        features: Vec::new(),
+                        critical: false,
+                    },
+                    _ => LoadFailure {
+                        file: String::new(),
+                        line: 0,
+                        column: 0,
+                        message: text,
+                        features: Vec::new(),
+                        critical: false,
+                    },
+                }
+            }
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -290,6 +330,26 @@ mod tests {
         );
         assert!(unknown.is_empty());
         assert_eq!(t.unlinked(), 1);
+    }
+
+    #[test]
+    fn broken_files_read_back_typed_and_in_the_earlier_text_form() {
+        #[derive(Deserialize)]
+        struct Only {
+            #[serde(default, deserialize_with = "broken_files")]
+            broken_files: Vec<LoadFailure>,
+        }
+        let typed = load_failure(&["signup"]);
+        let text = serde_json::json!({ "broken_files": [typed, "features/a.feature:3:5: unexpected `x`"] });
+        let read: Only = serde_json::from_value(text).unwrap();
+        assert_eq!(read.broken_files[0], typed);
+        assert_eq!(
+            (read.broken_files[1].file.as_str(), read.broken_files[1].line, read.broken_files[1].column),
+            ("features/a.feature", 3, 5)
+        );
+        assert_eq!(read.broken_files[1].message, "unexpected `x`");
+        let none: Only = serde_json::from_str("{}").unwrap();
+        assert!(none.broken_files.is_empty());
     }
 
     #[test]
