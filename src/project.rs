@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use certify_config::Settings;
-use certify_suite::{Suite, collect_files};
+use certify_suite::Suite;
 
 use crate::exit::{Fatal, OrExit as _};
 
@@ -15,18 +15,31 @@ pub fn load_settings(explicit: Option<&Path>) -> Result<Settings, Fatal> {
     certify_config::load(&path, &env).or_usage()
 }
 
-/// The feature catalog named by `[suite] catalog`, or `None` when there is
-/// no such file (a project without a catalog gets verdicts per `@feature`
-/// tag, without maturities). A catalog that does not load is a
-/// configuration error.
+/// The feature catalog. The default one (`features/catalog.toml`, not
+/// named in certify.toml) is optional: without it a project gets verdicts
+/// per `@feature` tag, without maturities. A catalog that certify.toml names
+/// must exist, and any catalog that exists must load: otherwise it is a
+/// configuration error naming the certify.toml line and key and the path.
 pub fn load_catalog(settings: &Settings) -> Result<Option<certify_catalog::Catalog>, Fatal> {
     let path = &settings.suite.catalog;
-    if !path.exists() {
-        return Ok(None);
-    }
     let shown = path.strip_prefix(&settings.root).unwrap_or(path);
-    let text = std::fs::read_to_string(path).map_err(|e| crate::exit::usage(format!("{}: {e}", shown.display())))?;
-    certify_catalog::load_str(&text, shown).map(Some).or_usage()
+    // Where certify.toml names the catalog: `certify.toml:LINE: suite.catalog`.
+    let named_at = settings.suite.catalog_line.map(|line| format!("{}:{line}: suite.catalog", settings.path.display()));
+    if !path.exists() {
+        let Some(at) = named_at else { return Ok(None) };
+        return Err(crate::exit::usage(format!(
+            "{at}: the feature catalog {} does not exist (fix the path, or remove the key to run without a catalog)",
+            shown.display()
+        )));
+    }
+    let context = |e: String| match &named_at {
+        Some(at) => format!("{e}\n  (the feature catalog named at {at})"),
+        None => e,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        crate::exit::usage(context(format!("{}: cannot read the feature catalog: {e}", shown.display())))
+    })?;
+    certify_catalog::load_str(&text, shown).map(Some).map_err(|e| crate::exit::usage(context(e.to_string())))
 }
 
 /// Every scenario of the suite with its file and its `@feature:` id (from
@@ -77,11 +90,10 @@ pub fn feature_links(
 }
 
 /// Reads and parses every feature file the settings name. Files that do not
-/// parse are returned in `Suite::issues`; files that cannot be found are a
-/// configuration error.
+/// load (syntax, encoding, unreadable) are returned in `Suite::issues`;
+/// patterns that find nothing are a configuration error.
 pub fn load_suite(settings: &Settings) -> Result<Suite, Fatal> {
-    let files = collect_files(&settings.suite.features, &settings.root).or_usage()?;
-    Ok(Suite::parse(files))
+    Suite::load(&settings.suite.features, &settings.root).or_usage()
 }
 
 /// The files a bundle's `suite/` keeps: certify.toml as loaded, every feature
@@ -92,8 +104,11 @@ pub fn load_suite(settings: &Settings) -> Result<Suite, Fatal> {
 pub fn suite_files(settings: &Settings, suite: &Suite) -> Vec<(String, Vec<u8>)> {
     use std::collections::BTreeMap;
     let root = &settings.root;
+    let root_real = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+    // Inside the project by the one rule steps follow too (`..` and links resolved).
     let rel = |p: &Path| -> Option<String> {
-        p.strip_prefix(root).ok().map(|r| r.to_string_lossy().replace('\\', "/")).filter(|r| !r.is_empty())
+        let real = certify_steps::project_file(root, p).ok()?;
+        real.strip_prefix(&root_real).ok().map(|r| r.to_string_lossy().replace('\\', "/")).filter(|r| !r.is_empty())
     };
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     if let Some(name) = rel(&settings.path) {

@@ -123,8 +123,16 @@ pub struct BundleWriter {
     written: Vec<PathBuf>,
     summary: Option<RunSummary>,
     verdicts: Option<(Vec<certify_catalog::FeatureVerdict>, Vec<String>)>,
+    /// Feature files that failed to load, as the run reported them.
+    load_errors: Vec<certify_runner::LoadFailure>,
+    /// The project files steps read (schemas, snapshots), asked when the run ends.
+    read_files: Option<ReadFiles>,
     error: Option<BundleError>,
 }
+
+/// `(path relative to the project root, path on disk)` of every file the
+/// run's steps read.
+pub type ReadFiles = Box<dyn Fn() -> Vec<(String, PathBuf)>>;
 
 #[derive(Default)]
 struct TestLists {
@@ -140,6 +148,8 @@ impl BundleWriter {
         if spec.dir.exists() && fs::read_dir(&spec.dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
             return Err(BundleError::Exists { path: spec.dir.clone() });
         }
+        // Checked before anything is written: a bad redaction path leaves no partial directory.
+        let redactor = Redactor::new(&spec.redact_headers, &spec.redact_json)?;
         let name = spec.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bundle".into());
         let parent = spec.dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         fs::create_dir_all(parent).map_err(io_err(parent))?;
@@ -155,7 +165,6 @@ impl BundleWriter {
             }
             fs::write(&path, bytes).map_err(io_err(&path))?;
         }
-        let redactor = Redactor::new(&spec.redact_headers, &spec.redact_json)?;
         let junit_path = tmp.join(JUNIT);
         let junit = JunitWriter::create(&junit_path, spec.junit.clone()).map_err(io_err(&junit_path))?;
         let part = tmp.join(".scenarios.part");
@@ -176,8 +185,17 @@ impl BundleWriter {
             written: Vec::new(),
             summary: None,
             verdicts: None,
+            load_errors: Vec::new(),
+            read_files: None,
             error: None,
         })
+    }
+
+    /// The files the run's steps read are kept in `suite/` too (and so in the
+    /// statement's configuration), whether or not they were there already.
+    pub fn with_read_files(mut self, files: ReadFiles) -> BundleWriter {
+        self.read_files = Some(files);
+        self
     }
 
     /// The temporary directory the bundle is being built in.
@@ -271,6 +289,16 @@ impl BundleWriter {
             return Err(e);
         }
         let summary = self.summary.take().ok_or(BundleError::Unfinished)?;
+        for (rel, from) in self.read_files.as_ref().map(|f| f()).unwrap_or_default() {
+            let safe = !rel.is_empty() && !rel.starts_with('/') && !rel.split('/').any(|p| p == ".." || p.is_empty());
+            let to = self.tmp.join("suite").join(&rel);
+            if safe && !to.exists() {
+                if let Some(p) = to.parent() {
+                    fs::create_dir_all(p).map_err(io_err(p))?;
+                }
+                fs::copy(&from, &to).map_err(io_err(&from))?;
+            }
+        }
         let junit_path = self.tmp.join(JUNIT);
         if let Some(j) = self.junit.take() {
             j.finish().map_err(io_err(&junit_path))?;
@@ -306,6 +334,7 @@ impl BundleWriter {
         header.features = features;
         header.unknown_features = unknown;
         header.unlinked_scenarios = self.tallies.unlinked();
+        header.broken_files = std::mem::take(&mut self.load_errors);
         header.signature.signed = self.spec.signing_key.is_some();
         header.signature.key_fingerprint =
             self.spec.signing_key.as_ref().map(|k| format!("SHA256:{}", k.public().fingerprint()));
@@ -440,6 +469,18 @@ impl EventSink for BundleWriter {
                 Ok(())
             }
             RunEvent::FeatureFinished { .. } => {
+                if let Some(m) = self.messages.as_mut() {
+                    m.on_event(event);
+                }
+                Ok(())
+            }
+            RunEvent::LoadFailed { failure } => {
+                self.tallies.load_failed(failure);
+                self.tests.failed.push(failure.id());
+                self.load_errors.push((**failure).clone());
+                if let Some(j) = self.junit.as_mut() {
+                    j.on_event(event);
+                }
                 if let Some(m) = self.messages.as_mut() {
                     m.on_event(event);
                 }

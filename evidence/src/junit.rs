@@ -95,6 +95,7 @@ pub struct JunitWriter {
     done: bool,
     /// Catalog feature id -> (verdict, maturity), known at the end of the run.
     verdicts: HashMap<String, (String, String)>,
+    started_at: Option<SystemTime>,
 }
 
 impl JunitWriter {
@@ -112,6 +113,7 @@ impl JunitWriter {
             error: None,
             done: false,
             verdicts: HashMap::new(),
+            started_at: None,
         })
     }
 
@@ -224,6 +226,45 @@ impl JunitWriter {
         self.write(suite.as_bytes());
     }
 
+    /// A feature file that failed to load: a testsuite of its own (its path
+    /// in `file`) with one testcase in error, naming file:line and why.
+    fn load_failed(&mut self, failure: &certify_runner::LoadFailure) {
+        let mut suite = String::new();
+        let timestamp = self.started_at.map(|t| humantime::format_rfc3339_seconds(t).to_string()).unwrap_or_default();
+        let _ = writeln!(
+            suite,
+            "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0.000\" timestamp=\"{}\" file=\"{}\">",
+            xml::text(&failure.file),
+            xml::text(&timestamp),
+            xml::text(&failure.file),
+        );
+        suite.push_str("    <properties>\n");
+        for (k, v) in self.info.properties() {
+            let _ = writeln!(suite, "      <property name=\"{k}\" value=\"{}\"/>", xml::text(&v));
+        }
+        for id in &failure.features {
+            let _ = writeln!(suite, "{PLACEHOLDER}{id}:{}-->", failure.features.len());
+        }
+        suite.push_str("    </properties>\n");
+        let headline = format!("{}:{}: the feature file did not load: {}", failure.file, failure.line, failure.message);
+        let detail = format!(
+            "{failure}\n\nNo scenario of this file ran; the catalog features it names ({}) are not certified.",
+            if failure.features.is_empty() { "none found".to_owned() } else { failure.features.join(", ") }
+        );
+        let _ = writeln!(
+            suite,
+            "    <testcase name=\"{}\" classname=\"{}\" time=\"0.000\">\n      <error type=\"load-error\" message=\"{}\">{}</error>\n    </testcase>",
+            xml::text(&format!("{} (did not load)", failure.file)),
+            xml::text(&failure.file),
+            xml::text(&xml::first_line(&headline, 500)),
+            xml::content(&detail),
+        );
+        suite.push_str("  </testsuite>\n");
+        self.totals.tests += 1;
+        self.totals.errors += 1;
+        self.write(suite.as_bytes());
+    }
+
     fn write(&mut self, bytes: &[u8]) {
         if self.error.is_some() {
             return;
@@ -309,7 +350,11 @@ impl JunitWriter {
 impl EventSink for JunitWriter {
     fn on_event(&mut self, event: &RunEvent) {
         match event {
-            RunEvent::Started { plan, .. } => self.started(plan),
+            RunEvent::Started { plan, at } => {
+                self.started_at = Some(*at);
+                self.started(plan);
+            }
+            RunEvent::LoadFailed { failure } => self.load_failed(failure),
             RunEvent::ScenarioFinished { result } => self.scenario(result),
             RunEvent::Finished { summary } => self.finished(summary.duration),
             _ => {}

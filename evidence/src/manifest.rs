@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use certify_catalog::{Catalog, FeatureVerdict, Tally, Verdict};
-use certify_runner::Status;
+use certify_runner::{LoadFailure, Status};
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
@@ -43,8 +43,50 @@ pub struct Header {
     /// Scenarios linked to no catalog feature.
     #[serde(default)]
     pub unlinked_scenarios: usize,
-    /// Feature files that could not be parsed (`file:line:col: message`).
-    pub broken_files: Vec<String>,
+    /// Selected feature files that failed to load (file, line, column,
+    /// message, the catalog features the file names). A run with any is FAILED.
+    #[serde(default, deserialize_with = "broken_files")]
+    pub broken_files: Vec<LoadFailure>,
+}
+
+/// `broken_files` entries: typed, or the `file:line:col: message` strings
+/// of bundles written before the type (they still verify).
+fn broken_files<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<LoadFailure>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entry {
+        Typed(LoadFailure),
+        Text(String),
+    }
+    let entries = Vec::<Entry>::deserialize(d)?;
+    Ok(entries
+        .into_iter()
+        .map(|e| match e {
+            Entry::Typed(f) => f,
+            Entry::Text(text) => {
+                let mut parts = text.splitn(4, ':');
+                let (file, line, column, message) = (parts.next(), parts.next(), parts.next(), parts.next());
+                match (file, line.and_then(|l| l.parse().ok()), column.and_then(|c| c.parse().ok()), message) {
+                    (Some(file), Some(line), Some(column), Some(message)) => LoadFailure {
+                        file: file.to_owned(),
+                        line,
+                        column,
+                        message: message.trim().to_owned(),
+                        features: Vec::new(),
+                        critical: false,
+                    },
+                    _ => LoadFailure {
+                        file: String::new(),
+                        line: 0,
+                        column: 0,
+                        message: text,
+                        features: Vec::new(),
+                        critical: false,
+                    },
+                }
+            }
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -115,6 +157,12 @@ pub struct Manifest {
 pub struct Tallies {
     by_feature: BTreeMap<String, Tally>,
     unlinked: usize,
+    /// Catalog feature id -> the load failures of files that name it, and
+    /// whether any of them is tagged `@critical`.
+    unloaded: BTreeMap<String, (Vec<String>, bool)>,
+    /// Catalog feature id -> (interrupted, not run): counted as errored in
+    /// its tally, named as what they are in its verdict's reason.
+    stopped: BTreeMap<String, (usize, usize)>,
 }
 
 impl Tallies {
@@ -129,8 +177,27 @@ impl Tallies {
             Status::Passed => t.passed += 1,
             Status::Flaky => t.flaky += 1,
             Status::Failed => t.failed += 1,
-            Status::Errored | Status::Interrupted | Status::NotRun => t.errored += 1,
+            Status::Errored => t.errored += 1,
+            Status::Interrupted | Status::NotRun => {
+                t.errored += 1;
+                let stopped = self.stopped.entry(id.to_owned()).or_default();
+                if status == Status::Interrupted {
+                    stopped.0 += 1;
+                } else {
+                    stopped.1 += 1;
+                }
+            }
             Status::NotApplicable => t.not_applicable += 1,
+        }
+    }
+
+    /// A feature file that failed to load: every catalog feature it names
+    /// is not certified, whatever its other scenarios did.
+    pub fn load_failed(&mut self, failure: &LoadFailure) {
+        for id in &failure.features {
+            let entry = self.unloaded.entry(id.clone()).or_default();
+            entry.0.push(format!("{}:{}", failure.file, failure.line));
+            entry.1 |= failure.critical;
         }
     }
 
@@ -145,6 +212,66 @@ impl Tallies {
     /// feature gets the verdict of its scenarios alone. Returns the verdicts
     /// and the ids the catalog does not know.
     pub fn verdicts(&self, catalog: Option<&Catalog>, version: Option<&Version>) -> (Vec<FeatureVerdict>, Vec<String>) {
+        let (mut list, unknown) = self.scenario_verdicts(catalog, version);
+        // Scenarios of an interrupted run are counted as what they are.
+        for f in list.iter_mut().filter(|f| f.verdict == Verdict::Failed) {
+            let Some(&(interrupted, not_run)) = self.stopped.get(&f.id) else { continue };
+            let t = &f.tally;
+            let parts: Vec<String> = [
+                (t.failed, "failed"),
+                (t.errored - interrupted - not_run, "errored"),
+                (interrupted, "interrupted"),
+                (not_run, "not run"),
+            ]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+            let critical = if t.critical { " (critical)" } else { "" };
+            f.reason = format!(
+                "the run was interrupted: {} of {} scenario{}{critical}",
+                parts.join(", "),
+                t.ran(),
+                if t.ran() == 1 { "" } else { "s" }
+            );
+        }
+        // A feature named by a file that failed to load is failed, unless
+        // the catalog says it does not exist at the version under test (or
+        // does not have it: then it is no catalog feature).
+        let absent = |id: &str| match (catalog, version) {
+            (Some(c), Some(v)) => c.get(id).is_none_or(|f| !f.lifecycle.exists_at(v)),
+            _ => false,
+        };
+        for (id, (places, critical)) in self.unloaded.iter().filter(|(id, _)| !absent(id)) {
+            let reason = format!(
+                "not certified: its feature file {} did not load, so scenarios that should have run were never seen",
+                places.join(", ")
+            );
+            match list.iter_mut().find(|f| &f.id == id) {
+                Some(f) => {
+                    f.verdict = Verdict::Failed;
+                    f.reason = reason;
+                    f.tally.critical |= critical;
+                }
+                None => list.push(FeatureVerdict {
+                    id: id.clone(),
+                    title: String::new(),
+                    owner: String::new(),
+                    maturity: None,
+                    verdict: Verdict::Failed,
+                    reason,
+                    tally: Tally { critical: *critical, ..Tally::default() },
+                }),
+            }
+        }
+        (list, unknown)
+    }
+
+    fn scenario_verdicts(
+        &self,
+        catalog: Option<&Catalog>,
+        version: Option<&Version>,
+    ) -> (Vec<FeatureVerdict>, Vec<String>) {
         if let (Some(c), Some(v)) = (catalog, version) {
             return certify_catalog::verdicts(c, v, &self.by_feature);
         }
@@ -203,5 +330,82 @@ mod tests {
         );
         assert!(unknown.is_empty());
         assert_eq!(t.unlinked(), 1);
+    }
+
+    #[test]
+    fn broken_files_read_back_typed_and_in_the_earlier_text_form() {
+        #[derive(Deserialize)]
+        struct Only {
+            #[serde(default, deserialize_with = "broken_files")]
+            broken_files: Vec<LoadFailure>,
+        }
+        let typed = load_failure(&["signup"]);
+        let text = serde_json::json!({ "broken_files": [typed, "features/a.feature:3:5: unexpected `x`"] });
+        let read: Only = serde_json::from_value(text).unwrap();
+        assert_eq!(read.broken_files[0], typed);
+        assert_eq!(
+            (read.broken_files[1].file.as_str(), read.broken_files[1].line, read.broken_files[1].column),
+            ("features/a.feature", 3, 5)
+        );
+        assert_eq!(read.broken_files[1].message, "unexpected `x`");
+        let none: Only = serde_json::from_str("{}").unwrap();
+        assert!(none.broken_files.is_empty());
+    }
+
+    #[test]
+    fn interrupted_and_not_run_scenarios_are_named_in_the_reason() {
+        let mut t = Tallies::default();
+        t.add(Some("a"), Status::Passed, false);
+        t.add(Some("a"), Status::Interrupted, true);
+        t.add(Some("a"), Status::NotRun, false);
+        t.add(Some("a"), Status::NotRun, false);
+        t.add(Some("b"), Status::Errored, false);
+        let (list, _) = t.verdicts(None, None);
+        assert_eq!(list[0].verdict, Verdict::Failed);
+        assert_eq!(list[0].reason, "the run was interrupted: 1 interrupted, 2 not run of 4 scenarios (critical)");
+        assert!(list[1].reason.starts_with("1 of 1 scenarios failed"), "{}", list[1].reason);
+    }
+
+    fn load_failure(features: &[&str]) -> LoadFailure {
+        LoadFailure {
+            file: "features/signup.feature".into(),
+            line: 7,
+            column: 3,
+            message: "unexpected `oops`".into(),
+            features: features.iter().map(|f| (*f).to_owned()).collect(),
+            critical: true,
+        }
+    }
+
+    #[test]
+    fn a_feature_named_by_a_file_that_did_not_load_is_never_certified() {
+        let catalog = certify_catalog::load_str(
+            "[[feature]]\nid = \"signup\"\ntitle = \"S\"\nowner = \"o\"\nlifecycle = { ga = \"1.0.0\" }\n\n\
+             [[feature]]\nid = \"later\"\ntitle = \"L\"\nowner = \"o\"\nlifecycle = { alpha = \"9.0.0\" }\n\n\
+             [[feature]]\nid = \"quotas\"\ntitle = \"Q\"\nowner = \"o\"\nlifecycle = { ga = \"1.0.0\" }\n",
+            std::path::Path::new("catalog.toml"),
+        )
+        .unwrap();
+        let v = Version::new(1, 4, 0);
+        let mut t = Tallies::default();
+        // Another file's scenario for the same feature passed: still not certified.
+        t.add(Some("signup"), Status::Passed, true);
+        t.add(Some("quotas"), Status::Passed, false);
+        t.load_failed(&load_failure(&["signup", "later", "not-in-catalog"]));
+        let (list, _) = t.verdicts(Some(&catalog), Some(&v));
+        let got: Vec<(&str, Verdict)> = list.iter().map(|f| (f.id.as_str(), f.verdict)).collect();
+        assert_eq!(
+            got,
+            [("signup", Verdict::Failed), ("later", Verdict::NotApplicable), ("quotas", Verdict::Certified)]
+        );
+        assert!(list[0].reason.contains("features/signup.feature:7"), "{}", list[0].reason);
+        assert!(list[0].tally.critical, "the file is tagged @critical");
+
+        // Without a catalog, the feature is listed from the file's tags alone.
+        let mut t = Tallies::default();
+        t.load_failed(&load_failure(&["signup"]));
+        let (list, _) = t.verdicts(None, None);
+        assert_eq!(list.len(), 1);
+        assert_eq!((list[0].id.as_str(), list[0].verdict), ("signup", Verdict::Failed));
     }
 }

@@ -476,6 +476,13 @@ impl EventSink for MessagesWriter {
                 self.cases.remove(&result.scenario.id);
             }
             RunEvent::FeatureFinished { .. } => self.flush(),
+            RunEvent::LoadFailed { failure } => {
+                let envelope = json!({ "parseError": {
+                    "source": { "uri": failure.file, "location": location(failure.line, failure.column) },
+                    "message": failure.to_string(),
+                }});
+                self.emit(&envelope);
+            }
             RunEvent::Finished { summary } => self.run_finished(summary),
         }
     }

@@ -130,7 +130,7 @@ async fn run(
     interrupt: impl Future<Output = ()>,
     out: &Path,
 ) -> Vec<Value> {
-    let plan: Arc<Plan> = Arc::new(certify_runner::plan(features, selection, exclude));
+    let plan: Arc<Plan> = Arc::new(certify_runner::plan_features(features, selection, exclude));
     let ctx = context(start_server().await);
     let mut writer = MessagesWriter::create(out, features, "1.2.3").unwrap();
     certify_runner::run(features, plan, &RunOptions { concurrency: 1 }, ctx, &mut writer, interrupt).await;
@@ -420,4 +420,56 @@ fn the_schema_check_rejects_an_invalid_envelope() {
     assert!(!validator.is_valid(&bad));
     let good = serde_json::json!({"testRunStarted": {"timestamp": {"seconds": 1, "nanos": 2}}});
     assert!(validator.is_valid(&good));
+}
+
+/// A feature file that did not load is a `parseError` envelope (its uri, line
+/// and column, and the message), valid against the schema, and the run is
+/// not a success.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feature_file_that_did_not_load_is_a_parse_error() {
+    let good = SourceFile {
+        path: "features/good.feature".into(),
+        abs_path: None,
+        text: "Feature: g\n  Scenario: s\n    When I send a GET request to \"/ok\"\n".into(),
+    };
+    let broken = SourceFile {
+        path: "features/broken.feature".into(),
+        abs_path: None,
+        text: "@feature:signup\nFeature: b\n  Scenario: s\n    Given x\n  not gherkin\n".into(),
+    };
+    let suite = certify_suite::Suite::parse(vec![good, broken]);
+    assert_eq!(suite.issues.len(), 1);
+    let plan = Arc::new(certify_runner::plan(&suite, &Selection::default(), &|_| None));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("messages.ndjson");
+    let mut writer = MessagesWriter::create(&out, &suite.features, "1.2.3").unwrap();
+    let ctx = context(start_server().await);
+    let summary = certify_runner::run(
+        &suite.features,
+        plan,
+        &RunOptions { concurrency: 1 },
+        ctx,
+        &mut writer,
+        std::future::pending(),
+    )
+    .await;
+    writer.finish().unwrap();
+    assert_eq!(summary.status, certify_runner::Status::Failed);
+    let validator = envelope_validator();
+    let messages: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let value: Value = serde_json::from_str(line).unwrap();
+            let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "does not validate: {errors:?}\n{line}");
+            value
+        })
+        .collect();
+    let errors = of(&messages, "parseError");
+    assert_eq!(errors.len(), 1, "{messages:?}");
+    assert_eq!(errors[0]["source"]["uri"], "features/broken.feature");
+    assert_eq!(errors[0]["source"]["location"]["line"], 5);
+    assert!(errors[0]["message"].as_str().unwrap().starts_with("features/broken.feature:5:"), "{}", errors[0]);
+    assert_eq!(of(&messages, "testRunFinished")[0]["success"], false);
 }

@@ -1,7 +1,9 @@
 //! `certify lint`: every check that needs no request.
 
-use certify_steps::Resolution;
-use certify_suite::{Finding, FindingKind, StepCheck};
+use std::path::Path;
+
+use certify_steps::{Resolution, StepFile};
+use certify_suite::{Finding, FindingKind, SourceFile, StepCheck};
 
 use crate::{
     cli::LintArgs,
@@ -10,14 +12,64 @@ use crate::{
     project,
 };
 
-/// Asks the built-in vocabulary about one step, and certify.toml about the
-/// credentials steps name.
+/// Asks the built-in vocabulary about one step, certify.toml about the
+/// credentials steps name, and the project about the files steps read.
 pub struct Vocabulary<'a> {
     pub credentials: Vec<&'a str>,
+    /// The project root (the directory of certify.toml).
+    pub root: &'a Path,
+    /// Where snapshots are kept (`[snapshots] dir`).
+    pub snapshots_dir: &'a Path,
+}
+
+impl Vocabulary<'_> {
+    /// A schema or snapshot the step reads: inside the project (the one
+    /// rule, `certify_steps::project_file`), and a schema must exist and
+    /// compile. Feature files that are not on disk (the embedded suite) are
+    /// not checked.
+    fn file(&self, feature: &SourceFile, text: &str) -> Option<String> {
+        let file = certify_steps::step_files(text)?;
+        let path = match &file {
+            StepFile::Schema(rel) | StepFile::Snapshot(rel) if rel.contains("{{") => return None,
+            StepFile::Schema(rel) => feature.abs_path.as_ref()?.parent()?.join(rel),
+            StepFile::Snapshot(name) => self.snapshots_dir.join(format!("{name}.snap")),
+        };
+        let resolved = match certify_steps::project_file(self.root, &path) {
+            Ok(resolved) => resolved,
+            Err(outside) => return Some(outside.to_string()),
+        };
+        // Messages name the file relative to the project, as the user wrote it.
+        let shown = |text: String| match std::fs::canonicalize(self.root) {
+            Ok(root) => text.replace(&format!("{}/", root.display()), ""),
+            Err(_) => text,
+        };
+        match file {
+            StepFile::Schema(_) if !resolved.is_file() => Some(shown(format!(
+                "JSON Schema {}: no such file (the path is relative to the feature file)",
+                resolved.display()
+            ))),
+            StepFile::Schema(_) => certify_steps::compile_schema(&resolved).err().map(|e| shown(e.message)),
+            StepFile::Snapshot(_) => None,
+        }
+    }
 }
 
 impl StepCheck for Vocabulary<'_> {
-    fn check(&self, text: &str, doc_string: Option<&str>, has_table: bool) -> Vec<(FindingKind, String)> {
+    fn defines(&self, text: &str) -> Option<String> {
+        certify_steps::defined_variable(text)
+    }
+
+    fn uses(&self, text: &str) -> Vec<(String, usize)> {
+        certify_steps::placeholders(text)
+    }
+
+    fn check(
+        &self,
+        feature: &SourceFile,
+        text: &str,
+        doc_string: Option<&str>,
+        has_table: bool,
+    ) -> Vec<(FindingKind, String)> {
         if let Some(name) = text.strip_prefix("I am authenticated as \"").and_then(|r| r.strip_suffix('"'))
             && !name.contains("{{")
             && !self.credentials.contains(&name)
@@ -34,6 +86,7 @@ impl StepCheck for Vocabulary<'_> {
             Resolution::Matched(_) => certify_steps::check_static(text, doc_string, has_table)
                 .into_iter()
                 .map(|m| (FindingKind::StepArgument, m))
+                .chain(self.file(feature, text).map(|m| (FindingKind::StepFile, m)))
                 .collect(),
             Resolution::Undefined { closest } => {
                 let hint = closest.map(|d| format!("; did you mean `{}`?", d.pattern)).unwrap_or_default();
@@ -53,7 +106,11 @@ impl StepCheck for Vocabulary<'_> {
 pub fn lint(args: &LintArgs, printer: &Printer) -> CmdResult {
     let settings = project::load_settings(args.config.config.as_deref())?;
     let suite = project::load_suite(&settings)?;
-    let vocabulary = Vocabulary { credentials: settings.credentials.keys().map(String::as_str).collect() };
+    let vocabulary = Vocabulary {
+        credentials: settings.credentials.keys().map(String::as_str).collect(),
+        root: &settings.root,
+        snapshots_dir: &settings.suite.snapshots_dir,
+    };
     let mut findings = certify_suite::lint(&suite, &vocabulary);
     findings.extend(catalog_findings(&settings, &suite)?);
     findings.sort();

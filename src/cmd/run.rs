@@ -199,7 +199,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         }
         certify_suite::certify_tags([s.tags.as_slice()]).0.outside_window(v)
     };
-    let plan = Arc::new(certify_runner::plan(&ex.suite.features, &selection, &applicable));
+    let plan = Arc::new(certify_runner::plan(&ex.suite, &selection, &applicable));
 
     let run_id = uuid::Uuid::now_v7().to_string();
     let out_dir = match &ex.select.out {
@@ -260,7 +260,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         features: Vec::new(),
         unknown_features: Vec::new(),
         unlinked_scenarios: 0,
-        broken_files: ex.suite.issues.iter().map(ToString::to_string).collect(),
+        broken_files: Vec::new(),
     };
     let public = key.as_ref().map(SigningKey::public);
     let signer_fingerprint = public.as_ref().map(|k| format!("SHA256:{}", k.fingerprint()));
@@ -290,16 +290,29 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
             certify_report::run_report(manifest, &signature, &transcript)
         })),
     };
-    let mut bundle = BundleWriter::create(spec, &ex.suite.features).map_err(|e| match e {
-        e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),
-        e => runtime(e),
-    })?;
+    // Armed before the bundle directory exists: from then on a signal ends the run gracefully.
+    let stop = crate::signals::stop_armed();
+    let read_ctx = ctx.clone();
+    let root = std::fs::canonicalize(&ex.settings.root).unwrap_or_else(|_| ex.settings.root.clone());
+    let read_files = Box::new(move || {
+        read_ctx
+            .used_files()
+            .into_iter()
+            .filter(|p| p.is_file())
+            .filter_map(|p| Some((p.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/"), p)))
+            .collect()
+    });
+    let mut bundle = BundleWriter::create(spec, &ex.suite.features)
+        .map_err(|e| match e {
+            e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),
+            e => runtime(e),
+        })?
+        .with_read_files(read_files);
     let mut progress = Progress::new();
     let mut failures = FailureLog::default();
     let options = RunOptions { concurrency };
     let summary = {
         let mut sinks: Vec<&mut dyn EventSink> = vec![&mut progress, &mut bundle, &mut failures];
-        let stop = crate::signals::stop_requested();
         certify_runner::run(&ex.suite.features, plan.clone(), &options, ctx, &mut sinks, stop).await
     };
     let partial = bundle.partial_dir().to_path_buf();
@@ -321,7 +334,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         plan: &plan,
         summary: &summary,
         failures: &failures.0,
-        broken: &ex.suite.issues,
+        broken: &plan.load_errors,
         junit: &junit_path,
         out_dir: &out_dir,
         features: &outcome.features,
@@ -340,11 +353,12 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     }
     let outcome =
         RunOutcome { bundle: outcome.dir.clone(), platform_version: platform.version.clone(), signer: public };
-    Ok((exit_for(&summary, !ex.suite.issues.is_empty()), outcome))
+    Ok((exit_for(&summary), outcome))
 }
 
-fn exit_for(summary: &RunSummary, broken_files: bool) -> Exit {
-    if broken_files || !summary.status.is_pass() { Exit::Failure } else { Exit::Success }
+/// A run with a feature file that did not load is FAILED (its summary says so).
+fn exit_for(summary: &RunSummary) -> Exit {
+    if summary.status.is_pass() { Exit::Success } else { Exit::Failure }
 }
 
 /// Stage two for the steps: the target, its credentials and snapshot settings.
@@ -382,7 +396,7 @@ fn context(
         redact: settings.snapshots.redact.clone(),
         update: update_snapshots,
     };
-    RunContext::new(steps_target, credentials, snapshots).or_runtime()
+    Ok(RunContext::new(steps_target, credentials, snapshots).or_runtime()?.with_project_root(&settings.root))
 }
 
 /// Keeps the scenarios that did not pass, for the summary.
@@ -407,7 +421,7 @@ struct Report<'a> {
     plan: &'a Plan,
     summary: &'a RunSummary,
     failures: &'a [Arc<ScenarioResult>],
-    broken: &'a [certify_suite::ParseIssue],
+    broken: &'a [certify_runner::LoadFailure],
     junit: &'a Path,
     out_dir: &'a Path,
     features: &'a [certify_catalog::FeatureVerdict],
@@ -458,6 +472,7 @@ impl Report<'_> {
             "duration_ms": self.summary.duration.as_millis() as u64,
             "not_ok": failures,
             "broken_files": self.broken.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "load_errors": self.broken,
             "bundle": {
                 "dir": self.out_dir,
                 "junit": self.junit,
@@ -512,8 +527,14 @@ impl Report<'_> {
                 parts.push(format!("{n} {what}"));
             }
         }
+        if c.load_errors > 0 {
+            let files = if c.load_errors == 1 { "feature file" } else { "feature files" };
+            parts.push(format!("{} {files} did not load", c.load_errors));
+        }
+        // An interrupted run did not run all it selected: say so.
+        let ran = if c.interrupted + c.not_run > 0 { "selected" } else { "run" };
         p.data(format!(
-            "  scenarios  {} run{}: {}",
+            "  scenarios  {} {ran}{}: {}",
             c.selected,
             match (filtered, c.not_applicable) {
                 (0, 0) => String::new(),
@@ -549,7 +570,7 @@ impl Report<'_> {
                     certify_catalog::Verdict::NotApplicable => Style::Plain,
                 };
                 let maturity = f.maturity.map_or_else(|| "-".to_owned(), |m| m.to_string());
-                let critical = if f.tally.critical { " (critical)" } else { "" };
+                let critical = if f.tally.critical && !f.reason.contains("(critical)") { " (critical)" } else { "" };
                 p.data(format!(
                     "  {}  {:<width$}  {:<10}  {}{critical}",
                     p.paint(&format!("{verdict:<14}"), style),
@@ -561,9 +582,16 @@ impl Report<'_> {
         }
         if !self.broken.is_empty() {
             p.data("");
-            p.data(p.paint("Feature files that could not be parsed:", Style::Bad));
+            p.data(p.paint(
+                "Feature files that did not load (none of their scenarios ran, so the run cannot pass):",
+                Style::Bad,
+            ));
             for b in self.broken {
                 p.data(format!("  {b}"));
+                if !b.features.is_empty() {
+                    let names: Vec<String> = b.features.iter().map(|f| format!("@feature:{f}")).collect();
+                    p.data(format!("      names {} (not certified)", names.join(", ")));
+                }
             }
         }
         let failures = self.sorted_failures();

@@ -125,6 +125,11 @@ pub struct RunContext {
     limiter: Option<RateLimiter>,
     resolved: Mutex<HashMap<(String, String), String>>,
     schemas: Mutex<HashMap<PathBuf, Arc<jsonschema::Validator>>>,
+    /// The project root (the directory of certify.toml): files steps read
+    /// must lie inside it. `None`: no project (the file check is not made).
+    project_root: Option<PathBuf>,
+    /// Files read by steps so far (resolved), for the bundle's `suite/`.
+    used: Mutex<std::collections::BTreeSet<PathBuf>>,
 }
 
 impl fmt::Debug for RunContext {
@@ -194,7 +199,32 @@ impl RunContext {
             limiter,
             resolved: Mutex::new(HashMap::new()),
             schemas: Mutex::new(HashMap::new()),
+            project_root: None,
+            used: Mutex::new(std::collections::BTreeSet::new()),
         })
+    }
+
+    /// Files steps read (schemas, snapshots) must lie inside `root`.
+    pub fn with_project_root(mut self, root: &Path) -> RunContext {
+        self.project_root = Some(root.to_path_buf());
+        self
+    }
+
+    /// Every file a step read so far, resolved (inside the project root).
+    pub fn used_files(&self) -> Vec<PathBuf> {
+        self.used.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
+    }
+
+    /// `path` when it may be read: inside the project root (see
+    /// [`crate::project_file`]); the scenario errors otherwise, before
+    /// anything is read. Recorded as used.
+    pub(crate) fn readable(&self, path: &Path) -> Result<PathBuf, StepFailure> {
+        let resolved = match &self.project_root {
+            Some(root) => crate::project::project_file(root, path).map_err(|e| StepFailure::error(e.to_string()))?,
+            None => path.to_path_buf(),
+        };
+        self.used.lock().unwrap_or_else(PoisonError::into_inner).insert(resolved.clone());
+        Ok(resolved)
     }
 
     /// The target of the run.
@@ -297,22 +327,27 @@ impl RunContext {
         if let Some(found) = self.schemas.lock().unwrap_or_else(PoisonError::into_inner).get(path) {
             return Ok(Arc::clone(found));
         }
-        let shown = path.display();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| StepFailure::error(format!("cannot read JSON Schema {shown}: {e}")))?;
-        let schema: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| StepFailure::error(format!("JSON Schema {shown} is not valid JSON: {e}")))?;
-        let base = url::Url::from_file_path(path).map_err(|()| {
-            StepFailure::error(format!("JSON Schema {shown}: cannot turn its path into a file:// URL"))
-        })?;
-        let validator = jsonschema::options()
-            .with_base_uri(base.to_string())
-            .build(&schema)
-            .map_err(|e| StepFailure::error(format!("JSON Schema {shown} does not compile: {e}")))?;
+        let validator = compile_schema(&self.readable(path)?)?;
         let validator = Arc::new(validator);
         self.schemas.lock().unwrap_or_else(PoisonError::into_inner).insert(path.to_path_buf(), Arc::clone(&validator));
         Ok(validator)
     }
+}
+
+/// The JSON Schema at `path` (absolute), read and compiled: errors say
+/// whether it could not be read, is not JSON or does not compile.
+pub fn compile_schema(path: &Path) -> Result<jsonschema::Validator, StepFailure> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| StepFailure::error(format!("cannot read JSON Schema {shown}: {e}")))?;
+    let schema: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| StepFailure::error(format!("JSON Schema {shown} is not valid JSON: {e}")))?;
+    let base = url::Url::from_file_path(path)
+        .map_err(|()| StepFailure::error(format!("JSON Schema {shown}: cannot turn its path into a file:// URL")))?;
+    jsonschema::options()
+        .with_base_uri(base.to_string())
+        .build(&schema)
+        .map_err(|e| StepFailure::error(format!("JSON Schema {shown} does not compile: {e}")))
 }
 
 fn read_secret_file(path: &Path) -> Result<String, String> {

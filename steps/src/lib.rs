@@ -12,6 +12,7 @@ mod failure;
 mod fuzzy;
 mod http;
 mod jsonpath;
+mod project;
 mod ratelimit;
 mod registry;
 mod snapshot;
@@ -19,7 +20,13 @@ mod steps;
 mod text;
 mod world;
 
-pub use context::{ContextError, CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings};
+pub use context::{
+    ContextError, CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings, compile_schema,
+};
 pub use failure::{FailureKind, StepFailure};
-pub use registry::{Resolution, StepDef, check_static, collection, resolve, vocabulary};
+pub use project::{OutsideProject, project_file};
+pub use registry::{
+    Resolution, StepDef, StepFile, check_static, collection, defined_variable, resolve, step_files, vocabulary,
+};
+pub use text::placeholders;
 pub use world::{Body, Exchange, Journal, RecordedRequest, RecordedResponse, World};

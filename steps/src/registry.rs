@@ -590,18 +590,18 @@ enum Arg {
     Url,
     Snapshot,
     Fixed,
+    /// An HTTP header name to send.
+    Header,
 }
 
 /// The capture groups of each step, in order.
 fn args(id: &str) -> &'static [Arg] {
     use Arg::*;
     match id {
-        "request-header"
-        | "query-parameter"
-        | "variable"
-        | "response-header"
-        | "response-header-contains"
-        | "save-header" => &[Text, Text],
+        "request-header" => &[Header, Text],
+        "query-parameter" | "variable" | "response-header" | "response-header-contains" | "save-header" => {
+            &[Text, Text]
+        }
         "authenticated-as" | "response-header-exists" | "response-header-absent" | "body-contains" => &[Text],
         "json-schema" => &[Text],
         "send" | "send-with-body" => &[Fixed, Url],
@@ -673,6 +673,41 @@ pub fn check_static(text: &str, doc_string: Option<&str>, has_table: bool) -> Ve
     findings
 }
 
+/// The unescaped text of capture `group` (1-based) of a step that resolves to `id`.
+fn capture(text: &str, id: &str, group: usize) -> Option<String> {
+    let Resolution::Matched(def) = resolve(text) else { return None };
+    if def.id != id {
+        return None;
+    }
+    let regex = vocabulary()
+        .iter()
+        .position(|candidate| std::ptr::eq(candidate, def))
+        .and_then(|index| compiled().get(index))?;
+    regex.captures(text).and_then(|c| c.get(group)).map(|m| text::unescape(m.as_str()))
+}
+
+/// The variable a step saves (`I save ... as "NAME"`, `the variable "NAME"
+/// is ...`), as written (it may itself hold `{{...}}`).
+pub fn defined_variable(text: &str) -> Option<String> {
+    capture(text, "variable", 1).or_else(|| capture(text, "save-json", 2)).or_else(|| capture(text, "save-header", 2))
+}
+
+/// A file a step reads, as written in the step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepFile {
+    /// `the response JSON conforms to the schema "FILE"`: relative to the feature file.
+    Schema(String),
+    /// `the response body matches the snapshot "NAME"`: `<snapshots dir>/NAME.snap`.
+    Snapshot(String),
+}
+
+/// The file a step reads, if it reads one.
+pub fn step_files(text: &str) -> Option<StepFile> {
+    capture(text, "json-schema", 1)
+        .map(StepFile::Schema)
+        .or_else(|| capture(text, "snapshot", 1).map(StepFile::Snapshot))
+}
+
 fn check_arg(kind: Arg, raw: &str) -> Option<String> {
     if raw.contains("{{") {
         return None;
@@ -693,6 +728,11 @@ fn check_arg(kind: Arg, raw: &str) -> Option<String> {
             .and_then(|base| http::join_url(&base, &unquoted))
             .map(drop),
         Arg::Snapshot => snapshot::snapshot_path(std::path::Path::new("."), &unquoted).map(drop),
+        Arg::Header => reqwest::header::HeaderName::from_bytes(unquoted.as_bytes()).map(drop).map_err(|_| {
+            StepFailure::error(format!(
+                "\"{unquoted}\" is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~, nothing else)"
+            ))
+        }),
     };
     outcome.err().map(|failure| failure.message)
 }

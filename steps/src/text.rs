@@ -88,6 +88,26 @@ pub(crate) enum Mode {
 /// Replaces every `{{name}}` in `template` (whitespace inside the braces is
 /// ignored). An unknown name is an error naming it and the known names. A
 /// `{{` without a closing `}}`, or `{{}}`, is left as written.
+/// The `{{name}}` placeholders of a template that [`interpolate`] replaces,
+/// with the byte offset of each `{{`, in order (for `certify lint`).
+pub fn placeholders(template: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(start) = template[at..].find("{{") {
+        let open = at + start;
+        let inner = &template[open + 2..];
+        let Some(end) = inner.find("}}") else { break };
+        let name = inner[..end].trim();
+        if name.is_empty() || name.contains('{') {
+            at = open + 2;
+            continue;
+        }
+        out.push((name.to_owned(), open));
+        at = open + 2 + end + 2;
+    }
+    out
+}
+
 pub(crate) fn interpolate(template: &str, scope: Scope<'_>, mode: Mode) -> Result<String, StepFailure> {
     if !template.contains("{{") {
         return Ok(template.to_owned());

@@ -197,3 +197,55 @@ fn an_unknown_demo_fault_or_version_is_a_usage_error() {
     let run = p.certify().args(["demo", "--platform-version", "9.9.9"]).run();
     expect(&run, 2, &["9.9.9", "2.0.0"]);
 }
+
+/// Nothing but the `.partial-*` build directories and the out dir itself.
+fn leftovers(p: &Project) -> Vec<String> {
+    std::fs::read_dir(p.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial") || n == "out")
+        .collect()
+}
+
+#[test]
+fn a_catalog_that_certify_toml_names_must_exist() {
+    let server = Server::start();
+    let config = format!(
+        "[suite]\nfeatures = \"features\"\ncatalog = \"features/catalgo.toml\"\n\n[targets.t]\nbase_url = \"{}\"\n",
+        server.url()
+    );
+    let p = project(&config);
+    let run = p.certify().args(["run", "--no-sign", "--platform-version", "1.0.0", "--out"]).arg(p.out("out")).run();
+    expect(&run, 2, &["certify.toml:3: suite.catalog", "features/catalgo.toml", "does not exist"]);
+    assert!(leftovers(&p).is_empty(), "{:?}", leftovers(&p));
+    let lint = p.certify().arg("lint").run();
+    expect(&lint, 2, &["certify.toml:3: suite.catalog"]);
+
+    // Unparsable: the catalog's own file:line, and where certify.toml names it.
+    let p = p.file("features/catalgo.toml", "[[feature]]\nid = \"probe\"\ntitle = \n");
+    let run = p.certify().args(["run", "--no-sign", "--platform-version", "1.0.0", "--out"]).arg(p.out("out")).run();
+    expect(&run, 2, &["features/catalgo.toml:3", "certify.toml:3: suite.catalog"]);
+
+    // Not configured and absent: optional, as before.
+    let config = format!("[suite]\nfeatures = \"features\"\n\n[targets.t]\nbase_url = \"{}\"\n", server.url());
+    let p = Project::empty().file("certify.toml", &config).file("features/one.feature", FEATURE);
+    let run = p.certify().args(["run", "--no-sign", "--platform-version", "1.0.0", "--out"]).arg(p.out("out")).run();
+    run.expect_code(0);
+}
+
+#[test]
+fn an_invalid_redaction_jsonpath_is_a_configuration_error_and_writes_nothing() {
+    let server = Server::start();
+    for (config, key) in [
+        ("[evidence]\nredact = { json = [\"$..token\", \"$.items[\"] }\n", "certify.toml:2: evidence.redact.json[1]"),
+        ("[snapshots]\nredact = [\"$[?@.x ==]\"]\n", "certify.toml:2: snapshots.redact[0]"),
+    ] {
+        let config = format!("{config}\n[targets.t]\nbase_url = \"{}\"\n", server.url());
+        let p = project(&config);
+        let run =
+            p.certify().args(["run", "--no-sign", "--platform-version", "1.0.0", "--out"]).arg(p.out("out")).run();
+        expect(&run, 2, &[key, "JSONPath"]);
+        assert!(leftovers(&p).is_empty(), "a partial bundle was left behind: {:?}", leftovers(&p));
+    }
+}

@@ -9,7 +9,7 @@ use crate::support::{Expectation, Project, certify, expectations, repo_root};
 
 /// Every case directory under `tests/fixtures/lint/`, each checked by the
 /// test of the same name below.
-const CASES: &[&str] = &["findings", "tag-lines", "catalog-ids"];
+const CASES: &[&str] = &["findings", "tag-lines", "catalog-ids", "run-trips"];
 
 #[test]
 fn the_shipped_project_lints_clean() {
@@ -63,6 +63,11 @@ fn tag_lines() {
 #[test]
 fn catalog_ids() {
     lint_case("catalog-ids");
+}
+
+#[test]
+fn run_trips() {
+    lint_case("run-trips");
 }
 
 /// One finding of `certify lint --format json`.

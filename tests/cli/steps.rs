@@ -78,7 +78,10 @@ fn every_printed_example_lints_clean_under_every_keyword() {
     assert!(defs.len() >= 30, "{json}");
 
     let keywords = ["Given", "When", "Then", "And", "But"];
-    let mut feature = String::from("@feature:examples\nFeature: The examples of `certify steps`\n");
+    // The examples' context: the variable and the schema file they refer to.
+    let mut feature = String::from(
+        "@feature:examples\nFeature: The examples of `certify steps`\n\n  Background:\n    Given the variable \"tenant_id\" is \"t-1\"\n",
+    );
     for (i, def) in defs.iter().enumerate() {
         let example = def["example"].as_str().unwrap_or_default();
         let _ = write!(feature, "\n  Scenario: example {i} ({})\n", def["id"].as_str().unwrap_or_default());
@@ -96,7 +99,8 @@ fn every_printed_example_lints_clean_under_every_keyword() {
             "features/catalog.toml",
             "[[feature]]\nid = \"examples\"\ntitle = \"Examples\"\nowner = \"docs\"\nlifecycle = { ga = \"1.0.0\" }\n",
         )
-        .file("features/examples.feature", &feature);
+        .file("features/examples.feature", &feature)
+        .file("features/schemas/tenant.json", r#"{"type": "object"}"#);
     let lint = project.certify().args(["lint"]).run();
     assert_eq!(
         lint.code, 0,

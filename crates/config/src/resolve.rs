@@ -152,6 +152,8 @@ impl Resolver<'_> {
         Ok(text.value)
     }
 
+    /// An RFC 9535 JSONPath, checked here so that a run never starts with
+    /// one that cannot be used (redaction, the version probe).
     fn json_path(&self, raw: &Str, key: &KeyPath) -> Result<String, ConfigError> {
         let text = self.text(raw, key)?;
         if !text.value.starts_with('$') {
@@ -159,6 +161,13 @@ impl Resolver<'_> {
                 text.span.clone(),
                 key,
                 format!(r#"expected a JSONPath starting with "$" like "$.id", got {}"#, text.shown()),
+            ));
+        }
+        if let Err(err) = serde_json_path::JsonPath::parse(&text.value) {
+            return Err(self.error(
+                text.span.clone(),
+                key,
+                format!("expected an RFC 9535 JSONPath like \"$.id\" or \"$..token\", got {}: {err}", text.shown()),
             ));
         }
         Ok(text.value)
@@ -539,9 +548,12 @@ impl Resolver<'_> {
             Some(features) => self.features(features, &table.key("features"))?,
             None => vec![self.root.join("features")],
         };
-        let catalog = match raw.and_then(|suite| suite.catalog.as_ref()) {
-            Some(catalog) => self.path(catalog, &table.key("catalog"), "the path of the feature catalog")?,
-            None => self.root.join("features").join("catalog.toml"),
+        let (catalog, catalog_line) = match raw.and_then(|suite| suite.catalog.as_ref()) {
+            Some(catalog) => (
+                self.path(catalog, &table.key("catalog"), "the path of the feature catalog")?,
+                Some(self.doc.line(catalog.span().start)),
+            ),
+            None => (self.root.join("features").join("catalog.toml"), None),
         };
         let snapshots_dir = match snapshots.and_then(|snapshots| snapshots.get_ref().dir.as_ref()) {
             Some(dir) => self.path(dir, &KeyPath::root().key("snapshots").key("dir"), "a directory")?,
@@ -568,7 +580,7 @@ impl Resolver<'_> {
             }
             None => None,
         };
-        Ok(SuiteSettings { features, catalog, snapshots_dir, default_target })
+        Ok(SuiteSettings { features, catalog, catalog_line, snapshots_dir, default_target })
     }
 
     fn features(&self, raw: &Spanned<StrOrList>, key: &KeyPath) -> Result<Vec<PathBuf>, ConfigError> {

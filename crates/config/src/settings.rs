@@ -52,6 +52,9 @@ pub struct SuiteSettings {
     pub features: Vec<PathBuf>,
     /// The feature catalog, absolute.
     pub catalog: PathBuf,
+    /// The line of certify.toml that names the catalog (`[suite] catalog`);
+    /// `None` when it is the default, which may be absent.
+    pub catalog_line: Option<usize>,
     /// Approved snapshots: `<root>/features/snapshots` unless `[snapshots] dir` says otherwise.
     pub snapshots_dir: PathBuf,
     /// The target used when none is named (`[suite] default_target`); it names a configured target.

@@ -193,7 +193,7 @@ pub fn verdict_sentence(manifest: &Manifest) -> String {
     if !header.broken_files.is_empty() {
         let _ = write!(
             sentence,
-            "; {} could not be parsed",
+            "; {} did not load, so the run cannot pass",
             plural(header.broken_files.len(), "feature file", "feature files")
         );
     }
@@ -530,9 +530,19 @@ fn features_section(body: &mut String, manifest: &Manifest) {
         );
     }
     if !h.broken_files.is_empty() {
-        body.push_str("<p class=\"failed\">Feature files that could not be parsed:</p><ul>");
+        body.push_str(
+            "<p class=\"failed\">Feature files that did not load (none of their scenarios ran; the features they name are not certified):</p><ul>",
+        );
         for b in &h.broken_files {
-            let _ = write!(body, "<li class=\"mono\">{}</li>", esc(b));
+            let features = if b.features.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (names {})",
+                    b.features.iter().map(|f| format!("@feature:{f}")).collect::<Vec<_>>().join(", ")
+                )
+            };
+            let _ = write!(body, "<li class=\"mono\">{}{}</li>", esc(&b.to_string()), esc(&features));
         }
         body.push_str("</ul>\n");
     }

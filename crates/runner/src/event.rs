@@ -2,7 +2,8 @@
 //!
 //! Ordering guarantees, for every run:
 //! 1. [`RunEvent::Started`] first, once, with the whole [`Plan`] (every
-//!    scenario, including those left out and why), then one
+//!    scenario, including those left out and why, and every feature file
+//!    that failed to load), then one `LoadFailed` per such file, then one
 //!    `ScenarioFinished` with status `not-applicable` for each scenario that
 //!    does not apply to the platform version under test.
 //! 2. For each scenario attempt: `AttemptStarted`, then one `StepFinished` per
@@ -21,12 +22,57 @@ use std::{
 };
 
 use certify_steps::Exchange;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a run will do, fixed before the first request.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub features: Vec<PlannedFeature>,
+    /// Selected feature files that failed to load. They are part of the run:
+    /// a run with any is never PASSED.
+    pub load_errors: Vec<LoadFailure>,
+}
+
+/// A feature file that failed to load (a syntax error, text that is not
+/// UTF-8, a file that cannot be read), as every report records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadFailure {
+    /// Path relative to the suite root, `/`-separated.
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    /// The catalog features the file names (`@feature:<id>` tokens of its raw text).
+    pub features: Vec<String>,
+    /// Its raw text has a `@critical` tag: the features it names are critical.
+    #[serde(default)]
+    pub critical: bool,
+}
+
+impl LoadFailure {
+    /// `file:line`, the failure's id wherever a test id is expected.
+    pub fn id(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+impl std::fmt::Display for LoadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+    }
+}
+
+impl From<&certify_suite::ParseIssue> for LoadFailure {
+    fn from(issue: &certify_suite::ParseIssue) -> LoadFailure {
+        LoadFailure {
+            file: issue.path.to_string_lossy().replace('\\', "/"),
+            line: issue.line,
+            column: issue.col,
+            message: issue.message.clone(),
+            features: issue.features.clone(),
+            critical: issue.critical,
+        }
+    }
 }
 
 impl Plan {
@@ -230,6 +276,8 @@ pub struct Counts {
     pub interrupted: usize,
     pub not_run: usize,
     pub not_applicable: usize,
+    /// Selected feature files that failed to load.
+    pub load_errors: usize,
 }
 
 impl Counts {
@@ -254,7 +302,7 @@ impl Counts {
             Status::Interrupted
         } else if self.errored > 0 {
             Status::Errored
-        } else if self.failed > 0 {
+        } else if self.failed > 0 || self.load_errors > 0 {
             Status::Failed
         } else if self.flaky > 0 {
             Status::Flaky
@@ -280,13 +328,38 @@ pub struct RunSummary {
 /// One event of a run (see the module docs for ordering).
 #[derive(Debug, Clone)]
 pub enum RunEvent {
-    Started { plan: Arc<Plan>, at: SystemTime },
-    AttemptStarted { scenario: Arc<PlannedScenario>, attempt: usize, at: SystemTime },
-    StepFinished { scenario: Arc<PlannedScenario>, attempt: usize, step: StepRecord },
-    AttemptFinished { scenario: Arc<PlannedScenario>, attempt: Attempt, will_retry: bool },
-    ScenarioFinished { result: Arc<ScenarioResult> },
-    FeatureFinished { path: String },
-    Finished { summary: RunSummary },
+    Started {
+        plan: Arc<Plan>,
+        at: SystemTime,
+    },
+    /// A selected feature file that failed to load (also in the plan).
+    LoadFailed {
+        failure: Arc<LoadFailure>,
+    },
+    AttemptStarted {
+        scenario: Arc<PlannedScenario>,
+        attempt: usize,
+        at: SystemTime,
+    },
+    StepFinished {
+        scenario: Arc<PlannedScenario>,
+        attempt: usize,
+        step: StepRecord,
+    },
+    AttemptFinished {
+        scenario: Arc<PlannedScenario>,
+        attempt: Attempt,
+        will_retry: bool,
+    },
+    ScenarioFinished {
+        result: Arc<ScenarioResult>,
+    },
+    FeatureFinished {
+        path: String,
+    },
+    Finished {
+        summary: RunSummary,
+    },
 }
 
 /// A writer composed over the event stream.

@@ -6,5 +6,5 @@
 pub mod event;
 mod run;
 
-pub use event::{EventSink, Plan, RunEvent, RunSummary, ScenarioResult, Status};
-pub use run::{RunOptions, plan, run};
+pub use event::{EventSink, LoadFailure, Plan, RunEvent, RunSummary, ScenarioResult, Status};
+pub use run::{RunOptions, plan, plan_features, run};

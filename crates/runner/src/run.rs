@@ -20,19 +20,28 @@ use std::{
 };
 
 use certify_steps::{Journal, RunContext, World};
-use certify_suite::{ParsedFeature, Selection, certify_tags, scenario_id};
+use certify_suite::{ParsedFeature, Selection, Suite, certify_tags, scenario_id};
 use cucumber::{Runner as _, event as cev};
 use futures::{FutureExt as _, StreamExt as _, future::Either};
 
 use crate::event::{
-    Attempt, Counts, EventSink, Exclusion, ExclusionKind, FailureKind, Plan, PlannedFeature, PlannedScenario,
-    PlannedStep, RunEvent, RunSummary, ScenarioResult, Status, StepFailure, StepRecord, StepStatus,
+    Attempt, Counts, EventSink, Exclusion, ExclusionKind, FailureKind, LoadFailure, Plan, PlannedFeature,
+    PlannedScenario, PlannedStep, RunEvent, RunSummary, ScenarioResult, Status, StepFailure, StepRecord, StepStatus,
 };
 
-/// Computes what a run will do. The selection filters scenarios out of the
+/// Computes what a run will do: every scenario of `suite` that loaded, and
+/// every file that did not (a file that failed to load cannot be filtered
+/// by tags or shards, whose tags it hides, so it is part of every run).
+pub fn plan(suite: &Suite, selection: &Selection, exclude: &dyn Fn(&PlannedScenario) -> Option<String>) -> Plan {
+    let mut plan = plan_features(&suite.features, selection, exclude);
+    plan.load_errors = suite.issues.iter().map(LoadFailure::from).collect();
+    plan
+}
+
+/// The plan of parsed features alone. The selection filters scenarios out of the
 /// run; `exclude` then marks scenarios that are part of the run's report but
 /// do not apply (the platform version), with the reason.
-pub fn plan(
+pub fn plan_features(
     features: &[ParsedFeature],
     selection: &Selection,
     exclude: &dyn Fn(&PlannedScenario) -> Option<String>,
@@ -84,7 +93,7 @@ pub fn plan(
         }
         out.push(PlannedFeature { path, name: f.name.clone(), tags: f.tags.clone(), scenarios });
     }
-    Plan { features: out }
+    Plan { features: out, load_errors: Vec::new() }
 }
 
 fn step(s: &gherkin::Step, background: bool) -> PlannedStep {
@@ -180,6 +189,9 @@ pub async fn run(
         runner.run(futures::stream::iter(selected.into_iter().map(Ok)), cucumber::runner::basic::Cli::default());
     let mut interrupt = pin!(interrupt.fuse());
 
+    for failure in &plan.load_errors {
+        sink.on_event(&RunEvent::LoadFailed { failure: Arc::new(failure.clone()) });
+    }
     for s in plan.not_applicable() {
         let scenario = Arc::new(s.clone());
         let result = ScenarioResult { scenario, status: Status::NotApplicable, attempts: Vec::new() };
@@ -208,6 +220,7 @@ pub async fn run(
     counts.planned = plan.scenarios().count();
     counts.selected = plan.selected();
     counts.not_applicable = plan.not_applicable().count();
+    counts.load_errors = plan.load_errors.len();
     let summary = RunSummary {
         status: counts.status(interrupted),
         counts,

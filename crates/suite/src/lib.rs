@@ -11,6 +11,8 @@ pub mod select;
 pub mod tags;
 
 pub use lint::{Finding, FindingKind, StepCheck, lint};
-pub use load::{LoadError, ParseIssue, ParsedFeature, SourceFile, Suite, collect_files, parse_file};
+pub use load::{
+    LoadError, ParseIssue, ParsedFeature, SourceFile, Suite, collect_files, collect_paths, feature_ids, parse_file,
+};
 pub use select::{Selection, Shard, ShardError, TagFilter, TagFilterError, scenario_id};
 pub use tags::{CertifyTags, TagProblem, certify_tags};

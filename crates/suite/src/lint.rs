@@ -7,7 +7,7 @@
 
 use std::{collections::BTreeSet, fmt, path::PathBuf};
 
-use crate::{Suite, certify_tags};
+use crate::{SourceFile, Suite, certify_tags};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FindingKind {
@@ -23,6 +23,11 @@ pub enum FindingKind {
     UnknownCredential,
     /// A catalog feature that exists at some version but has no scenario (a warning).
     CoverageGap,
+    /// A `{{name}}` that no earlier step, Background step or outline column defines.
+    UnknownVariable,
+    /// A file a step reads (a JSON Schema, a snapshot) that is missing,
+    /// outside the project, or not what the step needs.
+    StepFile,
 }
 
 impl FindingKind {
@@ -37,6 +42,8 @@ impl FindingKind {
             FindingKind::UnknownFeature => "unknown-feature",
             FindingKind::UnknownCredential => "unknown-credential",
             FindingKind::CoverageGap => "coverage-gap",
+            FindingKind::UnknownVariable => "unknown-variable",
+            FindingKind::StepFile => "step-file",
         }
     }
 
@@ -64,8 +71,25 @@ impl fmt::Display for Finding {
 
 /// How lint asks the step vocabulary about one step.
 pub trait StepCheck {
-    /// Problems with one step (keyword-less text), each with its kind.
-    fn check(&self, text: &str, doc_string: Option<&str>, has_table: bool) -> Vec<(FindingKind, String)>;
+    /// Problems with one step (keyword-less text) of `file`, each with its kind.
+    fn check(
+        &self,
+        file: &SourceFile,
+        text: &str,
+        doc_string: Option<&str>,
+        has_table: bool,
+    ) -> Vec<(FindingKind, String)>;
+
+    /// The variable the step saves, if it saves one.
+    fn defines(&self, _text: &str) -> Option<String> {
+        None
+    }
+
+    /// The `{{name}}` placeholders the step's text or doc string reads, with
+    /// the byte offset of each `{{`.
+    fn uses(&self, _text: &str) -> Vec<(String, usize)> {
+        Vec::new()
+    }
 }
 
 /// Lints a parsed suite. Findings are sorted by file and line, and a step
@@ -86,7 +110,9 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
         let feature = &parsed.feature;
         let check_steps = |list: &[gherkin::Step], out: &mut BTreeSet<Finding>| {
             for step in list {
-                for (kind, message) in steps.check(&step.value, step.docstring.as_deref(), step.table.is_some()) {
+                for (kind, message) in
+                    steps.check(&parsed.file, &step.value, step.docstring.as_deref(), step.table.is_some())
+                {
                     out.insert(Finding {
                         path: path.clone(),
                         line: step.position.line,
@@ -112,6 +138,13 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
             .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))));
         for (rule, scenario) in scenarios {
             check_steps(&scenario.steps, &mut out);
+            let in_order = feature
+                .background
+                .iter()
+                .flat_map(|b| &b.steps)
+                .chain(rule.and_then(|r| r.background.as_ref()).into_iter().flat_map(|b| &b.steps))
+                .chain(&scenario.steps);
+            variables(&parsed.file, scenario, in_order, steps, &mut out);
             let levels =
                 [Some(feature.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(scenario.tags.as_slice())];
             let (tags, _) = certify_tags(levels.into_iter().flatten());
@@ -145,6 +178,67 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
     out.into_iter().collect()
 }
 
+/// `{{name}}` placeholders that nothing defines by the time the step runs:
+/// the scenario's outline columns are defined from the start, then each
+/// step (Background steps first, as they run) may save one variable.
+fn variables<'a>(
+    file: &SourceFile,
+    scenario: &gherkin::Scenario,
+    in_order: impl Iterator<Item = &'a gherkin::Step>,
+    steps: &dyn StepCheck,
+    out: &mut BTreeSet<Finding>,
+) {
+    let mut defined: Vec<String> = scenario
+        .examples
+        .first()
+        .and_then(|e| e.table.as_ref())
+        .and_then(|t| t.rows.first())
+        .cloned()
+        .unwrap_or_default();
+    let lines: Vec<&str> = file.text.lines().collect();
+    for step in in_order {
+        let keyword = step.keyword.chars().count();
+        let mut found: Vec<(String, usize, usize)> = steps
+            .uses(&step.value)
+            .into_iter()
+            .map(|(name, at)| {
+                (name, step.position.line, step.position.col + keyword + step.value[..at].chars().count())
+            })
+            .collect();
+        if let Some(doc) = &step.docstring {
+            for (name, _) in steps.uses(doc) {
+                // Where the doc string below the step writes it.
+                let needle = format!("{{{{{name}");
+                let at = lines.iter().enumerate().skip(step.position.line).find_map(|(i, l)| {
+                    let col = l.find(&needle).or_else(|| l.find(&format!("{{{{ {name}")))?;
+                    Some((i + 1, l[..col].chars().count() + 1))
+                });
+                let (line, col) = at.unwrap_or((step.position.line, step.position.col));
+                found.push((name, line, col));
+            }
+        }
+        for (name, line, col) in found {
+            if defined.contains(&name) {
+                continue;
+            }
+            let known = if defined.is_empty() { "none".to_owned() } else { defined.join(", ") };
+            out.insert(Finding {
+                path: file.path.clone(),
+                line,
+                col,
+                kind: FindingKind::UnknownVariable,
+                message: format!(
+                    "unknown variable \"{name}\": no earlier step saves it (I save ... as \"{name}\", the variable \"{name}\" is ...), \
+                     nor the Background, nor an Examples column; defined here: {known}"
+                ),
+            });
+        }
+        if let Some(name) = steps.defines(&step.value) {
+            defined.push(name);
+        }
+    }
+}
+
 /// Where `tag` (with its `@`) is written: the nearest line at or above
 /// `below` that holds it as a whole token. The parser keeps no tag positions.
 fn tag_position(text: &str, below: usize, tag: &str) -> Option<(usize, usize)> {
@@ -172,13 +266,41 @@ mod tests {
 
     struct KnowsGiven;
     impl StepCheck for KnowsGiven {
-        fn check(&self, text: &str, _: Option<&str>, _: bool) -> Vec<(FindingKind, String)> {
-            if text == "a known step" {
+        fn check(&self, _: &SourceFile, text: &str, _: Option<&str>, _: bool) -> Vec<(FindingKind, String)> {
+            if text == "a known step" || text.starts_with("save ") || text.starts_with("use ") {
                 vec![]
             } else {
                 vec![(FindingKind::UndefinedStep, format!("undefined step: {text}"))]
             }
         }
+        fn defines(&self, text: &str) -> Option<String> {
+            text.strip_prefix("save ").map(str::to_owned)
+        }
+        fn uses(&self, text: &str) -> Vec<(String, usize)> {
+            let mut out = Vec::new();
+            let mut at = 0;
+            while let Some(i) = text[at..].find("{{") {
+                let start = at + i;
+                let end = start + text[start..].find("}}").unwrap();
+                out.push((text[start + 2..end].to_owned(), start));
+                at = end;
+            }
+            out
+        }
+    }
+
+    #[test]
+    fn variables_must_be_defined_before_use() {
+        let text = "@feature:f\nFeature: f\n  Background:\n    Given save run\n\n  Scenario: s\n    Given use {{run}} and {{later}}\n    And save later\n    And use {{later}}\n\n  Scenario Outline: o\n    Given use {{code}} and {{<code>}}\n    And use:\n      \"\"\"\n      {\"a\": \"{{nope}}\"}\n      \"\"\"\n    Examples:\n      | code |\n      | 200  |\n\n  Scenario: other\n    Given use {{later}}\n";
+        let suite = Suite::parse(vec![SourceFile { path: "v.feature".into(), abs_path: None, text: text.into() }]);
+        let found: Vec<String> = lint(&suite, &KnowsGiven)
+            .iter()
+            .filter(|f| f.kind == FindingKind::UnknownVariable)
+            .map(|f| format!("{}:{}", f.line, f.col))
+            .collect();
+        // {{later}} before it is saved; {{200}} (the substituted <code>); the
+        // doc string's {{nope}}; {{later}} in another scenario.
+        assert_eq!(found, ["7:27", "12:28", "15:14", "22:15"], "{:#?}", lint(&suite, &KnowsGiven));
     }
 
     #[test]
@@ -191,7 +313,11 @@ mod tests {
             SourceFile { path: "b.feature".into(), abs_path: None, text: broken.into() },
             SourceFile { path: "c.feature".into(), abs_path: None, text: untagged.into() },
         ]);
-        let found: Vec<String> = lint(&suite, &KnowsGiven).iter().map(ToString::to_string).collect();
+        let found: Vec<String> = lint(&suite, &KnowsGiven)
+            .iter()
+            .filter(|f| f.kind != FindingKind::UnknownVariable)
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(found.len(), 4, "{found:#?}");
         assert_eq!(found[0], "a.feature:5:5: undefined step: unknown 1");
         assert!(found[1].starts_with("a.feature:11:3: @retry(x"), "{}", found[1]);

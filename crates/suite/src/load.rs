@@ -36,19 +36,58 @@ pub struct ParsedFeature {
     pub feature: gherkin::Feature,
 }
 
-/// A feature file that could not be parsed.
+/// A feature file that could not be loaded: a syntax error, text that is
+/// not UTF-8, or a file that cannot be read. It stays part of the run (a run
+/// with one is never PASSED), so it carries what reports need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseIssue {
     pub path: PathBuf,
     pub line: usize,
     pub col: usize,
     pub message: String,
+    /// The catalog features the file names, read best-effort from its raw
+    /// text: every `@feature:<id>` token anywhere in it, in order, once each.
+    pub features: Vec<String>,
+    /// The raw text has a `@critical` tag token: what it names is critical.
+    pub critical: bool,
+}
+
+impl ParseIssue {
+    fn new(path: &Path, raw: &str, line: usize, col: usize, message: String) -> ParseIssue {
+        let mut issue =
+            ParseIssue { path: path.to_path_buf(), line, col, message, features: Vec::new(), critical: false };
+        issue.read_tags(raw);
+        issue
+    }
+
+    /// Reads the catalog features and `@critical` from the file's raw text.
+    fn read_tags(&mut self, raw: &str) {
+        static CRITICAL: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"(?:^|\s)@critical(?:\s|$)").unwrap_or_else(|_| unreachable!()));
+        self.features = feature_ids(raw);
+        self.critical = CRITICAL.is_match(raw);
+    }
 }
 
 impl fmt::Display for ParseIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.col, self.message)
     }
+}
+
+/// Every `@feature:<id>` token of a text, in order of appearance, once each.
+pub fn feature_ids(raw: &str) -> Vec<String> {
+    static TAG: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?:^|\s)@feature:([^\s@]+)").unwrap_or_else(|_| unreachable!()));
+    let mut out: Vec<String> = Vec::new();
+    for c in TAG.captures_iter(raw) {
+        // Tags are separated by whitespace, so a match ends where the next begins.
+        let id = c[1].to_owned();
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
 }
 
 /// The feature files could not be found or read.
@@ -87,6 +126,26 @@ impl Suite {
         suite
     }
 
+    /// Finds the feature files `patterns` name (see [`collect_paths`]) and
+    /// parses each. A file that cannot be read or is not UTF-8 is an issue
+    /// like a syntax error: it stays part of the suite. Only patterns that
+    /// find nothing are an error.
+    pub fn load(patterns: &[PathBuf], root: &Path) -> Result<Suite, LoadError> {
+        let mut suite = Suite::default();
+        let mut files = Vec::new();
+        for abs in collect_paths(patterns, root)? {
+            match read_source(&abs, root) {
+                Ok(file) => files.push(file),
+                Err(issue) => suite.issues.push(issue),
+            }
+        }
+        let parsed = Suite::parse(files);
+        suite.features = parsed.features;
+        suite.issues.extend(parsed.issues);
+        suite.issues.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(suite)
+    }
+
     /// Number of concrete scenarios (outline rows counted one by one).
     pub fn scenario_count(&self) -> usize {
         self.features.iter().map(|f| f.feature.count_scenarios()).sum()
@@ -98,6 +157,43 @@ impl Suite {
 /// by path so runs are reproducible. Relative patterns are taken relative to
 /// `root`.
 pub fn collect_files(patterns: &[PathBuf], root: &Path) -> Result<Vec<SourceFile>, LoadError> {
+    collect_paths(patterns, root)?
+        .into_iter()
+        .map(|abs| {
+            let text = fs::read_to_string(&abs).map_err(|source| LoadError::Read { path: abs.clone(), source })?;
+            Ok(SourceFile { path: display_path(&abs, root), abs_path: Some(abs), text: text.into() })
+        })
+        .collect()
+}
+
+/// Reads one feature file; a file that cannot be read, or whose bytes are
+/// not UTF-8 (with the line and column of the first bad byte), is an issue.
+fn read_source(abs: &Path, root: &Path) -> Result<SourceFile, ParseIssue> {
+    let path = display_path(abs, root);
+    let bytes =
+        fs::read(abs).map_err(|e| ParseIssue::new(&path, "", 1, 1, format!("cannot read the feature file: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile { path, abs_path: Some(abs.to_path_buf()), text: text.into() }),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = &bytes[..at];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let raw = String::from_utf8_lossy(bytes);
+            let message = format!(
+                "not UTF-8: byte 0x{:02x} at offset {at} does not belong to a UTF-8 sequence (Gherkin files are UTF-8 text)",
+                bytes[at]
+            );
+            // Columns count characters, as Gherkin's do; what precedes the bad byte is valid UTF-8.
+            let col = String::from_utf8_lossy(&bytes[line_start..at]).chars().count() + 1;
+            Err(ParseIssue::new(&path, &raw, line, col, message))
+        }
+    }
+}
+
+/// The `.feature` files `patterns` name, absolute, sorted, once each.
+pub fn collect_paths(patterns: &[PathBuf], root: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let mut found: Vec<PathBuf> = Vec::new();
     for pattern in patterns {
         let abs = if pattern.is_absolute() { pattern.clone() } else { root.join(pattern) };
@@ -118,13 +214,7 @@ pub fn collect_files(patterns: &[PathBuf], root: &Path) -> Result<Vec<SourceFile
     }
     found.sort();
     found.dedup();
-    found
-        .into_iter()
-        .map(|abs| {
-            let text = fs::read_to_string(&abs).map_err(|source| LoadError::Read { path: abs.clone(), source })?;
-            Ok(SourceFile { path: display_path(&abs, root), abs_path: Some(abs), text: text.into() })
-        })
-        .collect()
+    Ok(found)
 }
 
 fn display_path(abs: &Path, root: &Path) -> PathBuf {
@@ -197,19 +287,20 @@ pub fn parse_file(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue>
     let env = gherkin::GherkinEnv::default();
     let parsed = gherkin::Feature::parse(&*file.text, env).map_err(|e| {
         if let Some((line, col, message)) = crate::diagnose::diagnose(&file.text) {
-            return ParseIssue { path: file.path.clone(), line, col, message };
+            return ParseIssue::new(&file.path, &file.text, line, col, message);
         }
         let (line, col, expected) = split_parse_error(&e.to_string());
-        ParseIssue { path: file.path.clone(), line, col, message: describe(&file.text, line, &expected) }
+        ParseIssue::new(&file.path, &file.text, line, col, describe(&file.text, line, &expected))
     })?;
-    check_tables(&parsed, &file.path)?;
+    check_tables(&parsed, &file.path).map_err(|mut issue| {
+        issue.read_tags(&file.text);
+        issue
+    })?;
     let mut feature = parsed;
     feature.path = Some(file.path.clone());
-    let feature = feature.expand_examples().map_err(|e| ParseIssue {
-        path: file.path.clone(),
-        line: e.pos.line,
-        col: e.pos.col,
-        message: format!("the outline uses <{}>, which no Examples column defines", e.name),
+    let feature = feature.expand_examples().map_err(|e| {
+        let message = format!("the outline uses <{}>, which no Examples column defines", e.name);
+        ParseIssue::new(&file.path, &file.text, e.pos.line, e.pos.col, message)
     })?;
     Ok(Some(ParsedFeature { file, feature }))
 }
@@ -267,6 +358,8 @@ fn check_tables(feature: &gherkin::Feature, path: &Path) -> Result<(), ParseIssu
                         "inconsistent cell count: this row has {} cells, the first row has {width}",
                         row.len()
                     ),
+                    features: Vec::new(),
+                    critical: false,
                 });
             }
         }
@@ -337,6 +430,45 @@ mod tests {
             parse_file(src("Feature: f\n  Scenario: s\n    Given t:\n      | a | b |\n      | 1 |\n")).unwrap_err();
         assert_eq!(err.line, 5);
         assert!(err.message.contains("inconsistent cell count"));
+    }
+
+    #[test]
+    fn a_broken_file_names_the_catalog_features_its_text_tags() {
+        let err = parse_file(src(
+            "@critical @feature:tenant-signup\nFeature: f\n  # @feature:in-a-comment\n  @feature:api-keys @serial\n  Scenario: s\n    Given x\n  oops\n  @feature:api-keys\n",
+        ))
+        .unwrap_err();
+        assert_eq!(err.line, 7, "{err}");
+        assert_eq!(err.features, ["tenant-signup", "in-a-comment", "api-keys"]);
+        assert!(err.critical);
+        assert!(
+            !parse_file(src("@feature:x @criticality\nFeature: f\n  Scenario: s\n    Given x\n  oops\n"))
+                .unwrap_err()
+                .critical
+        );
+        assert!(feature_ids("a feature:x and email@feature:y").is_empty());
+    }
+
+    #[test]
+    fn non_utf8_files_stay_in_the_suite_as_issues() {
+        let dir = std::env::temp_dir().join(format!("certify-suite-bytes-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("f")).unwrap();
+        fs::write(dir.join("f/good.feature"), "Feature: good\n  Scenario: s\n    Given x\n").unwrap();
+        fs::write(dir.join("f/latin1.feature"), "@feature:billing\nFeature: b\n  Scenario: café \u{fffd}".as_bytes())
+            .unwrap();
+        let mut bytes = fs::read(dir.join("f/latin1.feature")).unwrap();
+        bytes.extend_from_slice(b" caf\xe9\n");
+        fs::write(dir.join("f/latin1.feature"), bytes).unwrap();
+        let suite = Suite::load(&["f".into()], &dir).unwrap();
+        assert_eq!(suite.features.len(), 1);
+        assert_eq!(suite.issues.len(), 1, "{:?}", suite.issues);
+        let issue = &suite.issues[0];
+        // `  Scenario: café \u{fffd} caf` is 22 characters (26 bytes) before the bad byte.
+        assert_eq!((issue.path.as_path(), issue.line, issue.col), (Path::new("f/latin1.feature"), 3, 23));
+        assert!(issue.message.contains("not UTF-8"), "{}", issue.message);
+        assert_eq!(issue.features, ["billing"]);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -13,6 +13,9 @@
 
 use semver::Version;
 
+/// The most retries `@retry(N)` may ask for.
+pub const MAX_RETRIES: usize = 10;
+
 /// certify's tags as they apply to one scenario (Feature, Rule and Scenario
 /// tags combined).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,11 +92,14 @@ fn apply(tag: &str, out: &mut CertifyTags) -> Result<(), String> {
     } else if tag == "retry" {
         out.retry = Some(1);
     } else if let Some(rest) = tag.strip_prefix("retry(") {
-        let n = rest
-            .strip_suffix(')')
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| format!("@retry({rest}: expected @retry(N) with N a whole number >= 1"))?;
+        let n = rest.strip_suffix(')').and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1).ok_or_else(|| {
+            format!("@retry({rest}: expected @retry(N) with N a whole number from 1 to {MAX_RETRIES}")
+        })?;
+        if n > MAX_RETRIES {
+            return Err(format!(
+                "@retry({n}): at most {MAX_RETRIES} retries; a scenario that needs more is broken, not flaky"
+            ));
+        }
         out.retry = Some(n);
     }
     if let (Some(s), Some(u)) = (&out.since, &out.until)
@@ -133,14 +139,33 @@ mod tests {
 
     #[test]
     fn malformed_certify_tags_are_problems() {
-        let s =
-            tags(&["feature:", "feature", "since:2.0", "until:x", "retry(x)", "retry(0)", "feature:Bad Id", "mine:ok"]);
+        let s = tags(&[
+            "feature:",
+            "feature",
+            "since:2.0",
+            "until:x",
+            "retry(x)",
+            "retry(0)",
+            "feature:Bad Id",
+            "mine:ok",
+            "retry(11)",
+        ]);
         let (_, problems) = certify_tags([s.as_slice()]);
         let names: Vec<_> = problems.iter().map(|p| p.tag.as_str()).collect();
         assert_eq!(
             names,
-            ["@feature:", "@feature", "@since:2.0", "@until:x", "@retry(x)", "@retry(0)", "@feature:Bad Id"]
+            [
+                "@feature:",
+                "@feature",
+                "@since:2.0",
+                "@until:x",
+                "@retry(x)",
+                "@retry(0)",
+                "@feature:Bad Id",
+                "@retry(11)"
+            ]
         );
+        assert!(problems[7].message.contains("at most 10"), "{}", problems[7].message);
         assert!(problems[2].message.contains("semver"));
     }
 

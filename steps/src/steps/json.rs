@@ -287,6 +287,8 @@ pub(crate) async fn snapshot(world: &mut World, ctx: &Context) -> Result<(), Ste
     let run = world.ctx()?;
     let last = world.last()?;
     let settings = run.snapshots();
+    // Inside the project, or the scenario errors before anything is read.
+    run.readable(&snapshot::snapshot_path(&settings.dir, &name)?)?;
     snapshot::compare(snapshot::Check {
         dir: &settings.dir,
         name: &name,

@@ -189,7 +189,7 @@ pub fn write_bundle(dir: &Path, run: &Run, key: Option<&SigningKey>) -> PathBuf 
             scenarios: vec![PlannedScenario::clone(s)],
         })
         .collect();
-    writer.on_event(&RunEvent::Started { plan: Arc::new(Plan { features }), at: started });
+    writer.on_event(&RunEvent::Started { plan: Arc::new(Plan { features, load_errors: Vec::new() }), at: started });
     writer.on_event(&RunEvent::ScenarioFinished {
         result: Arc::new(ScenarioResult {
             scenario: quotas,
