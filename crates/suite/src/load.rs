@@ -204,6 +204,7 @@ pub fn parse_file(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue>
     })?;
     check_tables(&parsed, &file.path)?;
     let mut feature = parsed;
+    crate::docstring::fix(&mut feature, &file.text);
     feature.path = Some(file.path.clone());
     let feature = feature.expand_examples().map_err(|e| ParseIssue {
         path: file.path.clone(),
