@@ -41,7 +41,8 @@ pub struct TargetSettings {
     pub timeout: Duration,
     /// Run-wide request rate limit, across all scenarios (`None`: unlimited).
     pub max_rps: Option<f64>,
-    /// A response body larger than this is an error.
+    /// At most this many bytes of a response body (decoded) are kept; a
+    /// longer body is read to the end, hashed and counted, and cut here.
     pub max_body_bytes: u64,
 }
 

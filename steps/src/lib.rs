@@ -7,6 +7,7 @@
 //! [`StepFailure`]: an assertion (the target answered, the expectation
 //! broke) or an error (the step could not be checked).
 
+mod body;
 mod context;
 mod failure;
 mod fuzzy;
@@ -22,4 +23,4 @@ mod world;
 pub use context::{ContextError, CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings};
 pub use failure::{FailureKind, StepFailure};
 pub use registry::{Resolution, StepDef, check_static, collection, resolve, vocabulary};
-pub use world::{Body, Exchange, Journal, RecordedRequest, RecordedResponse, World};
+pub use world::{Body, Cut, Exchange, Journal, RecordedRequest, RecordedResponse, World};
