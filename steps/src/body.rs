@@ -275,3 +275,98 @@ fn decoder_finish(decoder: Decoder, cut_short: bool) -> io::Result<Kept> {
 fn take_inner(inner: &mut Decoder) -> Decoder {
     std::mem::replace(inner, Decoder::Deflate(None))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn capacity_is_reserved_from_the_length_and_never_grows_past_the_cap() {
+        assert_eq!(Kept::new(1000, Some(300)).bytes.capacity(), 300);
+        assert_eq!(
+            Kept::new(1000, Some(1 << 40)).bytes.capacity(),
+            1000,
+            "a lying Content-Length reserves the cap at most"
+        );
+        let mut kept = Kept::new(100_000, None);
+        for size in [1, 7, 4096, 10_000, 65_536, 3, 200_000] {
+            kept.take(&vec![b'x'; size]);
+            assert!(kept.bytes.capacity() <= 100_000, "capacity {} after {size}", kept.bytes.capacity());
+        }
+        assert_eq!(kept.bytes.len(), 100_000);
+        let body = kept.into_body(None);
+        assert_eq!((body.size, body.cut), (279_643, Some(Cut::Limit)));
+    }
+
+    #[test]
+    fn a_body_split_anywhere_hashes_and_counts_the_same() {
+        let whole: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        let mut receiver = Receiver::new(10_000, None, None);
+        for piece in whole.chunks(777) {
+            receiver.feed(piece);
+        }
+        let body = receiver.finish(None);
+        assert_eq!(body.size, 50_000);
+        assert_eq!(body.sha256, <[u8; 32]>::from(Sha256::digest(&whole)));
+        assert_eq!(&body.bytes[..], &whole[..10_000]);
+    }
+
+    #[test]
+    fn deflate_is_told_apart_even_one_byte_at_a_time() {
+        let plain = b"{\"a\": [1, 2, 3]}".repeat(100);
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        zlib.write_all(&plain).unwrap();
+        let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        raw.write_all(&plain).unwrap();
+        for encoded in [zlib.finish().unwrap(), raw.finish().unwrap()] {
+            let mut receiver = Receiver::new(1 << 20, Some("Deflate"), None);
+            for byte in &encoded {
+                receiver.feed(std::slice::from_ref(byte));
+            }
+            let body = receiver.finish(None);
+            assert_eq!(body.decode_error, None);
+            assert_eq!(&body.bytes[..], &plain[..]);
+            assert_eq!(body.encoded_size, Some(encoded.len() as u64));
+        }
+    }
+
+    #[test]
+    fn an_encoded_body_cut_short_keeps_what_decoded() {
+        let plain = b"0123456789".repeat(10_000);
+        let encoded = gzip(&plain);
+        let mut receiver = Receiver::new(1 << 20, Some("gzip"), None);
+        receiver.feed(&encoded[..encoded.len() / 2]);
+        let body = receiver.finish(Some(Cut::Timeout));
+        assert_eq!(body.cut, Some(Cut::Timeout));
+        assert_eq!(body.decode_error, None);
+        assert!(!body.bytes.is_empty() && plain.starts_with(&body.bytes), "{} bytes decoded", body.bytes.len());
+        assert_eq!(body.size, body.bytes.len() as u64);
+    }
+
+    #[test]
+    fn an_empty_encoded_body_is_empty_not_an_error() {
+        let body = Receiver::new(100, Some("gzip"), Some(0)).finish(None);
+        assert_eq!((body.size, body.decode_error, body.content_encoding.as_deref()), (0, None, Some("gzip")));
+    }
+
+    #[test]
+    fn identity_is_no_encoding_and_a_trailing_garbage_gzip_fails() {
+        let body = Receiver::new(100, Some("identity"), None).finish(None);
+        assert_eq!(body.content_encoding, None);
+        let mut receiver = Receiver::new(1 << 20, Some("gzip"), None);
+        let mut encoded = gzip(b"hello");
+        encoded.extend_from_slice(b"garbage after the member");
+        receiver.feed(&encoded);
+        let body = receiver.finish(None);
+        assert!(body.decode_error.is_some(), "{body:?}");
+        assert_eq!(&body.bytes[..], &encoded[..], "the raw bytes are kept");
+    }
+}
