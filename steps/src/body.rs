@@ -161,7 +161,11 @@ impl Write for Decoder {
     }
 }
 
-/// A response body being received.
+/// A response body being received. An unencoded body costs at most `cap`
+/// bytes of memory; an encoded one at most `cap` decoded bytes plus at most
+/// `cap` raw bytes (kept so that a body that fails to decode, even at its
+/// last byte, is recorded raw), plus the decoders' windows (32 KiB for
+/// gzip and deflate, at most 16 MiB for br).
 pub(crate) struct Receiver {
     /// The raw bytes as they came: the body itself when it is not encoded,
     /// else what is recorded if decoding fails.
