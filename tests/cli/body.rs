@@ -85,6 +85,7 @@ fn zeros_member() -> Bytes {
 /// |---|---|
 /// | `/tiny` | 200 `{"ok": true}` |
 /// | `/huge` | 200, 40 MiB chunked, generated as it is sent |
+/// | `/huge/{mib}` | the same, `mib` MiB |
 /// | `/bomb` | 200 `Content-Encoding: gzip`, ~1 MiB that decodes to 1 GiB of zeros (1024 gzip members) |
 /// | `/endless` | 200, a body that never ends |
 /// | `POST /echo/{case}` | 200; keeps the request body's bytes under `case` |
@@ -104,7 +105,8 @@ impl Target {
         let seen = Arc::new(Seen::default());
         let app = Router::new()
             .route("/tiny", get(|| async { ([("content-type", "application/json")], "{\"ok\": true}") }))
-            .route("/huge", get(huge))
+            .route("/huge", get(|state| huge(state, UrlPath(HUGE / MIB))))
+            .route("/huge/{mib}", get(huge))
             .route("/bomb", get(bomb))
             .route("/endless", get(endless))
             .route("/echo/{case}", post(echo))
@@ -128,12 +130,13 @@ impl Drop for Target {
     }
 }
 
-async fn huge(State(seen): State<Arc<Seen>>) -> Response {
+async fn huge(State(seen): State<Arc<Seen>>, UrlPath(mib): UrlPath<usize>) -> Response {
     let guard = InFlight::new(&seen);
     let chunk = chunk();
+    let total = mib * MIB;
     let stream = futures::stream::unfold((0, guard), move |(sent, guard)| {
         let chunk = chunk.clone();
-        async move { (sent < HUGE).then(|| (Ok::<_, std::io::Error>(chunk), (sent + CHUNK, guard))) }
+        async move { (sent < total).then(|| (Ok::<_, std::io::Error>(chunk), (sent + CHUNK, guard))) }
     });
     ([("content-type", "application/json")], Body::from_stream(stream)).into_response()
 }
@@ -296,6 +299,27 @@ fn sixteen_concurrent_forty_mib_answers_stay_within_concurrency_times_the_cap() 
     assert_eq!(body["sha256"], sha256.as_str());
     assert_eq!(body["cut"], serde_json::json!({"reason": "limit", "at": CAP}));
     assert_eq!(body["truncated"], true);
+}
+
+#[test]
+fn memory_does_not_grow_with_the_number_of_scenarios_with_big_bodies() {
+    // 64 scenarios of one feature file, 16 at a time, each with a body over
+    // the cap: what stays after a scenario ends (its result is held until
+    // the file's last scenario, for JUnit) must not hold its body.
+    let target = Target::start();
+    let tiny_project = project("120s", &status_only(&["tiny"; 4 * CONCURRENCY]));
+    let tiny = run_measured(&tiny_project, &target, "tiny");
+    assert_eq!(tiny.code, 0, "{}", tiny.shown);
+    let big_project = project("120s", &status_only(&["huge/2"; 4 * CONCURRENCY]));
+    let big = run_measured(&big_project, &target, "big");
+    assert_eq!(big.code, 0, "{}", big.shown);
+    let grown = big.peak_kib.saturating_sub(tiny.peak_kib);
+    assert!(
+        grown <= BOUND_KIB,
+        "peak RSS grew by {grown} KiB with {} scenarios of 2 MiB answers (bound {BOUND_KIB} KiB, \
+         {CONCURRENCY} in flight x {CAP} bytes x {FACTOR})",
+        4 * CONCURRENCY
+    );
 }
 
 #[test]
