@@ -28,8 +28,9 @@ use crate::text::{self, Mode, Scope};
 pub type Journal = Arc<Mutex<Vec<Exchange>>>;
 
 /// One HTTP exchange as it happened: the request, the response if one came,
-/// and the error if the exchange broke (connection refused, timeout, body too
-/// large...). Serialized with `started_at` as RFC 3339 (UTC, microseconds)
+/// and the error if the exchange broke (connection refused, no response
+/// within the timeout, reading the body failed...); a body over the cap or
+/// cut at the timeout is not an error (see [`Body::cut`]). Serialized with `started_at` as RFC 3339 (UTC, microseconds)
 /// and the duration as `duration_ms` (milliseconds, fractional).
 #[derive(Debug, Clone, Serialize)]
 pub struct Exchange {
@@ -40,7 +41,7 @@ pub struct Exchange {
     /// What was sent.
     pub request: RecordedRequest,
     /// What came back, if anything did (also present, with the part of the
-    /// body that was read, when the body was over the size limit).
+    /// body that was read, when reading the body failed).
     pub response: Option<RecordedResponse>,
     /// Why the exchange failed, if it did.
     pub error: Option<String>,
