@@ -126,6 +126,8 @@ pub struct RunContext {
     limiter: Option<RateLimiter>,
     resolved: Mutex<HashMap<(String, String), String>>,
     schemas: Mutex<HashMap<PathBuf, Arc<jsonschema::Validator>>>,
+    /// Feature file texts, read once, for doc string media types.
+    sources: Mutex<HashMap<PathBuf, Option<Arc<str>>>>,
 }
 
 impl fmt::Debug for RunContext {
@@ -195,6 +197,7 @@ impl RunContext {
             limiter,
             resolved: Mutex::new(HashMap::new()),
             schemas: Mutex::new(HashMap::new()),
+            sources: Mutex::new(HashMap::new()),
         })
     }
 
@@ -291,6 +294,20 @@ impl RunContext {
         }
         self.resolved.lock().unwrap_or_else(PoisonError::into_inner).insert(key, value.clone());
         Ok(value)
+    }
+
+    /// The media type of the doc string under the step on `step_line` of the
+    /// feature file at `path` (read once per run; `None` when it cannot be
+    /// read or the doc string has none). The rule is certify-suite's.
+    pub(crate) fn doc_string_media_type(&self, path: &Path, step_line: usize) -> Option<String> {
+        let text = {
+            let mut sources = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
+            sources
+                .entry(path.to_path_buf())
+                .or_insert_with(|| std::fs::read_to_string(path).ok().map(Arc::from))
+                .clone()
+        }?;
+        certify_suite::doc_string(&text, step_line)?.media_type
     }
 
     /// The compiled JSON Schema at `path` (absolute), compiled once per run.

@@ -246,7 +246,15 @@ impl cucumber::World for World {
 pub(crate) struct Pending {
     pub headers: Vec<(String, String)>,
     pub query: Vec<(String, String)>,
-    pub body: Option<String>,
+    pub body: Option<RequestBody>,
+}
+
+/// A request body from a doc string, and whether it is JSON (it parses as
+/// JSON, or the doc string's media type says so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RequestBody {
+    pub text: String,
+    pub json: bool,
 }
 
 impl Pending {
@@ -463,7 +471,7 @@ impl World {
         &mut self,
         method: reqwest::Method,
         url: &str,
-        body: Option<String>,
+        body: Option<RequestBody>,
     ) -> Result<Outgoing, StepFailure> {
         let pending = std::mem::take(&mut self.pending);
         let ctx = self.ctx()?;
@@ -492,11 +500,11 @@ impl World {
         if let Some(body) = &body
             && !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
         {
-            let is_json = serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok();
+            let is_json = body.json || serde_json::from_str::<serde::de::IgnoredAny>(&body.text).is_ok();
             let media = if is_json { "application/json" } else { "text/plain; charset=utf-8" };
             headers.push(("Content-Type".to_owned(), media.to_owned()));
         }
-        Ok(Outgoing { method, url, headers, body: body.map(Bytes::from) })
+        Ok(Outgoing { method, url, headers, body: body.map(|b| Bytes::from(b.text)) })
     }
 
     /// Sends a request and records the exchange; returns the response, or
@@ -531,7 +539,7 @@ impl World {
         step: &gherkin::Step,
         method: reqwest::Method,
         url: &str,
-        body: Option<String>,
+        body: Option<RequestBody>,
     ) -> Result<(), StepFailure> {
         self.last = None;
         let outgoing = self.outgoing(method, url, body)?;

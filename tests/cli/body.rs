@@ -88,7 +88,7 @@ fn zeros_member() -> Bytes {
 /// | `/huge/{mib}` | the same, `mib` MiB |
 /// | `/bomb` | 200 `Content-Encoding: gzip`, ~1 MiB that decodes to 1 GiB of zeros (1024 gzip members) |
 /// | `/endless` | 200, a body that never ends |
-/// | `POST /echo/{case}` | 200; keeps the request body's bytes under `case` |
+/// | `POST /echo/{case}` | 200; keeps the request body's bytes under `case`, its Content-Type under `case content-type` |
 struct Target {
     url: String,
     seen: Arc<Seen>,
@@ -159,8 +159,16 @@ async fn endless() -> Response {
     ([("content-type", "application/json")], Body::from_stream(stream)).into_response()
 }
 
-async fn echo(State(seen): State<Arc<Seen>>, UrlPath(case): UrlPath<String>, body: Bytes) -> &'static str {
-    seen.posted.lock().unwrap_or_else(PoisonError::into_inner).insert(case, body.to_vec());
+async fn echo(
+    State(seen): State<Arc<Seen>>,
+    UrlPath(case): UrlPath<String>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> &'static str {
+    let content_type = headers.get("content-type").map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+    let mut posted = seen.posted.lock().unwrap_or_else(PoisonError::into_inner);
+    posted.insert(format!("{case} content-type"), content_type);
+    posted.insert(case, body.to_vec());
     "ok"
 }
 
@@ -406,6 +414,10 @@ fn doc_strings_arrive_as_exactly_their_bytes() {
         "      line",
         "",
         "      \"\"\"",
+        "    When I send a POST request to \"/echo/media-json\" with body:",
+        "      \"\"\"application/json",
+        "      {\"deliberately\": broken",
+        "      \"\"\"",
         "    Then the response status is 200",
         "",
     ]
@@ -420,6 +432,10 @@ fn doc_strings_arrive_as_exactly_their_bytes() {
     assert_eq!(got("indented"), "{\n  \"indented\": true\n}");
     assert_eq!(got("empty-line-inside"), "first\n\nthird \"\"\"");
     assert_eq!(got("empty-last-line"), "line\n");
+    assert_eq!(got("media-json"), "{\"deliberately\": broken");
+    assert_eq!(got("media-json content-type"), "application/json", "the media type says JSON");
+    assert_eq!(got("form content-type"), "text/plain; charset=utf-8");
+    assert_eq!(got("indented content-type"), "application/json");
     // The transcript records what was sent.
     let sent = &transcript(&run.out, 3)["attempts"][0]["exchanges"][0]["request"]["body"];
     assert_eq!(sent["size"], 7, "{sent}");
@@ -433,6 +449,9 @@ fn doc_strings_arrive_as_exactly_their_bytes() {
         .filter_map(|s| s["argument"].get("docString").cloned())
         .collect();
     let contents: Vec<&str> = docs.iter().filter_map(|d| d["content"].as_str()).collect();
-    assert_eq!(contents, ["a=1&b=2", "{\n  \"indented\": true\n}", "first\n\nthird \"\"\"", "line\n"]);
+    assert_eq!(
+        contents,
+        ["a=1&b=2", "{\n  \"indented\": true\n}", "first\n\nthird \"\"\"", "line\n", "{\"deliberately\": broken"]
+    );
     assert_eq!(docs[1]["mediaType"], "json");
 }
