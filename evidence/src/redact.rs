@@ -16,7 +16,6 @@ use aho_corasick::AhoCorasick;
 use certify_steps::{Body, Exchange};
 use serde_json::{Value, json};
 use serde_json_path::JsonPath;
-use sha2::{Digest, Sha256};
 
 use crate::attest::hex;
 
@@ -233,7 +232,7 @@ impl Redactor {
     fn body(&self, body: &Body, cap: usize) -> Value {
         let mut out = serde_json::Map::new();
         out.insert("size".into(), json!(body.size));
-        let complete = body.size as usize == body.bytes.len();
+        let complete = body.is_whole();
         let parsed = if complete { serde_json::from_slice::<Value>(&body.bytes).ok() } else { None };
         match (parsed, std::str::from_utf8(&body.bytes)) {
             (Some(mut v), _) if body.bytes.len() <= cap => {
@@ -249,16 +248,19 @@ impl Redactor {
                 out.insert("base64".into(), Value::String(base64(shown)));
             }
         }
-        if body.bytes.len() > cap || !complete {
+        if body.bytes.len() > cap || body.cut.is_some() || body.size > body.bytes.len() as u64 {
             out.insert("truncated".into(), Value::Bool(true));
-            if complete {
-                out.insert("sha256".into(), Value::String(hex(&Sha256::digest(&body.bytes))));
-            } else {
-                out.insert(
-                    "note".into(),
-                    Value::String("larger than the response size limit; only the part read is described".into()),
-                );
-            }
+            out.insert("sha256".into(), Value::String(hex(&body.sha256)));
+        }
+        if let Some(cut) = body.cut {
+            out.insert("cut".into(), json!({ "reason": cut, "at": body.bytes.len() }));
+        }
+        if let Some(encoding) = &body.content_encoding {
+            out.insert("content_encoding".into(), json!(encoding));
+            out.insert("encoded_size".into(), json!(body.encoded_size));
+        }
+        if let Some(error) = &body.decode_error {
+            out.insert("decode_error".into(), Value::String(self.text(error).into_owned()));
         }
         Value::Object(out)
     }
@@ -307,6 +309,7 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use certify_steps::{RecordedRequest, RecordedResponse};
+    use sha2::{Digest, Sha256};
 
     use super::*;
 

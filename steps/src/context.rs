@@ -41,7 +41,8 @@ pub struct TargetSettings {
     pub timeout: Duration,
     /// Run-wide request rate limit, across all scenarios (`None`: unlimited).
     pub max_rps: Option<f64>,
-    /// A response body larger than this is an error.
+    /// At most this many bytes of a response body (decoded) are kept; a
+    /// longer body is read to the end, hashed and counted, and cut here.
     pub max_body_bytes: u64,
 }
 
@@ -130,6 +131,8 @@ pub struct RunContext {
     project_root: Option<PathBuf>,
     /// Files read by steps so far (resolved), for the bundle's `suite/`.
     used: Mutex<std::collections::BTreeSet<PathBuf>>,
+    /// Feature file texts, read once, for doc string media types.
+    sources: Mutex<HashMap<PathBuf, Option<Arc<str>>>>,
 }
 
 impl fmt::Debug for RunContext {
@@ -201,6 +204,7 @@ impl RunContext {
             schemas: Mutex::new(HashMap::new()),
             project_root: None,
             used: Mutex::new(std::collections::BTreeSet::new()),
+            sources: Mutex::new(HashMap::new()),
         })
     }
 
@@ -320,6 +324,20 @@ impl RunContext {
         }
         self.resolved.lock().unwrap_or_else(PoisonError::into_inner).insert(key, value.clone());
         Ok(value)
+    }
+
+    /// The media type of the doc string under the step on `step_line` of the
+    /// feature file at `path` (read once per run; `None` when it cannot be
+    /// read or the doc string has none). The rule is certify-suite's.
+    pub(crate) fn doc_string_media_type(&self, path: &Path, step_line: usize) -> Option<String> {
+        let text = {
+            let mut sources = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
+            sources
+                .entry(path.to_path_buf())
+                .or_insert_with(|| std::fs::read_to_string(path).ok().map(Arc::from))
+                .clone()
+        }?;
+        certify_suite::doc_string(&text, step_line)?.media_type
     }
 
     /// The compiled JSON Schema at `path` (absolute), compiled once per run.

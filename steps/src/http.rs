@@ -1,17 +1,20 @@
 //! Sending one request and recording it. URLs in steps are paths relative to
 //! the target's base URL ([`join_url`]); [`perform`] waits for the run-wide
 //! rate limit, sends through the run's pooled client, reads the body as a
-//! stream up to the size limit, enforces the per-request timeout over the
-//! whole exchange, and returns the [`Exchange`] whatever happened.
+//! stream in bounded memory (decoding any content-encoding, keeping at most
+//! the target's `max_body`, see [`crate::body`]), enforces the per-request
+//! timeout over the whole exchange, and returns the [`Exchange`] whatever
+//! happened.
 
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
+use crate::body::Receiver;
 use crate::context::RunContext;
 use crate::failure::StepFailure;
-use crate::world::{Body, Exchange, RecordedRequest, RecordedResponse};
+use crate::world::{Body, Cut, Exchange, RecordedRequest, RecordedResponse};
 
 /// A request ready to be sent.
 #[derive(Debug, Clone)]
@@ -19,7 +22,7 @@ pub(crate) struct Outgoing {
     pub method: reqwest::Method,
     pub url: Url,
     pub headers: Vec<(String, String)>,
-    pub body: Option<Vec<u8>>,
+    pub body: Option<bytes::Bytes>,
 }
 
 /// Joins a step's URL to the base URL. The step's URL is a path (with an
@@ -54,6 +57,11 @@ pub(crate) fn join_url(base: &Url, relative: &str) -> Result<Url, StepFailure> {
 
 /// Sends `outgoing` and records what happened. The exchange's step fields
 /// are left empty for the caller to fill in.
+///
+/// `timeout` bounds the whole exchange. When it runs out before the
+/// response head arrives, the exchange fails; when it runs out while the body
+/// is still arriving (a slow or never-ending stream), the response is kept
+/// with its body cut ([`Cut::Timeout`]).
 pub(crate) async fn perform(ctx: &RunContext, outgoing: &Outgoing, timeout: Duration) -> Exchange {
     ctx.throttle().await;
     let request = RecordedRequest {
@@ -64,20 +72,25 @@ pub(crate) async fn perform(ctx: &RunContext, outgoing: &Outgoing, timeout: Dura
     };
     let started_at = SystemTime::now();
     let start = Instant::now();
+    let deadline = tokio::time::Instant::from_std(start + timeout);
     let what = format!("{} {}", outgoing.method, outgoing.url);
-    let outcome = tokio::time::timeout(timeout, send(ctx, outgoing, &what)).await;
-    let duration = start.elapsed();
-    let (response, error) = match outcome {
-        Ok(Ok(response)) => (Some(response), None),
-        Ok(Err((partial, error))) => (partial, Some(error)),
-        Err(_) => (None, Some(format!("no response from {what} within {}", humantime::format_duration(timeout)))),
+    let (response, error) = match send(ctx, outgoing, &what, deadline, timeout).await {
+        Ok(response) => (Some(response), None),
+        Err((partial, error)) => (partial, Some(error)),
     };
+    let duration = start.elapsed();
     Exchange { step_line: 0, step: String::new(), request, response, error, started_at, duration }
 }
 
 type Failed = (Option<RecordedResponse>, String);
 
-async fn send(ctx: &RunContext, outgoing: &Outgoing, what: &str) -> Result<RecordedResponse, Failed> {
+async fn send(
+    ctx: &RunContext,
+    outgoing: &Outgoing,
+    what: &str,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+) -> Result<RecordedResponse, Failed> {
     let mut headers = HeaderMap::new();
     for (name, value) in &outgoing.headers {
         let name = HeaderName::from_bytes(name.as_bytes())
@@ -91,7 +104,10 @@ async fn send(ctx: &RunContext, outgoing: &Outgoing, what: &str) -> Result<Recor
     if let Some(body) = &outgoing.body {
         builder = builder.body(body.clone());
     }
-    let mut response = builder.send().await.map_err(|e| {
+    let sent = tokio::time::timeout_at(deadline, builder.send())
+        .await
+        .map_err(|_| (None, format!("no response from {what} within {}", humantime::format_duration(timeout))))?;
+    let mut response = sent.map_err(|e| {
         let message = if e.is_connect() {
             format!("could not connect to {what}: {}", root_cause(&e))
         } else {
@@ -109,40 +125,34 @@ async fn send(ctx: &RunContext, outgoing: &Outgoing, what: &str) -> Result<Recor
             (name.as_str().to_owned(), value)
         })
         .collect();
-    let limit = ctx.target().max_body_bytes;
-    let too_large = |bytes: Vec<u8>, size: u64, headers: Vec<(String, String)>| {
-        (
-            Some(RecordedResponse { status, headers, body: Body { bytes, size } }),
-            format!("response body of {what} exceeds the {limit}-byte limit"),
-        )
-    };
-    if let Some(length) = response.content_length()
-        && length > limit
-    {
-        return Err(too_large(Vec::new(), length, headers));
-    }
-    let mut bytes = Vec::new();
-    loop {
-        let chunk = match response.chunk().await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
-            Err(e) => {
-                let size = bytes.len() as u64;
-                return Err((
-                    Some(RecordedResponse { status, headers, body: Body { bytes, size } }),
-                    format!("reading the response body of {what} failed: {}", causes(&e.without_url())),
-                ));
+    let encoding = response
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let mut receiver = Receiver::new(ctx.target().max_body_bytes, encoding.as_deref(), response.content_length());
+    // At most `max_body` bytes are kept; the rest is hashed, counted and dropped.
+    let (cut, failure) = loop {
+        match tokio::time::timeout_at(deadline, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => receiver.feed(&chunk),
+            Ok(Ok(None)) => break (None, None),
+            Ok(Err(e)) => {
+                break (
+                    Some(Cut::Broken),
+                    Some(format!("reading the response body of {what} failed: {}", causes(&e.without_url()))),
+                );
             }
-        };
-        let size = (bytes.len() + chunk.len()) as u64;
-        if size > limit {
-            let room = usize::try_from(limit).unwrap_or(usize::MAX).saturating_sub(bytes.len());
-            bytes.extend_from_slice(&chunk[..room.min(chunk.len())]);
-            return Err(too_large(bytes, size, headers));
+            Err(_) => break (Some(Cut::Timeout), None),
         }
-        bytes.extend_from_slice(&chunk);
+    };
+    // The connection goes back to the pool (or is closed) now, not when the
+    // scenario ends.
+    drop(response);
+    let body = receiver.finish(cut);
+    let recorded = RecordedResponse { status, headers, body };
+    match failure {
+        None => Ok(recorded),
+        Some(message) => Err((Some(recorded), message)),
     }
-    Ok(RecordedResponse { status, headers, body: Body::new(bytes) })
 }
 
 /// The innermost source of an error (`Connection refused (os error 111)`).

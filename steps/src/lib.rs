@@ -7,6 +7,7 @@
 //! [`StepFailure`]: an assertion (the target answered, the expectation
 //! broke) or an error (the step could not be checked).
 
+mod body;
 mod context;
 mod failure;
 mod fuzzy;
@@ -29,4 +30,4 @@ pub use registry::{
     Resolution, StepDef, StepFile, check_static, collection, defined_variable, resolve, step_files, vocabulary,
 };
 pub use text::placeholders;
-pub use world::{Body, Exchange, Journal, RecordedRequest, RecordedResponse, World};
+pub use world::{Body, Cut, Exchange, Journal, RecordedRequest, RecordedResponse, World};

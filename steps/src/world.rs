@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::context::RunContext;
 use crate::failure::StepFailure;
@@ -26,8 +28,9 @@ use crate::text::{self, Mode, Scope};
 pub type Journal = Arc<Mutex<Vec<Exchange>>>;
 
 /// One HTTP exchange as it happened: the request, the response if one came,
-/// and the error if the exchange broke (connection refused, timeout, body too
-/// large...). Serialized with `started_at` as RFC 3339 (UTC, microseconds)
+/// and the error if the exchange broke (connection refused, no response
+/// within the timeout, reading the body failed...); a body over the cap or
+/// cut at the timeout is not an error (see [`Body::cut`]). Serialized with `started_at` as RFC 3339 (UTC, microseconds)
 /// and the duration as `duration_ms` (milliseconds, fractional).
 #[derive(Debug, Clone, Serialize)]
 pub struct Exchange {
@@ -38,7 +41,7 @@ pub struct Exchange {
     /// What was sent.
     pub request: RecordedRequest,
     /// What came back, if anything did (also present, with the part of the
-    /// body that was read, when the body was over the size limit).
+    /// body that was read, when reading the body failed).
     pub response: Option<RecordedResponse>,
     /// Why the exchange failed, if it did.
     pub error: Option<String>,
@@ -76,37 +79,106 @@ pub struct RecordedResponse {
     pub body: Body,
 }
 
-/// A message body. `size` is its length in bytes; it is larger than
-/// `bytes.len()` only when the body was over the size limit and only its
-/// beginning was kept. Serializes as `{"size": N, "text": "..."}` when the
-/// bytes are valid UTF-8, else as `{"size": N, "base64": "..."}` (standard
-/// alphabet, padded).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A message body. `bytes` are the bytes kept: the whole body, or its first
+/// `max_body` bytes when it was longer (or the part that arrived when it was
+/// cut short); a response body sent with a `Content-Encoding` is kept DECODED
+/// (unless it failed to decode: then `bytes` are the raw bytes and
+/// `decode_error` says why). `size` and `sha256` are those of the whole body
+/// (decoded), whatever was kept. Serializes as `{"size": N, "sha256": HEX,
+/// "text": "..."}` when the bytes are valid UTF-8, else with `"base64"`
+/// (standard alphabet, padded) in place of `"text"`, plus `"cut"`,
+/// `"content_encoding"`, `"encoded_size"` and `"decode_error"` when set.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body {
-    /// The bytes that were sent or read.
-    pub bytes: Vec<u8>,
+    /// The bytes that were sent, or kept of what was read. Shared, not
+    /// copied, by every clone of the exchange (journal, World, events).
+    pub bytes: Bytes,
     /// Length of the whole body in bytes.
     pub size: u64,
+    /// SHA-256 of the whole body (all `size` bytes).
+    pub sha256: [u8; 32],
+    /// Why only part of the body is in `bytes`, when it is.
+    pub cut: Option<Cut>,
+    /// The response's `Content-Encoding` (`gzip`, `br`, `gzip, br`...), when
+    /// it named one.
+    pub content_encoding: Option<String>,
+    /// Length of the body as it came over the wire, when it was encoded.
+    pub encoded_size: Option<u64>,
+    /// Why an encoded body could not be decoded (`bytes` are then raw).
+    pub decode_error: Option<String>,
+}
+
+/// Why a body was not kept whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cut {
+    /// Longer than the target's `max_body`: `bytes` are its first
+    /// `max_body` bytes; it was read to the end.
+    Limit,
+    /// It had not ended when the request's timeout ran out: `size` and
+    /// `sha256` are of what had arrived.
+    Timeout,
+    /// Reading it failed (the exchange's error says why): `size` and
+    /// `sha256` are of what had arrived.
+    Broken,
 }
 
 impl Body {
     /// A complete body.
-    pub fn new(bytes: Vec<u8>) -> Self {
-        let size = bytes.len() as u64;
-        Self { bytes, size }
+    pub fn new(bytes: impl Into<Bytes>) -> Self {
+        let bytes = bytes.into();
+        let sha256 = Sha256::digest(&bytes).into();
+        Self {
+            size: bytes.len() as u64,
+            bytes,
+            sha256,
+            cut: None,
+            content_encoding: None,
+            encoded_size: None,
+            decode_error: None,
+        }
+    }
+
+    /// Whether `bytes` is the whole body, decoded.
+    pub fn is_whole(&self) -> bool {
+        self.cut.is_none() && self.decode_error.is_none() && self.size == self.bytes.len() as u64
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::new(Bytes::new())
     }
 }
 
 impl Serialize for Body {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut state = serializer.serialize_struct("Body", 2)?;
+        let mut state = serializer.serialize_struct("Body", 7)?;
         state.serialize_field("size", &self.size)?;
+        state.serialize_field("sha256", &hex(&self.sha256))?;
         match std::str::from_utf8(&self.bytes) {
             Ok(text) => state.serialize_field("text", text)?,
             Err(_) => state.serialize_field("base64", &base64(&self.bytes))?,
         }
+        if let Some(cut) = self.cut {
+            state.serialize_field("cut", &serde_json::json!({"reason": cut, "at": self.bytes.len()}))?;
+        }
+        if let Some(encoding) = &self.content_encoding {
+            state.serialize_field("content_encoding", encoding)?;
+        }
+        if let Some(size) = self.encoded_size {
+            state.serialize_field("encoded_size", &size)?;
+        }
+        if let Some(error) = &self.decode_error {
+            state.serialize_field("decode_error", error)?;
+        }
         state.end()
     }
+}
+
+/// Lower-case hexadecimal.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn rfc3339<S: Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
@@ -174,7 +246,15 @@ impl cucumber::World for World {
 pub(crate) struct Pending {
     pub headers: Vec<(String, String)>,
     pub query: Vec<(String, String)>,
-    pub body: Option<String>,
+    pub body: Option<RequestBody>,
+}
+
+/// A request body from a doc string, and whether it is JSON (it parses as
+/// JSON, or the doc string's media type says so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RequestBody {
+    pub text: String,
+    pub json: bool,
 }
 
 impl Pending {
@@ -202,28 +282,49 @@ pub(crate) enum Auth {
     As(String),
 }
 
-/// The last response of the scenario, as the assertions see it.
+/// The last response of the scenario, as the assertions see it. Its body
+/// shares its bytes with the journal's record of the exchange.
 #[derive(Debug)]
 pub(crate) struct Response {
     pub method: String,
     pub url: String,
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    pub body: Body,
     pub duration: Duration,
+    /// Why the body cannot be asserted on (cut, or not decodable), when so.
+    unusable: Option<String>,
     json: OnceLock<Result<Value, String>>,
 }
 
 impl Response {
-    pub(crate) fn new(method: String, url: String, response: RecordedResponse, duration: Duration) -> Self {
+    pub(crate) fn new(
+        method: String,
+        url: String,
+        response: RecordedResponse,
+        duration: Duration,
+        target: &crate::context::TargetSettings,
+    ) -> Self {
+        let body = response.body;
+        let unusable = unusable(&body, target);
         Self {
             method,
             url,
             status: response.status,
             headers: response.headers,
-            body: response.body.bytes,
+            body,
             duration,
+            unusable,
             json: OnceLock::new(),
+        }
+    }
+
+    /// The whole body, for a body assertion; an assertion failure saying
+    /// why when only part of it was kept or it could not be decoded.
+    pub(crate) fn whole_body(&self) -> Result<&[u8], StepFailure> {
+        match &self.unusable {
+            Some(why) => Err(StepFailure::assertion(why.clone())),
+            None => Ok(&self.body.bytes),
         }
     }
 
@@ -249,14 +350,44 @@ impl Response {
     /// The body parsed as JSON (once); a body that is not JSON is an
     /// assertion failure quoting its content type and an excerpt.
     pub(crate) fn json(&self) -> Result<&Value, StepFailure> {
-        let parsed = self.json.get_or_init(|| serde_json::from_slice(&self.body).map_err(|e| e.to_string()));
+        let body = self.whole_body()?;
+        let parsed = self.json.get_or_init(|| serde_json::from_slice(body).map_err(|e| e.to_string()));
         parsed.as_ref().map_err(|_| {
             let content_type = self
                 .header_values("content-type")
                 .first()
                 .map_or_else(|| "no Content-Type".to_owned(), |ct| format!("Content-Type {ct}"));
-            StepFailure::assertion(format!("response body is not JSON ({content_type}): {}", text::excerpt(&self.body)))
+            StepFailure::assertion(format!("response body is not JSON ({content_type}): {}", text::excerpt(body)))
         })
+    }
+}
+
+/// The message of a body assertion on a body that was not kept whole.
+fn unusable(body: &Body, target: &crate::context::TargetSettings) -> Option<String> {
+    let kept = body.bytes.len();
+    let name = &target.name;
+    if let Some(error) = &body.decode_error {
+        let encoding = body.content_encoding.as_deref().unwrap_or("unknown");
+        return Some(format!(
+            "the response body could not be decoded (Content-Encoding: {encoding}): {error}; \
+             its first {kept} raw bytes are in the transcript"
+        ));
+    }
+    match body.cut {
+        None => None,
+        Some(Cut::Limit) => Some(format!(
+            "the response body was cut at {kept} bytes (the body was {} bytes; raise [targets.{name}] max_body to check it)",
+            body.size
+        )),
+        Some(Cut::Timeout) => Some(format!(
+            "the response body was cut at {kept} bytes (it had not ended after {} bytes when the {} timeout ran out; \
+             raise [targets.{name}] timeout to check it)",
+            body.size,
+            humantime::format_duration(target.timeout)
+        )),
+        Some(Cut::Broken) => {
+            Some(format!("the response body was cut at {kept} bytes (reading it failed after {} bytes)", body.size))
+        }
     }
 }
 
@@ -340,7 +471,7 @@ impl World {
         &mut self,
         method: reqwest::Method,
         url: &str,
-        body: Option<String>,
+        body: Option<RequestBody>,
     ) -> Result<Outgoing, StepFailure> {
         let pending = std::mem::take(&mut self.pending);
         let ctx = self.ctx()?;
@@ -369,11 +500,11 @@ impl World {
         if let Some(body) = &body
             && !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
         {
-            let is_json = serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok();
+            let is_json = body.json || serde_json::from_str::<serde::de::IgnoredAny>(&body.text).is_ok();
             let media = if is_json { "application/json" } else { "text/plain; charset=utf-8" };
             headers.push(("Content-Type".to_owned(), media.to_owned()));
         }
-        Ok(Outgoing { method, url, headers, body: body.map(String::into_bytes) })
+        Ok(Outgoing { method, url, headers, body: body.map(|b| Bytes::from(b.text)) })
     }
 
     /// Sends a request and records the exchange; returns the response, or
@@ -392,6 +523,7 @@ impl World {
                 exchange.request.url.clone(),
                 response.clone(),
                 exchange.duration,
+                ctx.target(),
             )),
             (_, Some(error)) => Err(error.clone()),
             (None, None) => Err(format!("no response from {} {}", outgoing.method, outgoing.url)),
@@ -407,7 +539,7 @@ impl World {
         step: &gherkin::Step,
         method: reqwest::Method,
         url: &str,
-        body: Option<String>,
+        body: Option<RequestBody>,
     ) -> Result<(), StepFailure> {
         self.last = None;
         let outgoing = self.outgoing(method, url, body)?;
@@ -441,9 +573,17 @@ mod tests {
     #[test]
     fn bodies_serialize_as_text_or_base64() {
         let text = serde_json::to_value(Body::new(b"{\"a\":1}".to_vec())).unwrap();
-        assert_eq!(text, serde_json::json!({"size": 7, "text": "{\"a\":1}"}));
+        assert_eq!(
+            text,
+            serde_json::json!({
+                "size": 7,
+                "sha256": "015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862",
+                "text": "{\"a\":1}"
+            })
+        );
         let binary = serde_json::to_value(Body::new(vec![0xff, 0x00, 0x10])).unwrap();
-        assert_eq!(binary, serde_json::json!({"size": 3, "base64": "/wAQ"}));
+        assert_eq!(binary["base64"], "/wAQ");
+        assert_eq!(binary["size"], 3);
     }
 
     #[test]

@@ -80,7 +80,8 @@ pub struct TargetSettings {
     pub concurrency: usize,
     /// Request rate cap, greater than zero, when given.
     pub max_rps: Option<f64>,
-    /// Largest response body read, in bytes, at least 1.
+    /// Most bytes of a response body (decoded) kept in memory, at least 1;
+    /// a longer body is read to its end, hashed, counted and cut here.
     pub max_body: u64,
 }
 

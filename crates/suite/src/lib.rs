@@ -5,11 +5,13 @@
 //! linting. Knows nothing of HTTP or of how scenarios are run.
 
 mod diagnose;
+pub mod docstring;
 pub mod lint;
 pub mod load;
 pub mod select;
 pub mod tags;
 
+pub use docstring::{DocString, doc_string};
 pub use lint::{Finding, FindingKind, StepCheck, lint};
 pub use load::{
     LoadError, ParseIssue, ParsedFeature, SourceFile, Suite, collect_files, collect_paths, feature_ids, parse_file,

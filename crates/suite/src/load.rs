@@ -297,6 +297,7 @@ pub fn parse_file(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue>
         issue
     })?;
     let mut feature = parsed;
+    crate::docstring::fix(&mut feature, &file.text);
     feature.path = Some(file.path.clone());
     let feature = feature.expand_examples().map_err(|e| {
         let message = format!("the outline uses <{}>, which no Examples column defines", e.name);

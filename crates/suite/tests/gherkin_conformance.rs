@@ -72,3 +72,40 @@ fn every_bad_file_fails_at_the_upstream_line() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Every doc string of the `good/` files that load has exactly the content
+/// upstream's pickles give it (no added newlines, the delimiter's
+/// indentation removed, escapes restored, media type apart).
+#[test]
+fn doc_strings_have_the_upstream_content() {
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for path in corpus("good") {
+        let Ok(Some(parsed)) = parse_file(source(&path)) else { continue };
+        let pickles = std::fs::read_to_string(path.with_extension("feature.pickles.ndjson")).unwrap_or_default();
+        let mut expected: Vec<String> = pickles
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .flat_map(|v| v["pickle"]["steps"].as_array().cloned().unwrap_or_default())
+            .filter_map(|s| s["argument"]["docString"]["content"].as_str().map(str::to_owned))
+            .collect();
+        let f = &parsed.feature;
+        let backgrounds = f.background.iter().chain(f.rules.iter().flat_map(|r| &r.background));
+        let scenarios = f.scenarios.iter().chain(f.rules.iter().flat_map(|r| &r.scenarios));
+        let mut found: Vec<String> = backgrounds
+            .flat_map(|b| &b.steps)
+            .chain(scenarios.flat_map(|s| &s.steps))
+            .filter_map(|s| s.docstring.clone())
+            .collect();
+        expected.sort();
+        expected.dedup();
+        found.sort();
+        found.dedup();
+        checked += expected.len();
+        if found != expected {
+            wrong.push(format!("{}:\n  upstream {expected:?}\n  certify  {found:?}", path.display()));
+        }
+    }
+    assert!(checked >= 10, "the corpus has doc strings to compare ({checked})");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

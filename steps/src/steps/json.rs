@@ -295,6 +295,6 @@ pub(crate) async fn snapshot(world: &mut World, ctx: &Context) -> Result<(), Ste
         update: settings.update,
         source: world.feature_path().map_or_else(|| "certify".to_owned(), |p| p.display().to_string()),
         expression: ctx.step.value.clone(),
-        content: snapshot::content_of(&last.body, run.redact_paths()),
+        content: snapshot::content_of(last.whole_body()?, run.redact_paths()),
     })
 }

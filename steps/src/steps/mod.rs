@@ -37,6 +37,13 @@ pub(crate) fn doc_string(ctx: &Context) -> Result<&str, StepFailure> {
     })
 }
 
+/// The media type of the step's doc string (`json` in `"""json`), read
+/// from its feature file (once per file and run), when it has one.
+pub(crate) fn doc_media_type(world: &World, ctx: &Context) -> Option<String> {
+    let path = world.feature_path()?;
+    world.ctx().ok()?.doc_string_media_type(path, ctx.step.position.line)
+}
+
 /// The rows of a two-column data table, cells trimmed but not
 /// interpolated; a first row equal (case-insensitively) to `header` is a
 /// header and skipped.

@@ -3,10 +3,10 @@
 
 use cucumber::step::Context;
 
-use super::{doc_string, pairs, string};
+use super::{doc_media_type, doc_string, pairs, string};
 use crate::failure::StepFailure;
 use crate::text::looks_like_json;
-use crate::world::{Auth, World};
+use crate::world::{Auth, RequestBody, World};
 
 /// `the request header "NAME" is "VALUE"`
 pub(crate) async fn request_header(world: &mut World, ctx: &Context) -> Result<(), StepFailure> {
@@ -41,15 +41,26 @@ pub(crate) async fn query_parameters(world: &mut World, ctx: &Context) -> Result
 
 /// `the request body is:` with a doc string.
 pub(crate) async fn request_body(world: &mut World, ctx: &Context) -> Result<(), StepFailure> {
-    let body = body_text(world, doc_string(ctx)?)?;
+    let body = body_text(world, ctx)?;
     world.pending.body = Some(body);
     Ok(())
 }
 
-/// A doc string used as a request body, interpolated (JSON-aware when it
-/// looks like a JSON document).
-pub(crate) fn body_text(world: &World, doc: &str) -> Result<String, StepFailure> {
-    if looks_like_json(doc) { world.interpolate_json(doc) } else { world.interpolate(doc) }
+/// The step's doc string as a request body, interpolated: JSON (values
+/// escaped inside string literals, sent as `application/json`) when its
+/// media type says so (`"""json`, `"""application/json`, `+json`) or it
+/// looks like a JSON document.
+pub(crate) fn body_text(world: &World, ctx: &Context) -> Result<RequestBody, StepFailure> {
+    let doc = doc_string(ctx)?;
+    let media_json = doc_media_type(world, ctx).is_some_and(|m| {
+        let m = m.to_ascii_lowercase();
+        m == "json" || m == "application/json" || m.ends_with("+json")
+    });
+    if media_json || looks_like_json(doc) {
+        Ok(RequestBody { text: world.interpolate_json(doc)?, json: media_json })
+    } else {
+        Ok(RequestBody { text: world.interpolate(doc)?, json: false })
+    }
 }
 
 /// `I am authenticated as "CREDENTIAL"`: checks the credential now (name,

@@ -5,7 +5,7 @@
 use cucumber::step::Context;
 
 use super::request::body_text;
-use super::{doc_string, method, raw, string};
+use super::{method, raw, string};
 use crate::failure::StepFailure;
 use crate::world::World;
 
@@ -21,6 +21,6 @@ pub(crate) async fn send(world: &mut World, ctx: &Context) -> Result<(), StepFai
 pub(crate) async fn send_with_body(world: &mut World, ctx: &Context) -> Result<(), StepFailure> {
     let method = method(raw(ctx, 1))?;
     let url = string(world, ctx, 2)?;
-    let body = body_text(world, doc_string(ctx)?)?;
+    let body = body_text(world, ctx)?;
     world.send(&ctx.step, method, &url, Some(body)).await
 }

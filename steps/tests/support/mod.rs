@@ -2,6 +2,9 @@
 //! step texts through the real `collection()` against it, turning the
 //! unwinding payload of a failed step back into a `StepFailure`.
 
+// Shared by several test crates, each of which uses only part of it.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -44,7 +47,12 @@ async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Json
 }
 
 async fn tenant() -> Json<Value> {
-    Json(json!({
+    Json(tenant_value())
+}
+
+/// The tenant document of `/v1/tenants/t-1`.
+pub fn tenant_value() -> Value {
+    json!({
         "id": "0b5bf2a4-6f0e-4a3c-9d4e-2a1b3c4d5e6f",
         "name": "Acme",
         "plan": "free",
@@ -53,7 +61,7 @@ async fn tenant() -> Json<Value> {
         "items": [{"id": 1}, {"id": 2}, {"id": 3}],
         "created_at": "2024-05-01T10:00:00Z",
         "deleted_at": null
-    }))
+    })
 }
 
 async fn create_tenant(body: Bytes) -> Response {
@@ -86,6 +94,86 @@ async fn streamed_big() -> Response {
     Body::from_stream(futures::stream::iter(chunks)).into_response()
 }
 
+/// The tenant document of `/v1/tenants/t-1` as JSON bytes.
+pub fn tenant_bytes() -> Vec<u8> {
+    serde_json::to_vec(&tenant_value()).unwrap()
+}
+
+/// `bytes` encoded with one content-coding (`gzip`, `deflate` zlib-wrapped,
+/// `deflate-raw`, `br`).
+pub fn encode(coding: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    match coding {
+        "gzip" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
+        "deflate" => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
+        "deflate-raw" => {
+            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
+        "br" => {
+            let mut out = Vec::new();
+            brotli::BrotliCompress(&mut &bytes[..], &mut out, &brotli::enc::BrotliEncoderParams::default()).unwrap();
+            out
+        }
+        other => panic!("no encoder for {other}"),
+    }
+}
+
+/// `/encoded/{coding}`: the tenant document with `Content-Encoding`:
+/// `gzip`, `deflate`, `deflate-raw` (sent as `deflate`), `br`, `gzip-br`
+/// (gzip, then br: `gzip, br`), `bad-gzip` (not gzip at all), `zstd`
+/// (a coding certify does not decode), `truncated-gzip` (its last 8 bytes
+/// missing).
+async fn encoded(axum::extract::Path(coding): axum::extract::Path<String>) -> Response {
+    let plain = tenant_bytes();
+    let (header, body) = match coding.as_str() {
+        "gzip" | "deflate" | "br" => (coding.clone(), encode(&coding, &plain)),
+        "deflate-raw" => ("deflate".to_owned(), encode("deflate-raw", &plain)),
+        "gzip-br" => ("gzip, br".to_owned(), encode("br", &encode("gzip", &plain))),
+        "bad-gzip" => ("gzip".to_owned(), b"this is not gzip at all".to_vec()),
+        "zstd" => ("zstd".to_owned(), vec![0x28, 0xb5, 0x2f, 0xfd, 0, 0]),
+        "truncated-gzip" => {
+            let mut full = encode("gzip", &plain);
+            full.truncate(full.len() - 8);
+            ("gzip".to_owned(), full)
+        }
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    ([("content-encoding", header), ("content-type", "application/json".to_owned())], body).into_response()
+}
+
+/// One gzip member holding 1 MiB of zeros.
+pub fn zeros_member() -> Vec<u8> {
+    encode("gzip", &vec![0u8; 1 << 20])
+}
+
+/// `/bomb/{mib}`: `Content-Encoding: gzip`, a stream of gzip members that
+/// decodes to `mib` MiB of zeros (about 1 KiB on the wire per MiB), made
+/// once and repeated, never held whole.
+async fn bomb(axum::extract::Path(mib): axum::extract::Path<usize>) -> Response {
+    let member = Bytes::from(zeros_member());
+    let stream = futures::stream::iter((0..mib).map(move |_| Ok::<_, std::io::Error>(member.clone())));
+    ([("content-encoding", "gzip")], Body::from_stream(stream)).into_response()
+}
+
+/// `/endless`: a 200 whose body never ends (1 KiB of `x` every millisecond).
+async fn endless() -> Response {
+    let stream = futures::stream::unfold((), |()| async {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        Some((Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 1024])), ()))
+    });
+    ([("content-type", "application/json")], Body::from_stream(stream)).into_response()
+}
+
 /// Starts the test server; returns its base URL.
 pub async fn start_server() -> (url::Url, ServerState) {
     let state = ServerState::default();
@@ -107,6 +195,9 @@ pub async fn start_server() -> (url::Url, ServerState) {
         .route("/big", get(|| async { "y".repeat(5000) }))
         .route("/big-stream", get(streamed_big))
         .route("/counter", get(counter))
+        .route("/encoded/{coding}", get(encoded))
+        .route("/bomb/{mib}", get(bomb))
+        .route("/endless", get(endless))
         .route("/empty", get(|| async { StatusCode::NO_CONTENT }))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
