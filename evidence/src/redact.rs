@@ -33,6 +33,9 @@ pub const MARKER: &str = "[redacted]";
 /// "1" or "ok" in the evidence would destroy it, and no credential is that short.
 const MIN_SECRET_LEN: usize = 6;
 
+/// How certify marks where it cut a text for a message.
+pub const ELLIPSIS: &str = "…";
+
 /// The shortest trailing piece of a secret's form that is redacted where a
 /// body was cut: shorter tails say too little to be worth losing the bytes.
 const MIN_CUT_PREFIX: usize = 4;
@@ -257,18 +260,7 @@ impl Redactor {
     pub fn cut_bytes(&self, bytes: &[u8]) -> Option<Vec<u8>> {
         let replaced = self.bytes(bytes);
         let kept = replaced.as_deref().unwrap_or(bytes);
-        let tail = self.matcher.as_ref().and_then(|m| {
-            m.needles
-                .iter()
-                .filter_map(|n| {
-                    let longest = (n.len() - 1).min(kept.len());
-                    (MIN_CUT_PREFIX..=longest)
-                        .rev()
-                        .find(|&len| kept[kept.len() - len..].eq_ignore_ascii_case(&n[..len]))
-                })
-                .max()
-        });
-        match tail {
+        match self.cut_tail(kept) {
             Some(len) => {
                 let mut out = kept[..kept.len() - len].to_vec();
                 out.extend_from_slice(MARKER.as_bytes());
@@ -278,17 +270,57 @@ impl Redactor {
         }
     }
 
-    /// `text` with every known secret replaced.
+    /// The length of the longest beginning of a needle (at least
+    /// [`MIN_CUT_PREFIX`] bytes, shorter than the needle) that `kept` ends with.
+    fn cut_tail(&self, kept: &[u8]) -> Option<usize> {
+        self.matcher.as_ref().and_then(|m| {
+            m.needles
+                .iter()
+                .filter_map(|n| {
+                    let longest = (n.len() - 1).min(kept.len());
+                    (MIN_CUT_PREFIX..=longest)
+                        .rev()
+                        .find(|&len| kept[kept.len() - len..].eq_ignore_ascii_case(&n[..len]))
+                })
+                .max()
+        })
+    }
+
+    /// `text` with every known secret replaced, including the beginning of
+    /// one that an excerpt cut: certify marks where it cuts a text for a
+    /// message with [`ELLIPSIS`].
     pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        match self.bytes(text.as_bytes()) {
+        let replaced = match self.bytes(text.as_bytes()) {
             // The needles are whole UTF-8 strings (or ASCII), so a match
             // never splits a character; lossy is only a safety net.
             Some(out) => Cow::Owned(
                 String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             ),
             None => Cow::Borrowed(text),
+        };
+        if self.matcher.is_none() || !replaced.contains(ELLIPSIS) {
+            return replaced;
         }
+        let pieces: Vec<&str> = replaced.split(ELLIPSIS).collect();
+        let mut out = String::with_capacity(replaced.len());
+        let mut cut = false;
+        for (i, piece) in pieces.iter().enumerate() {
+            if i > 0 {
+                out.push_str(ELLIPSIS);
+            }
+            // A needle's beginning starts on a character boundary.
+            match self.cut_tail(piece.as_bytes()).filter(|_| i + 1 < pieces.len()) {
+                Some(len) => {
+                    out.push_str(&piece[..piece.len() - len]);
+                    out.push_str(MARKER);
+                    cut = true;
+                }
+                None => out.push_str(piece),
+            }
+        }
+        if cut { Cow::Owned(out) } else { replaced }
     }
+
     /// Redacts a JSON document in place: selected fields by path, then every
     /// string by value.
     pub fn json(&self, value: &mut Value) {
@@ -468,7 +500,8 @@ fn is_auth_scheme(word: &str) -> bool {
 ///   also covers `Bearer <value>` and `user:<value>`);
 /// - percent-encoded, raw and base64 forms, with the reserved sets of RFC
 ///   3986, HTML forms (`+` for space), `encodeURIComponent`, only the bytes
-///   a URL cannot hold, or every byte.
+///   a URL cannot hold, or every byte;
+/// - each of these once more JSON-escaped (inside a JSON string).
 ///
 /// Hex digits are matched in either case by the matcher.
 pub fn forms(value: &str) -> BTreeSet<Vec<u8>> {
@@ -511,6 +544,13 @@ pub fn forms(value: &str) -> BTreeSet<Vec<u8>> {
     out.extend(plain.into_iter().map(String::into_bytes));
     out.extend(encoded.into_iter().map(String::into_bytes));
     out.insert(twice.into_bytes());
+    // Any of these written into a JSON string (a message in a JSON report).
+    let escaped: Vec<Vec<u8>> = out
+        .iter()
+        .filter_map(|f| std::str::from_utf8(f).ok())
+        .map(|f| json_escape(f, JsonStyle::default()).into_bytes())
+        .collect();
+    out.extend(escaped);
     out.retain(|n| n.len() >= MIN_CUT_PREFIX);
     out
 }
@@ -577,14 +617,21 @@ fn html_escape(value: &str, quote: &str, apostrophe: &str) -> String {
 /// Which bytes a percent-encoder leaves as they are.
 type PercentSet = fn(u8) -> bool;
 
-const PERCENT_SETS: [PercentSet; 5] = [
+const PERCENT_SETS: [PercentSet; 9] = [
     // RFC 3986 unreserved: what a careful encoder keeps.
     |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'),
-    // application/x-www-form-urlencoded (WHATWG), as `url` and browsers write queries.
+    // application/x-www-form-urlencoded (WHATWG), as `url` and browsers write form queries.
     |b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_'),
     // JavaScript's encodeURIComponent.
     |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'),
-    // Only what a URL cannot hold (a Location header built carelessly).
+    // WHATWG URL component sets, as the `url` crate (certify's own requests)
+    // and browsers percent-encode a URL parsed from text: query (and the
+    // special-scheme query), path, fragment.
+    |b| b.is_ascii_graphic() && !matches!(b, b'"' | b'#' | b'<' | b'>'),
+    |b| b.is_ascii_graphic() && !matches!(b, b'"' | b'#' | b'<' | b'>' | b'\''),
+    |b| b.is_ascii_graphic() && !matches!(b, b'"' | b'#' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}'),
+    |b| b.is_ascii_graphic() && !matches!(b, b'"' | b'<' | b'>' | b'`'),
+    // Only what no URL can hold (a Location header built carelessly).
     |b| {
         b.is_ascii_graphic()
             && !matches!(b, b'"' | b'#' | b'%' | b'<' | b'>' | b'[' | b'\\' | b']' | b'^' | b'`' | b'{' | b'|' | b'}')

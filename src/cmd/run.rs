@@ -302,6 +302,13 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),
         e => runtime(e),
     })?;
+    // What is printed from here on is redacted with the run's secrets: the
+    // credentials and captured values the steps know, and every secret the
+    // bundle writer learns from the exchanges.
+    let log = bundle.secret_log();
+    printer.redact_with(Box::new(move || log.values()));
+    let known = ctx.clone();
+    printer.redact_with(Box::new(move || known.secrets()));
     let mut progress = Progress::new();
     let mut failures = FailureLog::default();
     let options = RunOptions { concurrency };
@@ -390,7 +397,9 @@ fn context(
         redact: settings.snapshots.redact.clone(),
         update: update_snapshots,
     };
-    RunContext::new(steps_target, credentials, snapshots).or_runtime()
+    RunContext::new(steps_target, credentials, snapshots)
+        .and_then(|ctx| ctx.with_secret_fields(&settings.evidence.redact_headers, &settings.evidence.redact_json))
+        .or_runtime()
 }
 
 /// Keeps the scenarios that did not pass, for the summary.

@@ -8,6 +8,7 @@ mod demo;
 mod exit_codes;
 mod gate;
 mod help;
+mod leaks;
 mod lint;
 mod run;
 mod secrets;
