@@ -86,6 +86,8 @@ pub struct Redactor {
     log: SecretLog,
     /// The secrets the matcher was built for.
     active: BTreeSet<String>,
+    /// The [`forms`] of every secret seen, computed once.
+    forms: std::collections::HashMap<String, Vec<Vec<u8>>>,
     matcher: Option<Matcher>,
 }
 
@@ -109,6 +111,7 @@ impl Redactor {
             all: BTreeSet::new(),
             log: SecretLog::default(),
             active: BTreeSet::new(),
+            forms: std::collections::HashMap::new(),
             matcher: None,
         })
     }
@@ -123,6 +126,7 @@ impl Redactor {
             all: BTreeSet::new(),
             log: SecretLog::default(),
             active: BTreeSet::new(),
+            forms: std::collections::HashMap::new(),
             matcher: None,
         };
         for v in values {
@@ -182,17 +186,25 @@ impl Redactor {
         if active == self.active && (self.matcher.is_some() || active.is_empty()) {
             return;
         }
-        let needles: Vec<Vec<u8>> = active.iter().flat_map(|s| forms(s)).collect::<BTreeSet<_>>().into_iter().collect();
+        let mut needles: BTreeSet<Vec<u8>> = BTreeSet::new();
+        for secret in &active {
+            let forms = self.forms.entry(secret.clone()).or_insert_with(|| forms(secret).into_iter().collect());
+            needles.extend(forms.iter().cloned());
+        }
+        let needles: Vec<Vec<u8>> = needles.into_iter().collect();
         self.active = active;
         self.matcher = if needles.is_empty() {
             None
         } else {
             // Leftmost-longest, so a token is not half-replaced by a shorter
             // form inside it; ASCII case-insensitive, so percent-encodings and
-            // `\uXXXX` escapes match in upper- and lowercase hex.
+            // `\uXXXX` escapes match in upper- and lowercase hex. The
+            // non-contiguous NFA is the cheapest to build, and the matcher is
+            // rebuilt for every scenario that carried secrets.
             AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::LeftmostLongest)
                 .ascii_case_insensitive(true)
+                .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
                 .build(&needles)
                 .ok()
                 .map(|automaton| Matcher { automaton, needles })
@@ -898,6 +910,19 @@ mod tests {
                 assert_eq!(b["truncated"], true);
             }
         }
+        // Cut when it was read (over the target's max_body): the same.
+        let mut read = b"x".repeat(90);
+        read.extend_from_slice(&TOKEN.as_bytes()[..6]);
+        let mut x = exchange("", "");
+        let mut body = Body::new(read);
+        body.size = 10_000;
+        x.response.as_mut().unwrap().body = body;
+        let b = &r.exchange(&x, 1 << 16)["response"]["body"];
+        assert_eq!(b["text"].as_str(), Some(format!("{}{MARKER}", "x".repeat(90)).as_str()), "{b}");
+        assert_eq!(b["truncated"], true);
+        // An excerpt in a message, cut (marked `…`) through the secret.
+        let excerpt = format!("got: xx{}… (300 bytes in total)", &TOKEN[..7]);
+        assert_eq!(r.text(&excerpt), "got: xx[redacted]… (300 bytes in total)");
         // A body that merely ends like the start of a secret, uncut, is left alone.
         let x = exchange("", "xxxx tok\"");
         assert_eq!(r.exchange(&x, 1 << 16)["response"]["body"]["text"], "xxxx tok\"");
