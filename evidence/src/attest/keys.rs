@@ -236,6 +236,16 @@ pub fn load_signing_key(spec: &str, origin: &str) -> Result<SigningKey, KeyError
 /// setting that gave it (`certify.toml [evidence] signing_key`). On Unix, a
 /// key file that group or others can read is refused.
 pub fn load_signing_key_file(path: &Path, origin: &str) -> Result<SigningKey, KeyError> {
+    let shown = path.to_string_lossy();
+    if looks_like_key_material(&shown) && fs::symlink_metadata(path).is_err() {
+        return load_key_file(
+            path,
+            &format!(
+                "the signing key file named by {origin} (the value is not shown: it looks like key material, \
+                 which never goes in certify.toml, not a path)"
+            ),
+        );
+    }
     load_key_file(path, &format!("signing key file {} (from {origin})", path.display()))
 }
 
@@ -438,6 +448,9 @@ fn read_key_file(path: &Path, what: &str) -> Result<(String, Option<u32>), KeyEr
 fn looks_like_key_material(spec: &str) -> bool {
     let base64ish = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
     spec.contains(['\n', '\r'])
+        || spec.contains("-----BEGIN")
+        || spec.contains("-----END")
+        || spec.contains("PRIVATE KEY")
         || (spec.len() >= 40 && !spec.starts_with(['/', '.', '~']) && spec.chars().all(base64ish))
 }
 
@@ -802,6 +815,12 @@ mod tests {
         // A flattened PEM is recognised as such.
         let err = load_signing_key(&pem.replace('\n', " "), "CERTIFY_SIGNING_KEY").unwrap_err();
         assert!(err.to_string().contains("line breaks were lost"), "{err}");
+
+        // Key material where certify.toml names the key file.
+        for input in &inputs[..3] {
+            let err = load_signing_key_file(Path::new(input), "certify.toml [evidence] signing_key").unwrap_err();
+            assert_quotes_nothing(input, &err.to_string());
+        }
 
         // The same inputs in a key file named by certify.toml.
         let dir = tempfile::tempdir().unwrap();
