@@ -1,7 +1,13 @@
 //! The one printer: data on stdout, messages for people on stderr, colour
-//! only on a terminal and never when `NO_COLOR` is set.
+//! only on a terminal and never when `NO_COLOR` is set. Everything printed
+//! goes through redaction: once a run has secrets, no line leaves with one.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::{
+    io::{IsTerminal as _, Write as _},
+    sync::{Mutex, PoisonError},
+};
+
+use certify_evidence::redact::Redactor;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -14,35 +20,84 @@ pub enum Format {
 
 pub struct Printer {
     color: bool,
+    redaction: Mutex<Redaction>,
 }
+
+/// Where the secrets of the run come from, and the redactor built from
+/// what they held at the last line printed.
+#[derive(Default)]
+struct Redaction {
+    sources: Vec<SecretSource>,
+    known: Vec<String>,
+    redactor: Option<Redactor>,
+}
+
+/// Something that knows secret values of the run (the credentials resolved,
+/// the secrets the bundle writer learnt).
+pub type SecretSource = Box<dyn Fn() -> Vec<String> + Send>;
 
 impl Printer {
     pub fn new() -> Printer {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Printer { color: !no_color && std::io::stdout().is_terminal() }
+        Printer { color: !no_color && std::io::stdout().is_terminal(), redaction: Mutex::default() }
+    }
+
+    /// From now on, every line printed is redacted against every form of
+    /// every value `source` returns (asked again at each line).
+    pub fn redact_with(&self, source: SecretSource) {
+        self.redaction.lock().unwrap_or_else(PoisonError::into_inner).sources.push(source);
+    }
+
+    /// `line` without any secret known to the sources.
+    fn redacted(&self, line: &str) -> String {
+        self.with_redactor(|r| r.map_or_else(|| line.to_owned(), |r| r.text(line).into_owned()))
+    }
+
+    /// Runs `f` with the redactor of every secret the sources know now
+    /// (none before a run has any).
+    fn with_redactor<T>(&self, f: impl FnOnce(Option<&Redactor>) -> T) -> T {
+        let mut r = self.redaction.lock().unwrap_or_else(PoisonError::into_inner);
+        if r.sources.is_empty() {
+            return f(None);
+        }
+        let mut values: Vec<String> = r.sources.iter().flat_map(|s| s()).collect();
+        values.sort();
+        values.dedup();
+        if values != r.known || r.redactor.is_none() {
+            r.redactor = Some(Redactor::of_values(values.iter().map(String::as_str)));
+            r.known = values;
+        }
+        f(r.redactor.as_ref())
     }
 
     /// A line of data on stdout.
     pub fn data(&self, line: impl AsRef<str>) {
+        let line = self.redacted(line.as_ref());
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", line.as_ref());
+        let _ = writeln!(out, "{line}");
     }
 
     /// A JSON document on stdout.
     pub fn json(&self, value: &serde_json::Value) {
-        let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".to_owned());
+        // Strings are redacted before they are escaped: whatever form a
+        // secret has in a message, it is gone before JSON escapes it again.
+        let mut value = value.clone();
+        self.with_redactor(|r| r.map(|r| r.json(&mut value)));
+        let text = serde_json::to_string_pretty(&value).unwrap_or_else(|_| "null".to_owned());
         self.data(text);
     }
 
     /// A message for people on stderr.
     pub fn note(&self, line: impl AsRef<str>) {
+        let line = self.redacted(line.as_ref());
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{}", line.as_ref());
+        let _ = writeln!(err, "{line}");
     }
 
     pub fn error(&self, line: impl AsRef<str>) {
+        let line = self.redacted(line.as_ref());
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "error: {}", line.as_ref());
+        let _ = writeln!(err, "error: {line}");
     }
 
     /// `text` in bold green/red/yellow on a colour terminal, plain otherwise.

@@ -203,6 +203,12 @@ impl BundleWriter {
         &self.tmp
     }
 
+    /// Every secret the writer learns, as it learns it: what the console
+    /// must redact with too.
+    pub fn secret_log(&self) -> crate::redact::SecretLog {
+        self.redactor.log()
+    }
+
     fn scenario(&mut self, result: &Arc<ScenarioResult>) -> Result<(), BundleError> {
         for s in (self.spec.secrets)() {
             self.redactor.add_persistent(&s);

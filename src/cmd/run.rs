@@ -13,7 +13,7 @@ use std::{
 use certify_config::Settings;
 use certify_evidence::{
     GitInfo, RunInfo,
-    attest::keys::{SigningKey, load_signing_key},
+    attest::keys::{SigningKey, load_signing_key, load_signing_key_file},
     bundle::{BundleError, BundleSpec, BundleWriter},
     manifest,
 };
@@ -126,18 +126,29 @@ fn signing_key(settings: &Settings, given: Option<SigningKey>, no_sign: bool) ->
 /// The key from `CERTIFY_SIGNING_KEY` (a path or the PEM itself), else from
 /// `[evidence] signing_key` of certify.toml.
 pub fn signing_key_from(settings: Option<&Settings>) -> Result<SigningKey, Fatal> {
-    if let Ok(value) = std::env::var("CERTIFY_SIGNING_KEY") {
-        return load_signing_key(&value, "CERTIFY_SIGNING_KEY").or_runtime();
+    // A value that is not UTF-8 (a raw seed, say) is refused by name, never
+    // passed over nor shown.
+    let not_text = |var: &str| {
+        runtime(format!(
+            "{var} is not valid UTF-8 (the value is not shown); expected a PKCS#8 PEM private key \
+             (a BEGIN PRIVATE KEY line) or the path of one"
+        ))
+    };
+    match std::env::var("CERTIFY_SIGNING_KEY") {
+        Ok(value) => return load_signing_key(&value, "CERTIFY_SIGNING_KEY").or_runtime(),
+        Err(std::env::VarError::NotUnicode(_)) => return Err(not_text("CERTIFY_SIGNING_KEY")),
+        Err(std::env::VarError::NotPresent) => {}
     }
     let configured = settings.and_then(|s| s.evidence.signing_key.as_ref().map(|k| (s, k)));
     match configured {
         Some((s, certify_config::KeyRef::File(path))) => {
             let origin = format!("{} [evidence] signing_key", s.path.display());
-            load_signing_key(&path.to_string_lossy(), &origin).or_runtime()
+            load_signing_key_file(path, &origin).or_runtime()
         }
         Some((s, certify_config::KeyRef::Env(var))) => match std::env::var(var) {
             Ok(value) => load_signing_key(&value, var).or_runtime(),
-            Err(_) => Err(usage(format!(
+            Err(std::env::VarError::NotUnicode(_)) => Err(not_text(var)),
+            Err(std::env::VarError::NotPresent) => Err(usage(format!(
                 "{} [evidence] signing_key: environment variable {var} is not set",
                 s.path.display()
             ))),
@@ -308,6 +319,13 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
             e => runtime(e),
         })?
         .with_read_files(read_files);
+    // What is printed from here on is redacted with the run's secrets: the
+    // credentials and captured values the steps know, and every secret the
+    // bundle writer learns from the exchanges.
+    let log = bundle.secret_log();
+    printer.redact_with(Box::new(move || log.values()));
+    let known = ctx.clone();
+    printer.redact_with(Box::new(move || known.secrets()));
     let mut progress = Progress::new();
     let mut failures = FailureLog::default();
     let options = RunOptions { concurrency };
@@ -396,7 +414,10 @@ fn context(
         redact: settings.snapshots.redact.clone(),
         update: update_snapshots,
     };
-    Ok(RunContext::new(steps_target, credentials, snapshots).or_runtime()?.with_project_root(&settings.root))
+    Ok(RunContext::new(steps_target, credentials, snapshots)
+        .and_then(|ctx| ctx.with_secret_fields(&settings.evidence.redact_headers, &settings.evidence.redact_json))
+        .or_runtime()?
+        .with_project_root(&settings.root))
 }
 
 /// Keeps the scenarios that did not pass, for the summary.

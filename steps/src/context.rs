@@ -111,6 +111,9 @@ pub enum ContextError {
     /// A default header or a credential header cannot be sent over HTTP.
     #[error("{what} is not a valid HTTP header {part}")]
     InvalidHeader { what: String, part: &'static str },
+    /// An `[evidence] redact` JSON entry is not a valid JSONPath.
+    #[error("invalid JSONPath {path:?} in [evidence] redact json: {message}")]
+    InvalidSecretPath { path: String, message: String },
     /// The HTTP client could not be built.
     #[error("could not build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
@@ -125,6 +128,12 @@ pub struct RunContext {
     client: reqwest::Client,
     limiter: Option<RateLimiter>,
     resolved: Mutex<HashMap<(String, String), String>>,
+    /// The evidence's redaction list: a value saved from one of these headers
+    /// or JSON fields is a secret for the rest of the run.
+    secret_headers: Vec<String>,
+    secret_fields: Vec<JsonPath>,
+    /// Values saved from redacted headers or fields.
+    captured: Mutex<std::collections::BTreeSet<String>>,
     schemas: Mutex<HashMap<PathBuf, Arc<jsonschema::Validator>>>,
     /// The project root (the directory of certify.toml): files steps read
     /// must lie inside it. `None`: no project (the file check is not made).
@@ -201,6 +210,9 @@ impl RunContext {
             client,
             limiter,
             resolved: Mutex::new(HashMap::new()),
+            secret_headers: Vec::new(),
+            secret_fields: Vec::new(),
+            captured: Mutex::default(),
             schemas: Mutex::new(HashMap::new()),
             project_root: None,
             used: Mutex::new(std::collections::BTreeSet::new()),
@@ -231,19 +243,53 @@ impl RunContext {
         Ok(resolved)
     }
 
+    /// The evidence's redaction list (header names, JSONPaths): a value a
+    /// scenario saves from one of these is a secret from then on, in
+    /// [`RunContext::secrets`].
+    pub fn with_secret_fields(mut self, headers: &[String], json: &[String]) -> Result<RunContext, ContextError> {
+        self.secret_headers = headers.to_vec();
+        self.secret_fields = json
+            .iter()
+            .map(|path| {
+                JsonPath::parse(path)
+                    .map_err(|e| ContextError::InvalidSecretPath { path: path.clone(), message: e.to_string() })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(self)
+    }
+
     /// The target of the run.
     pub fn target(&self) -> &TargetSettings {
         &self.target
     }
 
-    /// Every secret value resolved so far (credentials sent), for redaction
-    /// of evidence. Sorted, without duplicates.
+    /// Every secret value known so far (credentials sent, values saved
+    /// from redacted headers and fields), for redaction of evidence and
+    /// output. Sorted, without duplicates.
     pub fn secrets(&self) -> Vec<String> {
         let resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
         let mut values: Vec<String> = resolved.values().cloned().collect();
+        values.extend(self.captured.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned());
         values.sort();
         values.dedup();
         values
+    }
+
+    /// Whether `name` is a header on the evidence's redaction list.
+    pub(crate) fn is_secret_header(&self, name: &str) -> bool {
+        self.secret_headers.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
+
+    /// The JSONPaths of the evidence's redaction list.
+    pub(crate) fn secret_fields(&self) -> &[JsonPath] {
+        &self.secret_fields
+    }
+
+    /// Makes a saved value a secret for the rest of the run.
+    pub(crate) fn capture_secret(&self, value: &str) {
+        if !value.is_empty() {
+            self.captured.lock().unwrap_or_else(PoisonError::into_inner).insert(value.to_owned());
+        }
     }
 
     pub(crate) fn snapshots(&self) -> &SnapshotSettings {

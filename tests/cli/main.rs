@@ -10,6 +10,7 @@ mod exit_codes;
 mod gate;
 mod help;
 mod integrity;
+mod leaks;
 mod lint;
 mod run;
 mod secrets;

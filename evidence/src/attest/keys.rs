@@ -203,11 +203,12 @@ impl fmt::Debug for PublicKey {
     }
 }
 
-/// Loads the signing key named by `spec`: a value starting with `-----BEGIN` is
-/// the PEM itself, anything else is the path of a PEM file. `origin` names the
-/// setting the value came from (`CERTIFY_SIGNING_KEY`, `certify.toml [evidence]
-/// signing_key`) and appears in errors. On Unix, a key file that group or
-/// others can read is refused.
+/// Loads the signing key named by `spec`, a value from the environment: a
+/// value starting with `-----BEGIN` is the PEM itself, anything else is the
+/// path of a PEM file. `origin` names the variable the value came from
+/// (`CERTIFY_SIGNING_KEY`) and appears in errors; the value itself never
+/// does, unless it is the path of a file that exists. On Unix, a key file
+/// that group or others can read is refused.
 pub fn load_signing_key(spec: &str, origin: &str) -> Result<SigningKey, KeyError> {
     if spec.trim().is_empty() {
         return Err(KeyError::Empty { origin: origin.to_owned() });
@@ -220,9 +221,36 @@ pub fn load_signing_key(spec: &str, origin: &str) -> Result<SigningKey, KeyError
         format!(
             "the signing key file named by {origin} (the value is not shown: it looks like key material, not a path)"
         )
+    } else if fs::symlink_metadata(path).is_err() {
+        format!(
+            "the signing key file named by {origin} (the value is not shown: it names no file, and may be key \
+             material; expected a PKCS#8 PEM beginning with a BEGIN PRIVATE KEY line, or the path of one)"
+        )
     } else {
         format!("signing key file {} (from {origin})", path.display())
     };
+    load_key_file(path, &what)
+}
+
+/// Loads the signing key in the PEM file `path`, named in errors with the
+/// setting that gave it (`certify.toml [evidence] signing_key`). On Unix, a
+/// key file that group or others can read is refused.
+pub fn load_signing_key_file(path: &Path, origin: &str) -> Result<SigningKey, KeyError> {
+    let shown = path.to_string_lossy();
+    if looks_like_key_material(&shown) && fs::symlink_metadata(path).is_err() {
+        return load_key_file(
+            path,
+            &format!(
+                "the signing key file named by {origin} (the value is not shown: it looks like key material, \
+                 which never goes in certify.toml, not a path)"
+            ),
+        );
+    }
+    load_key_file(path, &format!("signing key file {} (from {origin})", path.display()))
+}
+
+fn load_key_file(path: &Path, what: &str) -> Result<SigningKey, KeyError> {
+    let what = what.to_owned();
     let (text, mode) = read_key_file(path, &what)?;
     // A public key or some other file given by mistake is named as such first;
     // a real private key that others can read is refused before it is used.
@@ -264,15 +292,30 @@ pub fn keygen(prefix: &Path) -> Result<(PathBuf, PathBuf), KeyError> {
 fn parse_private(pem: &str, what: &str) -> Result<SigningKey, KeyError> {
     check_label(pem, what, PRIVATE_LABEL)?;
     ed25519_dalek::SigningKey::from_pkcs8_pem(pem.trim()).map(|inner| SigningKey { inner }).map_err(|err| {
-        KeyError::Invalid {
-            what: what.to_owned(),
-            kind: "PKCS#8 private key",
-            reason: match &err {
-                pkcs8::Error::PublicKey(err) => describe_spki_error(err),
-                err => err.to_string(),
-            },
-        }
+        KeyError::Invalid { what: what.to_owned(), kind: "PKCS#8 private key", reason: describe_pkcs8_error(&err) }
     })
+}
+
+/// What is wrong with a private key, in certify's words: the decoders'
+/// own messages are never passed on, so nothing they might quote of the
+/// input (offsets, bytes, labels) reaches an error.
+fn describe_pkcs8_error(err: &pkcs8::Error) -> String {
+    match err {
+        pkcs8::Error::PublicKey(err) => describe_spki_error(err),
+        pkcs8::Error::Asn1(err) => describe_der_error(err),
+        pkcs8::Error::KeyMalformed(_) => "the key inside is not a 32-byte Ed25519 private key".to_owned(),
+        pkcs8::Error::ParametersMalformed => "its algorithm parameters are malformed".to_owned(),
+        _ => "it cannot be read as PKCS#8".to_owned(),
+    }
+}
+
+fn describe_der_error(err: &spki::der::Error) -> String {
+    match err.kind() {
+        spki::der::ErrorKind::Pem(_) => "the text between the BEGIN and END lines is not a base64 PEM body \
+             (are its line breaks intact, and is the END line there?)"
+            .to_owned(),
+        _ => "the DER structure inside the PEM is malformed or truncated".to_owned(),
+    }
 }
 
 fn parse_public(pem: &str, what: &str) -> Result<PublicKey, KeyError> {
@@ -310,19 +353,31 @@ fn describe_spki_error(err: &spki::Error) -> String {
                  (create one with `certify keygen` or `openssl genpkey -algorithm ed25519`)"
             )
         }
-        err => err.to_string(),
+        spki::Error::Asn1(err) => describe_der_error(err),
+        spki::Error::KeyMalformed => "the key bytes are malformed".to_owned(),
+        spki::Error::AlgorithmParametersMissing => "its algorithm parameters are missing".to_owned(),
+        _ => "it cannot be read as a SubjectPublicKeyInfo".to_owned(),
     }
 }
 
 /// Checks that the first PEM block of `text` carries `expected` as its label,
 /// with advice for the usual mix-ups.
+/// Only a well-formed label (`-----BEGIN LABEL-----` alone on its line) is
+/// ever quoted back: anything else on that line may be key material.
 fn check_label(text: &str, what: &str, expected: &'static str) -> Result<(), KeyError> {
-    let label = text
-        .lines()
-        .map(str::trim)
-        .find_map(|line| line.strip_prefix("-----BEGIN "))
-        .map(|rest| rest.trim_end_matches('-').trim());
-    match label {
+    let begin = text.lines().map(str::trim).find_map(|line| line.strip_prefix("-----BEGIN "));
+    let label = begin.map(|rest| match rest.split_once("-----") {
+        Some((label, "")) if is_pem_label(label) => Ok(label),
+        Some((_, _)) => Err(
+            "a BEGIN line with more after it: the PEM's line breaks were lost (replaced by spaces or a literal \\n, \
+             as some CI secret stores do); restore them, or give the path of the key file",
+        ),
+        None => Err("a BEGIN line that is not a PEM label"),
+    });
+    if let Some(Err(found)) = label {
+        return Err(KeyError::WrongPem { what: what.to_owned(), expected, found: found.to_owned(), hint: "" });
+    }
+    match label.map(|l| l.unwrap_or_default()) {
         Some(label) if label == expected => Ok(()),
         found => {
             let hint = match (expected, found) {
@@ -349,6 +404,14 @@ fn check_label(text: &str, what: &str, expected: &'static str) -> Result<(), Key
             })
         }
     }
+}
+
+/// Whether `label` is what RFC 7468 allows as a label (and short): only then
+/// is it shown.
+fn is_pem_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 40
+        && label.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || matches!(b, b' ' | b'-'))
 }
 
 /// Reads a small PEM file, returning its text and, on Unix, its permission bits.
@@ -385,6 +448,9 @@ fn read_key_file(path: &Path, what: &str) -> Result<(String, Option<u32>), KeyEr
 fn looks_like_key_material(spec: &str) -> bool {
     let base64ish = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
     spec.contains(['\n', '\r'])
+        || spec.contains("-----BEGIN")
+        || spec.contains("-----END")
+        || spec.contains("PRIVATE KEY")
         || (spec.len() >= 40 && !spec.starts_with(['/', '.', '~']) && spec.chars().all(base64ish))
 }
 
@@ -671,10 +737,17 @@ mod tests {
         let err = load_signing_key("", "CERTIFY_SIGNING_KEY").unwrap_err();
         assert!(err.to_string().contains("CERTIFY_SIGNING_KEY is empty"), "{err}");
 
-        let err = load_signing_key("/nonexistent/release.key", "certify.toml [evidence] signing_key").unwrap_err();
+        // A path from certify.toml is named; a value from the environment
+        // that names no file may be key material, and is not.
+        let missing = Path::new("/nonexistent/release.key");
+        let err = load_signing_key_file(missing, "certify.toml [evidence] signing_key").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("/nonexistent/release.key"), "{msg}");
         assert!(msg.contains("certify.toml [evidence] signing_key"), "{msg}");
+        let err = load_signing_key("/nonexistent/release.key", "CERTIFY_SIGNING_KEY").unwrap_err();
+        let msg = err.to_string();
+        assert!(!msg.contains("release.key"), "{msg}");
+        assert!(msg.contains("CERTIFY_SIGNING_KEY") && msg.contains("names no file"), "{msg}");
 
         // A PEM body without its armour is not echoed as a "path".
         let key = SigningKey::generate();
@@ -691,6 +764,76 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("signing key in CERTIFY_SIGNING_KEY"), "{msg}");
         assert!(!msg.contains(&body[4..]), "{msg}");
+    }
+
+    /// Fails unless `msg` holds no 8-byte piece of `input` beyond the PEM
+    /// armour (which errors name on purpose).
+    fn assert_quotes_nothing(input: &str, msg: &str) {
+        const ARMOUR: [&str; 4] = [
+            "-----BEGIN PRIVATE KEY-----",
+            "-----END PRIVATE KEY-----",
+            "-----BEGIN PUBLIC KEY-----",
+            "-----END PUBLIC KEY-----",
+        ];
+        for window in input.as_bytes().windows(8) {
+            let piece = String::from_utf8_lossy(window);
+            if ARMOUR.iter().any(|a| a.contains(piece.as_ref())) {
+                continue;
+            }
+            assert!(!msg.contains(piece.as_ref()), "the error quotes {piece:?} of its input:\n{msg}");
+        }
+    }
+
+    #[test]
+    fn no_load_error_quotes_what_it_read() {
+        let key = SigningKey::generate();
+        let pem = key.to_pkcs8_pem();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let blob = STANDARD.encode(Sha256::digest(b"not a key at all, just bytes"));
+        let inputs = [
+            // The PEM as some CI secret stores flatten it.
+            pem.replace('\n', " "),
+            pem.replace('\n', "\\n"),
+            pem.trim_end().replace('\n', " ").replacen("-----BEGIN", "  -----BEGIN", 1),
+            // Cut short, corrupted, without its END line.
+            pem[..pem.len() / 2].to_owned(),
+            pem.replacen(&body[20..28], "!!!!!!!!", 1),
+            pem.lines().take(2).collect::<Vec<_>>().join("\n"),
+            // The public half, a bare base64 blob, the seed in hex, the body alone.
+            key.public().to_spki_pem(),
+            blob.clone(),
+            crate::attest::hex(&key.inner.to_bytes()),
+            body.clone(),
+            format!("{}x", &body[..20]),
+        ];
+        for input in &inputs {
+            let err = load_signing_key(input, "CERTIFY_SIGNING_KEY").unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains("CERTIFY_SIGNING_KEY"), "the error names the variable: {msg}");
+            assert_quotes_nothing(input, &msg);
+        }
+        // A flattened PEM is recognised as such.
+        let err = load_signing_key(&pem.replace('\n', " "), "CERTIFY_SIGNING_KEY").unwrap_err();
+        assert!(err.to_string().contains("line breaks were lost"), "{err}");
+
+        // Key material where certify.toml names the key file.
+        for input in &inputs[..3] {
+            let err = load_signing_key_file(Path::new(input), "certify.toml [evidence] signing_key").unwrap_err();
+            assert_quotes_nothing(input, &err.to_string());
+        }
+
+        // The same inputs in a key file named by certify.toml.
+        let dir = tempfile::tempdir().unwrap();
+        for (i, input) in inputs.iter().enumerate() {
+            let path = dir.path().join(format!("k{i}.key"));
+            fs::write(&path, input).unwrap();
+            #[cfg(unix)]
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+            let err = load_signing_key_file(&path, "certify.toml [evidence] signing_key").unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains(&path.display().to_string()), "the error names the file: {msg}");
+            assert_quotes_nothing(input, &msg);
+        }
     }
 
     #[test]

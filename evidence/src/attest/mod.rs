@@ -13,7 +13,7 @@ pub mod sigstore;
 pub mod statement;
 
 pub use dsse::{Envelope, PAYLOAD_TYPE_INTOTO, Signature, VerifyError, pae};
-pub use keys::{KeyError, PublicKey, SigningKey, keygen, load_public_key, load_signing_key};
+pub use keys::{KeyError, PublicKey, SigningKey, keygen, load_public_key, load_signing_key, load_signing_key_file};
 pub use sigstore::{BUNDLE_MEDIA_TYPE, envelope_from_sigstore_bundle, to_sigstore_bundle};
 pub use statement::{ResourceDescriptor, STATEMENT_TYPE, Statement, TEST_RESULT_PREDICATE, TestResult, VSA_PREDICATE};
 
