@@ -55,6 +55,17 @@ pub struct Signature {
     pub sig: String,
 }
 
+impl Signature {
+    /// The fingerprint (lowercase hex SHA-256 of the SPKI DER) of the key this
+    /// signature's keyid names, when the keyid has the form of a certify key
+    /// hint ([`PublicKey::hint`]). A claim, never trusted: only a signature that
+    /// verifies says who signed; this only names the key in a message.
+    pub fn claimed_fingerprint(&self) -> Option<String> {
+        let digest = STANDARD.decode(&self.keyid).ok().filter(|d| d.len() == 32)?;
+        Some(super::hex(&digest))
+    }
+}
+
 /// Why an envelope, a Statement or a Sigstore bundle did not verify.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -621,5 +632,15 @@ mod tests {
         }
         let foreign = verify_attestation(good.to_jsonl().as_bytes(), &[SigningKey::generate().public()]).unwrap_err();
         assert!(matches!(foreign, VerifyError::BadSignature { .. }), "{foreign:?}");
+    }
+
+    #[test]
+    fn the_keyid_names_a_fingerprint_only_when_it_is_a_key_hint() {
+        let (key, env) = signed();
+        assert_eq!(env.signatures[0].claimed_fingerprint(), Some(key.public().fingerprint()));
+        for keyid in ["", "not base64!", "AAAA", "pinned"] {
+            let sig = Signature { keyid: keyid.to_owned(), sig: String::new() };
+            assert_eq!(sig.claimed_fingerprint(), None, "{keyid:?}");
+        }
     }
 }
