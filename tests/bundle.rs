@@ -336,8 +336,8 @@ fn symlinks_and_escaping_names_are_refused() {
         .push(serde_json::json!({"name": "/etc/passwd", "digest": {"sha256": "00"}}));
     let bytes = serde_json::to_vec(&st).expect("json");
     Statement::from_bytes(&bytes).expect("still a statement");
-    let forged = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &key, "");
-    fs::write(b.join("attestation.intoto.jsonl"), format!("{}\n", forged.to_json_line())).expect("write");
+    let forged = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &key, &key.public().hint());
+    fs::write(b.join("attestation.intoto.jsonl"), forged.to_jsonl()).expect("write");
     let out = certify(&["verify", b.to_str().expect("utf-8"), "--key", pub_path.to_str().expect("utf-8")]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
