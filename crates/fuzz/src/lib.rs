@@ -25,8 +25,10 @@
 //! parser on `data` and ignoring its `Result`; add
 //! `Target { name: "checkpoint", run: checkpoint, dictionary: CHECKPOINT }`
 //! to [`TARGETS`] (with a few tokens of the format); and put a handful of
-//! valid checkpoints in `crates/fuzz/corpus/checkpoint/`. The driver and the
-//! test pick it up; the test fails while the directory is empty.
+//! valid checkpoints in `crates/fuzz/corpus/checkpoint/`. The driver picks it
+//! up as it is; the test needs its name in the `targets!` list of
+//! `tests/targets.rs` (a test fails until it is there, and while the corpus
+//! directory is empty).
 //! The corpus key (`fuzz.pub.pem`) is the public half of the demo run's
 //! throwaway key that signed the envelopes of the `dsse` and `sigstore` corpora.
 //!
