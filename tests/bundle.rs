@@ -243,8 +243,58 @@ fn wrong_and_malformed_keys_are_refused() {
     let bad = dir.path().join("bad.pem");
     fs::write(&bad, "-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----\n").expect("write");
     let out = certify(&["verify", b, "--key", bad.to_str().expect("utf-8")]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("bad.pem"), "the message names the key file: {}", text(&out));
+}
+
+/// PRODUCT §6: a key or a path that is missing or not what it should be is exit 2, with a
+/// message naming the file and what was expected, and never what a key file holds.
+#[test]
+fn missing_or_wrong_keys_and_paths_are_usage_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = |p: &Path| p.to_str().expect("utf-8").to_owned();
+    let prefix = dir.path().join("signer");
+    assert_eq!(certify(&["keygen", "--out", &s(&prefix)]).status.code(), Some(0));
+    let private = dir.path().join("signer.key");
+    let private_pem = fs::read_to_string(&private).expect("read");
+    let private_body: String = private_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let garbage = dir.path().join("garbage.pem");
+    fs::write(&garbage, "sekrit-not-a-key-0123456789\n").expect("write");
+    let empty_dir = dir.path().join("no-keys");
+    fs::create_dir(&empty_dir).expect("mkdir");
+    fs::copy(&private, empty_dir.join("private.pem")).expect("copy");
+    let bundle = s(&demo().bundle);
+    let key = s(&demo().key);
+    let missing = dir.path().join("missing");
+    let cases: Vec<(Vec<String>, String, &str)> = vec![
+        (
+            vec![bundle.clone(), "--key".into(), s(&dir.path().join("nope.pub.pem"))],
+            s(&dir.path().join("nope.pub.pem")),
+            "cannot read",
+        ),
+        (vec![bundle.clone(), "--key".into(), s(&private)], s(&private), "expected an Ed25519 public key"),
+        (vec![bundle.clone(), "--key".into(), s(&garbage)], s(&garbage), "expected a PEM block"),
+        (vec![bundle.clone(), "--trust".into(), s(&missing)], s(&missing), "expected a directory of public keys"),
+        (vec![bundle.clone(), "--trust".into(), s(&empty_dir)], s(&empty_dir), "no Ed25519 public key"),
+        (vec![s(&missing), "--key".into(), key.clone()], s(&missing), "expected a bundle directory, a decision record"),
+        (
+            vec![s(&missing.join("x.intoto.jsonl")), "--key".into(), key.clone()],
+            s(&missing.join("x.intoto.jsonl")),
+            "no such file",
+        ),
+    ];
+    for (args, file, expected) in cases {
+        let mut all_args = vec!["verify".to_owned()];
+        all_args.extend(args);
+        let argv: Vec<&str> = all_args.iter().map(String::as_str).collect();
+        let out = certify(&argv);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{argv:?}: {all}");
+        assert!(all.contains(&file), "{argv:?}: the message names {file}: {all}");
+        assert!(all.contains(expected), "{argv:?}: the message says {expected:?}: {all}");
+        assert!(!all.contains(&private_body) && !all.contains("sekrit"), "{argv:?}: key content in the message: {all}");
+        assert!(!all.contains("panicked"), "{all}");
+    }
 }
 
 #[test]
@@ -286,8 +336,8 @@ fn symlinks_and_escaping_names_are_refused() {
         .push(serde_json::json!({"name": "/etc/passwd", "digest": {"sha256": "00"}}));
     let bytes = serde_json::to_vec(&st).expect("json");
     Statement::from_bytes(&bytes).expect("still a statement");
-    let forged = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &key, "");
-    fs::write(b.join("attestation.intoto.jsonl"), format!("{}\n", forged.to_json_line())).expect("write");
+    let forged = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &key, &key.public().hint());
+    fs::write(b.join("attestation.intoto.jsonl"), forged.to_jsonl()).expect("write");
     let out = certify(&["verify", b.to_str().expect("utf-8"), "--key", pub_path.to_str().expect("utf-8")]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
@@ -522,4 +572,275 @@ print(tr.result, len(tr.passed_tests), len(tr.failed_tests))
     assert!(!all.contains("No module named"), "CERTIFY_PYTHON={} lacks in-toto-attestation: {all}", python());
     assert_eq!(out.status.code(), Some(0), "in-toto-attestation rejected the demo statement: {all}");
     assert!(all.starts_with("PASSED "), "{all}");
+}
+
+// --- The attestation files: accepted only exactly as certify wrote them ---
+
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use certify_evidence::attest::{Envelope, PAYLOAD_TYPE_INTOTO, SigningKey, Statement, to_sigstore_bundle};
+
+/// A key the verifier also trusts in the matrix, so that "validly signed" really verifies.
+struct Other {
+    _dir: tempfile::TempDir,
+    key: SigningKey,
+    public: PathBuf,
+}
+
+fn other() -> &'static Other {
+    static OTHER: OnceLock<Other> = OnceLock::new();
+    OTHER.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = SigningKey::generate();
+        let public = dir.path().join("other.pub.pem");
+        fs::write(&public, key.public().to_spki_pem()).expect("write");
+        Other { _dir: dir, key, public }
+    })
+}
+
+/// `certify verify PATH --key DEMO --key OTHER`.
+fn verify_trusting_both(path: &Path) -> Output {
+    let s = |p: &Path| p.to_str().expect("utf-8").to_owned();
+    certify(&["verify", &s(path), "--key", &s(&demo().key), "--key", &s(&other().public)])
+}
+
+fn json_text(v: &serde_json::Value) -> String {
+    serde_json::to_string(v).expect("json")
+}
+
+fn reencode(text: &str, engine: &base64::engine::GeneralPurpose) -> String {
+    engine.encode(B64.decode(text).expect("standard base64"))
+}
+
+/// The mutations of an envelope file (`attestation.intoto.jsonl`, a decision record), each a
+/// name and the file's new bytes. `file` is the file as certify wrote it.
+fn envelope_file_mutations(file: &str) -> Vec<(&'static str, String)> {
+    let env: serde_json::Value = serde_json::from_str(file.trim_end()).expect("an envelope");
+    let line = json_text(&env);
+    assert_eq!(format!("{line}\n"), file, "the untouched file is one compact line and a newline");
+    let payload = B64.decode(env["payload"].as_str().expect("payload")).expect("b64");
+    let payload_type = env["payloadType"].as_str().expect("payloadType").to_owned();
+    let foreign = Envelope::sign(&payload_type, b"{}", &other().key, &other().key.public().hint());
+    let second = Envelope::sign(&payload_type, &payload, &other().key, &other().key.public().hint());
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = env.clone();
+        f(&mut v);
+        format!("{}\n", json_text(&v))
+    };
+    let reordered = {
+        let mut v = env.clone();
+        let o = v.as_object_mut().expect("object");
+        let p = o.shift_remove("payload").expect("payload");
+        o.insert("payload".to_owned(), p);
+        format!("{}\n", json_text(&v))
+    };
+    vec![
+        ("appended envelope", format!("{file}{}", foreign.to_jsonl())),
+        ("duplicated line", format!("{file}{file}")),
+        (
+            "second signature, valid, by another key",
+            edit(&|v| {
+                let sig = serde_json::to_value(&second.signatures[0]).expect("json");
+                v["signatures"].as_array_mut().expect("array").push(sig);
+            }),
+        ),
+        ("extra top-level field", edit(&|v| v["extra"] = true.into())),
+        ("extra signature field", edit(&|v| v["signatures"][0]["extra"] = true.into())),
+        ("keyid changed", edit(&|v| v["signatures"][0]["keyid"] = other().key.public().hint().into())),
+        ("keyid emptied", edit(&|v| v["signatures"][0]["keyid"] = "".into())),
+        (
+            "base64 URL-safe, unpadded",
+            edit(&|v| {
+                v["payload"] = reencode(v["payload"].as_str().expect("payload"), &URL_SAFE_NO_PAD).into();
+                v["signatures"][0]["sig"] =
+                    reencode(v["signatures"][0]["sig"].as_str().expect("sig"), &URL_SAFE_NO_PAD).into();
+            }),
+        ),
+        (
+            "base64 unpadded",
+            edit(&|v| {
+                v["payload"] = reencode(v["payload"].as_str().expect("payload"), &STANDARD_NO_PAD).into();
+                v["signatures"][0]["sig"] =
+                    reencode(v["signatures"][0]["sig"].as_str().expect("sig"), &STANDARD_NO_PAD).into();
+            }),
+        ),
+        ("keys reordered", reordered),
+        ("pretty-printed", format!("{}\n", serde_json::to_string_pretty(&env).expect("json"))),
+        ("space after a comma", format!("{}\n", line.replacen("\",\"", "\", \"", 1))),
+        ("truncated", file[..file.len() / 2].to_owned()),
+        ("trailing bytes", format!("{file}x")),
+        ("trailing newline", format!("{file}\n")),
+        ("trailing space", format!("{line} \n")),
+        ("no final newline", line.clone()),
+        ("CRLF", format!("{line}\r\n")),
+    ]
+}
+
+/// Asserts that `out` is INVALID (exit 1), with a problem line naming `file`.
+fn invalid_naming(out: &Output, file: &str, case: &str) {
+    let all = text(out);
+    assert_eq!(out.status.code(), Some(1), "{case}: expected exit 1:\n{all}");
+    assert!(all.contains("INVALID"), "{case}:\n{all}");
+    assert!(!all.contains("panicked"), "{case}:\n{all}");
+    assert!(
+        all.lines().any(|l| l.trim_start().starts_with(&format!("{file}: "))),
+        "{case}: expected a problem naming {file}:\n{all}"
+    );
+}
+
+#[test]
+fn the_envelope_file_is_accepted_only_as_certify_wrote_it() {
+    let original = fs::read_to_string(demo().bundle.join("attestation.intoto.jsonl")).expect("read");
+    let out = verify_trusting_both(&demo().bundle);
+    assert_eq!(out.status.code(), Some(0), "the untouched bundle verifies: {}", text(&out));
+    for (case, bytes) in envelope_file_mutations(&original) {
+        assert_ne!(bytes, original, "{case}: the mutation changed nothing");
+        let (_k, b) = copy();
+        fs::write(b.join("attestation.intoto.jsonl"), &bytes).expect("write");
+        invalid_naming(&verify_trusting_both(&b), "attestation.intoto.jsonl", case);
+    }
+}
+
+#[test]
+fn the_sigstore_bundle_is_accepted_only_as_certify_wrote_it() {
+    let original = fs::read_to_string(demo().bundle.join("attestation.sigstore.json")).expect("read");
+    let jsonl = fs::read_to_string(demo().bundle.join("attestation.intoto.jsonl")).expect("read");
+    let bundle: serde_json::Value = serde_json::from_str(&original).expect("json");
+    let pretty = |v: &serde_json::Value| format!("{}\n", serde_json::to_string_pretty(v).expect("json"));
+    assert_eq!(pretty(&bundle), original, "the untouched file is certify's pretty JSON and a newline");
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = bundle.clone();
+        f(&mut v);
+        pretty(&v)
+    };
+    let env = &bundle["dsseEnvelope"];
+    let payload = B64.decode(env["payload"].as_str().expect("payload")).expect("b64");
+    let second = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &other().key, "");
+    // A different envelope, validly signed by a key the verifier trusts.
+    let statement = Statement::from_bytes(&payload).expect("statement");
+    let mut changed = statement.clone();
+    changed.predicate["url"] = "https://example.invalid/elsewhere".into();
+    let different = Envelope::sign(PAYLOAD_TYPE_INTOTO, &changed.to_bytes(), &other().key, "");
+    let reordered = {
+        let mut v = bundle.clone();
+        let o = v.as_object_mut().expect("object");
+        let m = o.shift_remove("mediaType").expect("mediaType");
+        o.insert("mediaType".to_owned(), m);
+        pretty(&v)
+    };
+    let first_line = original.lines().nth(1).expect("a second line");
+    let cases: Vec<(&str, String)> = vec![
+        ("appended envelope", format!("{original}{jsonl}")),
+        ("duplicated line", original.replacen(first_line, &format!("{first_line}\n{first_line}"), 1)),
+        (
+            "second signature, valid, by another key",
+            edit(&|v| {
+                let sig = serde_json::to_value(&second.signatures[0]).expect("json");
+                v["dsseEnvelope"]["signatures"].as_array_mut().expect("array").push(sig);
+            }),
+        ),
+        ("extra top-level field", edit(&|v| v["extra"] = true.into())),
+        ("extra verificationMaterial field", edit(&|v| v["verificationMaterial"]["extra"] = true.into())),
+        ("extra publicKey field", edit(&|v| v["verificationMaterial"]["publicKey"]["extra"] = true.into())),
+        ("extra dsseEnvelope field", edit(&|v| v["dsseEnvelope"]["extra"] = true.into())),
+        ("extra signature field", edit(&|v| v["dsseEnvelope"]["signatures"][0]["extra"] = true.into())),
+        ("a tlog entry", edit(&|v| v["verificationMaterial"]["tlogEntries"] = serde_json::json!([{"logIndex": "1"}]))),
+        ("keyid set", edit(&|v| v["dsseEnvelope"]["signatures"][0]["keyid"] = other().key.public().hint().into())),
+        (
+            "publicKey hint changed",
+            edit(&|v| v["verificationMaterial"]["publicKey"]["hint"] = other().key.public().hint().into()),
+        ),
+        (
+            "base64 URL-safe, unpadded",
+            edit(&|v| {
+                let e = &mut v["dsseEnvelope"];
+                e["payload"] = reencode(e["payload"].as_str().expect("payload"), &URL_SAFE_NO_PAD).into();
+                e["signatures"][0]["sig"] =
+                    reencode(e["signatures"][0]["sig"].as_str().expect("sig"), &URL_SAFE_NO_PAD).into();
+            }),
+        ),
+        (
+            "base64 unpadded",
+            edit(&|v| {
+                let e = &mut v["dsseEnvelope"];
+                e["signatures"][0]["sig"] =
+                    reencode(e["signatures"][0]["sig"].as_str().expect("sig"), &STANDARD_NO_PAD).into();
+            }),
+        ),
+        ("compact JSON", format!("{}\n", json_text(&bundle))),
+        ("re-indented", original.replace("  ", "\t")),
+        ("keys reordered", reordered),
+        ("a different, validly signed envelope", to_sigstore_bundle(&different, &other().key.public())),
+        ("truncated", original[..original.len() / 2].to_owned()),
+        ("trailing bytes", format!("{original}x")),
+        ("trailing newline", format!("{original}\n")),
+        ("trailing space", format!("{original} ")),
+        ("no final newline", original.trim_end().to_owned()),
+    ];
+    for (case, bytes) in cases {
+        assert_ne!(bytes, original, "{case}: the mutation changed nothing");
+        let (_k, b) = copy();
+        fs::write(b.join("attestation.sigstore.json"), &bytes).expect("write");
+        invalid_naming(&verify_trusting_both(&b), "attestation.sigstore.json", case);
+    }
+}
+
+/// The demo's decision record, from the archive next to the demo bundle.
+fn demo_record() -> PathBuf {
+    let decisions = demo().bundle.parent().expect("parent").join("archive/decisions");
+    let mut records: Vec<PathBuf> = fs::read_dir(&decisions)
+        .expect("the demo archived a decision")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".intoto.jsonl"))
+        .collect();
+    assert_eq!(records.len(), 1, "{records:?}");
+    records.remove(0)
+}
+
+#[test]
+fn a_decision_record_is_accepted_only_as_certify_wrote_it() {
+    let record = demo_record();
+    let original = fs::read_to_string(&record).expect("read");
+    let out = verify_trusting_both(&record);
+    assert_eq!(out.status.code(), Some(0), "the untouched record verifies: {}", text(&out));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name = record.file_name().expect("name").to_string_lossy().into_owned();
+    for (case, bytes) in envelope_file_mutations(&original) {
+        assert_ne!(bytes, original, "{case}: the mutation changed nothing");
+        let copy = dir.path().join(&name);
+        fs::write(&copy, &bytes).expect("write");
+        invalid_naming(&verify_trusting_both(&copy), &name, case);
+    }
+}
+
+/// A statement that is not certify's serialization of itself, validly signed by a trusted key:
+/// an unknown field at the statement level, or the same statement pretty-printed.
+#[test]
+fn a_signed_statement_is_accepted_only_in_certifys_serialization() {
+    let file = fs::read_to_string(demo().bundle.join("attestation.intoto.jsonl")).expect("read");
+    let env: serde_json::Value = serde_json::from_str(file.trim_end()).expect("json");
+    let payload = B64.decode(env["payload"].as_str().expect("payload")).expect("b64");
+    let statement: serde_json::Value = serde_json::from_slice(&payload).expect("json");
+    let mut extra = statement.clone();
+    extra["extra"] = true.into();
+    let mut extra_subject = statement.clone();
+    extra_subject["subject"][0]["extra"] = true.into();
+    let mut extra_predicate = statement.clone();
+    extra_predicate["predicate"]["extra"] = true.into();
+    let cases = [
+        ("unknown statement field", serde_json::to_vec(&extra).expect("json"), "unknown field `extra`"),
+        ("unknown subject field", serde_json::to_vec(&extra_subject).expect("json"), "unknown field `extra`"),
+        ("unknown predicate field", serde_json::to_vec(&extra_predicate).expect("json"), "unknown field `extra`"),
+        ("pretty-printed", serde_json::to_vec_pretty(&statement).expect("json"), "not byte-for-byte"),
+    ];
+    for (case, bytes, reason) in cases {
+        let (_k, b) = copy();
+        let signed = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &other().key, &other().key.public().hint());
+        fs::write(b.join("attestation.intoto.jsonl"), signed.to_jsonl()).expect("write");
+        fs::write(b.join("attestation.sigstore.json"), to_sigstore_bundle(&signed, &other().key.public()))
+            .expect("write");
+        let out = verify_trusting_both(&b);
+        invalid_naming(&out, "attestation.intoto.jsonl", case);
+        assert!(text(&out).contains(reason), "{case}: {}", text(&out));
+    }
 }

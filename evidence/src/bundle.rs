@@ -379,7 +379,7 @@ impl BundleWriter {
             let payload = statement.to_bytes();
             let envelope = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, key, &key.public().hint());
             let env_path = self.tmp.join(ENVELOPE);
-            fs::write(&env_path, format!("{}\n", envelope.to_json_line())).map_err(io_err(&env_path))?;
+            fs::write(&env_path, envelope.to_jsonl()).map_err(io_err(&env_path))?;
             let sig_path = self.tmp.join(SIGSTORE);
             fs::write(&sig_path, to_sigstore_bundle(&envelope, &key.public())).map_err(io_err(&sig_path))?;
         }

@@ -3,7 +3,9 @@
 //! A bundle is valid when its DSSE envelope verifies with a trusted key, the
 //! statement it signs names every file of the bundle (no more, no fewer) with
 //! the sha256 each file has now, the Sigstore form carries the same envelope,
-//! and `bundle.json` agrees with the statement. Every problem found is
+//! and `bundle.json` agrees with the statement. The two attestation files are
+//! accepted only as exactly the bytes certify writes
+//! ([`verify_attestation`], [`check_sigstore_bundle`]). Every problem found is
 //! reported with the file it concerns; verification never stops at the first
 //! one and never panics on a hostile bundle (symlinks, `..` names, truncated
 //! or malformed files).
@@ -17,10 +19,7 @@ use std::{
 use serde::Serialize;
 
 use crate::{
-    attest::{
-        Envelope, PAYLOAD_TYPE_INTOTO, PublicKey, STATEMENT_TYPE, Statement, TEST_RESULT_PREDICATE, TestResult,
-        envelope_from_sigstore_bundle,
-    },
+    attest::{Attestation, PublicKey, TEST_RESULT_PREDICATE, TestResult, check_sigstore_bundle, verify_attestation},
     bundle::{ENVELOPE, JUNIT, MANIFEST, SIGSTORE, hash_file},
     manifest::Manifest,
 };
@@ -110,50 +109,25 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
         return None;
     }
 
-    // The envelope and its signature.
-    let text = match fs::read_to_string(dir.join(ENVELOPE)) {
-        Ok(t) => t,
+    // The envelope, its signature and its Statement, accepted only as certify writes them.
+    if keys.is_empty() {
+        problems.push(problem(ENVELOPE, "no trusted public key was given (--key or --trust)"));
+        return None;
+    }
+    let bytes = match fs::read(dir.join(ENVELOPE)) {
+        Ok(b) => b,
         Err(e) => {
             problems.push(problem(ENVELOPE, format!("cannot read: {e}")));
             return None;
         }
     };
-    let first = text.lines().next().unwrap_or("");
-    let envelope = match Envelope::parse(first) {
-        Ok(e) => e,
+    let Attestation { envelope, statement, signer, .. } = match verify_attestation(&bytes, keys) {
+        Ok(a) => a,
         Err(e) => {
-            problems.push(problem(ENVELOPE, format!("not a DSSE envelope: {e}")));
+            problems.push(problem(ENVELOPE, e.as_problem()));
             return None;
         }
     };
-    if envelope.payload_type != PAYLOAD_TYPE_INTOTO {
-        problems.push(problem(
-            ENVELOPE,
-            format!("payloadType is {:?}, expected {PAYLOAD_TYPE_INTOTO:?}", envelope.payload_type),
-        ));
-    }
-    if keys.is_empty() {
-        problems.push(problem(ENVELOPE, "no trusted public key was given (--key or --trust)"));
-        return None;
-    }
-    let (payload, signer) = match envelope.verify(keys) {
-        Ok((p, k)) => (p, k.clone()),
-        Err(e) => {
-            problems.push(problem(ENVELOPE, format!("signature check failed: {e}")));
-            return None;
-        }
-    };
-    let statement = match Statement::from_bytes(&payload) {
-        Ok(s) => s,
-        Err(e) => {
-            problems.push(problem(ENVELOPE, format!("the signed payload is not an in-toto Statement: {e}")));
-            return None;
-        }
-    };
-    if statement.type_ != STATEMENT_TYPE {
-        problems
-            .push(problem(ENVELOPE, format!("statement _type is {:?}, expected {STATEMENT_TYPE:?}", statement.type_)));
-    }
     if statement.predicate_type != TEST_RESULT_PREDICATE {
         problems.push(problem(
             ENVELOPE,
@@ -161,23 +135,14 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
         ));
     }
 
-    // The Sigstore form must carry the very same envelope.
-    match fs::read_to_string(dir.join(SIGSTORE)) {
+    // The Sigstore form: exactly the bundle certify writes for this envelope and signer.
+    match fs::read(dir.join(SIGSTORE)) {
         Err(_) => problems.push(problem(SIGSTORE, "missing")),
-        Ok(t) => match envelope_from_sigstore_bundle(&t) {
-            Err(e) => problems.push(problem(SIGSTORE, format!("not a Sigstore bundle: {e}"))),
-            Ok((other, hint)) => {
-                let same = other.payload == envelope.payload
-                    && other.payload_type == envelope.payload_type
-                    && other.signatures.iter().map(|s| &s.sig).eq(envelope.signatures.iter().map(|s| &s.sig));
-                if !same {
-                    problems.push(problem(SIGSTORE, "its envelope differs from attestation.intoto.jsonl"));
-                }
-                if hint.is_some_and(|h| h != signer.hint()) {
-                    problems.push(problem(SIGSTORE, "its publicKey hint does not name the key that signed"));
-                }
+        Ok(b) => {
+            if let Err(e) = check_sigstore_bundle(&b, &envelope, &signer) {
+                problems.push(problem(SIGSTORE, e.to_string()));
             }
-        },
+        }
     }
 
     // Subjects: every file, by digest.
@@ -241,7 +206,13 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
             None => problems.push(problem(MANIFEST, format!("lists {}, which the attestation does not cover", f.path))),
         }
     }
-    let predicate: Option<TestResult> = serde_json::from_value(statement.predicate.clone()).ok();
+    let predicate = match TestResult::from_predicate(&statement.predicate) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            problems.push(problem(ENVELOPE, e.to_string()));
+            None
+        }
+    };
     let result = predicate.as_ref().map(|p| p.result.clone()).unwrap_or_default();
     let expected = match (h.status.as_str(), h.complete) {
         ("passed", true) => "PASSED",

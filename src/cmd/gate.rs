@@ -203,6 +203,15 @@ async fn evidence_at(
         let dir: PathBuf = scratch.path().join(&entry.id);
         archive.fetch_bundle(&entry.id, &dir).await.map_err(archive_error)?;
         let check = certify_evidence::verify::verify_bundle(&dir, keys);
+        // Who signed: the trusted key whose signature verified; else the key the envelope
+        // names (a claim, so that the gate can say "not trusted by this stage" rather than
+        // "does not verify"); else who the archive recorded as the signer.
+        let signed_by = check
+            .facts
+            .as_ref()
+            .and_then(|f| f.signer.clone())
+            .or_else(|| claimed_signer(&dir))
+            .or_else(|| meta.signer.clone());
         let manifest: Option<certify_evidence::manifest::Manifest> =
             std::fs::read_to_string(dir.join("bundle.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
         let Some(m) = manifest else { continue };
@@ -238,13 +247,20 @@ async fn evidence_at(
             platform_version: version,
             git_commit: m.header.git.commit.clone(),
             finished_at,
-            signed_by: check.facts.as_ref().and_then(|f| f.signer.clone()).or_else(|| meta.signer.clone()),
+            signed_by,
             signature_valid: check.valid,
             complete: m.header.complete,
             features,
         });
     }
     Ok(out)
+}
+
+/// The fingerprint the bundle's envelope names as its signer (`SHA256:<hex>`), unverified.
+fn claimed_signer(dir: &Path) -> Option<String> {
+    let bytes = std::fs::read(dir.join(certify_evidence::bundle::ENVELOPE)).ok()?;
+    let envelope = Envelope::from_jsonl(&bytes).ok()?;
+    envelope.signatures.first()?.claimed_fingerprint().map(|f| format!("SHA256:{f}"))
 }
 
 /// The signed decision record: an in-toto Statement whose predicate is the

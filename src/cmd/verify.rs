@@ -3,18 +3,28 @@
 use std::path::{Path, PathBuf};
 
 use certify_evidence::{
-    attest::keys::{PublicKey, load_public_key},
+    attest::{
+        keys::{PublicKey, load_public_key},
+        verify_attestation,
+    },
     verify::{Verification, verify_bundle},
 };
 
 use crate::{
     cli::VerifyArgs,
-    exit::{CmdResult, Exit, Fatal, runtime, usage},
+    exit::{CmdResult, Exit, Fatal, usage},
     output::{Format, Printer, Style},
 };
 
 pub async fn verify(args: &VerifyArgs, printer: &Printer) -> CmdResult {
     let keys = trusted_keys(&args.keys, args.trust.as_deref())?;
+    if let Err(e) = std::fs::symlink_metadata(&args.path) {
+        return Err(usage(format!(
+            "{}: {}: expected a bundle directory, a decision record (.intoto.jsonl) or an archive directory",
+            args.path.display(),
+            io_reason(&e)
+        )));
+    }
     if args.path.is_file() {
         return verify_decision(&args.path, &keys, args.format, printer);
     }
@@ -30,32 +40,50 @@ pub async fn verify(args: &VerifyArgs, printer: &Printer) -> CmdResult {
     Ok(if result.valid { Exit::Success } else { Exit::Failure })
 }
 
-/// The keys named by `--key` and the `*.pem` public keys in `--trust DIR`.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// The keys named by `--key` and the `*.pem` public keys in `--trust DIR`. A
+/// key file that is missing or not an Ed25519 public key, and a `--trust`
+/// directory that is missing or holds no public key, are usage errors (exit
+/// 2) naming the file; no message quotes what the file holds.
 fn trusted_keys(files: &[PathBuf], dir: Option<&Path>) -> Result<Vec<PublicKey>, Fatal> {
     if files.is_empty() && dir.is_none() {
         return Err(usage("name the trusted public key(s): --key PUB.pem (repeatable) or --trust DIR"));
     }
     let mut keys = Vec::new();
     for f in files {
-        // A key that cannot be read is a verification failure (exit 1), not a usage error.
-        keys.push(
-            load_public_key(f)
-                .map_err(|e| Fatal { exit: Exit::Failure, error: anyhow::anyhow!("--key {}: {e}", f.display()) })?,
-        );
+        keys.push(load_public_key(f).map_err(|e| {
+            usage(format!(
+                "--key {}: {e} (expected an Ed25519 public key, SPKI PEM, as `certify keygen` writes)",
+                f.display()
+            ))
+        })?);
     }
     if let Some(dir) = dir {
-        let entries = std::fs::read_dir(dir).map_err(|e| usage(format!("--trust {}: {e}", dir.display())))?;
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            usage(format!("--trust {}: {}: expected a directory of public keys (*.pem)", dir.display(), io_reason(&e)))
+        })?;
         let mut paths: Vec<PathBuf> =
             entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "pem")).collect();
         paths.sort();
+        let mut found = 0;
         for p in paths {
             // Private keys and other PEM files in the directory are not trust anchors.
             if let Ok(k) = load_public_key(&p) {
                 keys.push(k);
+                found += 1;
             }
         }
-        if keys.is_empty() {
-            return Err(runtime(format!("--trust {}: no public key (*.pem, SPKI) in this directory", dir.display())));
+        if found == 0 {
+            return Err(usage(format!(
+                "--trust {}: no Ed25519 public key (*.pem, SPKI) in this directory",
+                dir.display()
+            )));
         }
     }
     Ok(keys)
@@ -107,31 +135,24 @@ fn text(v: &Verification, p: &Printer) {
 /// in-toto Statement with the SLSA verification summary predicate.
 fn verify_decision(path: &Path, keys: &[PublicKey], format: Format, p: &Printer) -> CmdResult {
     let shown = path.display().to_string();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| shown.clone());
     let fail = |reason: String| -> CmdResult {
         match format {
             Format::Json => p.json(&serde_json::json!({"record": shown, "valid": false, "problems": [reason]})),
             Format::Text => {
                 p.data(format!("{}  {shown}", p.paint("INVALID", Style::Bad)));
-                p.data(format!("  {reason}"));
+                p.data(format!("  {name}: {reason}"));
             }
         }
         Ok(Exit::Failure)
     };
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
         Err(e) => return fail(format!("cannot read: {e}")),
     };
-    let envelope = match certify_evidence::attest::Envelope::parse(text.lines().next().unwrap_or("")) {
-        Ok(e) => e,
-        Err(e) => return fail(format!("not a DSSE envelope: {e}")),
-    };
-    let (payload, signer) = match envelope.verify(keys) {
-        Ok(v) => v,
-        Err(e) => return fail(format!("signature check failed: {e}")),
-    };
-    let statement = match certify_evidence::attest::Statement::from_bytes(&payload) {
-        Ok(s) => s,
-        Err(e) => return fail(format!("the signed payload is not an in-toto Statement: {e}")),
+    let (statement, signer) = match verify_attestation(&bytes, keys) {
+        Ok(a) => (a.statement, a.signer),
+        Err(e) => return fail(e.as_problem()),
     };
     if statement.predicate_type != certify_evidence::attest::VSA_PREDICATE {
         return fail(format!(

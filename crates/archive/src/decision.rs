@@ -7,24 +7,27 @@
 
 use std::collections::BTreeSet;
 
-use certify_evidence::attest::{Envelope, PAYLOAD_TYPE_INTOTO, PublicKey, STATEMENT_TYPE, Statement, VSA_PREDICATE};
+use certify_evidence::attest::{
+    Envelope, PAYLOAD_TYPE_INTOTO, PublicKey, STATEMENT_TYPE, Statement, VSA_PREDICATE, verify_attestation,
+};
 use serde_json::Value;
 
 use crate::{index::DecisionMeta, store::decode};
 
-/// The statement a decision record carries, read without checking its signature.
+/// The statement a decision record carries, read without checking its signature. The record
+/// is read as certify writes it ([`Envelope::from_jsonl`]); a record given without its final
+/// newline is read as if it had it (it is stored with it).
 pub(crate) fn read(bytes: &[u8]) -> Result<(Envelope, Statement), String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "the record is not UTF-8 text".to_owned())?;
-    let line = text.strip_suffix('\n').unwrap_or(text);
-    if line.contains('\n') {
+    if bytes.strip_suffix(b"\n").unwrap_or(bytes).contains(&b'\n') {
         return Err("the record is more than one line: a decision record is one DSSE envelope".to_owned());
     }
-    let envelope = Envelope::parse(line).map_err(|e| e.to_string())?;
+    let mut file = bytes.to_vec();
+    if !file.ends_with(b"\n") {
+        file.push(b'\n');
+    }
+    let envelope = Envelope::from_jsonl(&file).map_err(|e| e.to_string())?;
     if envelope.payload_type != PAYLOAD_TYPE_INTOTO {
         return Err(format!("payloadType is {:?}, expected {PAYLOAD_TYPE_INTOTO:?}", envelope.payload_type));
-    }
-    if envelope.signatures.is_empty() {
-        return Err("the envelope carries no signature".to_owned());
     }
     let payload = envelope.payload_bytes().map_err(|e| e.to_string())?;
     let statement = Statement::from_bytes(&payload).map_err(|e| e.to_string())?;
@@ -32,10 +35,10 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(Envelope, Statement), String> {
     Ok((envelope, statement))
 }
 
-/// Verifies the record's signature against `keys` and returns the signed statement.
+/// Verifies the stored record, exactly as certify writes it, against `keys`
+/// ([`verify_attestation`]) and returns the signed statement.
 pub(crate) fn verify(bytes: &[u8], keys: &[PublicKey]) -> Result<Statement, String> {
-    let (envelope, _) = read(bytes)?;
-    let (statement, _, _) = envelope.verify_statement(keys).map_err(|e| format!("signature check failed: {e}"))?;
+    let statement = verify_attestation(bytes, keys).map_err(|e| e.as_problem())?.statement;
     check_statement(&statement)?;
     Ok(statement)
 }

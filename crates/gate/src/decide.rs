@@ -11,7 +11,8 @@
 //! | `from-target` | it certified another target than the policy's `from_target` |
 //! | `platform-version` | its platform version is not the candidate's (semver equality, build metadata included) |
 //! | `max-age` | it finished longer ago than `max_age` before `now` (a finish time after `now` counts as age zero) |
-//! | `trusted-key` | it is signed but the signature does not verify, or the key's fingerprint is not among the trusted ones |
+//! | `future-finish` | it finished more than [`CLOCK_SKEW`] (one minute) after `now`: a time that cannot be true, whether a wrong clock or a forged run |
+//! | `trusted-key` | it is signed by a key whose fingerprint is not among the trusted ones (said first, with the fingerprint), or by a trusted key but the bundle does not verify (its signature, or a file's digest) |
 //! | `require-signed` | it is unsigned and `require_signed` is set |
 //! | `revision-match` | `require_revision_match` is set, a revision is given, and the run's suite commit is not it (case-insensitive; a given revision of 7 or more hex digits may be a prefix of the commit); a run without a recorded commit never matches |
 //! | `incomplete` | it was interrupted |
@@ -61,6 +62,9 @@ use serde::Serialize;
 use crate::evidence::{Candidate, Evidence, FeatureEvidence};
 use crate::maturity::{Maturity, MaturityRank as _, Verdict, VerdictName as _};
 use crate::policy::StagePolicy;
+
+/// How far after `now` a run may say it finished: clocks of CI machines disagree a little.
+pub const CLOCK_SKEW: Duration = Duration::from_secs(60);
 
 /// The outcome of [`decide`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -123,6 +127,8 @@ pub enum Rule {
     PlatformVersion,
     /// `max_age`: evidence too old.
     MaxAge,
+    /// Evidence that finished after now, beyond [`CLOCK_SKEW`].
+    FutureFinish,
     /// `trusted_keys`: signed by an untrusted key, or a signature that does not verify.
     TrustedKey,
     /// `require_signed`: unsigned evidence.
@@ -152,6 +158,7 @@ impl Rule {
             Self::FromTarget => "from-target",
             Self::PlatformVersion => "platform-version",
             Self::MaxAge => "max-age",
+            Self::FutureFinish => "future-finish",
             Self::TrustedKey => "trusted-key",
             Self::RequireSigned => "require-signed",
             Self::RevisionMatch => "revision-match",
@@ -311,12 +318,34 @@ fn exclusions_of(
             );
         }
     }
+    if let Ok(ahead) = run.finished_at.duration_since(now)
+        && ahead > CLOCK_SKEW
+    {
+        exclude(
+            Rule::FutureFinish,
+            format!(
+                "finished {} after now, beyond the {} of clock skew allowed: its finish time cannot be true",
+                humantime::format_duration(Duration::from_secs(ahead.as_secs())),
+                humantime::format_duration(CLOCK_SKEW)
+            ),
+        );
+    }
     match &run.signed_by {
-        Some(key) if !run.signature_valid => {
-            exclude(Rule::TrustedKey, format!("its signature by key {key:?} does not verify"));
-        }
         Some(key) if !trusted.contains(key) => {
-            exclude(Rule::TrustedKey, format!("signed by key {key:?}, which is not among the trusted keys"));
+            exclude(
+                Rule::TrustedKey,
+                format!("signed by a key that is not trusted by this stage (fingerprint {})", printable(key)),
+            );
+        }
+        Some(key) if !run.signature_valid => {
+            exclude(
+                Rule::TrustedKey,
+                format!(
+                    "signature does not verify: the bundle names trusted key {} but its signature or a file's digest \
+                     does not check out (`certify verify` says which)",
+                    printable(key)
+                ),
+            );
         }
         Some(_) => {}
         None if policy.require_signed => {

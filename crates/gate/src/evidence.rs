@@ -24,9 +24,11 @@ pub struct Evidence {
     /// When the run finished (RFC 3339 in JSON).
     #[serde(with = "crate::time::rfc3339")]
     pub finished_at: SystemTime,
-    /// The fingerprint of the key that signed the bundle; `None` when unsigned.
+    /// The fingerprint (`SHA256:<hex>`) of the key that signed the bundle: the key whose
+    /// signature verified, or, when none did, the key the envelope names (its keyid, a claim
+    /// that is not trusted); `None` when unsigned.
     pub signed_by: Option<String>,
-    /// Whether the signature verified against that key.
+    /// Whether the bundle verified against that key: its signature and every file's digest.
     pub signature_valid: bool,
     /// `false` when the run was interrupted.
     pub complete: bool,

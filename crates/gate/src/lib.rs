@@ -15,7 +15,7 @@ pub mod policy;
 mod time;
 mod vsa;
 
-pub use decide::{Decision, Reason, Rule, Severity, decide};
+pub use decide::{CLOCK_SKEW, Decision, Reason, Rule, Severity, decide};
 pub use evidence::{Candidate, Evidence, FeatureEvidence};
 pub use maturity::{Maturity, MaturityRank, Verdict, VerdictName};
 pub use policy::{Policy, PolicyError, StagePolicy};

@@ -183,6 +183,31 @@ fn cases() -> Vec<Case> {
             reasons: &[],
             relied_on: &["ancient"],
         },
+        // --- a finish time in the future ---
+        Case {
+            name: "future-finish: evidence that finished more than a minute after now is not used, with or without max_age",
+            policy: |p| p.max_age = None,
+            rev: None,
+            evidence: vec![
+                Evidence { finished_at: now() + Duration::from_secs(61), ..green("ahead", 0) },
+                Evidence { finished_at: now() + Duration::from_secs(86_400 * 365), ..green("next-year", 0) },
+            ],
+            promote: false,
+            reasons: &["block min-runs - -", "info future-finish - ahead", "info future-finish - next-year"],
+            relied_on: &[],
+        },
+        Case {
+            name: "future-finish: evidence up to a minute after now is used (clock skew)",
+            policy: same,
+            rev: None,
+            evidence: vec![
+                Evidence { finished_at: now() + Duration::from_secs(60), ..green("minute", 0) },
+                Evidence { finished_at: now() + Duration::from_millis(59_999), ..green("almost", 0) },
+            ],
+            promote: true,
+            reasons: &[],
+            relied_on: &["almost", "minute"],
+        },
         // --- trusted keys ---
         Case {
             name: "trusted-key: evidence signed by another key is not used",
@@ -200,6 +225,19 @@ fn cases() -> Vec<Case> {
             evidence: vec![Evidence { signature_valid: false, ..green("tampered", 1) }],
             promote: false,
             reasons: &["block min-runs - -", "info trusted-key - tampered"],
+            relied_on: &[],
+        },
+        Case {
+            name: "trusted-key: evidence naming an untrusted key whose signature could not be checked is not used",
+            policy: |p| p.require_signed = false,
+            rev: None,
+            evidence: vec![Evidence {
+                signed_by: Some("SHA256:someone-else".into()),
+                signature_valid: false,
+                ..green("foreign", 1)
+            }],
+            promote: false,
+            reasons: &["block min-runs - -", "info trusted-key - foreign"],
             relied_on: &[],
         },
         Case {
@@ -664,6 +702,7 @@ fn the_table_covers_every_rule_in_both_directions() {
         "from-target",
         "platform-version",
         "max-age",
+        "future-finish",
         "trusted-key",
         "require-signed",
         "revision-match",
@@ -734,6 +773,7 @@ fn mixed_decision() -> Decision {
         ),
         Evidence { signed_by: Some("SHA256:unknown".into()), ..green("archive/2.0.0/run-43", 1) },
         Evidence { finished_at: hours_ago(100), ..green("archive/2.0.0/run-12", 100) },
+        Evidence { finished_at: now() + Duration::from_secs(7200), ..green("archive/2.0.0/run-44", 0) },
     ];
     decide(&policy(), &trusted(), &candidate(None), &evidence, now())
 }
@@ -752,4 +792,36 @@ fn json_output() {
 fn promote_text_output() {
     let decision = decide(&policy(), &trusted(), &candidate(None), &[green("r1", 1)], now());
     assert_eq!(decision.render_text(), "PROMOTE\n");
+}
+
+/// The reasons say which of the two it is: a key this stage does not trust (named by its
+/// fingerprint), or a trusted key whose bundle does not verify; and why a run from the future
+/// is not used.
+#[test]
+fn exclusion_messages_say_what_is_wrong() {
+    let message = |run: Evidence| {
+        let decision = decide(&policy(), &trusted(), &candidate(None), &[run], now());
+        let reason = decision.reasons.iter().find(|r| r.bundle.is_some()).expect("an exclusion");
+        format!("{} {}", reason.rule, reason.message)
+    };
+    let untrusted = message(Evidence { signed_by: Some("SHA256:abc123".into()), ..green("x", 1) });
+    assert_eq!(
+        untrusted,
+        "trusted-key not used: signed by a key that is not trusted by this stage (fingerprint SHA256:abc123)"
+    );
+    let unchecked =
+        message(Evidence { signed_by: Some("SHA256:abc123".into()), signature_valid: false, ..green("x", 1) });
+    assert_eq!(unchecked, untrusted, "an untrusted key is said to be untrusted, whatever its signature");
+    let broken = message(Evidence { signature_valid: false, ..green("x", 1) });
+    assert!(
+        broken.starts_with(&format!(
+            "trusted-key not used: signature does not verify: the bundle names trusted key {KEY}"
+        )),
+        "{broken}"
+    );
+    let ahead = message(Evidence { finished_at: now() + Duration::from_secs(3 * 3600 + 5), ..green("x", 0) });
+    assert_eq!(
+        ahead,
+        "future-finish not used: finished 3h 5s after now, beyond the 1m of clock skew allowed: its finish time cannot be true"
+    );
 }

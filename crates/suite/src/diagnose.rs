@@ -185,7 +185,8 @@ fn short(line: &str) -> String {
 }
 
 fn count_cells(line: &str) -> usize {
-    let inner = &line[1..line.len() - 1];
+    // A lone `|` is a row without cells.
+    let Some(inner) = line.strip_prefix('|').and_then(|l| l.strip_suffix('|')) else { return 0 };
     let mut cells = 1;
     let mut escaped = false;
     for c in inner.chars() {
@@ -206,6 +207,14 @@ mod tests {
     fn valid_structure_has_no_diagnosis() {
         let text = "# c\n@t\nFeature: f\n  desc\n  Background:\n    Given x\n  @s\n  Scenario Outline: o\n    Given y:\n      \"\"\"json\n      {}\n      \"\"\"\n    When z\n      | a | b \\| c |\n      | 1 | 2 |\n    Examples:\n      | a |\n      | 1 |\n";
         assert_eq!(diagnose(text), None);
+    }
+
+    #[test]
+    fn a_lone_pipe_is_a_row_without_cells_not_a_panic() {
+        let text = "Feature: f\n  Scenario: s\n    Given x\n      | a |\n      |\n  oops\n";
+        let (line, _, message) = diagnose(text).expect("a diagnosis");
+        assert_eq!(line, 5, "{message}");
+        assert!(message.contains("0 cells here, 1 in the row at line 4"), "{message}");
     }
 
     #[test]

@@ -3,6 +3,13 @@
 //! envelope against a set of trusted public keys. The payload is kept as the
 //! exact bytes that were signed; verification hands those bytes back rather
 //! than anything re-serialized.
+//!
+//! An envelope file (`attestation.intoto.jsonl`, a decision record) is read
+//! only as certify writes it ([`Envelope::to_jsonl`]): [`Envelope::from_jsonl`]
+//! parses strictly (no unknown or duplicate field, exactly one signature,
+//! standard padded base64) and then requires the file to be byte for byte the
+//! re-encoding of what it parsed; [`verify_attestation`] adds the signature,
+//! the keyid and the Statement. Every reader of an envelope goes through them.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -26,6 +33,7 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 
 /// A DSSE envelope as it appears in JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Envelope {
     /// The payload, standard padded base64.
     pub payload: String,
@@ -38,12 +46,24 @@ pub struct Envelope {
 
 /// One signature of a DSSE envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Signature {
-    /// A hint to which key made the signature; not signed, never trusted.
-    #[serde(default)]
+    /// A hint to which key made the signature; not signed, never trusted, but
+    /// certify writes the signer's [`PublicKey::hint`] and accepts nothing else.
     pub keyid: String,
     /// The signature, standard padded base64.
     pub sig: String,
+}
+
+impl Signature {
+    /// The fingerprint (lowercase hex SHA-256 of the SPKI DER) of the key this
+    /// signature's keyid names, when the keyid has the form of a certify key
+    /// hint ([`PublicKey::hint`]). A claim, never trusted: only a signature that
+    /// verifies says who signed; this only names the key in a message.
+    pub fn claimed_fingerprint(&self) -> Option<String> {
+        let digest = STANDARD.decode(&self.keyid).ok().filter(|d| d.len() == 32)?;
+        Some(super::hex(&digest))
+    }
 }
 
 /// Why an envelope, a Statement or a Sigstore bundle did not verify.
@@ -110,6 +130,56 @@ pub enum VerifyError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An envelope file holds more or less than one envelope line.
+    #[error("{found} {what}, expected exactly 1 envelope on one line")]
+    Lines {
+        /// How many non-blank lines the file holds.
+        found: usize,
+        /// `envelopes` when every line is one, `lines` otherwise.
+        what: &'static str,
+    },
+    /// An envelope with more or fewer signatures than the one certify makes.
+    #[error("{found} signatures, expected exactly 1 (certify signs once)")]
+    SignatureCount {
+        /// How many signatures the envelope holds.
+        found: usize,
+    },
+    /// The signature's keyid does not name the key whose signature verified.
+    #[error("signature keyid is {found:?}, expected {expected:?} (the hint of the key that signed)")]
+    KeyId {
+        /// The keyid found.
+        found: String,
+        /// The signer's hint.
+        expected: String,
+    },
+    /// Parsed, but the bytes are not what certify writes for what was parsed.
+    #[error("not byte-for-byte the {what} certify writes: {reason}")]
+    NotAsWritten {
+        /// What was read ("DSSE envelope", "Sigstore bundle", "in-toto Statement").
+        what: &'static str,
+        /// How it differs.
+        reason: String,
+    },
+}
+
+impl VerifyError {
+    /// The error as a verifier reports it about an envelope file: says whether
+    /// the file is no envelope, the signature failed, or the signed payload is
+    /// no Statement.
+    pub fn as_problem(&self) -> String {
+        match self {
+            VerifyError::Json { what: "DSSE envelope", .. } => format!("not a DSSE envelope: {self}"),
+            VerifyError::BadSignature { .. }
+            | VerifyError::Base64 { .. }
+            | VerifyError::NoSignatures
+            | VerifyError::NoTrustedKeys
+            | VerifyError::KeyId { .. } => format!("signature check failed: {self}"),
+            VerifyError::InvalidStatement { .. } | VerifyError::Json { .. } => {
+                format!("the signed payload is not an in-toto Statement: {self}")
+            }
+            _ => self.to_string(),
+        }
+    }
 }
 
 impl Envelope {
@@ -124,17 +194,60 @@ impl Envelope {
         }
     }
 
-    /// The exact bytes to write as one line of `attestation.intoto.jsonl`:
-    /// compact JSON, no trailing newline.
+    /// The envelope as one line of compact JSON, no trailing newline.
     pub fn to_json_line(&self) -> String {
         // Strings and a list of string pairs always serialize.
         serde_json::to_string(self).expect("a DSSE envelope always serializes")
     }
 
-    /// Parses an envelope from JSON. Surrounding whitespace (a trailing newline)
-    /// is allowed; anything truncated or malformed is an error.
-    pub fn parse(text: &str) -> Result<Envelope, VerifyError> {
-        serde_json::from_str(text).map_err(|source| VerifyError::Json { what: "DSSE envelope", source })
+    /// The exact bytes of an envelope file (`attestation.intoto.jsonl`, a
+    /// decision record): [`Envelope::to_json_line`] and one newline.
+    pub fn to_jsonl(&self) -> String {
+        let mut line = self.to_json_line();
+        line.push('\n');
+        line
+    }
+
+    /// Reads an envelope file, accepting it only exactly as
+    /// [`Envelope::to_jsonl`] writes it: one envelope on one line ending in one
+    /// newline, no unknown or duplicate field, exactly one signature, standard
+    /// padded base64, compact JSON in certify's key order. Says what differs;
+    /// never panics, whatever the bytes.
+    pub fn from_jsonl(bytes: &[u8]) -> Result<Envelope, VerifyError> {
+        const WHAT: &str = "DSSE envelope";
+        let not_as_written = |reason: &str| VerifyError::NotAsWritten { what: WHAT, reason: reason.to_owned() };
+        let text = std::str::from_utf8(bytes).map_err(|_| not_as_written("the file is not UTF-8 text"))?;
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        if lines.len() != 1 {
+            let all_envelopes =
+                !lines.is_empty() && lines.iter().all(|l| serde_json::from_str::<Envelope>(l.trim()).is_ok());
+            let what = if all_envelopes { "envelopes" } else { "lines" };
+            return Err(VerifyError::Lines { found: lines.len(), what });
+        }
+        let envelope: Envelope =
+            serde_json::from_str(lines[0]).map_err(|source| VerifyError::Json { what: WHAT, source })?;
+        if envelope.signatures.len() != 1 {
+            return Err(VerifyError::SignatureCount { found: envelope.signatures.len() });
+        }
+        for (field, text) in [("payload", &envelope.payload), ("signatures[0].sig", &envelope.signatures[0].sig)] {
+            if STANDARD.encode(decode(field, text)?) != *text {
+                return Err(not_as_written(&format!("`{field}` is not canonical standard base64")));
+            }
+        }
+        let canonical = envelope.to_jsonl();
+        if canonical != text {
+            let reason = if !text.ends_with('\n') {
+                "it does not end in a newline"
+            } else if text.starts_with(canonical.trim_end()) {
+                "bytes follow the envelope's JSON"
+            } else if text.trim() == canonical.trim() {
+                "whitespace before the envelope"
+            } else {
+                "its JSON is not certify's compact form (whitespace, key order or string escapes differ)"
+            };
+            return Err(not_as_written(reason));
+        }
+        Ok(envelope)
     }
 
     /// The decoded payload.
@@ -191,6 +304,37 @@ impl Envelope {
     }
 }
 
+/// An envelope file that verified: the envelope, the Statement it signs, the
+/// payload exactly as signed, and the key that signed it.
+#[derive(Debug, Clone)]
+pub struct Attestation {
+    /// The envelope as read.
+    pub envelope: Envelope,
+    /// The signed Statement.
+    pub statement: Statement,
+    /// The payload exactly as signed.
+    pub payload: Vec<u8>,
+    /// The trusted key whose signature verified.
+    pub signer: PublicKey,
+}
+
+/// Reads and verifies an envelope file of an in-toto Statement exactly as
+/// certify writes it: [`Envelope::from_jsonl`], the in-toto payload type, the
+/// one signature verified by one of `keys`, its keyid the signer's
+/// [`PublicKey::hint`], and a payload that is byte for byte certify's
+/// serialization of the Statement it holds ([`Statement::from_bytes`]). The one
+/// reader of bundle attestations and decision records.
+pub fn verify_attestation(bytes: &[u8], keys: &[PublicKey]) -> Result<Attestation, VerifyError> {
+    let envelope = Envelope::from_jsonl(bytes)?;
+    let (statement, payload, signer) = envelope.verify_statement(keys)?;
+    let signer = signer.clone();
+    let keyid = &envelope.signatures[0].keyid;
+    if *keyid != signer.hint() {
+        return Err(VerifyError::KeyId { found: keyid.clone(), expected: signer.hint() });
+    }
+    Ok(Attestation { envelope, statement, payload, signer })
+}
+
 fn decode(field: &str, text: &str) -> Result<Vec<u8>, VerifyError> {
     STANDARD.decode(text).map_err(|source| VerifyError::Base64 { field: field.to_owned(), source })
 }
@@ -244,7 +388,8 @@ mod tests {
         assert!(!line.contains('\n'));
         assert!(line.starts_with(r#"{"payload":""#), "{line}");
         assert!(line.contains(r#""payloadType":"application/vnd.in-toto+json""#), "{line}");
-        let back = Envelope::parse(&format!("{line}\n")).unwrap();
+        assert_eq!(env.to_jsonl(), format!("{line}\n"));
+        let back = Envelope::from_jsonl(env.to_jsonl().as_bytes()).unwrap();
         assert_eq!(back, env);
         assert!(back.verify(&[key.public()]).is_ok());
     }
@@ -346,39 +491,156 @@ mod tests {
         assert!(matches!(env.verify(&[]), Err(VerifyError::NoTrustedKeys)));
         env.signatures.clear();
         assert!(matches!(env.verify(&[key.public()]), Err(VerifyError::NoSignatures)));
-        let parsed = Envelope::parse(r#"{"payload":"e30=","payloadType":"x","signatures":[]}"#).unwrap();
-        assert!(matches!(parsed.verify(&[key.public()]), Err(VerifyError::NoSignatures)));
+        let err =
+            Envelope::from_jsonl(b"{\"payload\":\"e30=\",\"payloadType\":\"x\",\"signatures\":[]}\n").unwrap_err();
+        assert!(matches!(err, VerifyError::SignatureCount { found: 0 }), "{err:?}");
     }
 
     #[test]
     fn truncated_or_malformed_json_is_an_error() {
         let (_, env) = signed();
-        let line = env.to_json_line();
-        for cut in [0, 1, 10, line.len() / 2, line.len() - 1] {
-            let err = Envelope::parse(&line[..cut]).unwrap_err();
+        let file = env.to_jsonl();
+        for cut in [1, 10, file.len() / 2, file.len() - 2] {
+            let err = Envelope::from_jsonl(&file.as_bytes()[..cut]).unwrap_err();
             assert!(matches!(err, VerifyError::Json { .. }), "cut at {cut}: {err:?}");
         }
         for text in [
-            "null",
-            "[]",
-            r#"{"payload":"e30=","payloadType":"x"}"#,
-            r#"{"payload":1,"payloadType":"x","signatures":[]}"#,
-            r#"{"payload":"e30=","payloadType":"x","signatures":[{"keyid":"k"}]}"#,
-            &format!("{line}\n{line}"),
+            "null\n",
+            "[]\n",
+            "{\"payload\":\"e30=\",\"payloadType\":\"x\"}\n",
+            "{\"payload\":1,\"payloadType\":\"x\",\"signatures\":[]}\n",
+            "{\"payload\":\"e30=\",\"payloadType\":\"x\",\"signatures\":[{\"keyid\":\"k\"}]}\n",
         ] {
-            assert!(Envelope::parse(text).is_err(), "{text}");
+            assert!(matches!(Envelope::from_jsonl(text.as_bytes()), Err(VerifyError::Json { .. })), "{text}");
+        }
+        for empty in ["", "\n", "  \n\n"] {
+            let err = Envelope::from_jsonl(empty.as_bytes()).unwrap_err();
+            assert_eq!(err.to_string(), "0 lines, expected exactly 1 envelope on one line", "{empty:?}");
+        }
+        let err = Envelope::from_jsonl(b"\xff\xfe\n").unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+    }
+
+    /// Every way an envelope file can differ from what certify writes, each refused with its reason.
+    #[test]
+    fn an_envelope_file_is_accepted_only_as_certify_writes_it() {
+        let (_, env) = signed();
+        let file = env.to_jsonl();
+        let line = env.to_json_line();
+        let other = SigningKey::generate();
+        let mut two = env.clone();
+        two.signatures
+            .push(Envelope::sign(PAYLOAD_TYPE_INTOTO, br#"{"hello":"world"}"#, &other, "o").signatures[0].clone());
+        let value = serde_json::to_value(&env).unwrap();
+        let with = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = value.clone();
+            edit(&mut v);
+            format!("{}\n", serde_json::to_string(&v).unwrap())
+        };
+        let unpadded = env.payload.trim_end_matches('=').to_owned();
+        assert_ne!(unpadded, env.payload, "the test payload needs padding");
+        let cases: Vec<(&str, String, &str)> = vec![
+            ("appended envelope", format!("{file}{}", signed().1.to_jsonl()), "2 envelopes, expected exactly 1"),
+            ("duplicated line", format!("{file}{file}"), "2 envelopes, expected exactly 1"),
+            ("appended garbage line", format!("{file}garbage\n"), "2 lines, expected exactly 1"),
+            ("second signature", two.to_jsonl(), "2 signatures, expected exactly 1"),
+            ("extra top-level field", with(&|v| v["x"] = 1.into()), "unknown field `x`"),
+            ("extra signature field", with(&|v| v["signatures"][0]["x"] = 1.into()), "unknown field `x`"),
+            (
+                "duplicate field",
+                line.replacen("{", "{\"payloadType\":\"x\",", 1) + "\n",
+                "duplicate field `payloadType`",
+            ),
+            (
+                "missing keyid",
+                with(&|v| {
+                    v["signatures"][0].as_object_mut().unwrap().remove("keyid");
+                }),
+                "missing field `keyid`",
+            ),
+            (
+                "unpadded payload",
+                with(&|v| v["payload"] = unpadded.clone().into()),
+                "`payload` is not standard padded base64",
+            ),
+            (
+                "url-safe payload",
+                {
+                    let binary = Envelope::sign(PAYLOAD_TYPE_INTOTO, &[0xfb, 0xff, 0xbf], &other, "");
+                    assert_eq!(binary.payload, "+/+/");
+                    binary.to_jsonl().replace("+/+/", "-_-_")
+                },
+                "`payload` is not standard padded base64",
+            ),
+            (
+                "reordered keys",
+                format!(
+                    "{{\"payloadType\":{:?},\"payload\":{:?},\"signatures\":{}}}\n",
+                    env.payload_type,
+                    env.payload,
+                    serde_json::to_string(&env.signatures).unwrap()
+                ),
+                "key order",
+            ),
+            ("pretty-printed", serde_json::to_string_pretty(&env).unwrap() + "\n", "lines, expected exactly 1"),
+            ("space inside", line.replacen(",", ", ", 1) + "\n", "compact form"),
+            ("no newline", line.clone(), "does not end in a newline"),
+            ("trailing newline", format!("{file}\n"), "bytes follow"),
+            ("trailing space", format!("{line} \n"), "bytes follow"),
+            ("crlf", format!("{line}\r\n"), "bytes follow"),
+            ("leading space", format!(" {file}"), "whitespace"),
+            ("truncated", file[..file.len() - 5].to_owned(), "EOF"),
+        ];
+        for (name, text, expect) in cases {
+            let err = Envelope::from_jsonl(text.as_bytes()).expect_err(name);
+            assert!(err.to_string().contains(expect), "{name}: {err}");
         }
     }
 
     #[test]
-    fn a_missing_keyid_is_accepted() {
-        let (key, env) = signed();
-        let text = format!(
-            r#"{{"payload":"{}","payloadType":"{}","signatures":[{{"sig":"{}"}}]}}"#,
-            env.payload, env.payload_type, env.signatures[0].sig
+    fn an_attestation_verifies_only_with_the_signers_keyid_and_a_canonical_statement() {
+        use crate::attest::statement::ResourceDescriptor;
+        let key = SigningKey::generate();
+        let statement = Statement::new(
+            vec![ResourceDescriptor::file("a", "00")],
+            "https://example.invalid/p",
+            serde_json::json!({"k": 1}),
         );
-        let parsed = Envelope::parse(&text).unwrap();
-        assert_eq!(parsed.signatures[0].keyid, "");
-        assert!(parsed.verify(&[key.public()]).is_ok());
+        let payload = statement.to_bytes();
+        let good = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &key, &key.public().hint());
+        let verified = verify_attestation(good.to_jsonl().as_bytes(), &[key.public()]).unwrap();
+        assert_eq!(verified.statement, statement);
+        assert_eq!(verified.payload, payload);
+        assert_eq!(verified.signer, key.public());
+
+        let mut keyid = good.clone();
+        keyid.signatures[0].keyid = SigningKey::generate().public().hint();
+        let err = verify_attestation(keyid.to_jsonl().as_bytes(), &[key.public()]).unwrap_err();
+        assert!(matches!(err, VerifyError::KeyId { .. }), "{err:?}");
+
+        // Validly signed, but not certify's serialization of the statement it holds.
+        let mut value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        let reformatted = serde_json::to_vec_pretty(&value).unwrap();
+        value["extra"] = 1.into();
+        let extra = serde_json::to_vec(&value).unwrap();
+        for (name, bytes, expect) in
+            [("pretty", reformatted, "not byte-for-byte"), ("extra field", extra, "unknown field `extra`")]
+        {
+            let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &key, &key.public().hint());
+            let err = verify_attestation(env.to_jsonl().as_bytes(), &[key.public()]).unwrap_err();
+            assert!(err.to_string().contains(expect), "{name}: {err}");
+        }
+        let foreign = verify_attestation(good.to_jsonl().as_bytes(), &[SigningKey::generate().public()]).unwrap_err();
+        assert!(matches!(foreign, VerifyError::BadSignature { .. }), "{foreign:?}");
+    }
+
+    #[test]
+    fn the_keyid_names_a_fingerprint_only_when_it_is_a_key_hint() {
+        let (key, env) = signed();
+        assert_eq!(env.signatures[0].claimed_fingerprint(), Some(key.public().fingerprint()));
+        for keyid in ["", "not base64!", "AAAA", "pinned"] {
+            let sig = Signature { keyid: keyid.to_owned(), sig: String::new() };
+            assert_eq!(sig.claimed_fingerprint(), None, "{keyid:?}");
+        }
     }
 }

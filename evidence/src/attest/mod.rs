@@ -5,16 +5,19 @@
 //! ([`sigstore`]). Everything is bytes in, bytes out, except loading keys and
 //! generating a key pair on disk. The encodings are the standard ones (pure
 //! Ed25519, standard padded base64, the DSSE v1 PAE) so that openssl,
-//! securesystemslib and cosign verify the output without certify.
+//! securesystemslib and cosign verify the output without certify. Reading is
+//! strict: an envelope file, a Sigstore bundle and a Statement are accepted
+//! only as exactly the bytes certify writes ([`verify_attestation`],
+//! [`check_sigstore_bundle`]).
 
 pub mod dsse;
 pub mod keys;
 pub mod sigstore;
 pub mod statement;
 
-pub use dsse::{Envelope, PAYLOAD_TYPE_INTOTO, Signature, VerifyError, pae};
+pub use dsse::{Attestation, Envelope, PAYLOAD_TYPE_INTOTO, Signature, VerifyError, pae, verify_attestation};
 pub use keys::{KeyError, PublicKey, SigningKey, keygen, load_public_key, load_signing_key, load_signing_key_file};
-pub use sigstore::{BUNDLE_MEDIA_TYPE, envelope_from_sigstore_bundle, to_sigstore_bundle};
+pub use sigstore::{BUNDLE_MEDIA_TYPE, check_sigstore_bundle, envelope_from_sigstore_bundle, to_sigstore_bundle};
 pub use statement::{ResourceDescriptor, STATEMENT_TYPE, Statement, TEST_RESULT_PREDICATE, TestResult, VSA_PREDICATE};
 
 use sha2::{Digest, Sha256};

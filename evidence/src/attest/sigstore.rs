@@ -3,6 +3,11 @@
 //! signature, with the public key named only by a hint and no transparency log
 //! entry, so that cosign and sigstore-js verify it offline with the public key.
 //! The DSSE `keyid` is left empty inside the bundle.
+//!
+//! A bundle is read only as certify writes it: [`check_sigstore_bundle`]
+//! parses strictly (no unknown or duplicate field), then requires the same
+//! envelope as the `.intoto.jsonl` file, the signer's hint, and the file's
+//! bytes to be exactly [`to_sigstore_bundle`] of that envelope and key.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,14 +17,8 @@ use super::keys::PublicKey;
 /// The media type of a Sigstore bundle v0.3.
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
-/// Older spellings of the bundle media type whose DSSE content is the same.
-const LEGACY_MEDIA_TYPES: [&str; 3] = [
-    "application/vnd.dev.sigstore.bundle+json;version=0.1",
-    "application/vnd.dev.sigstore.bundle+json;version=0.2",
-    "application/vnd.dev.sigstore.bundle+json;version=0.3",
-];
-
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Bundle {
     #[serde(rename = "mediaType")]
     media_type: String,
@@ -30,6 +29,7 @@ struct Bundle {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct VerificationMaterial {
     #[serde(rename = "publicKey", default, skip_serializing_if = "Option::is_none")]
     public_key: Option<PublicKeyIdentifier>,
@@ -38,8 +38,8 @@ struct VerificationMaterial {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PublicKeyIdentifier {
-    #[serde(default)]
     hint: String,
 }
 
@@ -64,13 +64,14 @@ pub fn to_sigstore_bundle(env: &Envelope, key: &PublicKey) -> String {
     text
 }
 
-/// The DSSE envelope inside a Sigstore bundle, and the bundle's public key hint
-/// if it has one. Bundles holding a message signature instead of an envelope,
-/// and other media types, are refused.
+/// The DSSE envelope inside a Sigstore bundle, and the bundle's public key
+/// hint if it has one, parsed strictly: no unknown or duplicate field, the v0.3
+/// media type, a `dsseEnvelope` (not a message signature). This only reads;
+/// [`check_sigstore_bundle`] is what verification uses.
 pub fn envelope_from_sigstore_bundle(text: &str) -> Result<(Envelope, Option<String>), VerifyError> {
     let bundle: Bundle =
         serde_json::from_str(text).map_err(|source| VerifyError::Json { what: "Sigstore bundle", source })?;
-    if bundle.media_type != BUNDLE_MEDIA_TYPE && !LEGACY_MEDIA_TYPES.contains(&bundle.media_type.as_str()) {
+    if bundle.media_type != BUNDLE_MEDIA_TYPE {
         return Err(VerifyError::UnsupportedBundle {
             reason: format!("mediaType is `{}`, expected `{BUNDLE_MEDIA_TYPE}`", bundle.media_type),
         });
@@ -80,6 +81,47 @@ pub fn envelope_from_sigstore_bundle(text: &str) -> Result<(Envelope, Option<Str
         .ok_or_else(|| VerifyError::UnsupportedBundle { reason: "it holds no dsseEnvelope".to_owned() })?;
     let hint = bundle.verification_material.and_then(|m| m.public_key).map(|k| k.hint).filter(|h| !h.is_empty());
     Ok((envelope, hint))
+}
+
+/// Checks that `bytes` are exactly the Sigstore bundle certify writes for
+/// `envelope` (the one of `attestation.intoto.jsonl`, already verified) signed
+/// by `signer`: it parses strictly, carries the same payload, payload type and
+/// one signature with an empty keyid, names the signer by its hint, and is byte
+/// for byte [`to_sigstore_bundle`]`(envelope, signer)`. Says what differs.
+pub fn check_sigstore_bundle(bytes: &[u8], envelope: &Envelope, signer: &PublicKey) -> Result<(), VerifyError> {
+    const WHAT: &str = "Sigstore bundle";
+    let not_as_written = |reason: String| VerifyError::NotAsWritten { what: WHAT, reason };
+    let text = std::str::from_utf8(bytes).map_err(|_| not_as_written("the file is not UTF-8 text".to_owned()))?;
+    let (inner, hint) = envelope_from_sigstore_bundle(text)?;
+    if inner.signatures.len() != 1 {
+        return Err(VerifyError::SignatureCount { found: inner.signatures.len() });
+    }
+    if inner.payload != envelope.payload
+        || inner.payload_type != envelope.payload_type
+        || inner.signatures.iter().map(|s| &s.sig).ne(envelope.signatures.iter().map(|s| &s.sig))
+    {
+        return Err(not_as_written("it carries another envelope than attestation.intoto.jsonl".to_owned()));
+    }
+    if !inner.signatures[0].keyid.is_empty() {
+        return Err(not_as_written(format!("its signature keyid is {:?}, expected \"\"", inner.signatures[0].keyid)));
+    }
+    if hint.as_deref() != Some(signer.hint().as_str()) {
+        return Err(not_as_written(format!(
+            "its publicKey hint is {:?}, expected {:?} (the hint of the key that signed)",
+            hint.unwrap_or_default(),
+            signer.hint()
+        )));
+    }
+    let canonical = to_sigstore_bundle(envelope, signer);
+    if canonical != text {
+        let reason = if text.trim_end() == canonical.trim_end() {
+            "whitespace after its closing brace differs".to_owned()
+        } else {
+            "its JSON is formatted otherwise (indentation, key order, escapes or tlogEntries differ)".to_owned()
+        };
+        return Err(not_as_written(reason));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -144,20 +186,110 @@ mod tests {
             "messageSignature": {"messageDigest": {"algorithm": "SHA2_256", "digest": "AA=="}, "signature": "AA=="},
         });
         let err = envelope_from_sigstore_bundle(&message_signature.to_string()).unwrap_err();
+        assert!(err.to_string().contains("unknown field `messageSignature`"), "{err}");
+        let err = envelope_from_sigstore_bundle(&json!({"mediaType": BUNDLE_MEDIA_TYPE}).to_string()).unwrap_err();
         assert!(err.to_string().contains("no dsseEnvelope"), "{err}");
     }
 
     #[test]
-    fn a_legacy_media_type_without_a_hint_is_read() {
-        let (key, env) = signed();
+    fn a_legacy_media_type_is_refused() {
+        let (_, env) = signed();
         let text = json!({
             "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.2",
-            "verificationMaterial": {"x509CertificateChain": {"certificates": []}, "tlogEntries": []},
+            "verificationMaterial": {"publicKey": {"hint": ""}, "tlogEntries": []},
             "dsseEnvelope": serde_json::to_value(&env).unwrap(),
         })
         .to_string();
-        let (back, hint) = envelope_from_sigstore_bundle(&text).unwrap();
-        assert_eq!(hint, None);
-        assert!(back.verify(&[key.public()]).is_ok());
+        let err = envelope_from_sigstore_bundle(&text).unwrap_err();
+        assert!(err.to_string().contains("version=0.2"), "{err}");
+    }
+
+    /// Every way a bundle can differ from what certify writes, each refused with its reason.
+    #[test]
+    fn a_bundle_is_accepted_only_as_certify_writes_it() {
+        let (key, env) = signed();
+        let text = to_sigstore_bundle(&env, &key.public());
+        check_sigstore_bundle(text.as_bytes(), &env, &key.public()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = value.clone();
+            f(&mut v);
+            serde_json::to_string_pretty(&v).unwrap() + "\n"
+        };
+        let other = SigningKey::generate();
+        let second = Envelope::sign(PAYLOAD_TYPE_INTOTO, b"{}", &other, "").signatures[0].sig.clone();
+        let (_, foreign) = signed();
+        let cases: Vec<(&str, String, &str)> = vec![
+            ("extra top-level field", edit(&|v| v["x"] = 1.into()), "unknown field `x`"),
+            (
+                "extra verificationMaterial field",
+                edit(&|v| v["verificationMaterial"]["x"] = 1.into()),
+                "unknown field `x`",
+            ),
+            (
+                "extra publicKey field",
+                edit(&|v| v["verificationMaterial"]["publicKey"]["x"] = 1.into()),
+                "unknown field `x`",
+            ),
+            ("extra dsseEnvelope field", edit(&|v| v["dsseEnvelope"]["x"] = 1.into()), "unknown field `x`"),
+            (
+                "extra signature field",
+                edit(&|v| v["dsseEnvelope"]["signatures"][0]["x"] = 1.into()),
+                "unknown field `x`",
+            ),
+            (
+                "second signature",
+                edit(&|v| {
+                    let sigs = v["dsseEnvelope"]["signatures"].as_array_mut().unwrap();
+                    sigs.push(json!({"keyid": "", "sig": second}));
+                }),
+                "2 signatures, expected exactly 1",
+            ),
+            ("keyid set", edit(&|v| v["dsseEnvelope"]["signatures"][0]["keyid"] = key.public().hint().into()), "keyid"),
+            (
+                "another hint",
+                edit(&|v| v["verificationMaterial"]["publicKey"]["hint"] = other.public().hint().into()),
+                "publicKey hint",
+            ),
+            (
+                "no publicKey",
+                edit(&|v| {
+                    v["verificationMaterial"].as_object_mut().unwrap().shift_remove("publicKey");
+                }),
+                "publicKey hint",
+            ),
+            ("a tlog entry", edit(&|v| v["verificationMaterial"]["tlogEntries"] = json!([{}])), "formatted otherwise"),
+            ("another envelope", to_sigstore_bundle(&foreign, &key.public()), "another envelope"),
+            ("unpadded payload", edit(&|v| v["dsseEnvelope"]["payload"] = "e30".into()), "another envelope"),
+            ("compact", serde_json::to_string(&value).unwrap() + "\n", "formatted otherwise"),
+            (
+                "reordered",
+                {
+                    let mut v = value.clone();
+                    let o = v.as_object_mut().unwrap();
+                    let m = o.shift_remove("mediaType").unwrap();
+                    o.insert("mediaType".to_owned(), m);
+                    serde_json::to_string_pretty(&v).unwrap() + "\n"
+                },
+                "formatted otherwise",
+            ),
+            ("four-space indent", text.replace("  ", "    "), "formatted otherwise"),
+            ("trailing newline", format!("{text}\n"), "whitespace after"),
+            ("no newline", text.trim_end().to_owned(), "whitespace after"),
+            ("appended envelope", format!("{text}{}", env.to_jsonl()), "trailing characters"),
+            (
+                "duplicated line",
+                text.replacen("\"mediaType\"", "\"mediaType\": \"x\",\n  \"mediaType\"", 1),
+                "duplicate field `mediaType`",
+            ),
+            ("truncated", text[..text.len() / 2].to_owned(), "EOF"),
+            ("not UTF-8", "\u{fffd}".to_owned() + &text, "expected value"),
+        ];
+        for (name, bad, expect) in cases {
+            let err = check_sigstore_bundle(bad.as_bytes(), &env, &key.public()).expect_err(name);
+            assert!(err.to_string().contains(expect), "{name}: {err}");
+        }
+        let err = check_sigstore_bundle(b"\xff{}", &env, &key.public()).unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
     }
 }

@@ -2,7 +2,9 @@
 //! and the test-result predicate
 //! (<https://github.com/in-toto/attestation/blob/main/spec/predicates/test-result.md>).
 //! A Statement is serialized once, to compact JSON, and those bytes are what
-//! gets signed and kept; reading one back checks the v1 shape.
+//! gets signed and kept; reading one back checks the v1 shape and that the
+//! bytes are exactly certify's serialization of what was read (no unknown
+//! field at the levels certify's types fix, no other whitespace or key order).
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,7 @@ pub const VSA_PREDICATE: &str = "https://slsa.dev/verification_summary/v1";
 
 /// An in-toto Statement v1: what was attested (`subject`) and the claim (`predicate`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Statement {
     /// Always [`STATEMENT_TYPE`].
     #[serde(rename = "_type")]
@@ -35,6 +38,7 @@ pub struct Statement {
 /// An in-toto ResourceDescriptor: a file or other artifact, named and/or
 /// located, identified by its digests.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
 pub struct ResourceDescriptor {
     /// A name, for files the path relative to the bundle root.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -52,6 +56,7 @@ pub struct ResourceDescriptor {
 
 /// The test-result predicate: the outcome of a test run and the tests behind it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct TestResult {
     /// [`TestResult::PASSED`], [`TestResult::WARNED`] or [`TestResult::FAILED`].
     pub result: String,
@@ -107,12 +112,17 @@ impl TestResult {
         serde_json::to_value(self).expect("a test result always serializes")
     }
 
-    /// Reads a test-result predicate, checking that `result` is one of the three verdicts.
+    /// Reads a test-result predicate, checking that `result` is one of the
+    /// three verdicts and that the predicate is exactly what
+    /// [`TestResult::to_predicate`] writes (no unknown field, no field left out).
     pub fn from_predicate(predicate: &serde_json::Value) -> Result<TestResult, VerifyError> {
         let invalid = |reason: String| VerifyError::InvalidPredicate { expected: TEST_RESULT_PREDICATE, reason };
         let result = TestResult::deserialize(predicate).map_err(|e| invalid(e.to_string()))?;
         if ![Self::PASSED, Self::WARNED, Self::FAILED].contains(&result.result.as_str()) {
             return Err(invalid(format!("result is `{}`, expected PASSED, WARNED or FAILED", result.result)));
+        }
+        if serde_json::to_string(&result.to_predicate()).ok() != serde_json::to_string(predicate).ok() {
+            return Err(invalid("not the predicate certify writes for the result it holds".to_owned()));
         }
         Ok(result)
     }
@@ -153,7 +163,9 @@ impl Statement {
     }
 
     /// Parses a Statement and checks the v1 shape: the `_type`, at least one
-    /// subject, a digest on every subject, a predicate type and a predicate object.
+    /// subject, a digest on every subject, a predicate type and a predicate
+    /// object; and that `b` is byte for byte [`Statement::to_bytes`] of it (the
+    /// predicate's own fields are the predicate reader's to check).
     pub fn from_bytes(b: &[u8]) -> Result<Statement, VerifyError> {
         let statement: Statement =
             serde_json::from_slice(b).map_err(|source| VerifyError::Json { what: "in-toto Statement", source })?;
@@ -172,6 +184,13 @@ impl Statement {
         }
         if !statement.predicate.is_object() {
             return invalid("predicate is not a JSON object".to_owned());
+        }
+        if statement.to_bytes() != b {
+            return Err(VerifyError::NotAsWritten {
+                what: "in-toto Statement",
+                reason: "it is not compact JSON in certify's key order (whitespace, key order, escapes or a null field differ)"
+                    .to_owned(),
+            });
         }
         Ok(statement)
     }
@@ -290,5 +309,49 @@ mod tests {
         assert!(result.to_predicate().get("url").is_none());
         result.url = Some("https://ci.example.invalid/run/7".to_owned());
         assert_eq!(result.to_predicate()["url"], "https://ci.example.invalid/run/7");
+    }
+
+    #[test]
+    fn only_certifys_own_serialization_reads_back() {
+        let bytes = sample().to_bytes();
+        let good: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let pretty = serde_json::to_vec_pretty(&good).unwrap();
+        let err = Statement::from_bytes(&pretty).unwrap_err();
+        assert!(err.to_string().contains("not byte-for-byte the in-toto Statement certify writes"), "{err}");
+        let mut spaced = bytes.clone();
+        spaced.push(b' ');
+        assert!(Statement::from_bytes(&spaced).is_err());
+
+        type Mutation = fn(&mut serde_json::Value);
+        let cases: [(&str, Mutation); 4] = [
+            ("unknown field `extra`", |v| v["extra"] = json!(1)),
+            ("unknown field `extra`", |v| v["subject"][0]["extra"] = json!(1)),
+            ("not byte-for-byte", |v| v["subject"][1]["name"] = serde_json::Value::Null),
+            ("not byte-for-byte", |v| {
+                let o = v.as_object_mut().unwrap();
+                let t = o.shift_remove("_type").unwrap();
+                o.insert("_type".to_owned(), t);
+            }),
+        ];
+        for (expect, mutate) in cases {
+            let mut value = good.clone();
+            mutate(&mut value);
+            let err = Statement::from_bytes(&serde_json::to_vec(&value).unwrap()).unwrap_err();
+            assert!(err.to_string().contains(expect), "{expect}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_test_result_predicate_has_no_unknown_or_missing_field() {
+        let good = sample().predicate;
+        assert!(TestResult::from_predicate(&good).is_ok());
+        let mut extra = good.clone();
+        extra["extra"] = json!(1);
+        let err = TestResult::from_predicate(&extra).unwrap_err();
+        assert!(err.to_string().contains("unknown field `extra`"), "{err}");
+        let mut missing = good.clone();
+        missing.as_object_mut().unwrap().shift_remove("warnedTests");
+        let err = TestResult::from_predicate(&missing).unwrap_err();
+        assert!(err.to_string().contains("not the predicate certify writes"), "{err}");
     }
 }

@@ -114,6 +114,7 @@ async fn verify_names_an_altered_or_untrusted_decision() {
     fs::write(&path, text.replace("\"payloadType\"", " \"payloadType\"")).unwrap();
     let report = archive.verify(&[signing.public(), outsider.public()]).await.unwrap();
     let problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
-    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems.len(), 2, "{problems:#?}");
     assert!(problems[0].starts_with(&format!("{}: modified: sha256 is", entry.path)), "{problems:#?}");
+    assert!(problems[1].starts_with(&format!("{}: not byte-for-byte", entry.path)), "{problems:#?}");
 }
