@@ -71,6 +71,9 @@ const FEATURE: &str = r#"Feature: A hostile target echoes every secret in every 
     And I send a GET request to "/blob"
     And I send a GET request to "/binary"
     And I send a GET request to "/big"
+    And I send a GET request to "/gzip"
+    And I send a GET request to "/deflate"
+    And I send a GET request to "/br"
     Then the response status is 299
 
   Scenario: A failure message quotes the echoed token
@@ -148,6 +151,12 @@ fn no_form_of_any_secret_reaches_the_bundle_or_the_console() {
         .iter()
         .map(|f| std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())))
         .collect();
+    // Content-encoded echoes were decoded before they were recorded (else
+    // the scan of compressed bytes would find nothing and prove nothing).
+    for encoding in ["gzip", "deflate", "br"] {
+        let recorded = format!("\"content_encoding\": \"{encoding}\"");
+        assert!(transcripts.contains(&recorded), "no {recorded} in the transcripts:\n{transcripts}");
+    }
     for expected in ["\"base64\"", "\"redacted\": true", "\"truncated\": true", "[redacted]"] {
         assert!(transcripts.contains(expected), "no {expected} in the transcripts:\n{transcripts}");
     }
@@ -414,6 +423,9 @@ impl Hostile {
             .route("/binary", get(echo_binary))
             .route("/big", get(echo_big))
             .route("/excerpt", get(echo_excerpt))
+            .route("/gzip", get(|headers: HeaderMap| async move { echo_encoded(&headers, "gzip") }))
+            .route("/deflate", get(|headers: HeaderMap| async move { echo_encoded(&headers, "deflate") }))
+            .route("/br", get(|headers: HeaderMap| async move { echo_encoded(&headers, "br") }))
             .route("/login", get(|| async { Json(json!({"session": {"secret": SAVED}, "status": "signed in"})) }))
             .route("/echo-saved", get(|| async { text(&every_form(SAVED)) }))
             .route("/later", get(|| async { Json(json!({"echo": SAVED, "forms": every_form(SAVED)})) }))
@@ -538,6 +550,35 @@ async fn echo_binary(headers: HeaderMap) -> Response {
     body.extend_from_slice(STANDARD.encode(&t).as_bytes());
     body.extend_from_slice(&[0xff, 0x00]);
     ([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response()
+}
+
+/// Every form of the token, and the token between bytes that are not UTF-8,
+/// sent content-encoded.
+fn echo_encoded(headers: &HeaderMap, encoding: &'static str) -> Response {
+    use std::io::Write as _;
+    let t = token(headers);
+    let mut plain = every_form(&t).into_bytes();
+    plain.extend_from_slice(&[0xff, 0xfe, 0x00]);
+    plain.extend_from_slice(t.as_bytes());
+    let encoded = match encoding {
+        "gzip" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&plain).and_then(|()| e.finish()).unwrap_or_default()
+        }
+        "deflate" => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&plain).and_then(|()| e.finish()).unwrap_or_default()
+        }
+        _ => {
+            let mut out = Vec::new();
+            let mut e = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+            let _ = e.write_all(&plain);
+            drop(e);
+            out
+        }
+    };
+    ([(header::CONTENT_TYPE, "application/octet-stream"), (header::CONTENT_ENCODING, encoding)], encoded)
+        .into_response()
 }
 
 /// The token across the 500 characters a failure message quotes of a body.
