@@ -20,15 +20,13 @@
 //!
 //! # Adding a target
 //!
-//! A parser of a new format (the archive's checkpoint, say) is one function
-//! and one directory: write `fn checkpoint(data: &[u8])` below, calling the
-//! parser on `data` and ignoring its `Result`; add
-//! `Target { name: "checkpoint", run: checkpoint, dictionary: CHECKPOINT }`
+//! A parser of a new format is one function and one directory: write
+//! `fn format(data: &[u8])` below, calling the parser on `data` and ignoring
+//! its `Result`; add `Target { name: "format", run: format, dictionary: FORMAT }`
 //! to [`TARGETS`] (with a few tokens of the format); and put a handful of
-//! valid checkpoints in `crates/fuzz/corpus/checkpoint/`. The driver picks it
-//! up as it is; the test needs its name in the `targets!` list of
-//! `tests/targets.rs` (a test fails until it is there, and while the corpus
-//! directory is empty).
+//! valid inputs in `crates/fuzz/corpus/format/`. The driver picks it up as it
+//! is; the test needs its name in the `targets!` list of `tests/targets.rs`
+//! (a test fails until it is there, and while the corpus directory is empty).
 //! The corpus key (`fuzz.pub.pem`) is the public half of the demo run's
 //! throwaway key that signed the envelopes of the `dsse` and `sigstore` corpora.
 //!
@@ -68,6 +66,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "index", run: index, dictionary: &[INDEX, JSON] },
     Target { name: "dsse", run: dsse, dictionary: &[DSSE, JSON] },
     Target { name: "sigstore", run: sigstore, dictionary: &[DSSE, JSON] },
+    Target { name: "checkpoint", run: checkpoint, dictionary: &[CHECKPOINT] },
 ];
 
 /// The target called `name`.
@@ -202,6 +201,17 @@ fn sigstore(data: &[u8]) {
     if let Ok((envelope, _)) = envelope_from_sigstore_bundle(text) {
         let _ = check_sigstore_bundle(data, &envelope, corpus_key());
         statement_of(&envelope);
+    }
+}
+
+/// An archive checkpoint (a signed note): parsed, its signatures checked, its origin read,
+/// and its body written back.
+fn checkpoint(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    if let Ok(note) = certify_archive::checkpoint::SignedCheckpoint::parse(text) {
+        let _ = note.verified_by(std::slice::from_ref(corpus_key()));
+        let _ = note.archive_id();
+        let _ = certify_archive::checkpoint::SignedCheckpoint::parse(&note.checkpoint.body());
     }
 }
 
@@ -403,6 +413,20 @@ const JSON: &[&str] = &[
     "\"files\"",
     "\"sha256\"",
     "\"2026-11-29T14:42:21Z\"",
+];
+
+const CHECKPOINT: &[&str] = &[
+    "certify-archive ",
+    "\n",
+    "\n\n",
+    "\u{2014} ",
+    "\u{2014} certify-archive ",
+    "0\n",
+    "18446744073709551615\n",
+    "=",
+    "==",
+    "+/",
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 ];
 
 const INDEX: &[&str] = &[
