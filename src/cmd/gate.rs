@@ -232,6 +232,7 @@ async fn evidence_at(
                 id: f.id.clone(),
                 maturity: f.maturity.map(|x| x.as_str().to_owned()),
                 verdict: f.verdict.as_str().to_owned(),
+                reason: f.reason.clone(),
                 critical: f.tally.critical,
                 failed_critical_scenarios: failed_critical
                     .iter()

@@ -184,6 +184,11 @@ fn a_critical_feature_file_that_does_not_load_fails_the_run_and_blocks_the_gate(
         gate.stdout.lines().any(|l| l.contains("BLOCK  critical") && l.contains("feature=tenant-signup")),
         "{gate}"
     );
+    // And its reason names the file that did not load, where.
+    assert!(
+        gate.stdout.lines().any(|l| l.contains("BLOCK  critical") && l.contains("features/signup.feature:7")),
+        "the gate does not name the broken file:\n{gate}"
+    );
 }
 
 #[test]

@@ -396,6 +396,12 @@ impl Seen<'_> {
     }
 }
 
+/// ` (why)`: the bundle's own reason for a feature's verdict, so that a reason names what
+/// broke (a failed step, a feature file that did not load); nothing when it gives none.
+fn because(feature: &FeatureEvidence) -> String {
+    if feature.reason.is_empty() { String::new() } else { format!(" ({})", feature.reason) }
+}
+
 /// Judges one feature over its qualifying runs, oldest first (`seen` is never empty).
 fn judge_feature(policy: &StagePolicy, id: &str, seen: &[Seen<'_>], reasons: &mut Vec<Reason>) {
     for entry in seen {
@@ -406,7 +412,10 @@ fn judge_feature(policy: &StagePolicy, id: &str, seen: &[Seen<'_>], reasons: &mu
                 scenarios.join(", ")
             )
         } else if entry.feature.critical && entry.verdict() == Some(Verdict::Failed) {
-            "critical feature failed; a critical failure blocks whatever the thresholds".to_owned()
+            format!(
+                "critical feature failed{}; a critical failure blocks whatever the thresholds",
+                because(entry.feature)
+            )
         } else {
             continue;
         };
@@ -446,19 +455,24 @@ fn judge_feature(policy: &StagePolicy, id: &str, seen: &[Seen<'_>], reasons: &mu
             Rule::Require,
             Severity::Block,
             format!(
-                "{maturity} feature failed; require = \"{}\": every feature at {require} or above must be certified",
+                "{maturity} feature failed{}; require = \"{}\": every feature at {require} or above must be certified",
+                because(chosen.feature),
                 require.as_str()
             ),
         )),
         Some(Verdict::Failed) if warned => reasons.push(reason(
             Rule::WarnOn,
             Severity::Warn,
-            format!("{maturity} feature failed; {maturity} is in warn_on"),
+            format!("{maturity} feature failed{}; {maturity} is in warn_on", because(chosen.feature)),
         )),
         Some(Verdict::Failed) => reasons.push(reason(
             Rule::Require,
             Severity::Info,
-            format!("{maturity} feature failed; not required (require = \"{}\") and not in warn_on", require.as_str()),
+            format!(
+                "{maturity} feature failed{}; not required (require = \"{}\") and not in warn_on",
+                because(chosen.feature),
+                require.as_str()
+            ),
         )),
         Some(Verdict::Untested) if required => reasons.push(reason(
             Rule::Untested,

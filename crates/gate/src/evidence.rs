@@ -46,6 +46,10 @@ pub struct FeatureEvidence {
     pub maturity: Option<String>,
     /// `certified`, `failed`, `flaky`, `untested` or `not-applicable`.
     pub verdict: String,
+    /// Why the run gave that verdict, as the bundle says (`features/signup.feature:7 did not
+    /// load: ...`); empty when the bundle gives no reason.
+    #[serde(default)]
+    pub reason: String,
     /// Whether the feature is tagged `@critical`.
     pub critical: bool,
     /// Ids of the `@critical` scenarios of the feature that failed in the run.

@@ -64,6 +64,7 @@ fn evidence_round_trips_through_json_with_rfc3339_times() {
             id: "tenant-signup".into(),
             maturity: Some("ga".into()),
             verdict: "certified".into(),
+            reason: "all 3 scenarios passed".into(),
             critical: true,
             failed_critical_scenarios: vec![],
         }],

@@ -44,6 +44,7 @@ fn f(id: &str, maturity: &str, verdict: &str) -> FeatureEvidence {
         id: id.to_owned(),
         maturity: (!maturity.is_empty()).then(|| maturity.to_owned()),
         verdict: verdict.to_owned(),
+        reason: String::new(),
         critical: false,
         failed_critical_scenarios: Vec::new(),
     }
@@ -824,4 +825,23 @@ fn exclusion_messages_say_what_is_wrong() {
         ahead,
         "future-finish not used: finished 3h 5s after now, beyond the 1m of clock skew allowed: its finish time cannot be true"
     );
+}
+
+#[test]
+fn a_failed_feature_is_blocked_with_the_reason_its_bundle_gives() {
+    let broken = FeatureEvidence {
+        reason: "features/signup.feature:7 did not load: this line is not Gherkin".into(),
+        ..critical("tenant-signup", "ga", "failed")
+    };
+    let decision = decide(&policy(), &trusted(), &candidate(None), &[run("r1", 1, vec![broken])], now());
+    assert!(!decision.promote);
+    let message = |rule: &str| {
+        let reason = decision.reasons.iter().find(|r| r.rule.to_string() == rule);
+        reason.unwrap_or_else(|| panic!("no {rule} reason: {:#?}", decision.reasons)).message.clone()
+    };
+    assert_eq!(
+        message("critical"),
+        "critical feature failed (features/signup.feature:7 did not load: this line is not Gherkin); a critical failure blocks whatever the thresholds"
+    );
+    assert!(message("require").contains("(features/signup.feature:7 did not load"), "{}", message("require"));
 }
