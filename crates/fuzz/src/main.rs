@@ -4,6 +4,9 @@
 //! `DIR/<target>-<fnv64 of the input>` and the driver exits 1 naming the target and the file;
 //! 0 when nothing panicked, 2 on bad arguments or an unreadable corpus.
 
+// A command-line driver: its report is what it prints.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::{
     path::{Path, PathBuf},
     process::ExitCode,
