@@ -1,8 +1,10 @@
 //! Evidence bundles as an auditor meets them: `certify demo` writes a signed
 //! bundle, `certify verify` accepts it, and every kind of tampering is
 //! caught, named by file, with exit code 1 and no panic. Also the outside
-//! verifiers: securesystemslib (via tests/tools/verify_dsse.py) and the
-//! openssl recipe of the README.
+//! verifiers, mandatory: stock securesystemslib (tests/tools/verify_dsse.py,
+//! `CERTIFY_PYTHON`), sigstore-js (tests/tools/verify_sigstore.mjs, node and
+//! `CERTIFY_NODE_MODULES`), in-toto-attestation and the openssl recipe of the
+//! README.
 
 use std::{
     fs,
@@ -336,7 +338,7 @@ fn symlinks_and_escaping_names_are_refused() {
         .push(serde_json::json!({"name": "/etc/passwd", "digest": {"sha256": "00"}}));
     let bytes = serde_json::to_vec(&st).expect("json");
     Statement::from_bytes(&bytes).expect("still a statement");
-    let forged = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &key, &key.public().hint());
+    let forged = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &key);
     fs::write(b.join("attestation.intoto.jsonl"), forged.to_jsonl()).expect("write");
     let out = certify(&["verify", b.to_str().expect("utf-8"), "--key", pub_path.to_str().expect("utf-8")]);
     let all = text(&out);
@@ -398,34 +400,151 @@ fn tool(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("tools").join(name)
 }
 
+/// Stock securesystemslib (`Envelope.from_dict`, then `verify([SSlibKey.from_crypto(key)], 1)`,
+/// nothing adjusted) on the demo's envelope file and decision record.
 #[test]
 fn securesystemslib_verifies_the_demo_bundle_and_rejects_a_tampered_one() {
     let tool = tool("verify_dsse.py");
-    let run = |bundle: &Path, form: &str| {
-        Command::new(python()).arg(&tool).arg(&demo().key).arg(bundle.join(form)).arg(bundle).output().unwrap_or_else(
-            |e| {
-                panic!(
-                    "cannot run {} (set CERTIFY_PYTHON to a Python with securesystemslib and cryptography): {e}",
-                    python()
-                )
-            },
-        )
-    };
-    for form in ["attestation.sigstore.json", "attestation.intoto.jsonl"] {
-        let out = run(&demo().bundle, form);
+    let run = |envelope: &Path, bundle: Option<&Path>| {
+        let mut command = Command::new(python());
+        command.arg(&tool).arg(&demo().key).arg(envelope);
+        if let Some(bundle) = bundle {
+            command.arg(bundle);
+        }
+        let out = command.output().unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} (set CERTIFY_PYTHON to a Python with securesystemslib and cryptography): {e}",
+                python()
+            )
+        });
         let all = text(&out);
         assert!(
             !all.contains("No module named"),
             "CERTIFY_PYTHON={} lacks securesystemslib/cryptography: {all}",
             python()
         );
-        assert_eq!(out.status.code(), Some(0), "verify_dsse.py rejected the demo bundle ({form}): {all}");
-        assert!(all.contains("test-result/v0.1 PASSED"), "{all}");
-    }
+        out
+    };
+    let out = run(&demo().bundle.join("attestation.intoto.jsonl"), Some(&demo().bundle));
+    assert_eq!(out.status.code(), Some(0), "verify_dsse.py rejected the demo bundle: {}", text(&out));
+    assert!(text(&out).contains("test-result/v0.1 PASSED"), "{}", text(&out));
+    let out = run(&demo_record(), None);
+    assert_eq!(out.status.code(), Some(0), "verify_dsse.py rejected the demo's decision record: {}", text(&out));
+    assert!(text(&out).contains("verification_summary/v1 PASSED"), "{}", text(&out));
+
     let (_k, b) = copy();
     flip_byte(&b.join("junit.xml"), 100);
-    let out = run(&b, "attestation.sigstore.json");
+    let out = run(&b.join("attestation.intoto.jsonl"), Some(&b));
     assert_eq!(out.status.code(), Some(1), "verify_dsse.py accepted a tampered bundle: {}", text(&out));
+    assert!(text(&out).contains("junit.xml: sha256 is"), "{}", text(&out));
+
+    // The envelope re-signed by another key: securesystemslib finds no signature of the demo key.
+    let (_k, b) = copy();
+    let env = envelope(&b);
+    let payload = B64.decode(env["payload"].as_str().expect("payload")).expect("b64");
+    fs::write(
+        b.join("attestation.intoto.jsonl"),
+        Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &other().key).to_jsonl(),
+    )
+    .expect("write");
+    let out = run(&b.join("attestation.intoto.jsonl"), Some(&b));
+    assert_eq!(out.status.code(), Some(1), "verify_dsse.py accepted another key's envelope: {}", text(&out));
+}
+
+/// The folder of npm packages that holds sigstore-js (`.ci/run` installs it and sets the variable).
+fn node_modules() -> String {
+    let how = "npm install --prefix DIR @sigstore/verify@3.1.1 @sigstore/bundle@4.0.0 @sigstore/core@3.2.1 \
+               @sigstore/protobuf-specs@0.5.2 and set CERTIFY_NODE_MODULES=DIR/node_modules (.ci/run does)";
+    let dir = std::env::var("CERTIFY_NODE_MODULES")
+        .unwrap_or_else(|_| panic!("this test needs sigstore-js and CERTIFY_NODE_MODULES is not set: {how}"));
+    assert!(
+        Path::new(&dir).join("@sigstore/verify/package.json").is_file(),
+        "CERTIFY_NODE_MODULES={dir} holds no @sigstore/verify: {how}"
+    );
+    dir
+}
+
+/// sigstore-js (`@sigstore/verify`) on the demo's Sigstore bundle, offline, with the public key as
+/// the only trust material; the subjects checked against the bundle's files.
+#[test]
+fn sigstore_js_verifies_the_demo_bundle_and_rejects_a_tampered_one() {
+    let modules = node_modules();
+    let tool = tool("verify_sigstore.mjs");
+    let run = |key: &Path, bundle: &Path| {
+        Command::new("node")
+            .arg(&tool)
+            .arg(key)
+            .arg(bundle.join("attestation.sigstore.json"))
+            .arg(bundle)
+            .env("CERTIFY_NODE_MODULES", &modules)
+            .output()
+            .unwrap_or_else(|e| panic!("this test needs node on PATH (Debian: apt-get install nodejs): {e}"))
+    };
+    let out = run(&demo().key, &demo().bundle);
+    assert_eq!(out.status.code(), Some(0), "sigstore-js rejected the demo bundle: {}", text(&out));
+    assert_eq!(text(&out).trim(), "https://in-toto.io/attestation/test-result/v0.1 PASSED");
+
+    let original = fs::read_to_string(demo().bundle.join("attestation.sigstore.json")).expect("read");
+    let bundle: serde_json::Value = serde_json::from_str(&original).expect("json");
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = bundle.clone();
+        f(&mut v);
+        format!("{}\n", serde_json::to_string_pretty(&v).expect("json"))
+    };
+    let payload = B64.decode(bundle["dsseEnvelope"]["payload"].as_str().expect("payload")).expect("b64");
+    let mut statement = Statement::from_bytes(&payload).expect("statement");
+    statement.predicate["result"] = "FAILED".into();
+    let other_sig = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &other().key).signatures[0].sig.clone();
+    let flipped_sig = {
+        let mut sig = B64.decode(bundle["dsseEnvelope"]["signatures"][0]["sig"].as_str().expect("sig")).expect("b64");
+        sig[10] ^= 0x01;
+        B64.encode(sig)
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "signature byte flipped",
+            edit(&|v| v["dsseEnvelope"]["signatures"][0]["sig"] = flipped_sig.clone().into()),
+            "signature verification failed",
+        ),
+        (
+            "payload changed",
+            edit(&|v| v["dsseEnvelope"]["payload"] = B64.encode(statement.to_bytes()).into()),
+            "signature verification failed",
+        ),
+        (
+            "signed by another key",
+            edit(&|v| v["dsseEnvelope"]["signatures"][0]["sig"] = other_sig.clone().into()),
+            "signature verification failed",
+        ),
+        (
+            "another key's hint",
+            edit(&|v| v["verificationMaterial"]["publicKey"]["hint"] = other().key.public().hint().into()),
+            "key not found",
+        ),
+        ("truncated", original[..original.len() / 2].to_owned(), "verification failed"),
+    ];
+    for (case, bytes, reason) in cases {
+        let (_k, b) = copy();
+        fs::write(b.join("attestation.sigstore.json"), &bytes).expect("write");
+        let out = run(&demo().key, &b);
+        assert_eq!(out.status.code(), Some(1), "{case}: sigstore-js accepted it: {}", text(&out));
+        assert!(text(&out).contains(reason), "{case}: {}", text(&out));
+    }
+
+    // The bundle as written, but its files altered, or the key another one.
+    let (_k, b) = copy();
+    flip_byte(&b.join("junit.xml"), 100);
+    let out = run(&demo().key, &b);
+    assert_eq!(out.status.code(), Some(1), "a tampered file passed: {}", text(&out));
+    assert!(text(&out).contains("junit.xml: sha256 is"), "{}", text(&out));
+    let (_k, b) = copy();
+    fs::write(b.join("extra.txt"), "added").expect("write");
+    let out = run(&demo().key, &b);
+    assert_eq!(out.status.code(), Some(1), "an added file passed: {}", text(&out));
+    assert!(text(&out).contains("extra.txt: in"), "{}", text(&out));
+    let out = run(&other().public, &demo().bundle);
+    assert_eq!(out.status.code(), Some(1), "another key verified: {}", text(&out));
+    assert!(text(&out).contains("key not found"), "{}", text(&out));
 }
 
 /// The README's openssl recipe, run as written there (README "Verifying a
@@ -619,8 +738,8 @@ fn envelope_file_mutations(file: &str) -> Vec<(&'static str, String)> {
     assert_eq!(format!("{line}\n"), file, "the untouched file is one compact line and a newline");
     let payload = B64.decode(env["payload"].as_str().expect("payload")).expect("b64");
     let payload_type = env["payloadType"].as_str().expect("payloadType").to_owned();
-    let foreign = Envelope::sign(&payload_type, b"{}", &other().key, &other().key.public().hint());
-    let second = Envelope::sign(&payload_type, &payload, &other().key, &other().key.public().hint());
+    let foreign = Envelope::sign(&payload_type, b"{}", &other().key);
+    let second = Envelope::sign(&payload_type, &payload, &other().key);
     let edit = |f: &dyn Fn(&mut serde_json::Value)| {
         let mut v = env.clone();
         f(&mut v);
@@ -645,7 +764,11 @@ fn envelope_file_mutations(file: &str) -> Vec<(&'static str, String)> {
         ),
         ("extra top-level field", edit(&|v| v["extra"] = true.into())),
         ("extra signature field", edit(&|v| v["signatures"][0]["extra"] = true.into())),
-        ("keyid changed", edit(&|v| v["signatures"][0]["keyid"] = other().key.public().hint().into())),
+        ("keyid changed", edit(&|v| v["signatures"][0]["keyid"] = other().key.public().keyid().into())),
+        (
+            "keyid of another key, former form",
+            edit(&|v| v["signatures"][0]["keyid"] = other().key.public().hint().into()),
+        ),
         ("keyid emptied", edit(&|v| v["signatures"][0]["keyid"] = "".into())),
         (
             "base64 URL-safe, unpadded",
@@ -714,12 +837,12 @@ fn the_sigstore_bundle_is_accepted_only_as_certify_wrote_it() {
     };
     let env = &bundle["dsseEnvelope"];
     let payload = B64.decode(env["payload"].as_str().expect("payload")).expect("b64");
-    let second = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &other().key, "");
+    let second = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &other().key);
     // A different envelope, validly signed by a key the verifier trusts.
     let statement = Statement::from_bytes(&payload).expect("statement");
     let mut changed = statement.clone();
     changed.predicate["url"] = "https://example.invalid/elsewhere".into();
-    let different = Envelope::sign(PAYLOAD_TYPE_INTOTO, &changed.to_bytes(), &other().key, "");
+    let different = Envelope::sign(PAYLOAD_TYPE_INTOTO, &changed.to_bytes(), &other().key);
     let reordered = {
         let mut v = bundle.clone();
         let o = v.as_object_mut().expect("object");
@@ -784,6 +907,22 @@ fn the_sigstore_bundle_is_accepted_only_as_certify_wrote_it() {
     }
 }
 
+/// Bundles written before the keyid became securesystemslib's carry the signer's hint as their
+/// keyid; they still verify, and a stock securesystemslib says why it would not find the key.
+#[test]
+fn an_envelope_with_the_former_keyid_of_its_signer_still_verifies() {
+    let demo_key = certify_evidence::attest::load_public_key(&demo().key).expect("the demo's key");
+    let env = envelope(&demo().bundle);
+    assert_eq!(env["signatures"][0]["keyid"], demo_key.keyid().as_str(), "the demo writes today's keyid");
+    let (_k, b) = copy();
+    let mut former = env.clone();
+    former["signatures"][0]["keyid"] = demo_key.hint().into();
+    write_envelope(&b, &former);
+    let out = verify(&b);
+    assert_eq!(out.status.code(), Some(0), "a bundle with the former keyid: {}", text(&out));
+    assert!(text(&out).contains("VALID"), "{}", text(&out));
+}
+
 /// The demo's decision record, from the archive next to the demo bundle.
 fn demo_record() -> PathBuf {
     let decisions = demo().bundle.parent().expect("parent").join("archive/decisions");
@@ -835,7 +974,7 @@ fn a_signed_statement_is_accepted_only_in_certifys_serialization() {
     ];
     for (case, bytes, reason) in cases {
         let (_k, b) = copy();
-        let signed = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &other().key, &other().key.public().hint());
+        let signed = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &other().key);
         fs::write(b.join("attestation.intoto.jsonl"), signed.to_jsonl()).expect("write");
         fs::write(b.join("attestation.sigstore.json"), to_sigstore_bundle(&signed, &other().key.public()))
             .expect("write");

@@ -377,7 +377,7 @@ impl BundleWriter {
         if let Some(key) = &self.spec.signing_key {
             let statement = self.statement(&header, &subjects, &summary);
             let payload = statement.to_bytes();
-            let envelope = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, key, &key.public().hint());
+            let envelope = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, key);
             let env_path = self.tmp.join(ENVELOPE);
             fs::write(&env_path, envelope.to_jsonl()).map_err(io_err(&env_path))?;
             let sig_path = self.tmp.join(SIGSTORE);

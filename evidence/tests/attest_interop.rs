@@ -1,7 +1,8 @@
 //! Interoperability of the attestation primitives with outside tools: openssl
 //! reads our keys and verifies our signatures (and we read and verify its),
-//! `tests/tools/verify_dsse.py` (securesystemslib) verifies our envelopes in both
-//! the `.intoto.jsonl` and the Sigstore bundle form, and the `in-toto-attestation`
+//! `tests/tools/verify_dsse.py` (stock securesystemslib, nothing adjusted) verifies
+//! our envelopes, whose keyid is the one securesystemslib computes for the key,
+//! and the `in-toto-attestation`
 //! Python package accepts our Statement. The tools are required, never skipped:
 //! openssl must be on PATH, and the Python interpreter named by
 //! `CERTIFY_PYTHON` (default `python3`) must have `securesystemslib`,
@@ -125,7 +126,7 @@ fn openssl_verifies_our_signature_over_the_pae() {
     let (key_path, pub_path) = keygen(&dir.path().join("k")).unwrap();
     let key = load_signing_key(s(&key_path), "test").unwrap();
     let (_, payload) = subject_dir(dir.path());
-    let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &key, &key.public().hint());
+    let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &key);
 
     let pae_path = dir.path().join("pae.bin");
     let sig_path = dir.path().join("sig.bin");
@@ -195,8 +196,34 @@ fn we_read_openssl_keys_and_sign_exactly_as_openssl_does() {
     assert_eq!(sig, key.sign(&message));
 }
 
+/// The keyid `SSlibKey.from_crypto(key)` computes, by securesystemslib itself.
+fn securesystemslib_keyid(python: &str, public: &Path) -> String {
+    const KEYID: &str = "import sys\n\
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key\n\
+        from securesystemslib.signer import SSlibKey\n\
+        print(SSlibKey.from_crypto(load_pem_public_key(open(sys.argv[1], 'rb').read())).keyid)\n";
+    let out = run(python, &["-c", KEYID, s(public)], "the Python interpreter in CERTIFY_PYTHON");
+    assert!(out.status.success(), "securesystemslib could not read {}: {}", public.display(), text(&out.stderr));
+    text(&out.stdout).trim().to_owned()
+}
+
 #[test]
-fn securesystemslib_verifies_the_jsonl_and_the_sigstore_forms() {
+fn the_keyid_is_the_one_securesystemslib_computes() {
+    let python = python();
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        let (key_path, pub_path) = keygen(&dir.path().join(format!("k{i}"))).unwrap();
+        let key = load_signing_key(s(&key_path), "test").unwrap();
+        let expected = securesystemslib_keyid(&python, &pub_path);
+        assert_eq!(expected.len(), 64, "{expected}");
+        assert_eq!(key.public().keyid(), expected);
+        let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, b"{}", &key);
+        assert_eq!(env.signatures[0].keyid, expected, "the envelope carries it");
+    }
+}
+
+#[test]
+fn securesystemslib_verifies_the_envelope_as_written() {
     let python = python();
     let script = verify_dsse_script();
     let work = tempfile::tempdir().unwrap();
@@ -205,7 +232,7 @@ fn securesystemslib_verifies_the_jsonl_and_the_sigstore_forms() {
     let (key_path, pub_path) = keygen(&work.path().join("release")).unwrap();
     let key = load_signing_key(s(&key_path), "test").unwrap();
     let (_, payload) = subject_dir(&bundle);
-    let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &key, &key.public().hint());
+    let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &key);
 
     let jsonl = work.path().join("attestation.intoto.jsonl");
     fs::write(&jsonl, format!("{}\n", env.to_json_line())).unwrap();
@@ -218,10 +245,23 @@ fn securesystemslib_verifies_the_jsonl_and_the_sigstore_forms() {
         (out.status.success(), format!("{}{}", text(&out.stdout), text(&out.stderr)))
     };
 
-    for envelope in [&jsonl, &sigstore] {
-        let (ok, out) = verify(&pub_path, envelope);
-        assert!(ok, "verify_dsse.py rejected {}: {out}", envelope.display());
-        assert_eq!(out.trim(), "https://in-toto.io/attestation/test-result/v0.1 PASSED");
+    let (ok, out) = verify(&pub_path, &jsonl);
+    assert!(ok, "verify_dsse.py rejected {}: {out}", jsonl.display());
+    assert_eq!(out.trim(), "https://in-toto.io/attestation/test-result/v0.1 PASSED");
+
+    // The Sigstore form keeps the keyid empty; the script says where it is verified.
+    let (ok, out) = verify(&pub_path, &sigstore);
+    assert!(!ok && out.contains("verify_sigstore.mjs"), "{out}");
+
+    // Stock securesystemslib finds the key only under its own keyid: the keyid
+    // envelopes carried before (the key's hint), or another, is not found.
+    for keyid in [key.public().hint(), String::new(), "trusted".to_owned()] {
+        let mut other = env.clone();
+        other.signatures[0].keyid = keyid.clone();
+        let path = work.path().join("keyid.intoto.jsonl");
+        fs::write(&path, other.to_jsonl()).unwrap();
+        let (ok, out) = verify(&pub_path, &path);
+        assert!(!ok && out.contains("Accepted signatures do not match threshold"), "keyid {keyid:?}: {out}");
     }
 
     // Another key is refused.
@@ -231,19 +271,17 @@ fn securesystemslib_verifies_the_jsonl_and_the_sigstore_forms() {
 
     // A changed signature is refused.
     let mut bad = env.clone();
-    bad.signatures[0].sig = Envelope::sign(PAYLOAD_TYPE_INTOTO, b"{}", &key, "").signatures[0].sig.clone();
+    bad.signatures[0].sig = Envelope::sign(PAYLOAD_TYPE_INTOTO, b"{}", &key).signatures[0].sig.clone();
     let bad_path = work.path().join("bad.intoto.jsonl");
     fs::write(&bad_path, bad.to_json_line()).unwrap();
     let (ok, out) = verify(&pub_path, &bad_path);
     assert!(!ok, "a foreign signature verified: {out}");
 
-    // A tampered subject file is caught, in both forms.
+    // A tampered subject file is caught.
     fs::write(bundle.join("transcripts/signup/1.json"), b"{\"status\":500}\n").unwrap();
-    for envelope in [&jsonl, &sigstore] {
-        let (ok, out) = verify(&pub_path, envelope);
-        assert!(!ok, "tampered subject passed with {}: {out}", envelope.display());
-        assert!(out.contains("transcripts/signup/1.json: sha256 is"), "{out}");
-    }
+    let (ok, out) = verify(&pub_path, &jsonl);
+    assert!(!ok, "tampered subject passed: {out}");
+    assert!(out.contains("transcripts/signup/1.json: sha256 is"), "{out}");
 }
 
 #[test]
@@ -251,7 +289,7 @@ fn the_sigstore_form_holds_the_same_envelope_with_an_empty_keyid() {
     let key = SigningKey::generate();
     let dir = tempfile::tempdir().unwrap();
     let (_, payload) = subject_dir(dir.path());
-    let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &key, &key.public().hint());
+    let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &key);
     let (back, hint) = envelope_from_sigstore_bundle(&to_sigstore_bundle(&env, &key.public())).unwrap();
     assert_eq!(hint.as_deref(), Some(key.public().hint().as_str()));
     assert_eq!(back.payload, env.payload);

@@ -306,5 +306,5 @@ fn decision_record(
         predicate_type: certify_gate::VSA_PREDICATE_TYPE.to_owned(),
         predicate,
     };
-    Envelope::sign(PAYLOAD_TYPE_INTOTO, &statement.to_bytes(), key, &key.public().hint()).to_json_line()
+    Envelope::sign(PAYLOAD_TYPE_INTOTO, &statement.to_bytes(), key).to_json_line()
 }

@@ -3,10 +3,14 @@
 
 Usage: verify_dsse.py PUBLIC_KEY.pem ENVELOPE [BUNDLE_DIR]
 
-ENVELOPE is an attestation.intoto.jsonl (one envelope per line; the first is
-checked), an attestation.sigstore.json (its dsseEnvelope is checked) or a
-decision record. securesystemslib checks the Ed25519 signature over the DSSE
-pre-authentication encoding; this script then checks the payload type, that
+ENVELOPE is an attestation.intoto.jsonl or a decision record (one envelope on
+one line). Stock securesystemslib checks it, as any of its users would:
+Envelope.from_dict, then Envelope.verify([SSlibKey.from_crypto(key)], 1),
+which needs the signature's keyid to be the one securesystemslib computes
+for the key (certify writes exactly that) and the Ed25519 signature over the
+DSSE pre-authentication encoding to verify. The Sigstore bundle form
+(attestation.sigstore.json) leaves the keyid empty, as Sigstore does: verify
+it with tests/tools/verify_sigstore.mjs. This script then checks the payload type, that
 the payload is an in-toto Statement v1 and, with BUNDLE_DIR, that every named
 subject has the sha256 the statement gives it. Prints the predicate type and
 result; exits 0 when everything holds and 1 otherwise.
@@ -29,11 +33,12 @@ STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 def read_envelope(path):
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    if path.endswith(".jsonl"):
-        doc = json.loads(text.splitlines()[0])
-    else:
-        doc = json.loads(text)
-    return doc.get("dsseEnvelope", doc)
+    if '"dsseEnvelope"' in text:
+        raise ValueError(f"{path} is a Sigstore bundle (keyid empty): verify it with tests/tools/verify_sigstore.mjs")
+    lines = text.splitlines()
+    if len(lines) != 1:
+        raise ValueError(f"{path}: {len(lines)} lines, expected one envelope on one line")
+    return json.loads(lines[0])
 
 
 def sha256_file(path):
@@ -49,14 +54,10 @@ def main(argv):
         print(__doc__)
         return 2
     key_path, envelope_path = argv[1], argv[2]
-    envelope = read_envelope(envelope_path)
-    # The keyid is a hint; the key to trust is the one named on the command line.
-    for signature in envelope.get("signatures", []):
-        signature["keyid"] = "trusted"
     with open(key_path, "rb") as f:
-        key = SSlibKey.from_crypto(load_pem_public_key(f.read()), keyid="trusted")
-    parsed = Envelope.from_dict(envelope)
-    parsed.verify([key], 1)  # raises when no signature verifies
+        key = SSlibKey.from_crypto(load_pem_public_key(f.read()))
+    parsed = Envelope.from_dict(read_envelope(envelope_path))
+    parsed.verify([key], 1)  # raises unless the key's signature, under its keyid, verifies
     if parsed.payload_type != PAYLOAD_TYPE:
         print(f"payloadType is {parsed.payload_type!r}, expected {PAYLOAD_TYPE!r}")
         return 1

@@ -49,7 +49,9 @@ pub struct Envelope {
 #[serde(deny_unknown_fields)]
 pub struct Signature {
     /// A hint to which key made the signature; not signed, never trusted, but
-    /// certify writes the signer's [`PublicKey::hint`] and accepts nothing else.
+    /// certify writes the signer's [`PublicKey::keyid`] (the one
+    /// securesystemslib computes) and accepts nothing but a keyid of the
+    /// signer ([`PublicKey::is_keyid`]).
     pub keyid: String,
     /// The signature, standard padded base64.
     pub sig: String,
@@ -58,8 +60,11 @@ pub struct Signature {
 impl Signature {
     /// The fingerprint (lowercase hex SHA-256 of the SPKI DER) of the key this
     /// signature's keyid names, when the keyid has the form of a certify key
-    /// hint ([`PublicKey::hint`]). A claim, never trusted: only a signature that
-    /// verifies says who signed; this only names the key in a message.
+    /// hint ([`PublicKey::hint`]), as envelopes written before
+    /// [`PublicKey::keyid`] carry it; `None` for today's keyid, a digest the
+    /// fingerprint cannot be read from. A claim, never trusted: only a
+    /// signature that verifies says who signed; this only names the key in a
+    /// message.
     pub fn claimed_fingerprint(&self) -> Option<String> {
         let digest = STANDARD.decode(&self.keyid).ok().filter(|d| d.len() == 32)?;
         Some(super::hex(&digest))
@@ -145,11 +150,11 @@ pub enum VerifyError {
         found: usize,
     },
     /// The signature's keyid does not name the key whose signature verified.
-    #[error("signature keyid is {found:?}, expected {expected:?} (the hint of the key that signed)")]
+    #[error("signature keyid is {found:?}, expected {expected:?} (the keyid of the key that signed)")]
     KeyId {
         /// The keyid found.
         found: String,
-        /// The signer's hint.
+        /// The signer's [`PublicKey::keyid`].
         expected: String,
     },
     /// Parsed, but the bytes are not what certify writes for what was parsed.
@@ -184,13 +189,15 @@ impl VerifyError {
 
 impl Envelope {
     /// Signs `payload` as `payload_type` with `key`: the signature covers
-    /// `PAE(payload_type, payload)`. `keyid` is recorded as an unsigned hint.
-    pub fn sign(payload_type: &str, payload: &[u8], key: &SigningKey, keyid: &str) -> Envelope {
+    /// `PAE(payload_type, payload)`, and its keyid, an unsigned hint, is the
+    /// key's [`PublicKey::keyid`], so that securesystemslib's
+    /// `Envelope.verify` finds the key it is given.
+    pub fn sign(payload_type: &str, payload: &[u8], key: &SigningKey) -> Envelope {
         let sig = key.sign(&pae(payload_type, payload));
         Envelope {
             payload: STANDARD.encode(payload),
             payload_type: payload_type.to_owned(),
-            signatures: vec![Signature { keyid: keyid.to_owned(), sig: STANDARD.encode(sig) }],
+            signatures: vec![Signature { keyid: key.public().keyid(), sig: STANDARD.encode(sig) }],
         }
     }
 
@@ -329,8 +336,8 @@ pub fn verify_attestation(bytes: &[u8], keys: &[PublicKey]) -> Result<Attestatio
     let (statement, payload, signer) = envelope.verify_statement(keys)?;
     let signer = signer.clone();
     let keyid = &envelope.signatures[0].keyid;
-    if *keyid != signer.hint() {
-        return Err(VerifyError::KeyId { found: keyid.clone(), expected: signer.hint() });
+    if !signer.is_keyid(keyid) {
+        return Err(VerifyError::KeyId { found: keyid.clone(), expected: signer.keyid() });
     }
     Ok(Attestation { envelope, statement, payload, signer })
 }
@@ -345,7 +352,7 @@ mod tests {
 
     fn signed() -> (SigningKey, Envelope) {
         let key = SigningKey::generate();
-        let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, br#"{"hello":"world"}"#, &key, &key.public().hint());
+        let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, br#"{"hello":"world"}"#, &key);
         (key, env)
     }
 
@@ -368,7 +375,7 @@ mod tests {
         let (payload, matched) = env.verify(&keys).unwrap();
         assert_eq!(payload, br#"{"hello":"world"}"#);
         assert_eq!(*matched, key.public());
-        assert_eq!(env.signatures[0].keyid, key.public().hint());
+        assert_eq!(env.signatures[0].keyid, key.public().keyid());
     }
 
     #[test]
@@ -437,7 +444,7 @@ mod tests {
     #[test]
     fn a_payload_type_other_than_expected_is_refused() {
         let key = SigningKey::generate();
-        let env = Envelope::sign("application/json", b"{}", &key, "");
+        let env = Envelope::sign("application/json", b"{}", &key);
         assert!(env.verify(&[key.public()]).is_ok());
         let err = env.expect_payload_type(PAYLOAD_TYPE_INTOTO).unwrap_err();
         assert!(matches!(err, VerifyError::WrongPayloadType { .. }), "{err:?}");
@@ -476,7 +483,7 @@ mod tests {
     fn one_good_signature_among_others_is_enough() {
         let (key, mut env) = signed();
         let other = SigningKey::generate();
-        let foreign = Envelope::sign(PAYLOAD_TYPE_INTOTO, br#"{"hello":"world"}"#, &other, "o");
+        let foreign = Envelope::sign(PAYLOAD_TYPE_INTOTO, br#"{"hello":"world"}"#, &other);
         env.signatures.insert(0, foreign.signatures[0].clone());
         let keys = [key.public()];
         let (_, matched) = env.verify(&keys).unwrap();
@@ -529,8 +536,7 @@ mod tests {
         let line = env.to_json_line();
         let other = SigningKey::generate();
         let mut two = env.clone();
-        two.signatures
-            .push(Envelope::sign(PAYLOAD_TYPE_INTOTO, br#"{"hello":"world"}"#, &other, "o").signatures[0].clone());
+        two.signatures.push(Envelope::sign(PAYLOAD_TYPE_INTOTO, br#"{"hello":"world"}"#, &other).signatures[0].clone());
         let value = serde_json::to_value(&env).unwrap();
         let with = |edit: &dyn Fn(&mut serde_json::Value)| {
             let mut v = value.clone();
@@ -566,7 +572,7 @@ mod tests {
             (
                 "url-safe payload",
                 {
-                    let binary = Envelope::sign(PAYLOAD_TYPE_INTOTO, &[0xfb, 0xff, 0xbf], &other, "");
+                    let binary = Envelope::sign(PAYLOAD_TYPE_INTOTO, &[0xfb, 0xff, 0xbf], &other);
                     assert_eq!(binary.payload, "+/+/");
                     binary.to_jsonl().replace("+/+/", "-_-_")
                 },
@@ -607,16 +613,27 @@ mod tests {
             serde_json::json!({"k": 1}),
         );
         let payload = statement.to_bytes();
-        let good = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &key, &key.public().hint());
+        let good = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, &key);
         let verified = verify_attestation(good.to_jsonl().as_bytes(), &[key.public()]).unwrap();
         assert_eq!(verified.statement, statement);
         assert_eq!(verified.payload, payload);
         assert_eq!(verified.signer, key.public());
 
-        let mut keyid = good.clone();
-        keyid.signatures[0].keyid = SigningKey::generate().public().hint();
-        let err = verify_attestation(keyid.to_jsonl().as_bytes(), &[key.public()]).unwrap_err();
-        assert!(matches!(err, VerifyError::KeyId { .. }), "{err:?}");
+        assert_eq!(good.signatures[0].keyid, key.public().keyid());
+        // The keyid envelopes carried before (the key's hint) still names the signer.
+        let mut legacy = good.clone();
+        legacy.signatures[0].keyid = key.public().hint();
+        let verified = verify_attestation(legacy.to_jsonl().as_bytes(), &[key.public()]).unwrap();
+        assert_eq!(verified.signer, key.public());
+        // Anything else does not: another key's keyid or hint, empty, another form of the same digest.
+        let stranger = SigningKey::generate().public();
+        for other in [stranger.keyid(), stranger.hint(), String::new(), key.public().fingerprint()] {
+            let mut keyid = good.clone();
+            keyid.signatures[0].keyid = other.clone();
+            let err = verify_attestation(keyid.to_jsonl().as_bytes(), &[key.public()]).unwrap_err();
+            assert!(matches!(err, VerifyError::KeyId { .. }), "{other:?}: {err:?}");
+            assert!(err.to_string().contains(&key.public().keyid()), "{err}");
+        }
 
         // Validly signed, but not certify's serialization of the statement it holds.
         let mut value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
@@ -626,7 +643,7 @@ mod tests {
         for (name, bytes, expect) in
             [("pretty", reformatted, "not byte-for-byte"), ("extra field", extra, "unknown field `extra`")]
         {
-            let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &key, &key.public().hint());
+            let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, &bytes, &key);
             let err = verify_attestation(env.to_jsonl().as_bytes(), &[key.public()]).unwrap_err();
             assert!(err.to_string().contains(expect), "{name}: {err}");
         }
@@ -636,7 +653,9 @@ mod tests {
 
     #[test]
     fn the_keyid_names_a_fingerprint_only_when_it_is_a_key_hint() {
-        let (key, env) = signed();
+        let (key, mut env) = signed();
+        assert_eq!(env.signatures[0].claimed_fingerprint(), None, "today's keyid is a digest of the key");
+        env.signatures[0].keyid = key.public().hint();
         assert_eq!(env.signatures[0].claimed_fingerprint(), Some(key.public().fingerprint()));
         for keyid in ["", "not base64!", "AAAA", "pinned"] {
             let sig = Signature { keyid: keyid.to_owned(), sig: String::new() };

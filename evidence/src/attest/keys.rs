@@ -182,9 +182,28 @@ impl PublicKey {
     }
 
     /// Standard padded base64 of the SHA-256 of the SPKI DER: the `publicKey`
-    /// hint of a Sigstore bundle and the DSSE `keyid`.
+    /// hint of a Sigstore bundle, as cosign and sigstore-go write it. Envelopes
+    /// written before [`PublicKey::keyid`] carried it as their DSSE `keyid`.
     pub fn hint(&self) -> String {
         STANDARD.encode(Sha256::digest(self.spki_der()))
+    }
+
+    /// The DSSE `keyid` of this key, the one securesystemslib computes for it
+    /// (`SSlibKey.from_crypto(key).keyid`): lowercase hex SHA-256 of the
+    /// canonical JSON `{"keytype":"ed25519","keyval":{"public":"<hex>"},"scheme":"ed25519"}`,
+    /// `<hex>` being the 32-byte public key in lowercase hex. Canonical JSON
+    /// sorts keys and has no whitespace; no value here needs escaping.
+    pub fn keyid(&self) -> String {
+        let raw = super::hex(self.inner.as_bytes());
+        let canonical = format!(r#"{{"keytype":"ed25519","keyval":{{"public":"{raw}"}},"scheme":"ed25519"}}"#);
+        super::sha256_hex(canonical.as_bytes())
+    }
+
+    /// Whether `keyid` names this key: its [`PublicKey::keyid`], or the
+    /// [`PublicKey::hint`] that envelopes written before carried, so that
+    /// bundles and archives signed then still verify. Nothing else is accepted.
+    pub fn is_keyid(&self, keyid: &str) -> bool {
+        keyid == self.keyid() || keyid == self.hint()
     }
 
     /// Whether `sig` is a valid Ed25519 signature of `msg` by this key. Uses
@@ -556,6 +575,23 @@ mod tests {
         assert_eq!(public.fingerprint().len(), 64);
         assert_eq!(STANDARD.decode(public.hint()).unwrap(), digest.to_vec());
         assert!(public.hint().ends_with('='), "padded base64: {}", public.hint());
+    }
+
+    #[test]
+    fn the_keyid_is_the_one_securesystemslib_computes() {
+        // RFC 8410 section 10.1's public key; the keyid is what
+        // `SSlibKey.from_crypto(key).keyid` gives (securesystemslib 1.6).
+        let public = PublicKey::from_spki_pem(
+            "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n",
+        )
+        .unwrap();
+        assert_eq!(public.keyid(), "946bbfb4fd58b1aeac3ddb00f68fd8c8dea7e9a84e6c149b1c10b36b707c38fd");
+        assert!(public.is_keyid(&public.keyid()));
+        assert!(public.is_keyid(&public.hint()), "the keyid envelopes carried before is still the signer's");
+        let other = SigningKey::generate().public();
+        for keyid in [other.keyid(), other.hint(), String::new(), public.fingerprint(), public.keyid().to_uppercase()] {
+            assert!(!public.is_keyid(&keyid), "{keyid:?}");
+        }
     }
 
     #[test]

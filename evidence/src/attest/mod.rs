@@ -4,8 +4,9 @@
 //! ([`statement`]) and the Sigstore bundle v0.3 form of an envelope
 //! ([`sigstore`]). Everything is bytes in, bytes out, except loading keys and
 //! generating a key pair on disk. The encodings are the standard ones (pure
-//! Ed25519, standard padded base64, the DSSE v1 PAE) so that openssl,
-//! securesystemslib and cosign verify the output without certify. Reading is
+//! Ed25519, standard padded base64, the DSSE v1 PAE, securesystemslib's keyid
+//! of the key) so that openssl, securesystemslib, sigstore-js and cosign verify
+//! the output without certify. Reading is
 //! strict: an envelope file, a Sigstore bundle and a Statement are accepted
 //! only as exactly the bytes certify writes ([`verify_attestation`],
 //! [`check_sigstore_bundle`]).

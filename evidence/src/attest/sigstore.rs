@@ -2,7 +2,10 @@
 //! (<https://github.com/sigstore/protobuf-specs>): the same payload and
 //! signature, with the public key named only by a hint and no transparency log
 //! entry, so that cosign and sigstore-js verify it offline with the public key.
-//! The DSSE `keyid` is left empty inside the bundle.
+//! The hint is [`PublicKey::hint`], base64 of the SHA-256 of the SPKI DER, the
+//! form sigstore-go and cosign write for a key (sigstore-js looks the key up by
+//! whatever hint its caller maps it to). The DSSE `keyid` is left empty inside
+//! the bundle, as Sigstore's own bundles have it.
 //!
 //! A bundle is read only as certify writes it: [`check_sigstore_bundle`]
 //! parses strictly (no unknown or duplicate field), then requires the same
@@ -133,7 +136,7 @@ mod tests {
 
     fn signed() -> (SigningKey, Envelope) {
         let key = SigningKey::generate();
-        let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, b"{}", &key, &key.public().hint());
+        let env = Envelope::sign(PAYLOAD_TYPE_INTOTO, b"{}", &key);
         (key, env)
     }
 
@@ -217,7 +220,7 @@ mod tests {
             serde_json::to_string_pretty(&v).unwrap() + "\n"
         };
         let other = SigningKey::generate();
-        let second = Envelope::sign(PAYLOAD_TYPE_INTOTO, b"{}", &other, "").signatures[0].sig.clone();
+        let second = Envelope::sign(PAYLOAD_TYPE_INTOTO, b"{}", &other).signatures[0].sig.clone();
         let (_, foreign) = signed();
         let cases: Vec<(&str, String, &str)> = vec![
             ("extra top-level field", edit(&|v| v["x"] = 1.into()), "unknown field `x`"),
@@ -246,6 +249,11 @@ mod tests {
                 "2 signatures, expected exactly 1",
             ),
             ("keyid set", edit(&|v| v["dsseEnvelope"]["signatures"][0]["keyid"] = key.public().hint().into()), "keyid"),
+            (
+                "keyid of the signer",
+                edit(&|v| v["dsseEnvelope"]["signatures"][0]["keyid"] = key.public().keyid().into()),
+                "keyid",
+            ),
             (
                 "another hint",
                 edit(&|v| v["verificationMaterial"]["publicKey"]["hint"] = other.public().hint().into()),

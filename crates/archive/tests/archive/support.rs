@@ -260,7 +260,7 @@ pub fn decision(
         predicate_type: VSA_PREDICATE.into(),
         predicate,
     };
-    let envelope = Envelope::sign(PAYLOAD_TYPE_INTOTO, &statement.to_bytes(), key, &key.public().hint());
+    let envelope = Envelope::sign(PAYLOAD_TYPE_INTOTO, &statement.to_bytes(), key);
     let meta = DecisionMeta {
         stage: stage.into(),
         candidate: candidate.into(),
