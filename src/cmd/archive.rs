@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use certify_archive::{Archive, Filter, IndexEntry, Record};
+use certify_archive::{Added, Archive, Filter, IndexEntry, Record};
 use certify_evidence::attest::{PublicKey, SigningKey};
 
 use super::gate::{GateRequest, archive_error};
@@ -72,7 +72,7 @@ fn append_key(config: Option<&Path>) -> Result<Option<SigningKey>, Fatal> {
 pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
     let at = location(args.archive.as_deref(), args.config.as_deref())?;
     match args.command {
-        ArchiveCommand::Add { bundle, key, allow_unsigned } => {
+        ArchiveCommand::Add { bundle, key, allow_unsigned, format } => {
             let keys = keys(&key)?;
             if keys.is_empty() && !allow_unsigned {
                 return Err(usage(
@@ -84,14 +84,33 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
             }
             let signer = append_key(args.config.as_deref())?;
             let archive = Archive::open(&at).await.map_err(archive_error)?.with_signer(signer);
-            let entry = match archive.add_bundle(&bundle, &keys, allow_unsigned).await {
-                Ok(e) => e,
+            let added = match archive.import_bundle(&bundle, &keys, allow_unsigned).await {
+                Ok(a) => a,
                 Err(e) if e.is_runtime() => return Err(runtime(e)),
                 Err(e) => return Err(Fatal { exit: Exit::Failure, error: anyhow::anyhow!("{e}") }),
             };
-            printer.data(format!("added {} as {} (index line {})", bundle.display(), entry.id, entry.seq));
-            if entry.bundle().is_some_and(|b| b.unsigned_allowed) {
-                printer.data(printer.paint("  recorded as UNSIGNED (--allow-unsigned)", Style::Warn));
+            let already = matches!(added, Added::AlreadyArchived(_));
+            let entry = added.entry();
+            match format {
+                Format::Json => printer.json(&serde_json::json!({
+                    "bundle": bundle.display().to_string(),
+                    "result": if already { "already-archived" } else { "added" },
+                    "id": entry.id,
+                    "line": entry.seq,
+                    "entry": entry_json(entry),
+                })),
+                Format::Text if already => printer.data(format!(
+                    "{}: already archived as {} (line {}); nothing added",
+                    bundle.display(),
+                    entry.id,
+                    entry.seq
+                )),
+                Format::Text => {
+                    printer.data(format!("added {} as {} (index line {})", bundle.display(), entry.id, entry.seq));
+                    if entry.bundle().is_some_and(|b| b.unsigned_allowed) {
+                        printer.data(printer.paint("  recorded as UNSIGNED (--allow-unsigned)", Style::Warn));
+                    }
+                }
             }
             Ok(Exit::Success)
         }

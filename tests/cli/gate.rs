@@ -367,3 +367,46 @@ fn the_gate_refuses_an_archive_whose_checkpoint_does_not_hold() {
     assert!(gate.stderr.contains("checkpoint: the first 2 lines have root "), "{gate}");
     assert!(!gate.stdout.contains("PROMOTE"), "{gate}");
 }
+
+/// Adding a bundle the archive already holds says so, in text and JSON, and changes nothing.
+#[test]
+fn adding_an_archived_bundle_again_adds_nothing_and_says_so() {
+    let p = Project::empty();
+    p.certify().args(["demo", "--out"]).arg(p.out("b")).run().expect_code(0);
+    let at = p.out("fresh");
+    // Text is the default: no --format, as an existing script calls it.
+    let add = |format: &[&str]| {
+        p.certify()
+            .args(["archive", "add"])
+            .args(format)
+            .arg("--key")
+            .arg(p.out("b.pub.pem"))
+            .arg("--archive")
+            .arg(&at)
+            .arg(p.out("b"))
+            .run()
+    };
+    let first = add(&[]);
+    first.expect_code(0);
+    assert!(first.stdout.starts_with("added ") && first.stdout.contains("(index line 1)"), "{first}");
+    let id = first.stdout.split(" as ").nth(1).and_then(|s| s.split(' ').next()).expect("id").to_owned();
+    let files = |name: &str| fs::read(at.join(name)).expect(name);
+    let (index, checkpoint) = (files("index.jsonl"), files("checkpoint"));
+
+    let again = add(&[]);
+    again.expect_code(0);
+    assert_eq!(
+        again.stdout,
+        format!("{}: already archived as {id} (line 1); nothing added\n", p.out("b").display()),
+        "{again}"
+    );
+    let json = add(&["--format", "json"]);
+    json.expect_code(0);
+    let v = json.json();
+    assert_eq!(
+        (v["result"].as_str(), v["id"].as_str(), v["line"].as_u64()),
+        (Some("already-archived"), Some(&*id), Some(1))
+    );
+    assert_eq!(files("index.jsonl"), index, "no line was added");
+    assert_eq!(files("checkpoint"), checkpoint, "the checkpoint did not move");
+}

@@ -89,6 +89,31 @@ pub const MAX_APPEND_ATTEMPTS: usize = 100;
 /// Files uploaded or downloaded at once.
 const PARALLEL_TRANSFERS: usize = 8;
 
+/// What adding a bundle did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// The bundle was appended as this entry.
+    Appended(IndexEntry),
+    /// The archive already held it, as this entry; nothing was added.
+    AlreadyArchived(IndexEntry),
+}
+
+impl Added {
+    /// The bundle's entry, new or existing.
+    pub fn entry(&self) -> &IndexEntry {
+        match self {
+            Added::Appended(e) | Added::AlreadyArchived(e) => e,
+        }
+    }
+
+    /// The bundle's entry, new or existing.
+    pub fn into_entry(self) -> IndexEntry {
+        match self {
+            Added::Appended(e) | Added::AlreadyArchived(e) => e,
+        }
+    }
+}
+
 /// An opened archive.
 #[derive(Debug)]
 pub struct Archive {
@@ -158,13 +183,24 @@ impl Archive {
         keys: &[PublicKey],
         allow_unsigned: bool,
     ) -> Result<IndexEntry, ArchiveError> {
+        self.import_bundle(dir, keys, allow_unsigned).await.map(Added::into_entry)
+    }
+
+    /// [`Archive::add_bundle`], saying whether the bundle was appended or was already archived
+    /// (then nothing is written, and the existing entry is returned).
+    pub async fn import_bundle(
+        &self,
+        dir: &Path,
+        keys: &[PublicKey],
+        allow_unsigned: bool,
+    ) -> Result<Added, ArchiveError> {
         let scratch = tempfile::tempdir().map_err(io_err(std::env::temp_dir()))?;
         let (src, into, keys) = (dir.to_path_buf(), scratch.path().to_path_buf(), keys.to_vec());
         let checked = tokio::task::spawn_blocking(move || bundle::check(&src, &into, &keys, allow_unsigned))
             .await
             .map_err(|e| join_error(dir, e))??;
         if let Some(existing) = self.find_indexed(&checked.id, "bundle").await? {
-            return Ok(existing);
+            return Ok(Added::AlreadyArchived(existing));
         }
         let prefix = format!("bundles/{}", checked.id);
         // Futures built up front (not in a stream's closure), so that the whole future stays `Send`.
@@ -223,7 +259,7 @@ impl Archive {
         }
         self.store.put(&path, bytes).await?;
         let inputs = meta.inputs.clone();
-        self.append(&id, path, Record::Decision(meta), &inputs).await
+        self.append(&id, path, Record::Decision(meta), &inputs).await.map(Added::into_entry)
     }
 
     /// Every entry of the index, in order. A line that is not an index entry is an
