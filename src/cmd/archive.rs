@@ -127,17 +127,38 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
         ArchiveCommand::Show { id, format } => {
             let archive = Archive::open(&at).await.map_err(archive_error)?;
             let (entry, manifest) = archive.show(&id).await.map_err(archive_error)?;
+            // A decision's reasons, from its record (unchecked signature: `archive verify` checks it).
+            let reasons = match entry.record {
+                Record::Decision(_) => Some(decision_reasons(&archive, &entry).await),
+                Record::Bundle(_) => None,
+            };
             match format {
                 Format::Json => {
                     let mut v = entry_json(&entry);
                     v["manifest"] =
                         manifest.map(|m| serde_json::to_value(&m.header).unwrap_or_default()).unwrap_or_default();
+                    match &reasons {
+                        Some(Ok(list)) => v["reasons"] = serde_json::to_value(list).unwrap_or_default(),
+                        Some(Err(problem)) => v["reasons_error"] = serde_json::json!(problem),
+                        None => {}
+                    }
                     printer.json(&v);
                 }
                 Format::Text => {
                     printer.data(serde_json::to_string_pretty(&entry_json(&entry)).unwrap_or_default());
                     if let Some(m) = manifest {
                         printer.data(format!("scenarios: {}", m.scenarios.len()));
+                    }
+                    match &reasons {
+                        Some(Ok(list)) if list.is_empty() => printer.data("reasons: none"),
+                        Some(Ok(list)) => {
+                            printer.data("reasons:");
+                            for r in list {
+                                printer.data(super::gate::reason_line(printer, r));
+                            }
+                        }
+                        Some(Err(problem)) => printer.data(format!("reasons: {problem}")),
+                        None => {}
                     }
                 }
             }
@@ -171,6 +192,18 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
             }
             Ok(Exit::Success)
         }
+    }
+}
+
+/// The reasons the decision record of `entry` carries, or why they cannot be shown.
+pub async fn decision_reasons(archive: &Archive, entry: &IndexEntry) -> Result<Vec<certify_gate::Reason>, String> {
+    let statement = archive.decision_statement(entry).await.map_err(|e| format!("cannot be read: {e}"))?;
+    match certify_gate::recorded_reasons(&statement.predicate) {
+        Ok(Some(list)) => Ok(list),
+        Ok(None) => {
+            Err(format!("not recorded (decisions/{}.intoto.jsonl predates records that keep their reasons)", entry.id))
+        }
+        Err(e) => Err(format!("decisions/{}.intoto.jsonl: {e}", entry.id)),
     }
 }
 

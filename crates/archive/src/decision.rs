@@ -12,7 +12,10 @@ use certify_evidence::attest::{
 };
 use serde_json::Value;
 
-use crate::{index::DecisionMeta, store::decode};
+use crate::{
+    index::{DecisionMeta, IndexEntry},
+    store::decode,
+};
 
 /// The statement a decision record carries, read without checking its signature. The record
 /// is read as certify writes it ([`Envelope::from_jsonl`]); a record given without its final
@@ -113,6 +116,16 @@ fn parse_resource_uri(uri: &str) -> Option<(String, String, Option<String>)> {
         }
     }
     Some((version.to_owned(), stage?, rev))
+}
+
+/// How a decision record names a bundle it relied on (`inputAttestations[].uri`): the file its
+/// id is the sha256 of, relative to the archive's root, so that the record says the same
+/// wherever the archive is kept (a directory on any machine, or S3):
+/// `bundles/<id>/attestation.intoto.jsonl`, or `bundles/<id>/bundle.json` for a bundle archived
+/// unsigned. `None` for an entry that is not a bundle.
+pub fn input_uri(entry: &IndexEntry) -> Option<String> {
+    let meta = entry.bundle()?;
+    Some(format!("bundles/{}/{}", entry.id, crate::bundle::id_file(meta.signed)))
 }
 
 /// The field of the decision record's predicate that holds the checkpoint (the signed note's

@@ -62,7 +62,7 @@ mod verify;
 use std::path::{Path, PathBuf};
 
 use certify_evidence::{
-    attest::{PublicKey, SigningKey, sha256_hex},
+    attest::{PublicKey, SigningKey, Statement, sha256_hex},
     bundle::MANIFEST,
     manifest::Manifest,
 };
@@ -75,7 +75,7 @@ use crate::{
     store::{Store, object_path, relative_name},
 };
 pub use crate::{
-    decision::{CHECKPOINT_FIELD, embed_checkpoint},
+    decision::{CHECKPOINT_FIELD, embed_checkpoint, input_uri},
     error::ArchiveError,
     filter::Filter,
     index::{BundleMeta, DecisionMeta, FeatureSummary, IndexEntry, Record},
@@ -217,6 +217,26 @@ impl Archive {
             .collect();
         futures::stream::iter(uploads).buffer_unordered(PARALLEL_TRANSFERS).try_collect::<()>().await?;
         self.append(&checked.id, prefix, Record::Bundle(checked.meta), &[]).await
+    }
+
+    /// The statement of the decision record `entry` (a decision of this archive), read as
+    /// certify writes it and checked against the id the index gives it (its sha256). The
+    /// signature is not checked: [`Archive::verify`] does that.
+    pub async fn decision_statement(&self, entry: &IndexEntry) -> Result<Statement, ArchiveError> {
+        let invalid =
+            |reason: String| ArchiveError::InvalidDecision { reasons: vec![format!("{}: {reason}", entry.path)] };
+        if entry.decision().is_none() || !decision::is_sha256(&entry.id) {
+            return Err(invalid(format!("index line {} is not a decision record", entry.seq)));
+        }
+        let path = format!("decisions/{}.intoto.jsonl", entry.id);
+        let Some(bytes) = self.store.get(&path).await? else {
+            return Err(invalid("missing: the index records this decision, the archive does not hold it".to_owned()));
+        };
+        let got = sha256_hex(&bytes);
+        if got != entry.id {
+            return Err(invalid(format!("modified: sha256 is {got}, the index says {}", entry.id)));
+        }
+        decision::read(&bytes).map(|(_, statement)| statement).map_err(invalid)
     }
 
     /// Adds a gate decision record: `envelope_line` is its DSSE envelope (one JSON line; a
