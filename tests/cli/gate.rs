@@ -444,6 +444,44 @@ fn decision_records_keep_every_reason_the_gate_printed() {
     }
     let statement = serde_json::to_string(predicate).expect("json");
     assert!(!statement.contains(root), "the record names no local path of the archive: {statement}");
+
+    let id = Path::new(&record).file_name().and_then(|n| n.to_str()).expect("name")[..64].to_owned();
+    let show = p.certify().args(["archive", "show", &id, "--format", "json", "--archive"]).arg(&archive).run();
+    show.expect_code(0);
+    assert_eq!(show.json()["reasons"], decided["reasons"], "{show}");
+
+    // The archive site's version page shows each reason with its feature, message and bundle.
+    let site = p.out("site");
+    p.certify()
+        .args(["report", "--archive"])
+        .arg(&archive)
+        .arg("--out")
+        .arg(&site)
+        .arg("--key")
+        .arg(&signer.public)
+        .run()
+        .expect_code(0);
+    let page = fs::read_to_string(site.join("versions/2.0.0.html")).expect("version page");
+    let row = &page[page.find(&format!("data-decision=\"{id}\"")).expect("the decision's row")..];
+    let row = &row[..row.find("</tr>").expect("row end")];
+    assert!(!row.contains("<td>—</td>"), "{row}");
+    for reason in decided["reasons"].as_array().expect("reasons") {
+        let rule = reason["rule"].as_str().expect("rule");
+        let item = format!("data-rule=\"{rule}\" data-severity=\"{}\"", reason["severity"].as_str().expect("severity"));
+        assert!(row.contains(&item), "{item} in {row}");
+        let message = reason["message"]
+            .as_str()
+            .expect("message")
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;");
+        assert!(row.contains(&message), "{message} in {row}");
+        if let Some(bundle) = reason["bundle"].as_str() {
+            assert!(row.contains(&format!("href=\"../bundles/{bundle}.html\"")), "{bundle} linked in {row}");
+        }
+    }
 }
 
 /// Adding a bundle the archive already holds says so, in text and JSON, and changes nothing.
