@@ -302,6 +302,8 @@ pub enum ArchiveCommand {
         /// Accept an unsigned bundle (recorded as such in the index).
         #[arg(long)]
         allow_unsigned: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// List entries, oldest first.
     List {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use certify_archive::{Archive, Filter, IndexEntry, Record};
+use certify_archive::{Added, Archive, Filter, IndexEntry, Record};
 use certify_evidence::attest::{PublicKey, SigningKey};
 
 use super::gate::{GateRequest, archive_error};
@@ -72,7 +72,7 @@ fn append_key(config: Option<&Path>) -> Result<Option<SigningKey>, Fatal> {
 pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
     let at = location(args.archive.as_deref(), args.config.as_deref())?;
     match args.command {
-        ArchiveCommand::Add { bundle, key, allow_unsigned } => {
+        ArchiveCommand::Add { bundle, key, allow_unsigned, format } => {
             let keys = keys(&key)?;
             if keys.is_empty() && !allow_unsigned {
                 return Err(usage(
@@ -84,14 +84,33 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
             }
             let signer = append_key(args.config.as_deref())?;
             let archive = Archive::open(&at).await.map_err(archive_error)?.with_signer(signer);
-            let entry = match archive.add_bundle(&bundle, &keys, allow_unsigned).await {
-                Ok(e) => e,
+            let added = match archive.import_bundle(&bundle, &keys, allow_unsigned).await {
+                Ok(a) => a,
                 Err(e) if e.is_runtime() => return Err(runtime(e)),
                 Err(e) => return Err(Fatal { exit: Exit::Failure, error: anyhow::anyhow!("{e}") }),
             };
-            printer.data(format!("added {} as {} (index line {})", bundle.display(), entry.id, entry.seq));
-            if entry.bundle().is_some_and(|b| b.unsigned_allowed) {
-                printer.data(printer.paint("  recorded as UNSIGNED (--allow-unsigned)", Style::Warn));
+            let already = matches!(added, Added::AlreadyArchived(_));
+            let entry = added.entry();
+            match format {
+                Format::Json => printer.json(&serde_json::json!({
+                    "bundle": bundle.display().to_string(),
+                    "result": if already { "already-archived" } else { "added" },
+                    "id": entry.id,
+                    "line": entry.seq,
+                    "entry": entry_json(entry),
+                })),
+                Format::Text if already => printer.data(format!(
+                    "{}: already archived as {} (line {}); nothing added",
+                    bundle.display(),
+                    entry.id,
+                    entry.seq
+                )),
+                Format::Text => {
+                    printer.data(format!("added {} as {} (index line {})", bundle.display(), entry.id, entry.seq));
+                    if entry.bundle().is_some_and(|b| b.unsigned_allowed) {
+                        printer.data(printer.paint("  recorded as UNSIGNED (--allow-unsigned)", Style::Warn));
+                    }
+                }
             }
             Ok(Exit::Success)
         }
@@ -108,17 +127,38 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
         ArchiveCommand::Show { id, format } => {
             let archive = Archive::open(&at).await.map_err(archive_error)?;
             let (entry, manifest) = archive.show(&id).await.map_err(archive_error)?;
+            // A decision's reasons, from its record (unchecked signature: `archive verify` checks it).
+            let reasons = match entry.record {
+                Record::Decision(_) => Some(decision_reasons(&archive, &entry).await),
+                Record::Bundle(_) => None,
+            };
             match format {
                 Format::Json => {
                     let mut v = entry_json(&entry);
                     v["manifest"] =
                         manifest.map(|m| serde_json::to_value(&m.header).unwrap_or_default()).unwrap_or_default();
+                    match &reasons {
+                        Some(Ok(list)) => v["reasons"] = serde_json::to_value(list).unwrap_or_default(),
+                        Some(Err(problem)) => v["reasons_error"] = serde_json::json!(problem),
+                        None => {}
+                    }
                     printer.json(&v);
                 }
                 Format::Text => {
                     printer.data(serde_json::to_string_pretty(&entry_json(&entry)).unwrap_or_default());
                     if let Some(m) = manifest {
                         printer.data(format!("scenarios: {}", m.scenarios.len()));
+                    }
+                    match &reasons {
+                        Some(Ok(list)) if list.is_empty() => printer.data("reasons: none"),
+                        Some(Ok(list)) => {
+                            printer.data("reasons:");
+                            for r in list {
+                                printer.data(super::gate::reason_line(printer, r));
+                            }
+                        }
+                        Some(Err(problem)) => printer.data(format!("reasons: {problem}")),
+                        None => {}
                     }
                 }
             }
@@ -152,6 +192,18 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
             }
             Ok(Exit::Success)
         }
+    }
+}
+
+/// The reasons the decision record of `entry` carries, or why they cannot be shown.
+pub async fn decision_reasons(archive: &Archive, entry: &IndexEntry) -> Result<Vec<certify_gate::Reason>, String> {
+    let statement = archive.decision_statement(entry).await.map_err(|e| format!("cannot be read: {e}"))?;
+    match certify_gate::recorded_reasons(&statement.predicate) {
+        Ok(Some(list)) => Ok(list),
+        Ok(None) => {
+            Err(format!("not recorded (decisions/{}.intoto.jsonl predates records that keep their reasons)", entry.id))
+        }
+        Err(e) => Err(format!("decisions/{}.intoto.jsonl: {e}", entry.id)),
     }
 }
 

@@ -14,7 +14,7 @@ use certify_archive::{Archive, DecisionMeta, IndexEntry};
 use certify_evidence::attest::{
     Envelope, PAYLOAD_TYPE_INTOTO, PublicKey, ResourceDescriptor, SigningKey, Statement, sha256_hex,
 };
-use certify_gate::{Candidate, Decision, Evidence, FeatureEvidence, Policy, Severity, StagePolicy};
+use certify_gate::{Candidate, Decision, Evidence, FeatureEvidence, Policy, Reason, Severity, StagePolicy};
 
 use crate::{
     exit::{Exit, Fatal, OrExit as _, runtime, usage},
@@ -91,10 +91,11 @@ pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, Deci
     let policy_sha256 = sha256_hex(&policy_bytes);
     let record = match &req.signing_key {
         Some(key) => {
+            let inputs = relied_on_uris(&decision, &snapshot.entries);
             let line = decision_record(
                 &decision,
                 &candidate,
-                req.archive,
+                &inputs,
                 &req.policy_uri,
                 &policy_sha256,
                 &snapshot.note,
@@ -147,20 +148,7 @@ fn print_text(p: &Printer, d: &Decision, c: &Candidate, considered: usize, recor
         if r.severity == Severity::Info && !show_info {
             continue;
         }
-        let label = match r.severity {
-            Severity::Block => p.paint("BLOCK", Style::Bad),
-            Severity::Warn => p.paint("WARN ", Style::Warn),
-            Severity::Info => "INFO ".to_owned(),
-        };
-        let mut line = format!("  {label}  {}", r.rule);
-        if let Some(f) = &r.feature {
-            line.push_str(&format!("  feature={f}"));
-        }
-        if let Some(b) = &r.bundle {
-            line.push_str(&format!("  bundle={}", &b[..b.len().min(12)]));
-        }
-        line.push_str(&format!("  {}", r.message));
-        p.data(line);
+        p.data(reason_line(p, r));
     }
     if infos > 0 && !show_info {
         p.data(format!("  ({infos} earlier runs or notes not used as evidence; `certify gate` lists why)"));
@@ -182,6 +170,32 @@ fn print_text(p: &Printer, d: &Decision, c: &Candidate, considered: usize, recor
         Some(r) => p.data(format!("  decision record: {r}")),
         None => p.data(p.paint("  decision record: not written (--no-sign)", Style::Warn)),
     }
+}
+
+/// One reason as the gate prints it (and `archive show` and `verify` of a record repeat it):
+/// `  BLOCK  require  feature=quotas  bundle=0123456789ab  message`.
+pub fn reason_line(p: &Printer, r: &Reason) -> String {
+    let label = match r.severity {
+        Severity::Block => p.paint("BLOCK", Style::Bad),
+        Severity::Warn => p.paint("WARN ", Style::Warn),
+        Severity::Info => "INFO ".to_owned(),
+    };
+    let mut line = format!("  {label}  {}", r.rule);
+    if let Some(f) = &r.feature {
+        line.push_str(&format!("  feature={}", one_line(f)));
+    }
+    if let Some(b) = &r.bundle {
+        let short: String = b.chars().take(12).collect();
+        line.push_str(&format!("  bundle={}", one_line(&short)));
+    }
+    line.push_str(&format!("  {}", one_line(&r.message)));
+    line
+}
+
+/// `text` on one line: quoted and escaped when it holds control characters (a record read
+/// back is not trusted to be well-formed).
+fn one_line(text: &str) -> String {
+    if text.chars().any(char::is_control) { format!("{text:?}") } else { text.to_owned() }
 }
 
 /// Every bundle of the archive at the candidate version, fetched and
@@ -264,29 +278,42 @@ fn claimed_signer(dir: &Path) -> Option<String> {
     envelope.signatures.first()?.claimed_fingerprint().map(|f| format!("SHA256:{f}"))
 }
 
+/// The `(uri, sha256)` of each bundle the decision relied on: the archive's name for the file
+/// the bundle's id is the digest of, relative to the archive's root (never where the archive
+/// happens to be).
+fn relied_on_uris(decision: &Decision, entries: &[IndexEntry]) -> Vec<(String, String)> {
+    decision
+        .relied_on
+        .iter()
+        .map(|id| {
+            let uri = entries
+                .iter()
+                .find(|e| &e.id == id)
+                .and_then(certify_archive::input_uri)
+                .unwrap_or_else(|| format!("bundles/{id}"));
+            (uri, id.clone())
+        })
+        .collect()
+}
+
 /// The signed decision record: an in-toto Statement whose predicate is the
-/// SLSA verification summary, in a DSSE envelope (one line of JSON), with the
-/// checkpoint of the archive decided on (`checkpoint`, its signed note).
+/// SLSA verification summary with every reason of the decision, in a DSSE
+/// envelope (one line of JSON), with the checkpoint of the archive decided on
+/// (`checkpoint`, its signed note).
 #[allow(clippy::too_many_arguments)]
 fn decision_record(
     decision: &Decision,
     candidate: &Candidate,
-    archive: &str,
+    inputs: &[(String, String)],
     policy_uri: &str,
     policy_sha256: &str,
     checkpoint: &str,
     key: &SigningKey,
     now: SystemTime,
 ) -> String {
-    let location = archive.trim_end_matches('/');
-    let inputs: Vec<(String, String)> = decision
-        .relied_on
-        .iter()
-        .map(|id| (format!("{location}/bundles/{id}/attestation.intoto.jsonl"), id.clone()))
-        .collect();
     let verifier = format!("https://certify.invalid/gate@{}", env!("CARGO_PKG_VERSION"));
     let mut predicate =
-        certify_gate::vsa_predicate(decision, candidate, policy_uri, policy_sha256, &inputs, &verifier, now);
+        certify_gate::vsa_predicate(decision, candidate, policy_uri, policy_sha256, inputs, &verifier, now);
     certify_archive::embed_checkpoint(&mut predicate, checkpoint);
     let resource = certify_gate::resource_uri(candidate);
     let mut subject = vec![ResourceDescriptor {

@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, path::Path, sync::Arc};
 
 use certify_archive::{Archive, Record};
 use certify_evidence::{attest::PublicKey, manifest::Manifest, verify::verify_bundle};
-use certify_report::{Signature, SiteBundle, SiteDecision, archive_site, run_report};
+use certify_report::{Signature, SiteBundle, SiteDecision, SiteReason, archive_site, run_report};
 
 use super::{archive::keys, gate::archive_error};
 use crate::{
@@ -68,7 +68,17 @@ async fn site(location: &str, keys: &[PublicKey]) -> Result<Vec<(String, String)
                 candidate: d.candidate.clone(),
                 promote: d.promote,
                 added_at: entry.added_at.clone(),
-                reasons: Vec::new(),
+                reasons: super::archive::decision_reasons(&archive, &entry).await.map(|list| {
+                    list.into_iter()
+                        .map(|r| SiteReason {
+                            rule: r.rule.to_string(),
+                            severity: r.severity.label().to_ascii_lowercase(),
+                            feature: r.feature,
+                            bundle: r.bundle,
+                            message: r.message,
+                        })
+                        .collect()
+                }),
             }),
         }
     }

@@ -161,6 +161,10 @@ fn verify_decision(path: &Path, keys: &[PublicKey], format: Format, p: &Printer)
         ));
     }
     let v = &statement.predicate;
+    let reasons = match certify_gate::recorded_reasons(v) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
     let result = v["verificationResult"].as_str().unwrap_or("?").to_owned();
     let fingerprint = format!("SHA256:{}", signer.fingerprint());
     match format {
@@ -192,6 +196,15 @@ fn verify_decision(path: &Path, keys: &[PublicKey], format: Format, p: &Printer)
                 v["verifier"]["id"].as_str().unwrap_or("-")
             ));
             p.data(format!("  signer     {fingerprint}"));
+            match &reasons {
+                None => p.data("  reasons    not recorded (a record written before records kept their reasons)"),
+                Some(list) => {
+                    p.data(format!("  reasons    {}", list.len()));
+                    for r in list {
+                        p.data(format!("  {}", super::gate::reason_line(p, r)));
+                    }
+                }
+            }
         }
     }
     Ok(Exit::Success)

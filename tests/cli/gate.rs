@@ -367,3 +367,162 @@ fn the_gate_refuses_an_archive_whose_checkpoint_does_not_hold() {
     assert!(gate.stderr.contains("checkpoint: the first 2 lines have root "), "{gate}");
     assert!(!gate.stdout.contains("PROMOTE"), "{gate}");
 }
+
+/// The lines of `text` that are reasons as the gate prints them (`  BLOCK  rule ...`).
+fn reason_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| ["  BLOCK  ", "  WARN   ", "  INFO   "].iter().any(|s| l.starts_with(s)))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A blocked decision's record keeps every reason the gate printed (text and JSON), verifies
+/// with `certify verify RECORD --key`, which shows them, as does `archive show`; the bundles it
+/// relied on are named relative to the archive, by the file their digest is of.
+#[test]
+fn decision_records_keep_every_reason_the_gate_printed() {
+    let p = Project::empty();
+    let archive = p.out("archive");
+    p.certify().args(["demo", "--out"]).arg(p.out("one")).arg("--archive").arg(&archive).run().expect_code(0);
+    p.certify()
+        .args(["demo", "--fault", "signup-broken", "--out"])
+        .arg(p.out("two"))
+        .arg("--archive")
+        .arg(&archive)
+        .run()
+        .expect_code(1);
+    let signer = p.keygen();
+    // Only the second run's key is trusted: the first run is left out, with a reason.
+    let gate = |format: &str| {
+        p.certify()
+            .args(["gate", "--policy"])
+            .arg(repo_root().join("ci/promotion.toml"))
+            .args(["--stage", "demo", "--candidate", "2.0.0", "--format", format, "--key"])
+            .arg(p.out("two.pub.pem"))
+            .arg("--archive")
+            .arg(&archive)
+            .signed_by(&signer)
+            .run()
+    };
+
+    let text = gate("text");
+    text.expect_code(1);
+    let printed = reason_lines(&text.stdout);
+    assert!(printed.iter().any(|l| l.starts_with("  BLOCK  critical  feature=tenant-signup")), "{text}");
+    assert!(printed.iter().any(|l| l.starts_with("  INFO   trusted-key  bundle=")), "{text}");
+    let record = record_path(&text);
+    let verified = p.certify().args(["verify", &record, "--key"]).arg(&signer.public).run();
+    verified.expect_code(0);
+    assert!(verified.stdout.contains(&format!("  reasons    {}\n", printed.len())), "{verified}");
+    let shown: Vec<String> = reason_lines(&verified.stdout.replace("\n    ", "\n  ")).into_iter().collect::<Vec<_>>();
+    assert_eq!(shown, printed, "`certify verify` shows the record's reasons as the gate printed them");
+    let id = Path::new(&record).file_name().and_then(|n| n.to_str()).expect("name")[..16].to_owned();
+    let show = p.certify().args(["archive", "show", &id, "--archive"]).arg(&archive).run();
+    show.expect_code(0);
+    assert_eq!(reason_lines(&show.stdout), printed, "`archive show` of the decision:\n{show}");
+
+    let json = gate("json");
+    json.expect_code(1);
+    let decided = json.json();
+    let record = decided["record"].as_str().expect("record path").to_owned();
+    let verified = p.certify().args(["verify", &record, "--format", "json", "--key"]).arg(&signer.public).run();
+    verified.expect_code(0);
+    let predicate = &verified.json()["predicate"];
+    assert_eq!(predicate["certifyReasons"], decided["reasons"], "every reason, every field");
+    assert!(decided["reasons"].as_array().is_some_and(|r| r.len() == printed.len()), "{decided}");
+
+    // Relative URIs: each names, inside the archive, the file whose sha256 is the input's digest.
+    let inputs = predicate["inputAttestations"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 1, "{predicate}");
+    let root = archive.to_str().expect("utf-8");
+    for input in inputs {
+        let (uri, digest) = (input["uri"].as_str().expect("uri"), input["digest"]["sha256"].as_str().expect("sha"));
+        assert_eq!(uri, format!("bundles/{digest}/attestation.intoto.jsonl"));
+        assert!(!uri.starts_with('/') && !uri.contains("file:") && !uri.contains(root), "{uri}");
+        let bytes = fs::read(archive.join(uri)).expect("the input, found from the archive's root");
+        assert_eq!(certify_evidence::attest::sha256_hex(&bytes), digest);
+    }
+    let statement = serde_json::to_string(predicate).expect("json");
+    assert!(!statement.contains(root), "the record names no local path of the archive: {statement}");
+
+    let id = Path::new(&record).file_name().and_then(|n| n.to_str()).expect("name")[..64].to_owned();
+    let show = p.certify().args(["archive", "show", &id, "--format", "json", "--archive"]).arg(&archive).run();
+    show.expect_code(0);
+    assert_eq!(show.json()["reasons"], decided["reasons"], "{show}");
+
+    // The archive site's version page shows each reason with its feature, message and bundle.
+    let site = p.out("site");
+    p.certify()
+        .args(["report", "--archive"])
+        .arg(&archive)
+        .arg("--out")
+        .arg(&site)
+        .arg("--key")
+        .arg(&signer.public)
+        .run()
+        .expect_code(0);
+    let page = fs::read_to_string(site.join("versions/2.0.0.html")).expect("version page");
+    let row = &page[page.find(&format!("data-decision=\"{id}\"")).expect("the decision's row")..];
+    let row = &row[..row.find("</tr>").expect("row end")];
+    assert!(!row.contains("<td>—</td>"), "{row}");
+    for reason in decided["reasons"].as_array().expect("reasons") {
+        let rule = reason["rule"].as_str().expect("rule");
+        let item = format!("data-rule=\"{rule}\" data-severity=\"{}\"", reason["severity"].as_str().expect("severity"));
+        assert!(row.contains(&item), "{item} in {row}");
+        let message = reason["message"]
+            .as_str()
+            .expect("message")
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;");
+        assert!(row.contains(&message), "{message} in {row}");
+        if let Some(bundle) = reason["bundle"].as_str() {
+            assert!(row.contains(&format!("href=\"../bundles/{bundle}.html\"")), "{bundle} linked in {row}");
+        }
+    }
+}
+
+/// Adding a bundle the archive already holds says so, in text and JSON, and changes nothing.
+#[test]
+fn adding_an_archived_bundle_again_adds_nothing_and_says_so() {
+    let p = Project::empty();
+    p.certify().args(["demo", "--out"]).arg(p.out("b")).run().expect_code(0);
+    let at = p.out("fresh");
+    // Text is the default: no --format, as an existing script calls it.
+    let add = |format: &[&str]| {
+        p.certify()
+            .args(["archive", "add"])
+            .args(format)
+            .arg("--key")
+            .arg(p.out("b.pub.pem"))
+            .arg("--archive")
+            .arg(&at)
+            .arg(p.out("b"))
+            .run()
+    };
+    let first = add(&[]);
+    first.expect_code(0);
+    assert!(first.stdout.starts_with("added ") && first.stdout.contains("(index line 1)"), "{first}");
+    let id = first.stdout.split(" as ").nth(1).and_then(|s| s.split(' ').next()).expect("id").to_owned();
+    let files = |name: &str| fs::read(at.join(name)).expect(name);
+    let (index, checkpoint) = (files("index.jsonl"), files("checkpoint"));
+
+    let again = add(&[]);
+    again.expect_code(0);
+    assert_eq!(
+        again.stdout,
+        format!("{}: already archived as {id} (line 1); nothing added\n", p.out("b").display()),
+        "{again}"
+    );
+    let json = add(&["--format", "json"]);
+    json.expect_code(0);
+    let v = json.json();
+    assert_eq!(
+        (v["result"].as_str(), v["id"].as_str(), v["line"].as_u64()),
+        (Some("already-archived"), Some(&*id), Some(1))
+    );
+    assert_eq!(files("index.jsonl"), index, "no line was added");
+    assert_eq!(files("checkpoint"), checkpoint, "the checkpoint did not move");
+}

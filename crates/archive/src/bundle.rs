@@ -197,9 +197,14 @@ pub(crate) fn read_manifest(dir: &Path) -> Result<Manifest, Problem> {
 
 /// The bundle's id: sha256 of its attestation, or of its manifest when unsigned.
 pub(crate) fn bundle_id(dir: &Path, signed: bool) -> Result<String, ArchiveError> {
-    let file = dir.join(if signed { ENVELOPE } else { MANIFEST });
+    let file = dir.join(id_file(signed));
     let bytes = fs::read(&file).map_err(io_err(&file))?;
     Ok(sha256_hex(&bytes))
+}
+
+/// The file whose sha256 is a bundle's id: its attestation, or its manifest when unsigned.
+pub(crate) fn id_file(signed: bool) -> &'static str {
+    if signed { ENVELOPE } else { MANIFEST }
 }
 
 /// The index fields of a bundle, read from its manifest. `signer` is the fingerprint of the

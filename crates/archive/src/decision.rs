@@ -2,8 +2,9 @@
 //! Verification Summary. The archive stores the record's bytes as given and indexes the
 //! [`DecisionMeta`] the gate passes with it; both when appending and when verifying, the two
 //! must agree: `promote` with `verificationResult`, `policy_sha256` with `policy.digest`,
-//! `inputs` with the `inputAttestations` digests, and stage, candidate and revision with
-//! `resourceUri` (`certify:platform@VERSION?stage=STAGE[&rev=REV]`).
+//! `inputs` with the `inputAttestations` digests (each `uri` naming the bundle of its digest,
+//! see [`input_uri`]), and stage, candidate and revision with `resourceUri`
+//! (`certify:platform@VERSION?stage=STAGE[&rev=REV]`).
 
 use std::collections::BTreeSet;
 
@@ -12,7 +13,10 @@ use certify_evidence::attest::{
 };
 use serde_json::Value;
 
-use crate::{index::DecisionMeta, store::decode};
+use crate::{
+    index::{DecisionMeta, IndexEntry},
+    store::decode,
+};
 
 /// The statement a decision record carries, read without checking its signature. The record
 /// is read as certify writes it ([`Envelope::from_jsonl`]); a record given without its final
@@ -73,6 +77,13 @@ pub(crate) fn disagreements(meta: &DecisionMeta, statement: &Statement) -> Vec<S
         Value::Array(list) => list.iter().filter_map(|i| i["digest"]["sha256"].as_str()).collect(),
         _ => BTreeSet::new(),
     };
+    if let Value::Array(list) = &p["inputAttestations"] {
+        for (i, input) in list.iter().enumerate() {
+            if let Some(problem) = misnamed_input(input) {
+                out.push(format!("the record's inputAttestations[{i}] {problem}"));
+            }
+        }
+    }
     let listed: BTreeSet<&str> = meta.inputs.iter().map(String::as_str).collect();
     if inputs != listed {
         out.push(format!(
@@ -99,6 +110,25 @@ pub(crate) fn disagreements(meta: &DecisionMeta, statement: &Statement) -> Vec<S
     out
 }
 
+/// Why an `inputAttestations` entry's `uri` does not name the bundle its digest is (see
+/// [`input_uri`]): it must end with `bundles/<digest>/attestation.intoto.jsonl` (or
+/// `bundle.json`). Records written before URIs were relative to the archive's root had the
+/// archive's location in front; they still name their bundle.
+fn misnamed_input(input: &Value) -> Option<String> {
+    let digest = input["digest"]["sha256"].as_str()?;
+    let uri = input["uri"].as_str().unwrap_or("");
+    let named = [true, false].iter().any(|&signed| {
+        let wanted = format!("bundles/{digest}/{}", crate::bundle::id_file(signed));
+        uri == wanted || uri.strip_suffix(&wanted).is_some_and(|location| location.ends_with('/'))
+    });
+    (!named).then(|| {
+        format!(
+            "has uri {uri:?}, which does not name bundle {digest} (expected \"bundles/{digest}/{}\")",
+            crate::bundle::id_file(true)
+        )
+    })
+}
+
 /// `certify:platform@VERSION?stage=STAGE[&rev=REV]` into (version, stage, rev).
 fn parse_resource_uri(uri: &str) -> Option<(String, String, Option<String>)> {
     let rest = uri.strip_prefix("certify:platform@")?;
@@ -113,6 +143,16 @@ fn parse_resource_uri(uri: &str) -> Option<(String, String, Option<String>)> {
         }
     }
     Some((version.to_owned(), stage?, rev))
+}
+
+/// How a decision record names a bundle it relied on (`inputAttestations[].uri`): the file its
+/// id is the sha256 of, relative to the archive's root, so that the record says the same
+/// wherever the archive is kept (a directory on any machine, or S3):
+/// `bundles/<id>/attestation.intoto.jsonl`, or `bundles/<id>/bundle.json` for a bundle archived
+/// unsigned. `None` for an entry that is not a bundle.
+pub fn input_uri(entry: &IndexEntry) -> Option<String> {
+    let meta = entry.bundle()?;
+    Some(format!("bundles/{}/{}", entry.id, crate::bundle::id_file(meta.signed)))
 }
 
 /// The field of the decision record's predicate that holds the checkpoint (the signed note's
@@ -154,6 +194,30 @@ mod tests {
         assert_eq!(parse_resource_uri("other:x@1?stage=a"), None);
         assert_eq!(decode("a%2"), "a%2");
         assert_eq!(decode("%41%"), "A%");
+    }
+
+    #[test]
+    fn an_input_uri_names_its_bundle() {
+        let d = "d".repeat(64);
+        let input = |uri: &str| serde_json::json!({ "uri": uri, "digest": { "sha256": d } });
+        for good in [
+            format!("bundles/{d}/attestation.intoto.jsonl"),
+            format!("bundles/{d}/bundle.json"),
+            format!("/srv/evidence/bundles/{d}/attestation.intoto.jsonl"),
+            format!("s3://b/p/bundles/{d}/attestation.intoto.jsonl"),
+        ] {
+            assert_eq!(misnamed_input(&input(&good)), None, "{good}");
+        }
+        for bad in [
+            format!("bundles/{}/attestation.intoto.jsonl", "e".repeat(64)),
+            format!("xbundles/{d}/attestation.intoto.jsonl"),
+            format!("bundles/{d}/junit.xml"),
+            "bundles/".to_owned(),
+            String::new(),
+        ] {
+            let problem = misnamed_input(&input(&bad)).expect(&bad);
+            assert!(problem.contains(&format!("does not name bundle {d}")), "{problem}");
+        }
     }
 
     #[test]

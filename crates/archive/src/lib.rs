@@ -62,7 +62,7 @@ mod verify;
 use std::path::{Path, PathBuf};
 
 use certify_evidence::{
-    attest::{PublicKey, SigningKey, sha256_hex},
+    attest::{PublicKey, SigningKey, Statement, sha256_hex},
     bundle::MANIFEST,
     manifest::Manifest,
 };
@@ -75,7 +75,7 @@ use crate::{
     store::{Store, object_path, relative_name},
 };
 pub use crate::{
-    decision::{CHECKPOINT_FIELD, embed_checkpoint},
+    decision::{CHECKPOINT_FIELD, embed_checkpoint, input_uri},
     error::ArchiveError,
     filter::Filter,
     index::{BundleMeta, DecisionMeta, FeatureSummary, IndexEntry, Record},
@@ -88,6 +88,31 @@ pub const MAX_APPEND_ATTEMPTS: usize = 100;
 
 /// Files uploaded or downloaded at once.
 const PARALLEL_TRANSFERS: usize = 8;
+
+/// What adding a bundle did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// The bundle was appended as this entry.
+    Appended(IndexEntry),
+    /// The archive already held it, as this entry; nothing was added.
+    AlreadyArchived(IndexEntry),
+}
+
+impl Added {
+    /// The bundle's entry, new or existing.
+    pub fn entry(&self) -> &IndexEntry {
+        match self {
+            Added::Appended(e) | Added::AlreadyArchived(e) => e,
+        }
+    }
+
+    /// The bundle's entry, new or existing.
+    pub fn into_entry(self) -> IndexEntry {
+        match self {
+            Added::Appended(e) | Added::AlreadyArchived(e) => e,
+        }
+    }
+}
 
 /// An opened archive.
 #[derive(Debug)]
@@ -158,13 +183,24 @@ impl Archive {
         keys: &[PublicKey],
         allow_unsigned: bool,
     ) -> Result<IndexEntry, ArchiveError> {
+        self.import_bundle(dir, keys, allow_unsigned).await.map(Added::into_entry)
+    }
+
+    /// [`Archive::add_bundle`], saying whether the bundle was appended or was already archived
+    /// (then nothing is written, and the existing entry is returned).
+    pub async fn import_bundle(
+        &self,
+        dir: &Path,
+        keys: &[PublicKey],
+        allow_unsigned: bool,
+    ) -> Result<Added, ArchiveError> {
         let scratch = tempfile::tempdir().map_err(io_err(std::env::temp_dir()))?;
         let (src, into, keys) = (dir.to_path_buf(), scratch.path().to_path_buf(), keys.to_vec());
         let checked = tokio::task::spawn_blocking(move || bundle::check(&src, &into, &keys, allow_unsigned))
             .await
             .map_err(|e| join_error(dir, e))??;
         if let Some(existing) = self.find_indexed(&checked.id, "bundle").await? {
-            return Ok(existing);
+            return Ok(Added::AlreadyArchived(existing));
         }
         let prefix = format!("bundles/{}", checked.id);
         // Futures built up front (not in a stream's closure), so that the whole future stays `Send`.
@@ -181,6 +217,26 @@ impl Archive {
             .collect();
         futures::stream::iter(uploads).buffer_unordered(PARALLEL_TRANSFERS).try_collect::<()>().await?;
         self.append(&checked.id, prefix, Record::Bundle(checked.meta), &[]).await
+    }
+
+    /// The statement of the decision record `entry` (a decision of this archive), read as
+    /// certify writes it and checked against the id the index gives it (its sha256). The
+    /// signature is not checked: [`Archive::verify`] does that.
+    pub async fn decision_statement(&self, entry: &IndexEntry) -> Result<Statement, ArchiveError> {
+        let invalid =
+            |reason: String| ArchiveError::InvalidDecision { reasons: vec![format!("{}: {reason}", entry.path)] };
+        if entry.decision().is_none() || !decision::is_sha256(&entry.id) {
+            return Err(invalid(format!("index line {} is not a decision record", entry.seq)));
+        }
+        let path = format!("decisions/{}.intoto.jsonl", entry.id);
+        let Some(bytes) = self.store.get(&path).await? else {
+            return Err(invalid("missing: the index records this decision, the archive does not hold it".to_owned()));
+        };
+        let got = sha256_hex(&bytes);
+        if got != entry.id {
+            return Err(invalid(format!("modified: sha256 is {got}, the index says {}", entry.id)));
+        }
+        decision::read(&bytes).map(|(_, statement)| statement).map_err(invalid)
     }
 
     /// Adds a gate decision record: `envelope_line` is its DSSE envelope (one JSON line; a
@@ -223,7 +279,7 @@ impl Archive {
         }
         self.store.put(&path, bytes).await?;
         let inputs = meta.inputs.clone();
-        self.append(&id, path, Record::Decision(meta), &inputs).await
+        self.append(&id, path, Record::Decision(meta), &inputs).await.map(Added::into_entry)
     }
 
     /// Every entry of the index, in order. A line that is not an index entry is an

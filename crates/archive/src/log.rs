@@ -39,7 +39,7 @@ use certify_evidence::attest::SigningKey;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Archive, ArchiveError, MAX_APPEND_ATTEMPTS,
+    Added, Archive, ArchiveError, MAX_APPEND_ATTEMPTS,
     checkpoint::{Checkpoint, SignedCheckpoint},
     index::{GENESIS, IndexEntry, Record, line_hash},
     merkle::{Frontier, leaf_hash},
@@ -211,15 +211,15 @@ impl Archive {
         .await
     }
 
-    /// Appends the entry `id` unless the index already has it (see the module docs).
-    /// `inputs` must be bundles the archive holds (a decision's).
+    /// Appends the entry `id` unless the index already has it (see the module docs), and says
+    /// which. `inputs` must be bundles the archive holds (a decision's).
     pub(crate) async fn append(
         &self,
         id: &str,
         path: String,
         record: Record,
         inputs: &[String],
-    ) -> Result<IndexEntry, ArchiveError> {
+    ) -> Result<Added, ArchiveError> {
         let kind = kind_of(&record);
         let location = self.store.location.clone();
         for attempt in 0..MAX_APPEND_ATTEMPTS {
@@ -244,7 +244,7 @@ impl Archive {
                 if caught_up {
                     self.publish(&state, &archive_id).await?;
                 }
-                return Ok(e);
+                return Ok(Added::AlreadyArchived(e));
             }
             let mut missing = Vec::new();
             for input in inputs {
@@ -270,7 +270,7 @@ impl Archive {
                     self.mark(&entry, line.as_bytes()).await?;
                     self.publish(&state, &archive_id).await?;
                     drop(lock);
-                    return Ok(entry);
+                    return Ok(Added::Appended(entry));
                 }
                 Written::Conflict => {
                     drop(lock);

@@ -57,7 +57,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::evidence::{Candidate, Evidence, FeatureEvidence};
 use crate::maturity::{Maturity, MaturityRank as _, Verdict, VerdictName as _};
@@ -79,8 +79,11 @@ pub struct Decision {
     pub verified_levels: Vec<String>,
 }
 
-/// One reason of a decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One reason of a decision. The decision record keeps every reason in this shape (see
+/// [`crate::REASONS_FIELD`]): `{"rule", "severity", "feature", "bundle", "message"}`, with
+/// `null` for a feature or bundle it is not about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Reason {
     /// The policy rule it comes from.
     pub rule: Rule,
@@ -95,7 +98,7 @@ pub struct Reason {
 }
 
 /// How much a reason weighs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Prevents promotion.
@@ -118,7 +121,7 @@ impl Severity {
 }
 
 /// The policy rule a reason comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
     /// `from_target`: evidence from another target.

@@ -19,4 +19,4 @@ pub use decide::{CLOCK_SKEW, Decision, Reason, Rule, Severity, decide};
 pub use evidence::{Candidate, Evidence, FeatureEvidence};
 pub use maturity::{Maturity, MaturityRank, Verdict, VerdictName};
 pub use policy::{Policy, PolicyError, StagePolicy};
-pub use vsa::{VSA_PREDICATE_TYPE, resource_uri, vsa_predicate};
+pub use vsa::{REASONS_FIELD, VSA_PREDICATE_TYPE, recorded_reasons, resource_uri, vsa_predicate};

@@ -97,8 +97,8 @@ fn candidate() -> Candidate {
 
 fn inputs() -> Vec<(String, String)> {
     vec![
-        ("evidence/2.0.0/run-41/attestation.intoto.jsonl".into(), "1".repeat(64)),
-        ("evidence/2.0.0/run-42/attestation.intoto.jsonl".into(), "2".repeat(64)),
+        (format!("bundles/{}/attestation.intoto.jsonl", "1".repeat(64)), "1".repeat(64)),
+        (format!("bundles/{}/attestation.intoto.jsonl", "2".repeat(64)), "2".repeat(64)),
     ]
 }
 

@@ -91,7 +91,7 @@ dl.facts dd{margin:0}
 .verdict-banner p{margin:4px 0 0;font-size:15px}
 .passed,.certified,.promote{color:var(--ok)}
 .failed,.errored,.interrupted,.block,.invalid,.unsigned{color:var(--bad)}
-.flaky,.untested,.unchecked{color:var(--warn)}
+.flaky,.untested,.unchecked,.warn{color:var(--warn)}
 .not-applicable,.not-run,.no-run,.skipped{color:var(--dim)}
 .verdict-banner.passed,td.passed,td.certified{background:var(--ok-bg)}
 .verdict-banner.failed,.verdict-banner.errored,.verdict-banner.interrupted,td.failed,td.errored{background:var(--bad-bg)}

@@ -15,4 +15,4 @@ pub mod testing;
 
 pub use html::{esc as escape_html, script_json};
 pub use run::{RunVerdict, Signature, run_report, scenario_data, verdict_sentence};
-pub use site::{SiteBundle, SiteDecision, archive_site};
+pub use site::{SiteBundle, SiteDecision, SiteReason, archive_site};

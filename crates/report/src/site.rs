@@ -35,7 +35,23 @@ pub struct SiteDecision {
     pub candidate: String,
     pub promote: bool,
     pub added_at: String,
-    pub reasons: Vec<String>,
+    /// The reasons the signed record carries, as the gate printed them; `Err` says why they
+    /// cannot be shown (a record from before records kept reasons, or one that does not read).
+    pub reasons: Result<Vec<SiteReason>, String>,
+}
+
+/// One reason of a gate decision, as its record keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteReason {
+    /// The policy rule (`require`, `critical`, ...).
+    pub rule: String,
+    /// `block`, `warn` or `info`.
+    pub severity: String,
+    /// The catalog feature it is about (linked to its page when the site has one).
+    pub feature: Option<String>,
+    /// The bundle it is about (linked to its report when the archive holds it).
+    pub bundle: Option<String>,
+    pub message: String,
 }
 
 /// A platform version as a column: semver ones in semver order, anything
@@ -154,6 +170,97 @@ struct Site<'a> {
 }
 
 impl Site<'_> {
+    /// The decisions, newest first as given, each with every reason its record keeps: rule,
+    /// feature (linked to its page), message and bundle (linked to its report).
+    /// `with_candidate`: a candidate column, linked to its version page when there is one.
+    fn decisions_table(&self, body: &mut String, root: &str, decisions: &[&SiteDecision], with_candidate: bool) {
+        if decisions.is_empty() {
+            body.push_str("<p class=\"meta\">No gate decision.</p>\n");
+            return;
+        }
+        body.push_str("<table class=\"decisions\"><thead><tr><th>decision</th><th>stage</th>");
+        if with_candidate {
+            body.push_str("<th>candidate</th>");
+        }
+        body.push_str("<th>when</th><th>reasons</th><th>id</th></tr></thead><tbody>\n");
+        for d in decisions {
+            let (class, label) = if d.promote { ("promote", "PROMOTE") } else { ("block", "BLOCK") };
+            let _ = write!(
+                body,
+                "<tr class=\"decision\" data-decision=\"{}\"><td class=\"{class}\"><b>{label}</b></td><td>{}</td>",
+                esc(&d.id),
+                esc(&d.stage)
+            );
+            if with_candidate {
+                if self.columns.iter().any(|c| c.text == d.candidate) {
+                    let _ = write!(
+                        body,
+                        "<td><a href=\"{}\">{}</a></td>",
+                        esc(&version_href(root, &d.candidate)),
+                        esc(&d.candidate)
+                    );
+                } else {
+                    let _ = write!(body, "<td>{}</td>", esc(&d.candidate));
+                }
+            }
+            let _ = write!(body, "<td>{}</td><td>", esc(&d.added_at));
+            match &d.reasons {
+                Err(why) => {
+                    let _ = write!(body, "<span class=\"meta\">reasons {}</span>", esc(why));
+                }
+                Ok(reasons) if reasons.is_empty() => body.push_str("none"),
+                Ok(reasons) => {
+                    body.push_str("<ul class=\"reasons\">");
+                    for r in reasons {
+                        self.reason_item(body, root, r);
+                    }
+                    body.push_str("</ul>");
+                }
+            }
+            let _ = writeln!(body, "</td><td class=\"mono\">{}</td></tr>", esc(&d.id));
+        }
+        body.push_str("</tbody></table>\n");
+    }
+
+    /// `<li>`: severity and rule, the feature, the message, the bundle.
+    fn reason_item(&self, body: &mut String, root: &str, r: &SiteReason) {
+        let class = match r.severity.as_str() {
+            "block" => "block",
+            "warn" => "warn",
+            _ => "info",
+        };
+        let _ = write!(
+            body,
+            "<li class=\"reason\" data-rule=\"{}\" data-severity=\"{}\"><span class=\"{class}\">{}</span> <b>{}</b>",
+            esc(&r.rule),
+            esc(&r.severity),
+            esc(&r.severity.to_ascii_uppercase()),
+            esc(&r.rule)
+        );
+        if let Some(f) = &r.feature {
+            if self.rows.iter().any(|row| row == f) {
+                let _ = write!(body, " <a class=\"feature\" href=\"{}\">{}</a>", esc(&feature_href(root, f)), esc(f));
+            } else {
+                let _ = write!(body, " <span class=\"feature\">{}</span>", esc(f));
+            }
+        }
+        let _ = write!(body, ": <span class=\"message\">{}</span>", esc(&r.message));
+        if let Some(b) = &r.bundle {
+            let short: String = b.chars().take(12).collect();
+            if self.order.iter().any(|bundle| bundle.id == *b) {
+                let _ = write!(
+                    body,
+                    " (<a class=\"bundle\" href=\"{}\">bundle {}</a>)",
+                    esc(&bundle_href(root, b)),
+                    esc(&short)
+                );
+            } else {
+                let _ = write!(body, " (<span class=\"bundle\">bundle {}</span>)", esc(&short));
+            }
+        }
+        body.push_str("</li>");
+    }
+
     fn maturity_at(&self, id: &str, column: &Column) -> Option<String> {
         let feature = self.catalog?.get(id)?;
         feature.lifecycle.maturity_at(column.semver.as_ref()?).map(|m| m.to_string())
@@ -232,7 +339,7 @@ impl Site<'_> {
         body.push_str("<h2>Gate decisions</h2>\n");
         let mut ds: Vec<&SiteDecision> = self.decisions.iter().collect();
         ds.sort_by(|a, b| b.added_at.cmp(&a.added_at));
-        decisions_table(&mut body, "", &ds, Some(self.columns));
+        self.decisions_table(&mut body, "", &ds, true);
         page("certify — features × versions", "", false, &body)
     }
 
@@ -266,7 +373,7 @@ impl Site<'_> {
             })
             .collect();
         ds.sort_by(|a, b| b.added_at.cmp(&a.added_at));
-        decisions_table(&mut body, root, &ds, None);
+        self.decisions_table(&mut body, root, &ds, false);
 
         body.push_str("<h2 id=\"runs\">Runs</h2>\n");
         runs_table(&mut body, root, &runs);
@@ -442,52 +549,6 @@ fn runs_table(body: &mut String, root: &str, runs: &[&SiteBundle]) {
             esc(&bundle_href(root, &b.id)),
             esc(&h.run_id),
         );
-    }
-    body.push_str("</tbody></table>\n");
-}
-
-/// `columns` given: a candidate column, linked to its version page when there is one.
-fn decisions_table(body: &mut String, root: &str, decisions: &[&SiteDecision], columns: Option<&[Column]>) {
-    if decisions.is_empty() {
-        body.push_str("<p class=\"meta\">No gate decision.</p>\n");
-        return;
-    }
-    body.push_str("<table class=\"decisions\"><thead><tr><th>decision</th><th>stage</th>");
-    if columns.is_some() {
-        body.push_str("<th>candidate</th>");
-    }
-    body.push_str("<th>when</th><th>reasons</th><th>id</th></tr></thead><tbody>\n");
-    for d in decisions {
-        let (class, label) = if d.promote { ("promote", "PROMOTE") } else { ("block", "BLOCK") };
-        let _ = write!(
-            body,
-            "<tr class=\"decision\" data-decision=\"{}\"><td class=\"{class}\"><b>{label}</b></td><td>{}</td>",
-            esc(&d.id),
-            esc(&d.stage)
-        );
-        if let Some(columns) = columns {
-            if columns.iter().any(|c| c.text == d.candidate) {
-                let _ = write!(
-                    body,
-                    "<td><a href=\"{}\">{}</a></td>",
-                    esc(&version_href(root, &d.candidate)),
-                    esc(&d.candidate)
-                );
-            } else {
-                let _ = write!(body, "<td>{}</td>", esc(&d.candidate));
-            }
-        }
-        let _ = write!(body, "<td>{}</td><td>", esc(&d.added_at));
-        if d.reasons.is_empty() {
-            body.push('—');
-        } else {
-            body.push_str("<ul>");
-            for r in &d.reasons {
-                let _ = write!(body, "<li>{}</li>", esc(r));
-            }
-            body.push_str("</ul>");
-        }
-        let _ = writeln!(body, "</td><td class=\"mono\">{}</td></tr>", esc(&d.id));
     }
     body.push_str("</tbody></table>\n");
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use certify_report::{SiteBundle, SiteDecision, archive_site};
+use certify_report::{SiteBundle, SiteDecision, SiteReason, archive_site};
 use common::{between, feature, manifest};
 
 const CATALOG: &str = r#"
@@ -45,7 +45,22 @@ fn site() -> BTreeMap<String, String> {
             candidate: "1.10.0".into(),
             promote: false,
             added_at: "2026-03-03T00:00:00Z".into(),
-            reasons: vec!["quotas <GA> failed in late".into()],
+            reasons: Ok(vec![
+                SiteReason {
+                    rule: "require".into(),
+                    severity: "block".into(),
+                    feature: Some("quotas".into()),
+                    bundle: Some("late".into()),
+                    message: "quotas <GA> failed in late".into(),
+                },
+                SiteReason {
+                    rule: "max-age".into(),
+                    severity: "info".into(),
+                    feature: None,
+                    bundle: Some("gone-bundle-0123456789".into()),
+                    message: "not used: finished 4days ago".into(),
+                },
+            ]),
         },
         SiteDecision {
             id: "d2".into(),
@@ -53,7 +68,7 @@ fn site() -> BTreeMap<String, String> {
             candidate: "3.0.0".into(),
             promote: true,
             added_at: "2026-03-04T00:00:00Z".into(),
-            reasons: vec![],
+            reasons: Err("not recorded (decisions/d2.intoto.jsonl predates records that keep their reasons)".into()),
         },
     ];
     archive_site(&bundles, &decisions, Some(CATALOG)).into_iter().collect()
@@ -137,6 +152,7 @@ fn a_version_page_has_release_notes_decisions_and_runs() {
     let decisions = between(page, "id=\"decisions\"", "id=\"runs\"").unwrap();
     assert!(decisions.contains("BLOCK") && decisions.contains("quotas &lt;GA&gt; failed in late"), "{decisions}");
     assert!(!decisions.contains("d2"));
+    assert!(!decisions.contains('—'), "reasons are shown, not a dash: {decisions}");
     let runs = &page[page.find("id=\"runs\"").unwrap()..];
     assert!(runs.contains("../bundles/late.html") && runs.contains("../bundles/early.html"));
     assert!(!runs.contains("../bundles/old.html"));
@@ -167,4 +183,27 @@ fn without_a_catalog_rows_are_the_ids_seen() {
         archive_site(&bundles, &[], Some("[[feature]]\nid = 3")).into_iter().collect();
     assert!(broken["index.html"].contains("could not be read"));
     assert!(broken["index.html"].contains("data-feature=\"quotas\""));
+}
+
+#[test]
+fn decision_reasons_show_rule_feature_message_and_linked_bundle() {
+    let files = site();
+    let page = &files["versions/1.10.0.html"];
+    let decisions = between(page, "id=\"decisions\"", "id=\"runs\"").unwrap();
+    let items: Vec<&str> = decisions.split("<li class=\"reason\"").skip(1).collect();
+    assert_eq!(items.len(), 2, "{decisions}");
+    let block = items[0];
+    assert!(block.contains("data-rule=\"require\" data-severity=\"block\""), "{block}");
+    assert!(block.contains("<a class=\"feature\" href=\"../features/quotas.html\">quotas</a>"), "{block}");
+    assert!(block.contains("<span class=\"message\">quotas &lt;GA&gt; failed in late</span>"), "{block}");
+    assert!(block.contains("<a class=\"bundle\" href=\"../bundles/late.html\">bundle late</a>"), "{block}");
+    // A bundle the archive does not hold is named, not linked.
+    let info = items[1];
+    assert!(info.contains("data-rule=\"max-age\"") && !info.contains("class=\"feature\""), "{info}");
+    assert!(info.contains("<span class=\"bundle\">bundle gone-bundle-</span>") && !info.contains("href"), "{info}");
+    // On the index too, and a record without reasons says so.
+    let index = &files["index.html"];
+    assert!(index.contains("<a class=\"bundle\" href=\"bundles/late.html\">bundle late</a>"), "{index}");
+    let d2 = &index[index.find("data-decision=\"d2\"").unwrap()..];
+    assert!(d2.contains("reasons not recorded (decisions/d2.intoto.jsonl predates"), "{d2}");
 }

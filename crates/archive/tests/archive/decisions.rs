@@ -4,10 +4,10 @@
 
 use std::fs;
 
-use certify_archive::{Archive, ArchiveError, DecisionMeta, Filter};
+use certify_archive::{Added, Archive, ArchiveError, DecisionMeta, Filter, input_uri};
 use certify_evidence::attest::sha256_hex;
 
-use crate::support::{Run, decision, key, write_bundle};
+use crate::support::{Run, bucket, decision, key, open_s3, write_bundle};
 
 async fn archive_with_bundles(
     tmp: &std::path::Path,
@@ -117,4 +117,69 @@ async fn verify_names_an_altered_or_untrusted_decision() {
     assert_eq!(problems.len(), 2, "{problems:#?}");
     assert!(problems[0].starts_with(&format!("{}: modified: sha256 is", entry.path)), "{problems:#?}");
     assert!(problems[1].starts_with(&format!("{}: not byte-for-byte", entry.path)), "{problems:#?}");
+}
+
+/// A decision names the bundles it relied on relative to the archive's root, by the file whose
+/// sha256 is their id: the same names in a directory and on S3. Adding a bundle again says it
+/// was already archived and appends nothing.
+#[tokio::test]
+async fn inputs_are_named_within_the_archive_alike_in_a_directory_and_on_s3() {
+    let bucket = bucket("inputs").await;
+    let tmp = tempfile::tempdir().unwrap();
+    let signing = key();
+    let keys = [signing.public()];
+    let signed = write_bundle(&tmp.path().join("signed"), &Run::new(31), Some(&signing));
+    let unsigned = write_bundle(&tmp.path().join("unsigned"), &Run::new(32), None);
+    let mut named = Vec::new();
+    let archives = [
+        open_s3(&bucket, "team/evidence").await,
+        Archive::open(&tmp.path().join("dir").display().to_string()).await.unwrap(),
+    ];
+    for (n, archive) in archives.iter().enumerate() {
+        let mut uris = Vec::new();
+        for (dir, allow_unsigned) in [(&signed, false), (&unsigned, true)] {
+            let added = archive.import_bundle(dir, &keys, allow_unsigned).await.unwrap();
+            let Added::Appended(entry) = added else { panic!("first add of {}: {added:?}", dir.display()) };
+            let uri = input_uri(&entry).expect("a bundle has an input uri");
+            let fetched = tmp.path().join(format!("fetched-{n}-{}", entry.seq));
+            archive.fetch_bundle(&entry.id, &fetched).await.unwrap();
+            let file = uri.strip_prefix(&format!("bundles/{}/", entry.id)).expect("under the bundle's directory");
+            assert_eq!(sha256_hex(&fs::read(fetched.join(file)).unwrap()), entry.id, "{uri}");
+            let again = archive.import_bundle(dir, &keys, allow_unsigned).await.unwrap();
+            assert_eq!(again, Added::AlreadyArchived(entry.clone()));
+            uris.push(uri);
+        }
+        assert_eq!(archive.entries().await.unwrap().len(), 2, "adding again appended nothing");
+        named.push(uris);
+    }
+    assert_eq!(named[0], named[1], "S3 and a directory name inputs alike");
+    assert!(named[0][0].ends_with("/attestation.intoto.jsonl") && named[0][1].ends_with("/bundle.json"), "{named:?}");
+    assert!(named[0].iter().all(|u| u.starts_with("bundles/")), "{named:?}");
+}
+
+/// A decision's statement is read back from its record, checked against the id the index gives
+/// it: a record changed in place is refused, naming it.
+#[tokio::test]
+async fn a_decision_statement_is_read_back_unless_it_was_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let signing = key();
+    let (archive, ids) = archive_with_bundles(tmp.path(), &signing).await;
+    let (record, meta) = decision(&signing, "production", "2.0.0", None, false, &ids, None);
+    let entry = archive.add_decision(&record, meta).await.unwrap();
+    let statement = archive.decision_statement(&entry).await.unwrap();
+    assert_eq!(statement.predicate["verificationResult"], "FAILED");
+    assert_eq!(statement.predicate["inputAttestations"][1]["digest"]["sha256"], ids[1].as_str());
+
+    let bundle = archive.entries().await.unwrap().remove(0);
+    let err = archive.decision_statement(&bundle).await.unwrap_err();
+    assert!(err.to_string().contains("index line 1 is not a decision record"), "{err}");
+
+    let path = tmp.path().join("archive").join(&entry.path);
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(&path, text.replace("\"payloadType\"", " \"payloadType\"")).unwrap();
+    let err = archive.decision_statement(&entry).await.unwrap_err();
+    assert!(err.to_string().contains(&format!("{}: modified: sha256 is", entry.path)), "{err}");
+    fs::remove_file(&path).unwrap();
+    let err = archive.decision_statement(&entry).await.unwrap_err();
+    assert!(err.to_string().contains("missing: the index records this decision"), "{err}");
 }

@@ -243,7 +243,7 @@ pub fn decision(
         "timeVerified": "2026-01-01T00:00:00Z",
         "resourceUri": certify_gate::resource_uri(&candidate_v),
         "policy": { "uri": "ci/promotion.toml", "digest": { "sha256": policy_sha256 } },
-        "inputAttestations": inputs.iter().map(|i| serde_json::json!({"uri": format!("bundles/{i}"), "digest": {"sha256": i}})).collect::<Vec<_>>(),
+        "inputAttestations": inputs.iter().map(|i| serde_json::json!({"uri": format!("bundles/{i}/attestation.intoto.jsonl"), "digest": {"sha256": i}})).collect::<Vec<_>>(),
         "verificationResult": if promote { "PASSED" } else { "FAILED" },
         "verifiedLevels": if promote { vec!["CERTIFY_GA_CERTIFIED"] } else { vec!["FAILED"] },
     });
