@@ -30,7 +30,7 @@ pub const KEY_NAME: &str = "certify-archive";
 pub const ORIGIN_PREFIX: &str = "certify-archive ";
 
 /// The em dash and space that start a signature line.
-const SIG_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIG_PREFIX: &str = "\u{2014} ";
 
 /// A tree head: which log, how many lines, what root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,7 +159,7 @@ impl SignedCheckpoint {
 }
 
 /// The raw 32 bytes of an Ed25519 public key (the end of its SPKI encoding).
-fn raw_public(key: &PublicKey) -> Vec<u8> {
+pub(crate) fn raw_public(key: &PublicKey) -> Vec<u8> {
     let der = key.spki_der();
     der[der.len().saturating_sub(32)..].to_vec()
 }
