@@ -13,7 +13,9 @@
 //! Every signature is over the body (the three lines, with their newlines). The key id is
 //! the first 4 bytes of SHA-256(key name || "\n" || 0x01 || the 32-byte public key). certify
 //! signs under the key name [`KEY_NAME`]; a signature verifies when its key id and signature
-//! match a trusted key under the name it carries. A checkpoint without signatures is written
+//! match a trusted key under the name it carries; other signature lines (a witness's
+//! cosignatures, see [`crate::witness`]) are kept and otherwise ignored. A checkpoint without
+//! signatures is written
 //! when the appender has no signing key: it still fixes the root, but proves nothing against
 //! someone who can rewrite the archive.
 
