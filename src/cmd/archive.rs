@@ -261,20 +261,25 @@ async fn verify_archive_with(
                     };
                     printer.data(format!("  {what}: {} lines, root {} ({signed})", c.size, c.root));
                     for w in &c.cosigned_by {
-                        let when = std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(w.timestamp));
-                        let when =
-                            when.map_or_else(|| w.timestamp.to_string(), |t| humantime::format_rfc3339(t).to_string());
-                        printer.data(format!("    cosigned by the witness {} at {when}", w.witness));
+                        printer.data(format!(
+                            "    cosigned by the witness {} at {}",
+                            w.witness,
+                            posix_time(w.timestamp)
+                        ));
                     }
                 }
             }
-            if let Some(p) = &report.consistency {
-                printer.data(format!(
+            match &report.consistency {
+                Some(p) if p.old_size == p.new_size => {
+                    printer.data("  consistent: the kept checkpoint is the archive's checkpoint")
+                }
+                Some(p) => printer.data(format!(
                     "  consistent: a proof of {} hashes from the index shows the checkpoint ({} lines) extends the kept one ({})",
                     p.proof.len(),
                     p.new_size,
                     p.old_size
-                ));
+                )),
+                None => {}
             }
             for p in &report.problems {
                 printer.data(format!("  {p}"));
@@ -285,6 +290,16 @@ async fn verify_archive_with(
         }
     }
     Ok(if report.valid { Exit::Success } else { Exit::Failure })
+}
+
+/// POSIX seconds as RFC 3339 UTC, or as the number when beyond year 9999 (a witness's clock
+/// is not certify's to trust).
+fn posix_time(secs: u64) -> String {
+    const YEAR_10000: u64 = 253_402_300_800;
+    match std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(secs)) {
+        Some(t) if secs < YEAR_10000 => humantime::format_rfc3339(t).to_string(),
+        _ => format!("{secs} (POSIX seconds)"),
+    }
 }
 
 fn list_text(p: &Printer, entries: &[IndexEntry], feature: Option<&str>) {

@@ -182,6 +182,30 @@ fn witness_requests_and_keys_refuse_what_cannot_be_right() {
     alone.expect_code(2);
     assert!(alone.stderr.contains("--checkpoint"), "{alone}");
 
+    // A cosignature from a clock past year 9999 is shown as it is, not a crash; an equal-size
+    // kept checkpoint is the archive's own.
+    let witness = certify_evidence::attest::SigningKey::generate();
+    let body = note.stdout.split_once("\n\n").expect("a note").0.to_owned() + "\n";
+    let line = certify_archive::witness::cosignature_line(WITNESS, &witness, 300_000_000_000, &body);
+    fs::write(&kept, format!("{}{line}", note.stdout)).expect("keep");
+    let vkey = certify_archive::witness::WitnessKey::of(WITNESS, &witness.public()).vkey();
+    let far = p
+        .certify()
+        .args(["archive", "verify", "--key"])
+        .arg(&signer.public)
+        .arg("--archive")
+        .arg(&at)
+        .arg("--checkpoint")
+        .arg(&kept)
+        .args(["--witness-key", &vkey])
+        .run();
+    far.expect_code(0);
+    assert!(
+        far.stdout.contains(&format!("cosigned by the witness {WITNESS} at 300000000000 (POSIX seconds)")),
+        "{far}"
+    );
+    assert!(far.stdout.contains("consistent: the kept checkpoint is the archive's checkpoint"), "{far}");
+
     let unsigned = p.out("unsigned");
     add(&unsigned, false);
     let request =
