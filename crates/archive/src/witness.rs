@@ -295,6 +295,34 @@ mod tests {
         assert!(WitnessRequest::parse(&many).unwrap_err().contains("at most 63"));
     }
 
+    /// Every truncation and single-character change of a request, a verifier key and a
+    /// cosigned note is parsed (and the cosignature checked) or refused, never a panic.
+    #[test]
+    fn parsing_and_checking_never_panic() {
+        let w = SigningKey::generate();
+        let key = WitnessKey::of("w.example/1", &w.public());
+        let body = checkpoint().body();
+        let note = format!("{}{}", checkpoint().to_note(&[]), cosignature_line("w.example/1", &w, 7, &body));
+        for text in [SPEC_REQUEST.to_owned(), key.vkey(), note] {
+            let chars: Vec<char> = text.chars().collect();
+            let mut variants: Vec<String> = (0..chars.len()).map(|cut| chars[..cut].iter().collect()).collect();
+            for i in 0..chars.len() {
+                for c in ['\n', ' ', '+', '\u{2014}'] {
+                    let mut m = chars.clone();
+                    m[i] = c;
+                    variants.push(m.iter().collect());
+                }
+            }
+            for v in variants {
+                let _ = WitnessRequest::parse(&v);
+                let _ = WitnessKey::parse(&v);
+                if let Ok(c) = SignedCheckpoint::parse(&v) {
+                    let _ = key.cosigned(&c);
+                }
+            }
+        }
+    }
+
     fn checkpoint() -> Checkpoint {
         Checkpoint { origin: Checkpoint::origin_of("0123abcd"), size: 7, root: crate::merkle::leaf_hash(b"x") }
     }
