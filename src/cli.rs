@@ -77,7 +77,7 @@ The latest verdict is the newest bundle for that version found under --evidence 
   certify archive verify --key keys/release.pub.pem     # every bundle, every decision, the whole chain
   certify archive checkpoint > release-2.0.0.checkpoint   # keep it outside the archive (CI artifact, git, ticket)
   certify archive verify --key keys/release.pub.pem --checkpoint release-2.0.0.checkpoint
-  certify archive checkpoint --witness-request 0 | curl --data-binary @- https://WITNESS/add-checkpoint >> release-2.0.0.checkpoint
+  certify archive checkpoint --witness-request 0 | curl -sf --data-binary @- https://WITNESS/add-checkpoint >> release-2.0.0.checkpoint
   certify archive verify --key keys/release.pub.pem --checkpoint release-2.0.0.checkpoint --witness-key 'witness.example/w1+1a2b3c4d+BAsE64…'
 
 The archive is --archive DIR|s3://bucket/prefix, else [evidence] dir of certify.toml.
