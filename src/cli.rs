@@ -77,12 +77,17 @@ The latest verdict is the newest bundle for that version found under --evidence 
   certify archive verify --key keys/release.pub.pem     # every bundle, every decision, the whole chain
   certify archive checkpoint > release-2.0.0.checkpoint   # keep it outside the archive (CI artifact, git, ticket)
   certify archive verify --key keys/release.pub.pem --checkpoint release-2.0.0.checkpoint
+  certify archive checkpoint --witness-request 0 | curl -sf --data-binary @- https://WITNESS/add-checkpoint >> release-2.0.0.checkpoint
+  certify archive verify --key keys/release.pub.pem --checkpoint release-2.0.0.checkpoint --witness-key 'witness.example/w1+1a2b3c4d+BAsE64…'
 
 The archive is --archive DIR|s3://bucket/prefix, else [evidence] dir of certify.toml.
 After every append it holds `checkpoint`: a signed note (transparency-dev checkpoint format) of
 the number of index lines and their RFC 6962 Merkle root, signed with CERTIFY_SIGNING_KEY or
 [evidence] signing_key when one is set. `verify --checkpoint` fails unless the archive still holds
 the history a kept checkpoint describes (no line cut, rolled back, replaced or edited).
+`checkpoint --witness-request OLD_SIZE` prints what to POST to a witness (C2SP tlog-witness; certify
+never contacts one); appended to a kept checkpoint, the cosignature lines it answers are checked by
+`verify --witness-key`.
 Exit codes: 0 valid, 1 invalid (also: no archive at that path, no index, no or a wrong checkpoint),
 2 bad arguments, 3 archive unreachable.
 S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL.")]
@@ -323,14 +328,24 @@ pub enum ArchiveCommand {
         #[command(flatten)]
         key: KeyArgs,
         /// A checkpoint kept outside the archive: the archive must still hold the history it
-        /// describes, and a trusted key must have signed it.
+        /// describes (its root, and a consistency proof to the archive's checkpoint), and a
+        /// trusted key must have signed it.
         #[arg(long, value_name = "FILE")]
         checkpoint: Option<PathBuf>,
+        /// A witness that must have cosigned the --checkpoint, as its verifier key
+        /// `name+<key id>+<base64 key>` (repeatable: each one must have).
+        #[arg(long, value_name = "VKEY", requires = "checkpoint")]
+        witness_key: Vec<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Print the archive's current checkpoint (checked against its index), to keep elsewhere.
     Checkpoint {
+        /// Print instead the body of a witness's add-checkpoint request (C2SP tlog-witness):
+        /// the consistency proof from the OLD_SIZE lines the witness last cosigned (0: none)
+        /// to the checkpoint, a blank line, the checkpoint.
+        #[arg(long, value_name = "OLD_SIZE", conflicts_with = "format")]
+        witness_request: Option<u64>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use certify_archive::{Added, Archive, Filter, IndexEntry, Record};
+use certify_archive::{Added, Archive, Filter, IndexEntry, Record, checkpoint::SignedCheckpoint, witness::WitnessKey};
 use certify_evidence::attest::{PublicKey, SigningKey};
 
 use super::gate::{GateRequest, archive_error};
@@ -164,14 +164,32 @@ pub async fn archive(args: ArchiveArgs, printer: &Printer) -> CmdResult {
             }
             Ok(Exit::Success)
         }
-        ArchiveCommand::Verify { key, checkpoint, format } => {
+        ArchiveCommand::Verify { key, checkpoint, witness_key, format } => {
             let keys = keys(&key)?;
             let kept = checkpoint
                 .map(|f| std::fs::read_to_string(&f).map_err(|e| usage(format!("--checkpoint {}: {e}", f.display()))))
                 .transpose()?;
-            verify_archive_with(&at, &keys, kept.as_deref(), format, printer).await
+            let witnesses = witness_key
+                .iter()
+                .map(|v| WitnessKey::parse(v).map_err(|e| usage(format!("--witness-key {v:?}: {e}"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            verify_archive_with(&at, &keys, kept.as_deref(), &witnesses, format, printer).await
         }
-        ArchiveCommand::Checkpoint { format } => {
+        ArchiveCommand::Checkpoint { witness_request: Some(old_size), .. } => {
+            let archive = Archive::open(&at).await.map_err(archive_error)?;
+            let request = archive.witness_request(old_size).await.map_err(archive_error)?;
+            if SignedCheckpoint::parse(&request.note).is_ok_and(|c| c.signatures.is_empty()) {
+                printer.note(
+                    "warning: the checkpoint is not signed (appended without a signing key): a witness verifies the log's \
+                     signature and refuses it",
+                );
+            }
+            // Byte for byte (the printer adds the final newline back).
+            let body = request.to_body();
+            printer.data(body.strip_suffix('\n').unwrap_or(&body));
+            Ok(Exit::Success)
+        }
+        ArchiveCommand::Checkpoint { witness_request: None, format } => {
             let archive = Archive::open(&at).await.map_err(archive_error)?;
             let snapshot = archive.snapshot().await.map_err(archive_error)?;
             let c = &snapshot.checkpoint;
@@ -252,7 +270,7 @@ fn entry_json(e: &IndexEntry) -> serde_json::Value {
 
 /// Verifies a whole archive and prints the report.
 pub async fn verify_archive(at: &str, keys: &[PublicKey], format: Format, printer: &Printer) -> CmdResult {
-    verify_archive_with(at, keys, None, format, printer).await
+    verify_archive_with(at, keys, None, &[], format, printer).await
 }
 
 /// [`verify_archive`], also against a checkpoint kept outside the archive.
@@ -260,6 +278,7 @@ async fn verify_archive_with(
     at: &str,
     keys: &[PublicKey],
     kept: Option<&str>,
+    witnesses: &[WitnessKey],
     format: Format,
     printer: &Printer,
 ) -> CmdResult {
@@ -268,7 +287,7 @@ async fn verify_archive_with(
     }
     let archive = Archive::open(at).await.map_err(archive_error)?;
     let report = match kept {
-        Some(note) => archive.verify_with(keys, note).await,
+        Some(note) => archive.verify_witnessed(keys, note, witnesses).await,
         None => archive.verify(keys).await,
     }
     .map_err(archive_error)?;
@@ -293,7 +312,26 @@ async fn verify_archive_with(
                         format!("signed by {}", c.signed_by.join(", "))
                     };
                     printer.data(format!("  {what}: {} lines, root {} ({signed})", c.size, c.root));
+                    for w in &c.cosigned_by {
+                        printer.data(format!(
+                            "    cosigned by the witness {} at {}",
+                            w.witness,
+                            posix_time(w.timestamp)
+                        ));
+                    }
                 }
+            }
+            match &report.consistency {
+                Some(p) if p.old_size == p.new_size => {
+                    printer.data("  consistent: the kept checkpoint is the archive's checkpoint")
+                }
+                Some(p) => printer.data(format!(
+                    "  consistent: a proof of {} hashes from the index shows the checkpoint ({} lines) extends the kept one ({})",
+                    p.proof.len(),
+                    p.new_size,
+                    p.old_size
+                )),
+                None => {}
             }
             for p in &report.problems {
                 printer.data(format!("  {p}"));
@@ -304,6 +342,16 @@ async fn verify_archive_with(
         }
     }
     Ok(if report.valid { Exit::Success } else { Exit::Failure })
+}
+
+/// POSIX seconds as RFC 3339 UTC, or as the number when beyond year 9999 (a witness's clock
+/// is not certify's to trust).
+fn posix_time(secs: u64) -> String {
+    const YEAR_10000: u64 = 253_402_300_800;
+    match std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(secs)) {
+        Some(t) if secs < YEAR_10000 => humantime::format_rfc3339(t).to_string(),
+        _ => format!("{secs} (POSIX seconds)"),
+    }
 }
 
 fn list_text(p: &Printer, entries: &[IndexEntry], feature: Option<&str>) {

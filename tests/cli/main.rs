@@ -17,3 +17,4 @@ mod secrets;
 mod steps;
 mod support;
 mod versions;
+mod witness;

@@ -13,7 +13,9 @@
 //! Every signature is over the body (the three lines, with their newlines). The key id is
 //! the first 4 bytes of SHA-256(key name || "\n" || 0x01 || the 32-byte public key). certify
 //! signs under the key name [`KEY_NAME`]; a signature verifies when its key id and signature
-//! match a trusted key under the name it carries. A checkpoint without signatures is written
+//! match a trusted key under the name it carries; other signature lines (a witness's
+//! cosignatures, see [`crate::witness`]) are kept and otherwise ignored. A checkpoint without
+//! signatures is written
 //! when the appender has no signing key: it still fixes the root, but proves nothing against
 //! someone who can rewrite the archive.
 
@@ -30,7 +32,7 @@ pub const KEY_NAME: &str = "certify-archive";
 pub const ORIGIN_PREFIX: &str = "certify-archive ";
 
 /// The em dash and space that start a signature line.
-const SIG_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIG_PREFIX: &str = "\u{2014} ";
 
 /// A tree head: which log, how many lines, what root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,7 +161,7 @@ impl SignedCheckpoint {
 }
 
 /// The raw 32 bytes of an Ed25519 public key (the end of its SPKI encoding).
-fn raw_public(key: &PublicKey) -> Vec<u8> {
+pub(crate) fn raw_public(key: &PublicKey) -> Vec<u8> {
     let der = key.spki_der();
     der[der.len().saturating_sub(32)..].to_vec()
 }

@@ -58,6 +58,7 @@ mod log;
 pub mod merkle;
 mod store;
 mod verify;
+pub mod witness;
 
 use std::path::{Path, PathBuf};
 
@@ -80,7 +81,7 @@ pub use crate::{
     filter::Filter,
     index::{BundleMeta, DecisionMeta, FeatureSummary, IndexEntry, Record},
     log::{ARCHIVE_META, CHECKPOINT},
-    verify::{ArchiveProblem, ArchiveReport, CheckpointSummary},
+    verify::{ArchiveProblem, ArchiveReport, CheckpointSummary, ConsistencySummary, CosignatureSummary},
 };
 
 /// How many times an append re-reads the index after losing a race before giving up.
@@ -338,6 +339,33 @@ impl Archive {
         Ok(Snapshot { note, checkpoint, entries })
     }
 
+    /// The body of a witness's `add-checkpoint` request (C2SP tlog-witness) for the archive's
+    /// current checkpoint: the proof, computed from the index lines, that the checkpoint
+    /// extends the tree of the first `old_size` lines a witness last cosigned. A witness that
+    /// holds more lines than the checkpoint is a [`ArchiveError::Checkpoint`]: the archive was
+    /// rolled back (or the size is wrong).
+    pub async fn witness_request(&self, old_size: u64) -> Result<witness::WitnessRequest, ArchiveError> {
+        let snapshot = self.snapshot().await?;
+        let size = snapshot.checkpoint.checkpoint.size;
+        let fail = |reason: String| ArchiveError::Checkpoint { location: self.store.location.clone(), reason };
+        if old_size > size {
+            return Err(fail(format!(
+                "describes {size} lines, fewer than the {old_size} a witness holds: a witness never saw more lines \
+                 than the archive's checkpoint unless the archive was rolled back (or the old size is wrong)"
+            )));
+        }
+        let bytes = self.index_bytes().await?;
+        let (lines, _) = split_lines(&bytes);
+        let leaves: Vec<merkle::Hash> =
+            lines.iter().take(usize::try_from(size).unwrap_or(usize::MAX)).map(|l| merkle::leaf_hash(l)).collect();
+        // The lines read now are the ones the snapshot checked, unless the index changed between.
+        if leaves.len() as u64 != size || merkle::root(&leaves) != snapshot.checkpoint.checkpoint.root {
+            return Err(fail("the index changed while it was read: try again".to_owned()));
+        }
+        let proof = merkle::consistency_proof(&leaves, usize::try_from(old_size).unwrap_or(usize::MAX));
+        Ok(witness::WitnessRequest { old_size, proof, note: snapshot.note })
+    }
+
     /// The entries that `filter` selects, in index order.
     pub async fn list(&self, filter: &Filter) -> Result<Vec<IndexEntry>, ArchiveError> {
         Ok(self.entries().await?.into_iter().filter(|e| filter.matches(e)).collect())
@@ -428,14 +456,26 @@ impl Archive {
     /// every decision record's signature and fields. Returns every problem found; an `Err` only
     /// when the archive cannot be read at all.
     pub async fn verify(&self, keys: &[PublicKey]) -> Result<ArchiveReport, ArchiveError> {
-        verify::verify(self, keys, None).await
+        verify::verify(self, keys, None, &[]).await
     }
 
     /// [`Archive::verify`], and that the archive still holds the history `checkpoint` (a
     /// signed note kept outside the archive) describes: its origin is this archive, a key of
     /// `keys` signed it, and the archive's first N lines have its root.
     pub async fn verify_with(&self, keys: &[PublicKey], checkpoint: &str) -> Result<ArchiveReport, ArchiveError> {
-        verify::verify(self, keys, Some(checkpoint)).await
+        verify::verify(self, keys, Some(checkpoint), &[]).await
+    }
+
+    /// [`Archive::verify_with`], and that each of `witnesses` cosigned the kept `checkpoint`
+    /// (C2SP tlog-cosignature): an auditor who requires a witness sees that the archive
+    /// showed that history to someone independent too.
+    pub async fn verify_witnessed(
+        &self,
+        keys: &[PublicKey],
+        checkpoint: &str,
+        witnesses: &[witness::WitnessKey],
+    ) -> Result<ArchiveReport, ArchiveError> {
+        verify::verify(self, keys, Some(checkpoint), witnesses).await
     }
 
     fn parse_lines(&self, lines: &[&[u8]]) -> Result<Vec<IndexEntry>, ArchiveError> {

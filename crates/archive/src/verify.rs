@@ -28,7 +28,8 @@ use crate::{
     decision,
     index::{BundleMeta, DecisionMeta, INDEX, IndexEntry, Record, check_chain, line_hash, split_lines},
     log::CHECKPOINT,
-    merkle::{Frontier, Hash, leaf_hash},
+    merkle::{Frontier, Hash, consistency_proof, leaf_hash, verify_consistency},
+    witness::WitnessKey,
 };
 
 /// The subject of problems with a checkpoint kept outside the archive.
@@ -56,6 +57,9 @@ pub struct ArchiveReport {
     pub checkpoint: Option<CheckpointSummary>,
     /// The checkpoint kept outside the archive that it was checked against, if any.
     pub kept_checkpoint: Option<CheckpointSummary>,
+    /// The consistency proof, computed from the index, that the archive's checkpoint extends
+    /// the kept one, when it verified.
+    pub consistency: Option<ConsistencySummary>,
     pub problems: Vec<ArchiveProblem>,
     /// Things worth a look that do not make the archive invalid: stored files that no index
     /// line refers to.
@@ -88,6 +92,26 @@ pub struct CheckpointSummary {
     pub root: String,
     /// Fingerprints of the trusted keys whose signature verified.
     pub signed_by: Vec<String>,
+    /// The required witnesses whose cosignature verified (of a kept checkpoint).
+    pub cosigned_by: Vec<CosignatureSummary>,
+}
+
+/// A witness's cosignature that verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CosignatureSummary {
+    /// The witness's name (its key name).
+    pub witness: String,
+    /// When it cosigned, POSIX seconds.
+    pub timestamp: u64,
+}
+
+/// A consistency proof from one checkpoint's tree to a larger one's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsistencySummary {
+    pub old_size: u64,
+    pub new_size: u64,
+    /// The proof's hashes, standard base64, as a witness request carries them.
+    pub proof: Vec<String>,
 }
 
 impl CheckpointSummary {
@@ -97,6 +121,7 @@ impl CheckpointSummary {
             size: c.checkpoint.size,
             root: c.checkpoint.root_base64(),
             signed_by: c.verified_by(keys),
+            cosigned_by: Vec::new(),
         }
     }
 }
@@ -139,6 +164,31 @@ fn covered(lines: usize, roots: &BTreeMap<u64, Hash>, checkpoint: &Checkpoint) -
     }
 }
 
+/// Whether the archive's checkpoint `new` extends the kept checkpoint `old`, by a
+/// consistency proof computed from the `lines` and checked as a witness checks it: the proof
+/// when it verifies, why not when it does not. `None` when there is nothing to prove: the
+/// kept checkpoint is the larger (a rollback, named by [`covered`]) or the index does not
+/// reach the archive's checkpoint (named there too).
+fn extends(lines: &[&[u8]], old: &Checkpoint, new: &Checkpoint) -> Option<Result<ConsistencySummary, String>> {
+    let size = usize::try_from(new.size).ok().filter(|&n| n <= lines.len())?;
+    if old.size > new.size {
+        return None;
+    }
+    let leaves: Vec<Hash> = lines[..size].iter().map(|l| leaf_hash(l)).collect();
+    let proof = consistency_proof(&leaves, usize::try_from(old.size).unwrap_or(usize::MAX));
+    Some(match verify_consistency(old.size, new.size, &old.root, &new.root, &proof) {
+        Ok(()) => Ok(ConsistencySummary {
+            old_size: old.size,
+            new_size: new.size,
+            proof: proof.iter().map(base64_of).collect(),
+        }),
+        Err(e) => Err(format!(
+            "the archive's checkpoint ({} lines) is not consistent with it by a proof from the index: {e}",
+            new.size
+        )),
+    })
+}
+
 fn base64_of(hash: &Hash) -> String {
     Checkpoint { origin: String::new(), size: 0, root: *hash }.root_base64()
 }
@@ -172,6 +222,7 @@ pub(crate) async fn verify(
     archive: &Archive,
     keys: &[PublicKey],
     kept: Option<&str>,
+    witnesses: &[WitnessKey],
 ) -> Result<ArchiveReport, ArchiveError> {
     let store = &archive.store;
     let mut problems = Vec::new();
@@ -204,6 +255,7 @@ pub(crate) async fn verify(
             archive_id: None,
             checkpoint: None,
             kept_checkpoint: None,
+            consistency: None,
             problems,
             warnings,
         });
@@ -335,6 +387,8 @@ pub(crate) async fn verify(
             problems.push(about(CHECKPOINT, None, "signed, but by no trusted key (or the signature does not verify)"));
         }
     }
+    let mut cosigned = Vec::new();
+    let mut consistency = None;
     if let Some(kept) = &kept {
         match kept {
             Err(e) => problems.push(about(KEPT, None, format!("not a checkpoint: {e}"))),
@@ -357,6 +411,30 @@ pub(crate) async fn verify(
                 }
                 if let Some(p) = covered(lines.len(), &roots, &c.checkpoint) {
                     problems.push(about(KEPT, None, p));
+                }
+                for w in witnesses {
+                    match w.cosigned(c) {
+                        Some(cosig) => {
+                            cosigned.push(CosignatureSummary { witness: cosig.name, timestamp: cosig.timestamp })
+                        }
+                        None => problems.push(about(
+                            KEPT,
+                            None,
+                            format!(
+                                "not cosigned by the witness {} ({}): no cosignature line of that name and key \
+                                 verifies over it",
+                                w.name,
+                                w.vkey()
+                            ),
+                        )),
+                    }
+                }
+                if let Some(own) = &own {
+                    match extends(&lines, &c.checkpoint, &own.checkpoint) {
+                        Some(Ok(proof)) => consistency = Some(proof),
+                        Some(Err(p)) => problems.push(about(KEPT, None, p)),
+                        None => {}
+                    }
                 }
             }
         }
@@ -421,7 +499,10 @@ pub(crate) async fn verify(
         head: lines.last().map(|l| line_hash(l)),
         archive_id,
         checkpoint: own.as_ref().map(|c| CheckpointSummary::of(c, keys)),
-        kept_checkpoint: kept.and_then(Result::ok).map(|c| CheckpointSummary::of(&c, keys)),
+        kept_checkpoint: kept
+            .and_then(Result::ok)
+            .map(|c| CheckpointSummary { cosigned_by: cosigned, ..CheckpointSummary::of(&c, keys) }),
+        consistency,
         problems,
         warnings,
     })

@@ -13,7 +13,12 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use certify_archive::{Archive, ArchiveReport, checkpoint::Checkpoint, merkle};
+use certify_archive::{
+    Archive, ArchiveReport,
+    checkpoint::{Checkpoint, SignedCheckpoint},
+    merkle,
+    witness::{WitnessKey, WitnessRequest, cosignature_line},
+};
 use certify_evidence::attest::{PublicKey, SigningKey};
 use object_store::{ObjectStoreExt as _, PutPayload, path::Path as ObjectPath};
 
@@ -487,4 +492,173 @@ async fn an_archive_from_before_checkpoints_is_brought_up_to_date_by_its_next_ap
         }
     })
     .await;
+}
+
+/// What a witness does with a request: parse it, check the log's signature, check the
+/// consistency proof from the root it holds, and cosign. Returns the cosignature line.
+fn witness_checks_and_cosigns(
+    body: &str,
+    log: &PublicKey,
+    held: Option<&SignedCheckpoint>,
+    witness: &SigningKey,
+) -> Result<String, String> {
+    let request = WitnessRequest::parse(body)?;
+    let note = SignedCheckpoint::parse(&request.note)?;
+    if note.verified_by(std::slice::from_ref(log)).is_empty() {
+        return Err("403: no signature of the log verifies".to_owned());
+    }
+    let (old_size, old_root) = held.map_or((0, [0; 32]), |h| (h.checkpoint.size, h.checkpoint.root));
+    if request.old_size != old_size {
+        return Err(format!("409: {old_size}"));
+    }
+    merkle::verify_consistency(old_size, note.checkpoint.size, &old_root, &note.checkpoint.root, &request.proof)
+        .map_err(|e| format!("422: {e}"))?;
+    Ok(cosignature_line(WITNESS, witness, 1_764_400_000 + note.checkpoint.size, &note.body))
+}
+
+const WITNESS: &str = "witness.example/w1";
+
+/// The witness protocol end to end, as a witness would run it against the archive: after
+/// every append, the request from the size the witness holds verifies and is cosigned, from
+/// every earlier size too; a size beyond the checkpoint is refused as a rollback; the
+/// cosigned checkpoint, kept, verifies with the archive's key and the witness's, and the
+/// archive's current checkpoint is proven (from the index) to extend it.
+#[tokio::test]
+async fn a_witness_cosigns_every_checkpoint_the_requests_prove_consistent() {
+    both(async |s3| {
+        let mut f = fixture(s3, 1, 700).await;
+        let witness = SigningKey::generate();
+        let mut held: Option<SignedCheckpoint> = None;
+        let mut kept: Vec<String> = Vec::new();
+        for round in 0..4 {
+            let archive = f.archive().await;
+            let old = held.as_ref().map_or(0, |h| h.checkpoint.size);
+            let body = archive.witness_request(old).await.unwrap().to_body();
+            assert!(body.starts_with(&format!("old {old}\n")), "{body}");
+            assert!(body.ends_with(&format!("\n\n{}", f.kept().await)), "the note as stored: {body}");
+            let line = witness_checks_and_cosigns(&body, &f.signing.public(), held.as_ref(), &witness).unwrap();
+            let cosigned = format!("{}{line}", f.kept().await);
+            held = Some(SignedCheckpoint::parse(&cosigned).unwrap());
+            kept.push(cosigned);
+            if round < 3 {
+                f.add(710 + round).await;
+            }
+        }
+        // From every earlier size, not only the one the witness holds.
+        let archive = f.archive().await;
+        for old in 0..=4u64 {
+            let r = archive.witness_request(old).await.unwrap();
+            let note = SignedCheckpoint::parse(&r.note).unwrap();
+            let old_root = kept
+                .get((old as usize).wrapping_sub(1))
+                .map_or([0; 32], |k| SignedCheckpoint::parse(k).unwrap().checkpoint.root);
+            merkle::verify_consistency(old, 4, &old_root, &note.checkpoint.root, &r.proof).unwrap();
+        }
+        let err = archive.witness_request(5).await.unwrap_err().to_string();
+        assert!(err.contains("checkpoint: describes 4 lines, fewer than the 5 a witness holds"), "{err}");
+
+        let key = WitnessKey::of(WITNESS, &witness.public());
+        for (i, k) in kept.iter().enumerate() {
+            let report = archive.verify_witnessed(&f.keys(), k, std::slice::from_ref(&key)).await.unwrap();
+            assert!(report.valid, "{:#?}", messages(&report));
+            let c = report.kept_checkpoint.unwrap();
+            assert_eq!(c.signed_by.len(), 1);
+            assert_eq!(c.cosigned_by.len(), 1);
+            assert_eq!(
+                (c.cosigned_by[0].witness.as_str(), c.cosigned_by[0].timestamp),
+                (WITNESS, 1_764_400_000 + i as u64 + 1)
+            );
+            let proof = report.consistency.expect("the proof from the index");
+            assert_eq!((proof.old_size, proof.new_size), (i as u64 + 1, 4));
+        }
+    })
+    .await;
+}
+
+/// A witness that has seen the archive's history refuses a request for a rewritten one: the
+/// proof the archive computes from its (edited) index does not lead to the root the witness
+/// holds. And `verify --checkpoint` names the edit twice, once by the root of the first lines
+/// and once by the consistency proof: the two code paths agree.
+#[tokio::test]
+async fn an_edited_history_fails_the_witness_and_both_checks_of_verify() {
+    let mut f = fixture(false, 2, 720).await;
+    let held = SignedCheckpoint::parse(&f.kept().await).unwrap();
+    let kept = f.kept().await;
+    f.add(722).await;
+    let witness = SigningKey::generate();
+    let archive = f.archive().await;
+    let body = archive.witness_request(2).await.unwrap().to_body();
+    witness_checks_and_cosigns(&body, &f.signing.public(), Some(&held), &witness).unwrap();
+    assert!(f.verify(&kept).await.consistency.is_some());
+
+    // Someone who can write the archive, not sign: line 1 edited, the archive's checkpoint
+    // re-made unsigned over the edited lines.
+    let mut lines = f.lines().await;
+    lines[0] = lines[0].replacen("\"added_at\":\"", "\"added_at\":\"1", 1);
+    f.set_lines(&lines).await;
+    let leaves: Vec<merkle::Hash> = lines.iter().map(|l| merkle::leaf_hash(l.as_bytes())).collect();
+    let forged = Checkpoint { root: merkle::root(&leaves), ..held.checkpoint.clone() };
+    let forged = Checkpoint { size: 3, ..forged };
+    f.put("checkpoint", forged.to_note(&[]).into_bytes()).await;
+    let request = archive.witness_request(2).await.unwrap().to_body();
+    let refused = witness_checks_and_cosigns(&request, &f.signing.public(), Some(&held), &witness).unwrap_err();
+    assert!(refused.starts_with("403"), "the forged checkpoint is not signed: {refused}");
+    let resigned = request.replace(&forged.to_note(&[]), &forged.to_note(&[&f.signing]));
+    let refused = witness_checks_and_cosigns(&resigned, &f.signing.public(), Some(&held), &witness).unwrap_err();
+    // The old tree is a perfect one (2 lines): the proof starts from the witness's root, and
+    // cannot lead to the forged one.
+    assert!(refused.starts_with("422: the proof does not lead to the new root"), "{refused}");
+
+    let report = f.verify(&kept).await;
+    assert_says(&report, "kept checkpoint: the first 2 lines have root ");
+    assert_says(
+        &report,
+        "kept checkpoint: the archive's checkpoint (3 lines) is not consistent with it by a proof from the index: \
+         the proof does not lead to the new root",
+    );
+    assert!(report.consistency.is_none());
+}
+
+/// `--witness-key`: each named witness must have cosigned the kept checkpoint. No
+/// cosignature, one by another key under the witness's name, one with a changed byte or
+/// timestamp, and one taken from another checkpoint of the same archive are each named.
+#[tokio::test]
+async fn a_required_witness_cosignature_must_be_there_and_verify() {
+    let mut f = fixture(false, 1, 730).await;
+    let (witness, impostor) = (SigningKey::generate(), SigningKey::generate());
+    let key = WitnessKey::of(WITNESS, &witness.public());
+    let early = f.kept().await;
+    let early_line = cosignature_line(WITNESS, &witness, 1_764_400_000, &SignedCheckpoint::parse(&early).unwrap().body);
+    f.add(731).await;
+    let note = f.kept().await;
+    let body = SignedCheckpoint::parse(&note).unwrap().body;
+    let good = cosignature_line(WITNESS, &witness, 1_764_400_001, &body);
+    let archive = f.archive().await;
+    let check =
+        async |kept: String| archive.verify_witnessed(&f.keys(), &kept, std::slice::from_ref(&key)).await.unwrap();
+    assert!(check(format!("{note}{good}")).await.valid);
+
+    let flip = |line: &str, at: usize| {
+        let (head, b64) = line.trim_end().rsplit_once(' ').unwrap();
+        let mut blob = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap();
+        blob[at] ^= 1;
+        format!("{head} {}\n", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, blob))
+    };
+    for (what, kept) in [
+        ("none", note.clone()),
+        ("an impostor's", format!("{note}{}", cosignature_line(WITNESS, &impostor, 1_764_400_001, &body))),
+        ("a changed signature byte", format!("{note}{}", flip(&good, 30))),
+        ("a changed timestamp", format!("{note}{}", flip(&good, 11))),
+        ("another checkpoint's", format!("{note}{early_line}")),
+    ] {
+        let report = check(kept).await;
+        assert_says(&report, &format!("kept checkpoint: not cosigned by the witness {WITNESS} ({})", key.vkey()));
+        assert_eq!(messages(&report).len(), 1, "{what}: only the witness is missing: {:#?}", messages(&report));
+        assert!(report.kept_checkpoint.unwrap().cosigned_by.is_empty(), "{what}");
+    }
+    // Two witnesses required, one cosigned: the other is named.
+    let second = WitnessKey::of("witness.example/w2", &impostor.public());
+    let report = archive.verify_witnessed(&f.keys(), &format!("{note}{good}"), &[key.clone(), second]).await.unwrap();
+    assert_says(&report, "not cosigned by the witness witness.example/w2");
+    assert_eq!(messages(&report).len(), 1, "{:#?}", messages(&report));
 }
