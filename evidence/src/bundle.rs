@@ -166,7 +166,7 @@ impl BundleWriter {
             fs::write(&path, bytes).map_err(io_err(&path))?;
         }
         let junit_path = tmp.join(JUNIT);
-        let junit = JunitWriter::create(&junit_path, spec.junit.clone()).map_err(io_err(&junit_path))?;
+        let junit = JunitWriter::create(&junit_path, spec.junit.clone(), features).map_err(io_err(&junit_path))?;
         let part = tmp.join(".scenarios.part");
         let scenarios = BufWriter::new(File::create(&part).map_err(io_err(&part))?);
         let messages_path = tmp.join(MESSAGES);
