@@ -1114,3 +1114,28 @@ impl DocBuilder<'_, '_> {
         (json, ids)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Offsets count UTF-16 code units, as Cucumber's reporters index the
+    /// step's text (`ü` is one unit and two bytes).
+    #[test]
+    fn argument_offsets_count_utf16_code_units() {
+        let text = "the variable \"ünïcode\" is \"𝄞x\"";
+        let certify_steps::Resolution::Matched(def) = certify_steps::resolve(text) else {
+            panic!("{text} does not resolve")
+        };
+        let arguments = step_match_arguments(def, text);
+        assert_eq!(
+            arguments,
+            json!({ "stepMatchArguments": [
+                { "group": { "start": 14, "value": "ünïcode" }, "parameterTypeName": "string" },
+                { "group": { "start": 27, "value": "𝄞x" }, "parameterTypeName": "string" },
+            ]})
+        );
+        let units: Vec<u16> = text.encode_utf16().collect();
+        assert_eq!(String::from_utf16_lossy(&units[27..30]), "𝄞x");
+    }
+}
