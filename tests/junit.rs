@@ -117,6 +117,52 @@ fn junitparser_counts_what_the_run_summary_counts() {
     }
 }
 
+/// xunit-viewer (npm, in `CERTIFY_NPM`) renders junit.xml as the page CI
+/// users browse; in Chromium it counts every testcase once, by outcome,
+/// as the run summary does (outline rows are not folded into one test).
+#[test]
+fn xunit_viewer_counts_what_the_run_summary_counts() {
+    let demo = demo();
+    let npm = std::env::var("CERTIFY_NPM").unwrap_or_else(|_| {
+        panic!("CERTIFY_NPM is not set: it names the folder where npm installed xunit-viewer (.ci/run does)")
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("xunit.html");
+    let out = Command::new(Path::new(&npm).join("node_modules/.bin/xunit-viewer"))
+        .arg(format!("--results={}", demo.bundle.join("junit.xml").display()))
+        .arg(format!("--output={}", page.display()))
+        .arg("--console=false")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run xunit-viewer from CERTIFY_NPM={npm} ({e}); .ci/run installs it"));
+    assert!(out.status.success() && page.is_file(), "xunit-viewer failed:\n{}", text(&out));
+    let dom = dump_dom(&page);
+    // The "Tests" card: the total, then one count per outcome, each after its icon.
+    let card = dom
+        .split_once("placeholder=\"Tests\"")
+        .and_then(|(_, rest)| rest.split_once("placeholder=\"Properties\""))
+        .map(|(card, _)| card)
+        .unwrap_or_else(|| panic!("xunit-viewer's page has no Tests card"));
+    let total = regex::Regex::new(r"<b>(\d+)</b>").expect("regex").captures(card).map(|c| c[1].to_owned());
+    let mut by_icon: HashMap<String, u64> = HashMap::new();
+    for c in
+        regex::Regex::new(r#"fa-([a-z-]+)" aria-hidden="true"></i>.*?<b>(\d+)</b>"#).expect("regex").captures_iter(card)
+    {
+        by_icon.insert(c[1].to_owned(), c[2].parse().expect("count"));
+    }
+    let m = &demo.manifest;
+    let tests = ["passed", "flaky", "failed", "errored", "interrupted", "not_run", "not_applicable", "load_errors"]
+        .iter()
+        .map(|k| count(m, k))
+        .sum::<u64>();
+    assert_eq!(total, Some(tests.to_string()), "xunit-viewer's total; bundle.json counts {}", m["counts"]);
+    let take = |icon: &str, by_icon: &mut HashMap<String, u64>| by_icon.remove(icon).unwrap_or(0);
+    assert_eq!(take("check", &mut by_icon), count(m, "passed") + count(m, "flaky"), "passed");
+    assert_eq!(take("times", &mut by_icon), count(m, "failed"), "failed");
+    assert_eq!(take("ban", &mut by_icon), count(m, "not_applicable") + count(m, "not_run"), "skipped");
+    let errors = count(m, "errored") + count(m, "interrupted") + count(m, "load_errors");
+    assert_eq!(by_icon.values().sum::<u64>(), errors, "errors (any other outcome): {by_icon:?}");
+}
+
 /// Validates one Envelope per line against the Cucumber Messages schemas.
 fn envelope_validator() -> jsonschema::Validator {
     let dir = repo().join("tests/data/cucumber-messages");
@@ -287,8 +333,8 @@ fn render(ndjson: &str) -> PathBuf {
     path
 }
 
-/// The text of the page after its scripts ran in headless Chromium.
-fn chromium_dom(page: &Path) -> String {
+/// The DOM of the page after its scripts ran in headless Chromium.
+fn dump_dom(page: &Path) -> String {
     let profile = tempfile::tempdir().expect("profile dir");
     let out = Command::new("chromium")
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -299,7 +345,12 @@ fn chromium_dom(page: &Path) -> String {
         .output()
         .unwrap_or_else(|e| panic!("cannot start chromium ({e}): install Debian's `chromium` package (.ci/run does)"));
     assert!(out.status.success(), "chromium failed: {}", text(&out));
-    let dom = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The text of the page after its scripts ran in headless Chromium.
+fn chromium_dom(page: &Path) -> String {
+    let dom = dump_dom(page);
     let no_scripts =
         regex::Regex::new(r"(?s)<(script|style)\b.*?</(script|style)>").expect("regex").replace_all(&dom, " ");
     let tags = regex::Regex::new(r"<[^>]+>").expect("regex").replace_all(&no_scripts, " ");
