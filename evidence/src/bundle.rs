@@ -36,6 +36,7 @@ use crate::{
     },
     junit::{JunitWriter, RunInfo},
     manifest::{self, FileEntry, Header, Tallies},
+    messages::Attachment,
     redact::Redactor,
 };
 
@@ -166,7 +167,7 @@ impl BundleWriter {
             fs::write(&path, bytes).map_err(io_err(&path))?;
         }
         let junit_path = tmp.join(JUNIT);
-        let junit = JunitWriter::create(&junit_path, spec.junit.clone()).map_err(io_err(&junit_path))?;
+        let junit = JunitWriter::create(&junit_path, spec.junit.clone(), features).map_err(io_err(&junit_path))?;
         let part = tmp.join(".scenarios.part");
         let scenarios = BufWriter::new(File::create(&part).map_err(io_err(&part))?);
         let messages_path = tmp.join(MESSAGES);
@@ -216,9 +217,19 @@ impl BundleWriter {
         let learnt: Vec<String> =
             result.attempts.iter().flat_map(|a| &a.exchanges).flat_map(|x| self.redactor.learn(x)).collect();
         self.redactor.scope(learnt);
+        let events = self.pending.remove(&result.scenario.id).unwrap_or_default();
         if let Some(m) = self.messages.as_mut() {
-            for ev in self.pending.remove(&result.scenario.id).unwrap_or_default() {
+            for ev in events {
+                let started = match &ev {
+                    RunEvent::AttemptStarted { scenario, attempt, .. } => Some((scenario.clone(), *attempt)),
+                    _ => None,
+                };
                 m.on_event(&redact_event(&self.redactor, ev));
+                if let Some((scenario, number)) = started
+                    && let Some(attempt) = result.attempts.iter().find(|a| a.number == number)
+                {
+                    m.attach(&scenario, attachments(&self.redactor, attempt, self.spec.body_cap));
+                }
             }
         }
         let s = &result.scenario;
@@ -241,7 +252,7 @@ impl BundleWriter {
                     json!({
                         "number": a.number,
                         "status": a.status.as_str(),
-                        "exchanges": a.exchanges.iter().map(|x| self.redactor.exchange(x, self.spec.body_cap)).collect::<Vec<_>>(),
+                        "exchanges": a.exchanges.iter().map(|x| transcript_exchange(&self.redactor, x, self.spec.body_cap)).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -505,6 +516,33 @@ impl EventSink for BundleWriter {
             self.error = Some(e);
         }
     }
+}
+
+/// One exchange as the transcript records it: secrets redacted, bodies cut at `cap`.
+fn transcript_exchange(r: &Redactor, x: &certify_steps::Exchange, cap: usize) -> Value {
+    r.exchange(x, cap)
+}
+
+/// The exchanges of an attempt as Cucumber Messages attachments, one per
+/// exchange, each the exchange as its transcript records it (redacted and
+/// capped the same way, the text redacted again as the transcript file is).
+fn attachments(r: &Redactor, attempt: &certify_runner::event::Attempt, cap: usize) -> Vec<Attachment> {
+    attempt
+        .exchanges
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let json = serde_json::to_string_pretty(&transcript_exchange(r, x, cap)).unwrap_or_default();
+            let status = x.response.as_ref().map_or_else(|| "no-response".to_owned(), |resp| resp.status.to_string());
+            Attachment {
+                step_line: x.step_line,
+                media_type: "application/json".to_owned(),
+                body: r.text(&json).into_owned(),
+                file_name: Some(format!("http-{}-{}-{status}.json", i + 1, x.request.method)),
+                at: x.started_at,
+            }
+        })
+        .collect()
 }
 
 /// An attempt or step event with its texts and messages redacted.

@@ -2,13 +2,18 @@
 //!
 //! One `<testsuite>` per feature file (its path in `file`), one `<testcase>`
 //! per scenario (per example row for outlines), `classname` = the feature's
-//! name. Assertion failures are `<failure>`, everything that kept a scenario
+//! name (with the file's path when several files hold features of that
+//! name). Testcase names are unique within their testsuite and follow
+//! `@cucumber/junit-xml-formatter` (see [`testcase_names`]). Assertion failures are `<failure>`, everything that kept a scenario
 //! from being checked is `<error>`; a pass after a retry keeps its failed
 //! attempts as `<flakyFailure>`/`<flakyError>` and a failure after retries
 //! its earlier attempts as `<rerunFailure>`/`<rerunError>` (the Surefire
 //! conventions the Jenkins schema knows). Every testsuite carries the run's
 //! `<properties>` (git.commit, git.branch, git.dirty, platform.version,
-//! target, certify.run_id). Times are seconds with millisecond precision.
+//! target, certify.run_id). Times are seconds with millisecond precision: a
+//! testcase's is the sum of its attempts, a testsuite's the wall-clock time
+//! from its first testcase's start to its last one's end (scenarios run
+//! concurrently), the root's the run's wall-clock time.
 //!
 //! The crate `junit-report` is not used: it writes neither `<properties>` nor
 //! millisecond times, and the report needs both.
@@ -32,6 +37,8 @@ use certify_runner::{
     EventSink, Plan, RunEvent, ScenarioResult, Status,
     event::{Attempt, ExclusionKind, FailureKind, StepStatus},
 };
+
+use certify_suite::{ParsedFeature, scenario_id};
 
 use crate::{GitInfo, xml};
 
@@ -65,10 +72,8 @@ impl RunInfo {
 
 #[derive(Default)]
 struct FeatureBuf {
+    /// The testsuite's name and its testcases' classname.
     name: String,
-    /// Scenario names that occur more than once in the feature file (over
-    /// the whole plan, so names do not depend on the selection or shard).
-    repeated: std::collections::HashSet<String>,
     expected: usize,
     first_start: Option<SystemTime>,
     results: Vec<Arc<ScenarioResult>>,
@@ -80,7 +85,6 @@ struct Totals {
     failures: usize,
     errors: usize,
     skipped: usize,
-    time: Duration,
 }
 
 /// An [`EventSink`] that writes `junit.xml`.
@@ -96,11 +100,14 @@ pub struct JunitWriter {
     /// Catalog feature id -> (verdict, maturity), known at the end of the run.
     verdicts: HashMap<String, (String, String)>,
     started_at: Option<SystemTime>,
+    /// Testcase names by scenario id, from the suite as written.
+    names: HashMap<String, String>,
 }
 
 impl JunitWriter {
     /// Starts writing; the report appears at `path` when the run finishes.
-    pub fn create(path: &Path, info: RunInfo) -> io::Result<JunitWriter> {
+    /// `features` is the parsed suite, for the testcase names.
+    pub fn create(path: &Path, info: RunInfo, features: &[ParsedFeature]) -> io::Result<JunitWriter> {
         let part = path.with_extension("xml.part");
         let out = BufWriter::new(File::create(&part)?);
         Ok(JunitWriter {
@@ -114,6 +121,7 @@ impl JunitWriter {
             done: false,
             verdicts: HashMap::new(),
             started_at: None,
+            names: features.iter().flat_map(testcase_names).collect(),
         })
     }
 
@@ -139,15 +147,23 @@ impl JunitWriter {
     }
 
     fn started(&mut self, plan: &Plan) {
+        let mut files_named: HashMap<&str, usize> = HashMap::new();
+        for f in &plan.features {
+            *files_named.entry(f.name.as_str()).or_default() += 1;
+        }
         for f in &plan.features {
             let expected = f
                 .scenarios
                 .iter()
                 .filter(|s| s.excluded.as_ref().is_none_or(|e| e.kind == ExclusionKind::NotApplicable))
                 .count();
+            let name = if files_named.get(f.name.as_str()) > Some(&1) {
+                format!("{} ({})", f.name, f.path)
+            } else {
+                f.name.clone()
+            };
             if expected > 0 {
-                self.features
-                    .insert(f.path.clone(), FeatureBuf { name: f.name.clone(), expected, ..FeatureBuf::default() });
+                self.features.insert(f.path.clone(), FeatureBuf { name, expected, ..FeatureBuf::default() });
             }
         }
     }
@@ -172,26 +188,24 @@ impl JunitWriter {
         buf.results.sort_by_key(|r| r.scenario.line);
         let mut cases = String::new();
         let (mut failures, mut errors, mut skipped) = (0, 0, 0);
-        let mut time = Duration::ZERO;
-        for r in &buf.results {
-            let d = r.duration();
-            time += d;
+        let names = unique(
+            buf.results
+                .iter()
+                .map(|r| {
+                    let name = self.names.get(&r.scenario.id).cloned().unwrap_or_else(|| r.scenario.name.clone());
+                    (name, r.scenario.line)
+                })
+                .collect(),
+        );
+        let time = wall_time(&buf.results);
+        for (r, name) in buf.results.iter().zip(&names) {
             match r.status {
                 Status::Failed => failures += 1,
                 Status::Errored | Status::Interrupted => errors += 1,
                 Status::NotRun | Status::NotApplicable => skipped += 1,
                 Status::Passed | Status::Flaky => {}
             }
-            let mut name = r.scenario.name.clone();
-            if buf.repeated.contains(&r.scenario.name) {
-                let values: Vec<String> = r.scenario.outline_values.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                if values.is_empty() {
-                    let _ = write!(name, " (line {})", r.scenario.line);
-                } else {
-                    let _ = write!(name, " [{}]", values.join(", "));
-                }
-            }
-            testcase(&mut cases, r, &name, &buf.name);
+            testcase(&mut cases, r, name, &buf.name);
         }
         let mut suite = String::new();
         let timestamp = buf.first_start.map(|t| humantime::format_rfc3339_seconds(t).to_string()).unwrap_or_default();
@@ -222,7 +236,6 @@ impl JunitWriter {
         self.totals.failures += failures;
         self.totals.errors += errors;
         self.totals.skipped += skipped;
-        self.totals.time += time;
         self.write(suite.as_bytes());
     }
 
@@ -360,6 +373,102 @@ impl EventSink for JunitWriter {
             _ => {}
         }
     }
+}
+
+/// From the first attempt's start to the last attempt's end over `results`
+/// (zero when none ran).
+fn wall_time(results: &[Arc<ScenarioResult>]) -> Duration {
+    let attempts = || results.iter().flat_map(|r| &r.attempts);
+    let first = attempts().map(|a| a.started_at).min();
+    let last = attempts().map(|a| a.started_at + a.duration).max();
+    match (first, last) {
+        (Some(first), Some(last)) => last.duration_since(first).unwrap_or_default(),
+        _ => Duration::ZERO,
+    }
+}
+
+/// Testcase names of one feature file's scenarios, by scenario id, as
+/// Cucumber's own JUnit formatter (`@cucumber/junit-xml-formatter`, with
+/// `@cucumber/query`'s naming strategy LONG, feature name excluded, examples
+/// named NUMBER_AND_PICKLE_IF_PARAMETERIZED) names them: the non-empty parts
+/// of rule name, scenario name, Examples name and, for an outline row,
+/// `#<table>.<row>` (1-based, `: <row's name>` added when the outline's name
+/// has placeholders), joined with ` - `; e.g. `Sign-up - rejects bad plans -
+/// invalid - #1.2: rejects "gold"`. Where the file still has two equal names
+/// (two scenarios with one name), each of them gets ` (line N)`. Names are
+/// computed over the whole file, so they do not depend on the selection.
+pub fn testcase_names(parsed: &ParsedFeature) -> Vec<(String, String)> {
+    let path = parsed.file.path.to_string_lossy().replace('\\', "/");
+    let expanded = &parsed.feature;
+    let mut concrete = expanded.scenarios.iter().chain(expanded.rules.iter().flat_map(|r| &r.scenarios));
+    // The outlines as written (expansion replaces them by their rows).
+    let written = if concrete.any(|s| !s.examples.is_empty()) {
+        gherkin::Feature::parse(&*parsed.file.text, gherkin::GherkinEnv::default()).ok()
+    } else {
+        None
+    };
+    let reparsed = written.is_some();
+    let written = written.as_ref().unwrap_or(expanded);
+    let groups = std::iter::once((None, &written.scenarios, &expanded.scenarios)).chain(
+        written.rules.iter().zip(&expanded.rules).map(|(w, e)| (Some(w.name.as_str()), &w.scenarios, &e.scenarios)),
+    );
+    let mut named = Vec::new();
+    for (rule, written, expanded) in groups {
+        let mut expanded = expanded.iter();
+        for s in written {
+            if s.examples.is_empty() || !reparsed {
+                let Some(e) = expanded.next() else { break };
+                named.push((scenario_id(&path, e), join(&[rule.unwrap_or(""), &e.name]), e.position.line));
+                continue;
+            }
+            for (t, examples) in s.examples.iter().enumerate() {
+                let rows = examples.table.as_ref().map_or(0, |t| t.rows.len().saturating_sub(1));
+                for row in 0..rows {
+                    let Some(e) = expanded.next() else { break };
+                    let mut number = format!("#{}.{}", t + 1, row + 1);
+                    if e.name != s.name {
+                        let _ = write!(number, ": {}", e.name);
+                    }
+                    let examples_name = examples.name.as_deref().unwrap_or("");
+                    let name = join(&[rule.unwrap_or(""), &s.name, examples_name, &number]);
+                    named.push((scenario_id(&path, e), name, e.position.line));
+                }
+            }
+        }
+    }
+    let ids: Vec<String> = named.iter().map(|(id, _, _)| id.clone()).collect();
+    let names = unique(named.into_iter().map(|(_, name, line)| (name, line)).collect());
+    ids.into_iter().zip(names).collect()
+}
+
+fn join(parts: &[&str]) -> String {
+    parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(" - ")
+}
+
+/// The names, each name that occurs more than once given ` (line N)` (and
+/// then, should that still collide, `#k`, its position).
+fn unique(named: Vec<(String, usize)>) -> Vec<String> {
+    let count = |names: &[String]| {
+        let mut n: HashMap<String, usize> = HashMap::new();
+        for name in names {
+            *n.entry(name.clone()).or_default() += 1;
+        }
+        n
+    };
+    let mut names: Vec<String> = named.iter().map(|(n, _)| n.clone()).collect();
+    let seen = count(&names);
+    for (name, (_, line)) in names.iter_mut().zip(&named) {
+        if seen.get(name.as_str()) > Some(&1) {
+            let _ = write!(name, " (line {line})");
+        }
+    }
+    let seen = count(&names);
+    for (k, name) in names.iter_mut().enumerate() {
+        if seen.get(name.as_str()) > Some(&1) {
+            let _ = write!(name, " #{}", k + 1);
+        }
+    }
+    names
 }
 
 /// Seconds with millisecond precision, as the Surefire time type wants.

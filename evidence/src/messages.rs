@@ -9,6 +9,16 @@
 //! `testCaseFinished` with `willBeRetried`), and `testRunFinished` last, also
 //! after an interruption. Scenarios that do not apply to the platform version
 //! under test are written as one attempt whose steps are all `SKIPPED`.
+//!
+//! Timestamps are the times things happened: `testRunStarted` and
+//! `testRunFinished` the run's start and end, each attempt and step its own
+//! start and end (attempts of concurrent scenarios overlap, and since the
+//! bundle writer hands over a scenario's events when it ends, the stream is
+//! not in time order). Test steps carry `stepMatchArguments`: the capture
+//! groups of the step definition's regex, `start` counted in UTF-16 code
+//! units as Cucumber's JavaScript and Java implementations count them. The
+//! HTTP exchanges of a step are `attachment`s, given by the bundle writer
+//! (which redacts them) through [`MessagesWriter::attach`].
 
 use std::{
     collections::{HashMap, HashSet},
@@ -50,8 +60,8 @@ pub struct MessagesWriter {
     /// Attempts in flight, by scenario id (attempts of one scenario never overlap).
     running: HashMap<String, RunningAttempt>,
     run_finished: bool,
-    /// The latest timestamp written: timestamps never go back along the stream.
-    clock: SystemTime,
+    /// When the run started, for scenarios that do not apply.
+    run_started: Option<SystemTime>,
 }
 
 /// A pickle, serialized, with what its test case needs.
@@ -64,8 +74,9 @@ struct PendingPickle {
 
 struct PendingStep {
     pickle_step_id: String,
-    /// Indices into `certify_steps::vocabulary()` of the definitions that match.
-    definitions: Vec<usize>,
+    /// Indices into `certify_steps::vocabulary()` of the definitions that
+    /// match, each with its `StepMatchArgumentsList`.
+    definitions: Vec<(usize, Value)>,
 }
 
 struct TestCaseIds {
@@ -75,10 +86,23 @@ struct TestCaseIds {
 
 struct RunningAttempt {
     started_id: String,
-    /// When the next test step starts: the attempt's start plus the durations so far.
-    cursor: SystemTime,
     /// Test steps written so far.
     next_step: usize,
+    /// Attachments not yet written, each with the index of its test step.
+    attachments: Vec<(usize, Attachment)>,
+}
+
+/// Something a test step produced, shown by Cucumber's reporters with the
+/// step: certify attaches each HTTP exchange as its transcript records it.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    /// The line of the step that produced it (the step's line in its feature file).
+    pub step_line: usize,
+    pub media_type: String,
+    /// Already redacted: the writer writes it as it is.
+    pub body: String,
+    pub file_name: Option<String>,
+    pub at: SystemTime,
 }
 
 impl MessagesWriter {
@@ -94,7 +118,7 @@ impl MessagesWriter {
             cases: HashMap::new(),
             running: HashMap::new(),
             run_finished: false,
-            clock: UNIX_EPOCH,
+            run_started: None,
         };
         writer.write(&json!({ "meta": meta(tool_version) }))?;
         for parsed in features {
@@ -110,21 +134,13 @@ impl MessagesWriter {
             if self.test_run_started_id.is_none() {
                 self.start_run(None, SystemTime::now());
             }
-            let at = self.stamp(SystemTime::now());
-            let envelope = self.run_finished_envelope(at, false);
+            let envelope = self.run_finished_envelope(SystemTime::now(), false);
             self.emit(&envelope);
         }
         if let Some(e) = self.error.take() {
             return Err(e);
         }
         self.out.flush()
-    }
-
-    /// `t`, or the latest timestamp written when `t` is earlier (events can
-    /// reach the writer later than they happened, and attempts interleave).
-    fn stamp(&mut self, t: SystemTime) -> SystemTime {
-        self.clock = self.clock.max(t);
-        self.clock
     }
 
     fn id(&mut self) -> String {
@@ -293,7 +309,7 @@ impl MessagesWriter {
             definition_ids.push(id);
         }
         let run_id = self.id();
-        let at = self.stamp(at);
+        self.run_started = Some(at);
         self.emit(&json!({ "testRunStarted": { "id": run_id, "timestamp": timestamp(at) } }));
         self.test_run_started_id = Some(run_id.clone());
         if taking_part.is_none() {
@@ -305,8 +321,11 @@ impl MessagesWriter {
             let mut test_steps = Vec::with_capacity(p.steps.len());
             for step in &p.steps {
                 let id = self.id();
-                let defs: Vec<&String> = step.definitions.iter().filter_map(|i| definition_ids.get(*i)).collect();
-                let arguments: Vec<Value> = defs.iter().map(|_| json!({ "stepMatchArguments": [] })).collect();
+                let (defs, arguments): (Vec<&String>, Vec<&Value>) = step
+                    .definitions
+                    .iter()
+                    .filter_map(|(i, arguments)| Some((definition_ids.get(*i)?, arguments)))
+                    .unzip();
                 test_steps.push(json!({
                     "id": id,
                     "pickleStepId": step.pickle_step_id,
@@ -331,14 +350,52 @@ impl MessagesWriter {
             return;
         };
         let started_id = self.id();
-        let at = self.stamp(at);
         self.emit(&json!({ "testCaseStarted": {
             "id": started_id,
             "testCaseId": case_id,
             "attempt": attempt.saturating_sub(1),
             "timestamp": timestamp(at),
         }}));
-        self.running.insert(scenario.id.clone(), RunningAttempt { started_id, cursor: at, next_step: 0 });
+        self.running.insert(scenario.id.clone(), RunningAttempt { started_id, next_step: 0, attachments: Vec::new() });
+    }
+
+    /// Attachments of the attempt of `scenario` in flight (call after its
+    /// `AttemptStarted`): each is written with the test step of its line,
+    /// between that step's `testStepStarted` and `testStepFinished`. An
+    /// attachment whose line is no step of the scenario is not written.
+    pub fn attach(&mut self, scenario: &PlannedScenario, attachments: Vec<Attachment>) {
+        let Some(running) = self.running.get_mut(&scenario.id) else {
+            return;
+        };
+        for a in attachments {
+            if let Some(index) = scenario.steps.iter().position(|s| s.line == a.step_line) {
+                running.attachments.push((index, a));
+            }
+        }
+    }
+
+    /// The attachments of test step `index` of the attempt `started_id`.
+    fn attachments(&mut self, scenario_id: &str, index: usize, started_id: &str, step_id: &str) {
+        let Some(running) = self.running.get_mut(scenario_id) else {
+            return;
+        };
+        let (mine, rest): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut running.attachments).into_iter().partition(|(i, _)| *i == index);
+        running.attachments = rest;
+        for (_, a) in mine {
+            let mut attachment = json!({
+                "body": a.body,
+                "contentEncoding": "IDENTITY",
+                "mediaType": a.media_type,
+                "testCaseStartedId": started_id,
+                "testStepId": step_id,
+                "timestamp": timestamp(a.at),
+            });
+            if let Some(name) = a.file_name {
+                attachment["fileName"] = json!(name);
+            }
+            self.emit(&json!({ "attachment": attachment }));
+        }
     }
 
     fn step_finished(&mut self, scenario: &PlannedScenario, step: &StepRecord) {
@@ -349,23 +406,30 @@ impl MessagesWriter {
             return;
         };
         let started_id = running.started_id.clone();
-        let cursor = running.cursor;
+        let index = running.next_step;
         running.next_step += 1;
-        let start = self.stamp(cursor);
-        let end = self.stamp(start + step.duration);
-        if let Some(running) = self.running.get_mut(&scenario.id) {
-            running.cursor = end;
-        }
+        let start = step.started_at;
+        let end = start + step.duration;
         let message = step.failure.as_ref().map(|f| f.message.as_str());
-        self.test_step(&started_id, &step_id, start, end, step_result(step.status, step.duration, message));
+        let result = step_result(step.status, step.duration, message);
+        self.test_step(&scenario.id, index, &started_id, &step_id, (start, end), result);
     }
 
-    fn test_step(&mut self, started_id: &str, step_id: &str, start: SystemTime, end: SystemTime, result: Value) {
+    fn test_step(
+        &mut self,
+        scenario_id: &str,
+        index: usize,
+        started_id: &str,
+        step_id: &str,
+        (start, end): (SystemTime, SystemTime),
+        result: Value,
+    ) {
         self.emit(&json!({ "testStepStarted": {
             "testCaseStartedId": started_id,
             "testStepId": step_id,
             "timestamp": timestamp(start),
         }}));
+        self.attachments(scenario_id, index, started_id, step_id);
         self.emit(&json!({ "testStepFinished": {
             "testCaseStartedId": started_id,
             "testStepId": step_id,
@@ -374,29 +438,22 @@ impl MessagesWriter {
         }}));
     }
 
-    /// Steps that did not run are written as skipped, then `testCaseFinished`.
-    fn attempt_finished(&mut self, scenario: &PlannedScenario, will_retry: bool, now: SystemTime) {
-        let Some(running) = self.running.remove(&scenario.id) else {
+    /// Steps that did not run are written as skipped at the attempt's end,
+    /// then `testCaseFinished`.
+    fn attempt_finished(&mut self, scenario: &PlannedScenario, will_retry: bool, end: SystemTime) {
+        let Some((started_id, next_step)) = self.running.get(&scenario.id).map(|r| (r.started_id.clone(), r.next_step))
+        else {
             return;
         };
-        let remaining: Vec<String> = self
-            .cases
-            .get(&scenario.id)
-            .map(|c| c.steps.iter().skip(running.next_step).cloned().collect())
-            .unwrap_or_default();
-        let at = self.stamp(running.cursor);
-        for step_id in remaining {
-            self.test_step(
-                &running.started_id,
-                &step_id,
-                at,
-                at,
-                step_result(StepStatus::Skipped, Duration::ZERO, None),
-            );
+        let remaining: Vec<String> =
+            self.cases.get(&scenario.id).map(|c| c.steps.iter().skip(next_step).cloned().collect()).unwrap_or_default();
+        for (i, step_id) in remaining.iter().enumerate() {
+            let result = step_result(StepStatus::Skipped, Duration::ZERO, None);
+            self.test_step(&scenario.id, next_step + i, &started_id, step_id, (end, end), result);
         }
-        let end = self.stamp(now);
+        self.running.remove(&scenario.id);
         self.emit(&json!({ "testCaseFinished": {
-            "testCaseStartedId": running.started_id,
+            "testCaseStartedId": started_id,
             "timestamp": timestamp(end),
             "willBeRetried": will_retry,
         }}));
@@ -409,14 +466,14 @@ impl MessagesWriter {
         };
         let (case_id, steps) = (case.id.clone(), case.steps.clone());
         let started_id = self.id();
-        let at = self.stamp(at);
         self.emit(&json!({ "testCaseStarted": {
             "id": started_id, "testCaseId": case_id, "attempt": 0, "timestamp": timestamp(at),
         }}));
         let reason = scenario.excluded.as_ref().map(|e| format!("not applicable: {}", e.reason));
         for (i, step_id) in steps.iter().enumerate() {
             let message = if i == 0 { reason.as_deref() } else { None };
-            self.test_step(&started_id, step_id, at, at, step_result(StepStatus::Skipped, Duration::ZERO, message));
+            let result = step_result(StepStatus::Skipped, Duration::ZERO, message);
+            self.test_step(&scenario.id, i, &started_id, step_id, (at, at), result);
         }
         self.emit(&json!({ "testCaseFinished": {
             "testCaseStartedId": started_id, "timestamp": timestamp(at), "willBeRetried": false,
@@ -433,8 +490,7 @@ impl MessagesWriter {
 
     fn run_finished(&mut self, summary: &RunSummary) {
         let success = !summary.interrupted && summary.status.is_pass();
-        let at = self.stamp(summary.finished_at);
-        let envelope = self.run_finished_envelope(at, success);
+        let envelope = self.run_finished_envelope(summary.finished_at, success);
         self.emit(&envelope);
         self.run_finished = true;
         self.flush();
@@ -471,7 +527,8 @@ impl EventSink for MessagesWriter {
                 if result.attempts.is_empty()
                     && result.scenario.excluded.as_ref().is_some_and(|e| e.kind == ExclusionKind::NotApplicable)
                 {
-                    self.not_applicable(&result.scenario, SystemTime::now());
+                    let at = self.run_started.unwrap_or_else(SystemTime::now);
+                    self.not_applicable(&result.scenario, at);
                 }
                 self.cases.remove(&result.scenario.id);
             }
@@ -522,14 +579,38 @@ fn step_result(status: StepStatus, took: Duration, message: Option<&str>) -> Val
     result
 }
 
-/// Indices of the built-in step definitions whose regex matches `text`.
-fn definitions(text: &str) -> Vec<usize> {
-    let index = |def: &certify_steps::StepDef| certify_steps::vocabulary().iter().position(|d| d.id == def.id);
+/// Indices of the built-in step definitions whose regex matches `text`,
+/// each with the `StepMatchArgumentsList` of the match.
+fn definitions(text: &str) -> Vec<(usize, Value)> {
+    let with_arguments = |def: &certify_steps::StepDef| {
+        let index = certify_steps::vocabulary().iter().position(|d| d.id == def.id)?;
+        Some((index, step_match_arguments(def, text)))
+    };
     match certify_steps::resolve(text) {
-        certify_steps::Resolution::Matched(def) => index(def).into_iter().collect(),
-        certify_steps::Resolution::Ambiguous(defs) => defs.into_iter().filter_map(index).collect(),
+        certify_steps::Resolution::Matched(def) => with_arguments(def).into_iter().collect(),
+        certify_steps::Resolution::Ambiguous(defs) => defs.into_iter().filter_map(with_arguments).collect(),
         certify_steps::Resolution::Undefined { .. } => Vec::new(),
     }
+}
+
+/// One `StepMatchArgument` per capture group: its `group` (`start` in UTF-16
+/// code units, as Cucumber's implementations index a step's text, and the
+/// captured `value`; a group that took no part has neither) and the kind of
+/// argument as `parameterTypeName`.
+fn step_match_arguments(def: &certify_steps::StepDef, text: &str) -> Value {
+    let arguments: Vec<Value> = def
+        .arguments(text)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|argument| match argument {
+            Some(a) => json!({
+                "group": { "start": text[..a.start].encode_utf16().count(), "value": a.value },
+                "parameterTypeName": a.kind,
+            }),
+            None => json!({ "group": {} }),
+        })
+        .collect();
+    json!({ "stepMatchArguments": arguments })
 }
 
 fn step_type(ty: gherkin::StepType) -> &'static str {
@@ -1031,5 +1112,30 @@ impl DocBuilder<'_, '_> {
             ids.push((name, id));
         }
         (json, ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Offsets count UTF-16 code units, as Cucumber's reporters index the
+    /// step's text (`ü` is one unit and two bytes).
+    #[test]
+    fn argument_offsets_count_utf16_code_units() {
+        let text = "the variable \"ünïcode\" is \"𝄞x\"";
+        let certify_steps::Resolution::Matched(def) = certify_steps::resolve(text) else {
+            panic!("{text} does not resolve")
+        };
+        let arguments = step_match_arguments(def, text);
+        assert_eq!(
+            arguments,
+            json!({ "stepMatchArguments": [
+                { "group": { "start": 14, "value": "ünïcode" }, "parameterTypeName": "string" },
+                { "group": { "start": 27, "value": "𝄞x" }, "parameterTypeName": "string" },
+            ]})
+        );
+        let units: Vec<u16> = text.encode_utf16().collect();
+        assert_eq!(String::from_utf16_lossy(&units[27..30]), "𝄞x");
     }
 }

@@ -330,14 +330,48 @@ async fn a_run_is_written_as_valid_cucumber_messages() {
     assert_eq!(attempts.len(), 1);
     assert_eq!(step_statuses(&messages, attempts[0]), ["SKIPPED"; 3]);
 
-    // Timestamps never go back along the stream.
-    let stamps: Vec<(u64, u64)> = messages
+    // Timestamps are when things happened: every attempt lies inside the
+    // run, its steps inside it, one after the other, each as long as its result says.
+    let seconds = |t: &Value| t["seconds"].as_u64().unwrap() as f64 + t["nanos"].as_u64().unwrap() as f64 / 1e9;
+    let run_start = seconds(&of(&messages, "testRunStarted")[0]["timestamp"]);
+    let run_end = seconds(&of(&messages, "testRunFinished")[0]["timestamp"]);
+    assert!(run_start < run_end);
+    for started in of(&messages, "testCaseStarted") {
+        let start = seconds(&started["timestamp"]);
+        let end = seconds(&finished_of(&messages, started)["timestamp"]);
+        assert!(run_start <= start && start <= end && end <= run_end, "{started}");
+        let mut previous_end = start;
+        for finished in
+            of(&messages, "testStepFinished").into_iter().filter(|f| f["testCaseStartedId"] == started["id"])
+        {
+            let step_start = of(&messages, "testStepStarted")
+                .into_iter()
+                .find(|s| s["testCaseStartedId"] == started["id"] && s["testStepId"] == finished["testStepId"])
+                .map(|s| seconds(&s["timestamp"]))
+                .expect("a testStepStarted");
+            let step_end = seconds(&finished["timestamp"]);
+            let took = seconds(&finished["testStepResult"]["duration"]);
+            assert!(previous_end <= step_start && step_start <= step_end && step_end <= end, "{finished}");
+            assert!((step_end - step_start - took).abs() < 1e-6, "{finished}");
+            previous_end = step_end;
+        }
+    }
+
+    // Steps with arguments carry them: where each capture group starts and what it holds.
+    let arguments: Vec<&Value> = cases
         .iter()
-        .filter_map(|m| m.as_object().and_then(|o| o.values().next()).and_then(|v| v.get("timestamp")))
-        .map(|t| (t["seconds"].as_u64().unwrap(), t["nanos"].as_u64().unwrap()))
+        .flat_map(|c| c["testSteps"].as_array().unwrap())
+        .filter(|s| s["pickleStepId"] == rows[0]["steps"][2]["id"])
+        .map(|s| &s["stepMatchArgumentsLists"][0]["stepMatchArguments"])
         .collect();
-    assert!(stamps.len() > 20);
-    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "timestamps go back: {stamps:?}");
+    assert_eq!(rows[0]["steps"][2]["text"], "I send a POST request to \"/ok\"");
+    assert_eq!(
+        arguments,
+        [&serde_json::json!([
+            {"group": {"start": 9, "value": "POST"}, "parameterTypeName": "word"},
+            {"group": {"start": 26, "value": "/ok"}, "parameterTypeName": "url"},
+        ])]
+    );
 
     // Every attempt started is finished; the run failed (undefined step).
     assert_eq!(of(&messages, "testCaseStarted").len(), of(&messages, "testCaseFinished").len());

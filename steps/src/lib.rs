@@ -27,7 +27,8 @@ pub use context::{
 pub use failure::{FailureKind, StepFailure};
 pub use project::{OutsideProject, project_file};
 pub use registry::{
-    Resolution, StepDef, StepFile, check_static, collection, defined_variable, resolve, step_files, vocabulary,
+    Resolution, StepArgument, StepDef, StepFile, check_static, collection, defined_variable, resolve, step_files,
+    vocabulary,
 };
 pub use text::placeholders;
 pub use world::{Body, Cut, Exchange, Journal, RecordedRequest, RecordedResponse, World};

@@ -513,6 +513,44 @@ pub fn collection() -> Collection<World> {
     })
 }
 
+/// One capture group of a step text under a step's regex: where it starts
+/// (a byte offset into the text) and the text it holds, as written (escapes
+/// and `{{...}}` not yet processed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepArgument {
+    pub start: usize,
+    pub value: String,
+    /// What the group holds, one of certify's argument kinds (`string`,
+    /// `header`, `url`, `jsonpath`, `value`, `regex`, `status`, `statuses`,
+    /// `count`, `snapshot`, `word`).
+    pub kind: &'static str,
+}
+
+impl StepDef {
+    /// The capture groups of `text` under this step's regex, in order (a
+    /// group that took no part in the match is `None`), or `None` when the
+    /// text does not match. No built-in regex nests a capture group in another.
+    pub fn arguments(&self, text: &str) -> Option<Vec<Option<StepArgument>>> {
+        let index = vocabulary().iter().position(|d| d.id == self.id)?;
+        let captures = compiled().get(index)?.captures(text)?;
+        let kinds = args(self.id);
+        Some(
+            captures
+                .iter()
+                .skip(1)
+                .enumerate()
+                .map(|(i, group)| {
+                    group.map(|m| StepArgument {
+                        start: m.start(),
+                        value: m.as_str().to_owned(),
+                        kind: kinds.get(i).map_or("string", |k| k.name()),
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
 /// What a step text resolves to.
 #[derive(Debug, Clone)]
 pub enum Resolution {
@@ -592,6 +630,25 @@ enum Arg {
     Fixed,
     /// An HTTP header name to send.
     Header,
+}
+
+impl Arg {
+    /// The name a report shows for the kind (Cucumber's `parameterTypeName`).
+    fn name(self) -> &'static str {
+        match self {
+            Arg::Text => "string",
+            Arg::Path => "jsonpath",
+            Arg::Value => "value",
+            Arg::Regex => "regex",
+            Arg::Code => "status",
+            Arg::Codes => "statuses",
+            Arg::Count => "count",
+            Arg::Url => "url",
+            Arg::Snapshot => "snapshot",
+            Arg::Fixed => "word",
+            Arg::Header => "header",
+        }
+    }
 }
 
 /// The capture groups of each step, in order.
@@ -953,6 +1010,62 @@ mod tests {
                 };
                 let found = collection.find(&step);
                 assert!(matches!(found, Ok(Some(_))), "{} under {ty:?}", def.id);
+            }
+        }
+    }
+
+    #[test]
+    fn arguments_are_the_capture_groups_with_their_offsets() {
+        let text = r#"the request header "X-Trace" is "a \"b\"""#;
+        let Resolution::Matched(def) = resolve(text) else { panic!("{text} does not resolve") };
+        let args = def.arguments(text).expect("matches");
+        let got: Vec<(usize, &str, &str)> =
+            args.iter().flatten().map(|a| (a.start, a.value.as_str(), a.kind)).collect();
+        assert_eq!(got, [(20, "X-Trace", "header"), (33, r#"a \"b\""#, "string")]);
+        for a in args.iter().flatten() {
+            assert_eq!(&text[a.start..a.start + a.value.len()], a.value);
+        }
+        let text = "within 5 seconds a GET request to \"/v1/ready\" returns status 204";
+        let Resolution::Matched(def) = resolve(text) else { panic!("{text} does not resolve") };
+        let got: Vec<(usize, String)> =
+            def.arguments(text).expect("matches").into_iter().flatten().map(|a| (a.start, a.value)).collect();
+        assert_eq!(got, [(7, "5".to_owned()), (35, "/v1/ready".to_owned()), (61, "204".to_owned())]);
+        assert_eq!(def.arguments("the response status is 200"), None, "another step's text does not match");
+        let Resolution::Matched(def) = resolve("I am not authenticated") else { panic!() };
+        assert_eq!(def.arguments("I am not authenticated"), Some(Vec::new()));
+    }
+
+    /// Every step's example yields one argument per declared kind, and no
+    /// regex nests a capture group in another (so a Cucumber `Group` never has children).
+    #[test]
+    fn every_step_declares_each_capture_group() {
+        for def in vocabulary() {
+            let args = def.arguments(def.example).expect("the example matches");
+            assert_eq!(args.len(), super::args(def.id).len(), "{}", def.id);
+            let mut depth_of_capture: Vec<bool> = Vec::new();
+            let mut chars = def.regex.chars().peekable();
+            let mut in_class = false;
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '[' if !in_class => in_class = true,
+                    ']' if in_class => in_class = false,
+                    '(' if !in_class => {
+                        let capture = chars.peek() != Some(&'?');
+                        assert!(
+                            !(capture && depth_of_capture.iter().any(|c| *c)),
+                            "{}: a capture group inside a capture group",
+                            def.id
+                        );
+                        depth_of_capture.push(capture);
+                    }
+                    ')' if !in_class => {
+                        depth_of_capture.pop();
+                    }
+                    _ => {}
+                }
             }
         }
     }

@@ -218,6 +218,10 @@ pub struct StepRecord {
     pub line: usize,
     pub background: bool,
     pub status: StepStatus,
+    /// When the step started (for a step that never ran, when its attempt
+    /// ended). Not part of bundle.json, whose steps carry durations only.
+    #[serde(skip)]
+    pub started_at: SystemTime,
     #[serde(rename = "duration_ms", with = "duration_ms")]
     pub duration: Duration,
     pub failure: Option<StepFailure>,

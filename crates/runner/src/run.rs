@@ -314,13 +314,15 @@ impl Translator {
                     cev::Step::Failed(_, _, _, err) => step_error(err),
                 };
                 let planned_step = scenario.steps.get(cur.steps.len());
+                let started_at = cur.step_started.take().unwrap_or(at);
                 let record = StepRecord {
                     keyword: step.keyword.trim().to_owned(),
                     text: step.value.clone(),
                     line: step.position.line,
                     background: planned_step.is_some_and(|p| p.background),
                     status,
-                    duration: cur.step_started.take().and_then(|s| at.duration_since(s).ok()).unwrap_or_default(),
+                    started_at,
+                    duration: at.duration_since(started_at).unwrap_or_default(),
                     failure,
                 };
                 cur.steps.push(record.clone());
@@ -335,6 +337,7 @@ impl Translator {
                         line: scenario.line,
                         background: false,
                         status,
+                        started_at: at,
                         duration: Duration::ZERO,
                         failure,
                     });
@@ -380,6 +383,7 @@ impl Translator {
                 line: p.line,
                 background: p.background,
                 status: StepStatus::Skipped,
+                started_at: at,
                 duration: Duration::ZERO,
                 failure: None,
             });
