@@ -148,6 +148,11 @@ fn demo_help() -> String {
     }
     s.push_str(&format!("\nPlatform versions (--platform-version): {}\n", certify_refplatform::VERSIONS.join(", ")));
     s.push_str(
+        "\nOutputs: --out DIR holds them all: DIR/bundle (the evidence bundle), DIR/bundle.pub.pem (its\n\
+         throwaway key's public half) and DIR/archive (the archive the gate decides from).\n\
+         Without --out: certify-out/run-<time>-<id>, its .pub.pem beside it, certify-out/archive.\n",
+    );
+    s.push_str(
         "\nExamples:
   certify demo
   certify demo --fault signup-broken

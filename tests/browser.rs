@@ -102,7 +102,7 @@ fn runs() -> &'static Runs {
             assert!(run.status.code().is_some_and(|c| c <= 1), "{}", text(&run));
             std::fs::create_dir_all(dir.path().join("keys")).expect("keys");
             std::fs::copy(
-                dir.path().join(format!("{name}.pub.pem")),
+                dir.path().join(name).join("bundle.pub.pem"),
                 dir.path().join("keys").join(format!("{name}.pub.pem")),
             )
             .expect("key");
@@ -113,7 +113,7 @@ fn runs() -> &'static Runs {
 
 #[test]
 fn a_run_report_shows_the_verdict_and_the_failure_from_disk() {
-    let report = runs().path().join("failed/report.html");
+    let report = runs().path().join("failed/bundle/report.html");
     let page = dom(&format!("{}#failed", file_url(&report)));
     assert!(page.contains("id=\"verdict\""), "no #verdict in the page");
     let verdict = page.split("id=\"verdict\"").nth(1).and_then(|r| r.split('<').next()).unwrap_or_default();
@@ -125,9 +125,9 @@ fn a_run_report_shows_the_verdict_and_the_failure_from_disk() {
     // The report inside the bundle is signed with it, so it cannot vouch for
     // its own signature; `certify report --key` renders it again, checked.
     assert!(page.contains("data-state=\"unchecked\""), "the in-bundle report does not claim a verification");
-    let out = certify(&["report", "failed", "--key", "keys/failed.pub.pem"], runs().path());
+    let out = certify(&["report", "failed/bundle", "--key", "keys/failed.pub.pem"], runs().path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let checked = dom(&file_url(&runs().path().join("failed.report.html")));
+    let checked = dom(&file_url(&runs().path().join("failed/bundle.report.html")));
     assert!(checked.contains("data-state=\"verified\""), "the re-rendered report says the signature verified");
 }
 

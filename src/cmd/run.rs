@@ -50,6 +50,7 @@ pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
         default_out: PathBuf::from("certify-out"),
         catalog,
         signing_key: None,
+        json_to_caller: false,
         printer,
     })
     .await?;
@@ -87,6 +88,8 @@ pub struct RunOutcome {
     pub platform_version: String,
     /// The public key of the key that signed the bundle (none: unsigned).
     pub signer: Option<certify_evidence::attest::PublicKey>,
+    /// The run's `--format json` summary, when the caller prints it (`json_to_caller`).
+    pub json: Option<serde_json::Value>,
 }
 
 /// Everything one run needs, resolved.
@@ -107,6 +110,9 @@ pub struct Execution<'a> {
     /// A key the program supplies (the demo's throwaway key); its public half
     /// is written next to the bundle as `<bundle>.pub.pem`.
     pub signing_key: Option<SigningKey>,
+    /// With `--format json`, hand the summary to the caller instead of
+    /// printing it (the demo adds the archive entry and the gate decision).
+    pub json_to_caller: bool,
     pub printer: &'a Printer,
 }
 
@@ -362,15 +368,22 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
             .as_ref()
             .map(|v| (v.valid, v.problems.iter().map(|p| format!("{}: {}", p.file, p.reason)).collect())),
     };
-    match ex.select.format {
-        Format::Json => printer.json(&report.json()),
-        Format::Text => report.text(printer),
-    }
+    let json = match ex.select.format {
+        Format::Json if ex.json_to_caller => Some(report.json()),
+        Format::Json => {
+            printer.json(&report.json());
+            None
+        }
+        Format::Text => {
+            report.text(printer);
+            None
+        }
+    };
     if verified.as_ref().is_some_and(|v| !v.valid) {
         return Err(runtime("the bundle just written does not verify; see the problems above"));
     }
     let outcome =
-        RunOutcome { bundle: outcome.dir.clone(), platform_version: platform.version.clone(), signer: public };
+        RunOutcome { bundle: outcome.dir.clone(), platform_version: platform.version.clone(), signer: public, json };
     Ok((exit_for(&summary), outcome))
 }
 

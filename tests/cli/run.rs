@@ -267,12 +267,13 @@ fn two_shards_cover_every_scenario_exactly_once() {
     assert_eq!(selected(&one) + selected(&two), selected(&all));
 }
 
-/// A demo run with extra arguments, in `dir/out`.
+/// A demo run with extra arguments in `dir/out`; its bundle (`dir/out/bundle`).
 fn demo(dir: &Project, out: &str, args: &[&str]) -> PathBuf {
     let run = dir.certify().args(["demo", "--out"]).arg(dir.out(out)).args(args).run();
     run.expect_code(0);
-    assert_valid_junit(&dir.out(out).join("junit.xml"));
-    dir.out(out)
+    let bundle = dir.out(out).join("bundle");
+    assert_valid_junit(&bundle.join("junit.xml"));
+    bundle
 }
 
 /// The ids (`path:line`) of the scenarios a bundle records as run.
