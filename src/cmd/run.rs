@@ -25,7 +25,7 @@ use super::version::{self, PlatformVersion};
 use crate::{
     cli::{RunArgs, SelectArgs},
     exit::{CmdResult, Exit, Fatal, OrExit as _, runtime, usage},
-    output::{Format, Printer, Style},
+    output::{Format, Printer, Style, clip},
     progress::Progress,
     project,
 };
@@ -447,6 +447,13 @@ impl EventSink for FailureLog {
     }
 }
 
+/// Bounds of what one line of the text summary shows of a scenario's name
+/// or step, of the target's URL and of a line of a failure message (the
+/// JSON summary and the bundle keep them whole).
+const NAME_WIDTH: usize = 80;
+const URL_WIDTH: usize = 80;
+const MESSAGE_WIDTH: usize = 160;
+
 struct Report<'a> {
     run_id: &'a str,
     target: &'a certify_config::TargetSettings,
@@ -531,7 +538,7 @@ impl Report<'_> {
             _ => p.paint("FAILED", Style::Bad),
         };
         p.data(format!("certify run {}: {verdict}", self.run_id));
-        p.data(format!("  target     {} ({})", self.target.name, self.target.base_url));
+        p.data(format!("  target     {} ({})", self.target.name, clip(self.target.base_url.as_str(), URL_WIDTH)));
         let from = match self.platform.source {
             "probe" => " (reported by the target)",
             "flag" => " (--platform-version)",
@@ -585,8 +592,9 @@ impl Report<'_> {
             .filter_map(|s| s.catalog_feature.as_deref())
             .collect();
         p.data(format!(
-            "  features   {} files, {} customer-facing feature{}",
+            "  features   {} file{}, {} customer-facing feature{}",
             self.plan.features.len(),
+            if self.plan.features.len() == 1 { "" } else { "s" },
             features.len(),
             if features.len() == 1 { "" } else { "s" }
         ));
@@ -637,7 +645,7 @@ impl Report<'_> {
                     Status::Flaky => p.paint("flaky", Style::Warn),
                     other => p.paint(other.as_str(), Style::Bad),
                 };
-                p.data(format!("  {tag}  {}  {}", r.scenario.id, r.scenario.name));
+                p.data(format!("  {tag}  {}  {}", r.scenario.id, clip(&r.scenario.name, NAME_WIDTH)));
                 let attempt = if r.status == Status::Flaky { r.attempts.first() } else { r.last() };
                 if let Some((step, f)) = attempt.and_then(|a| a.first_failure()) {
                     let note = if r.status == Status::Flaky {
@@ -645,9 +653,14 @@ impl Report<'_> {
                     } else {
                         String::new()
                     };
-                    p.data(format!("      {} {}  (line {}){note}", step.keyword, step.text, step.line));
+                    p.data(format!(
+                        "      {} {}  (line {}){note}",
+                        step.keyword,
+                        clip(&step.text, NAME_WIDTH),
+                        step.line
+                    ));
                     for line in f.message.lines().take(8) {
-                        p.data(format!("      | {line}"));
+                        p.data(format!("      | {}", clip(line, MESSAGE_WIDTH)));
                     }
                 }
             }

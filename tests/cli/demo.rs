@@ -161,6 +161,9 @@ fn check_fault(fault: &str, format: &str, text: &str) {
         _ => {
             assert!(run.stdout.contains("FAILED"), "--fault {fault}: the text summary does not say FAILED:\n{run}");
             assert!(run.stdout.contains(text), "--fault {fault}: the text summary does not say {text:?}:\n{run}");
+            for wrong in ["(critical) (critical)", "1 files", "1 scenarios", "all 1 "] {
+                assert!(!run.stdout.contains(wrong), "--fault {fault}: the summary says {wrong:?}:\n{run}");
+            }
         }
     }
     let junit_path = out.join("bundle/junit.xml");
