@@ -377,3 +377,62 @@ fn demo_json_has_the_archive_entry_and_the_gate_decision() {
     run.expect_code(0);
     assert_eq!(run.json()["gate"]["verdict"], "PROMOTE", "{run}");
 }
+
+/// Scenario ids (`path:line`) in the order `text` first names them.
+fn ids_in_order(text: &str) -> Vec<String> {
+    let id = Regex::new(r"features/[A-Za-z0-9_./-]+\.feature:\d+").unwrap_or_else(|e| panic!("{e}"));
+    let mut seen = Vec::new();
+    for m in id.find_iter(text) {
+        if !seen.iter().any(|s| s == m.as_str()) {
+            seen.push(m.as_str().to_owned());
+        }
+    }
+    seen
+}
+
+/// Suite order: by feature file, then by line.
+fn in_suite_order(ids: &[String]) -> bool {
+    let key = |id: &String| {
+        let (file, line) = id.rsplit_once(':').unwrap_or((id.as_str(), "0"));
+        (file.to_owned(), line.parse::<u64>().unwrap_or(0))
+    };
+    ids.windows(2).all(|w| key(&w[0]) <= key(&w[1]))
+}
+
+/// bundle.json, report.html and the console list scenarios in suite order,
+/// the same on every run, whatever order they finished in.
+#[test]
+fn scenarios_are_listed_in_suite_order_on_every_run() {
+    let dir = Project::empty();
+    let orders: Vec<[Vec<String>; 3]> = ["one", "two"]
+        .iter()
+        .map(|name| {
+            let out = dir.out(name);
+            let run = dir
+                .certify()
+                .args(["demo", "--fault", "signup-broken", "--concurrency", "16", "--out"])
+                .arg(&out)
+                .run();
+            run.expect_code(1);
+            let manifest: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(out.join("bundle/bundle.json")).unwrap_or_else(|e| panic!("bundle.json: {e}")),
+            )
+            .unwrap_or_else(|e| panic!("bundle.json: {e}"));
+            let bundle: Vec<String> = manifest["scenarios"]
+                .as_array()
+                .map(|l| l.iter().filter_map(|s| s["id"].as_str()).map(str::to_owned).collect())
+                .unwrap_or_default();
+            let report = std::fs::read_to_string(out.join("bundle/report.html")).unwrap_or_default();
+            let report: Vec<String> = ids_in_order(report.split("\"scenarios\":[").nth(1).unwrap_or_default());
+            let listed = run.stdout.split("Scenarios that did not pass cleanly:").nth(1).unwrap_or_default();
+            let console = ids_in_order(listed.split("Evidence bundle:").next().unwrap_or_default());
+            assert!(bundle.len() >= 25 && console.len() >= 10, "{run}");
+            for (what, ids) in [("bundle.json", &bundle), ("report.html", &report), ("the console", &console)] {
+                assert!(in_suite_order(ids), "{what} of run {name} is not in suite order: {ids:#?}");
+            }
+            assert_eq!(report, bundle, "report.html lists the scenarios as bundle.json does");
+            [bundle, report, console]
+        })
+        .collect();
+    assert_eq!(orders[0], orders[1], "two runs list the scenarios in different orders");
+}
