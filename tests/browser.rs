@@ -120,6 +120,13 @@ fn a_run_report_shows_the_verdict_and_the_failure_from_disk() {
     assert!(verdict.contains("FAILED"), "the verdict a person sees: {verdict:?}");
     assert!(page.contains("expected 201, got 500"), "the failing scenario's message is shown");
     assert!(page.contains("class=\"scenario"), "scenario rows were rendered by the script");
+    // signup-broken fails many scenarios at the same sign-up step: shown once, with a count.
+    let group = page
+        .split("class=\"failure-group\" data-count=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|n| n.parse::<usize>().ok());
+    assert!(group.is_some_and(|n| n >= 10), "the repeated sign-up failure is not grouped with its count: {group:?}");
     assert!(!page.contains("data-status=\"passed\""), "#failed filters passing scenarios out");
     screenshot(&format!("{}#failed", file_url(&report)), "run-report-failed.png");
     // The report inside the bundle is signed with it, so it cannot vouch for
