@@ -139,6 +139,11 @@ gate decisions of V; features/ID.html a feature's history; bundles/ID.html each 
   certify completions fish > ~/.config/fish/completions/certify.fish
   certify completions powershell >> $PROFILE")]
     Completions(CompletionsArgs),
+    /// Print the manual page (roff), generated from these same definitions.
+    #[command(after_help = "Examples:
+  certify man > certify.1 && man ./certify.1
+  certify man | gzip > /usr/local/share/man/man1/certify.1.gz")]
+    Man,
 }
 
 fn demo_help() -> String {

@@ -35,6 +35,7 @@ pub fn dispatch(cli: Cli) -> Exit {
         Command::Report(args) => with_runtime(|| report::report(args, &printer)),
         Command::Serve(args) => with_runtime(|| report::serve(args, &printer)),
         Command::Completions(args) => completions::completions(&args, &printer),
+        Command::Man => completions::man(&printer),
     };
     match result {
         Ok(exit) => exit,

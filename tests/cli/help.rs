@@ -135,3 +135,15 @@ fn completions_exist_for_every_documented_shell() {
     let run = dir.certify().args(["completions", "tcsh"]).run();
     run.expect_code(2);
 }
+
+/// `certify man` prints a roff manual page naming every command.
+#[test]
+fn the_manual_page_names_every_command() {
+    let dir = Project::empty();
+    let run = dir.certify().arg("man").run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("\n.TH certify 1 "), "not a roff manual page:\n{run}");
+    for command in commands() {
+        assert!(run.stdout.contains(&command), "the manual page does not name {command}");
+    }
+}
