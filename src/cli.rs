@@ -33,8 +33,10 @@ pub enum Command {
   certify run --target staging
   certify run --target staging --tags '@critical and not @slow' --out results/
   certify run --target staging --platform-version 2.0.0 --shard 2/4
-  certify run --update-snapshots          # write pending .snap.new files for review
-  certify run --target staging --archive  # and add the bundle to [evidence] dir (or --archive s3://...)")]
+  # write pending .snap.new files for review:
+  certify run --update-snapshots
+  # and add the bundle to [evidence] dir (or --archive s3://...):
+  certify run --target staging --archive")]
     Run(RunArgs),
     /// Check the suite without sending a request: parse errors, undefined
     /// steps, invalid step arguments, malformed certify tags.
@@ -45,24 +47,31 @@ pub enum Command {
     /// Verify an evidence bundle (signature, every file's digest, nothing missing or added), a gate
     /// decision record, or a whole archive.
     #[command(after_help = "Examples:
-  certify verify certify-out/run-2026-11-25T085053-5ec6c99f --key release.pub.pem
-  certify verify BUNDLE --trust keys/            # any *.pem public key in keys/
+  certify verify certify-out/run-2026-11-25T085053-5ec6c99f --key rel.pub.pem
+  # any *.pem public key in keys/:
+  certify verify BUNDLE --trust keys/
   certify verify BUNDLE --key release.pub.pem --format json
-  certify verify certify-out/archive/decisions/ID.intoto.jsonl --key release.pub.pem   # a decision record
-  certify verify certify-out/archive --trust keys/                                     # a whole archive
+  # a decision record:
+  certify verify archive/decisions/ID.intoto.jsonl --key release.pub.pem
+  # a whole archive:
+  certify verify certify-out/archive --trust keys/
 
 Exit codes: 0 valid, 1 invalid (each problem names the file and the reason), 2 usage")]
     Verify(VerifyArgs),
     /// Generate an Ed25519 key pair for signing evidence.
     #[command(after_help = "Examples:
-  certify keygen --out keys/release      # writes keys/release.key (0600) and keys/release.pub.pem")]
+  # writes keys/release.key (mode 0600) and keys/release.pub.pem:
+  certify keygen --out keys/release")]
     Keygen(KeygenArgs),
     /// The feature catalog at a platform version: maturity, owner, latest verdict, coverage gaps; or release notes.
     #[command(after_help = "Examples:
-  certify features                                  # at the latest version in the catalog
+  # at the latest version in the catalog:
+  certify features
   certify features --version 1.4.0
-  certify features --version 2.0.0 --format markdown   # release notes
-  certify features --format json                    # stable output, see README
+  # release notes:
+  certify features --version 2.0.0 --format markdown
+  # stable output, see README:
+  certify features --format json
 
 The latest verdict is the newest bundle for that version found under --evidence DIR
 (default: [evidence] dir and ./certify-out).")]
@@ -70,15 +79,23 @@ The latest verdict is the newest bundle for that version found under --evidence 
     /// The evidence archive: add bundles, list and show history, verify everything.
     #[command(after_help = "Examples:
   certify archive add certify-out/run-... --key keys/release.pub.pem
-  certify archive add BUNDLE --archive s3://evidence/certify --key keys/release.pub.pem
+  certify archive add BUNDLE --archive s3://evidence/certify --key rel.pub.pem
   certify archive list --platform-version 2.0.0 --target staging
-  certify archive list --feature tenant-signup          # a feature's history across versions and runs
+  # a feature's history across versions and runs:
+  certify archive list --feature tenant-signup
   certify archive show 3f2a9c
-  certify archive verify --key keys/release.pub.pem     # every bundle, every decision, the whole chain
-  certify archive checkpoint > release-2.0.0.checkpoint   # keep it outside the archive (CI artifact, git, ticket)
-  certify archive verify --key keys/release.pub.pem --checkpoint release-2.0.0.checkpoint
-  certify archive checkpoint --witness-request 0 | curl -sf --data-binary @- https://WITNESS/add-checkpoint >> release-2.0.0.checkpoint
-  certify archive verify --key keys/release.pub.pem --checkpoint release-2.0.0.checkpoint --witness-key 'witness.example/w1+1a2b3c4d+BAsE64…'
+  # every bundle, every decision, the whole chain:
+  certify archive verify --key keys/release.pub.pem
+  # keep it outside the archive (CI artifact, git, ticket):
+  certify archive checkpoint > release-2.0.0.checkpoint
+  certify archive verify --key rel.pub.pem --checkpoint release.checkpoint
+  # ask a witness to cosign it (fails when the witness refuses):
+  certify archive checkpoint --witness-request 0 \\
+    | curl -sf --data-binary @- https://WITNESS/add-checkpoint \\
+    >> release.checkpoint
+  # require that witness's cosignature:
+  certify archive verify --key rel.pub.pem --checkpoint release.checkpoint \\
+    --witness-key 'witness.example/w1+1a2b3c4d+BAsE64...'
 
 The archive is --archive DIR|s3://bucket/prefix, else [evidence] dir of certify.toml.
 After every append it holds `checkpoint`: a signed note (transparency-dev checkpoint format) of
@@ -95,8 +112,11 @@ S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, A
     /// Decide whether a platform version may be promoted to a stage, from the archive's evidence.
     #[command(after_help = "Examples:
   certify gate --policy ci/promotion.toml --stage production --candidate 2.0.0
-  certify gate --policy ci/promotion.toml --stage production --candidate 2.0.0 --rev 3f2a9c1 --archive s3://evidence/certify
-  certify gate ... --format json
+  # evidence of one suite revision, from an S3 archive:
+  certify gate --policy ci/promotion.toml --stage production --candidate 2.0.0 \\
+    --rev 3f2a9c1 --archive s3://evidence/certify
+  certify gate --policy ci/promotion.toml --stage qa --candidate 2.0.0 \\
+    --format json
 
 Exit codes: 0 PROMOTE, 1 BLOCK, 2 bad policy or arguments, 3 archive unreachable.
 Every evaluation appends a signed decision record (SLSA verification summary) to the archive,
@@ -104,9 +124,10 @@ signed with CERTIFY_SIGNING_KEY or [evidence] signing_key (--no-sign: none).")]
     Gate(GateArgs),
     /// HTML: a bundle's run report (its signature checked), or the archive as a static site.
     #[command(after_help = "Examples:
-  certify report certify-out/run-... --key keys/release.pub.pem     # writes certify-out/run-....report.html
+  # writes certify-out/run-....report.html:
+  certify report certify-out/run-... --key keys/release.pub.pem
   certify report --archive certify-out/archive --out site/ --trust keys/
-  certify report --archive s3://evidence/certify --out site/ --key keys/release.pub.pem
+  certify report --archive s3://evidence/certify --out site/ --key rel.pub.pem
 
 The site: index.html is the feature x platform-version matrix; versions/V.html the release notes and
 gate decisions of V; features/ID.html a feature's history; bundles/ID.html each run's report.")]
@@ -114,13 +135,25 @@ gate decisions of V; features/ID.html a feature's history; bundles/ID.html each 
     /// Serve the archive's site on localhost for a quick look.
     #[command(after_help = "Examples:
   certify serve --archive certify-out/archive --trust certify-out/
-  certify serve --archive s3://evidence/certify --key keys/release.pub.pem --port 8481")]
+  certify serve --archive s3://evidence/certify --key rel.pub.pem --port 8481")]
     Serve(ServeArgs),
     /// Print the built-in step vocabulary, each pattern with an example.
     #[command(after_help = "Examples:
   certify steps
   certify steps --format json")]
     Steps(StepsArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  certify completions bash > ~/.local/share/bash-completion/completions/certify
+  certify completions zsh > ~/.zfunc/_certify
+  certify completions fish > ~/.config/fish/completions/certify.fish
+  certify completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), generated from these same definitions.
+    #[command(after_help = "Examples:
+  certify man > certify.1 && man ./certify.1
+  certify man | gzip > /usr/local/share/man/man1/certify.1.gz")]
+    Man,
 }
 
 fn demo_help() -> String {
@@ -130,11 +163,17 @@ fn demo_help() -> String {
     }
     s.push_str(&format!("\nPlatform versions (--platform-version): {}\n", certify_refplatform::VERSIONS.join(", ")));
     s.push_str(
+        "\nOutputs: --out DIR holds them all: DIR/bundle (the evidence bundle), DIR/bundle.pub.pem (its\n\
+         throwaway key's public half) and DIR/archive (the archive the gate decides from).\n\
+         Without --out: certify-out/run-<time>-<id>, its .pub.pem beside it, certify-out/archive.\n",
+    );
+    s.push_str(
         "\nExamples:
   certify demo
   certify demo --fault signup-broken
   certify demo --platform-version 1.4.0 --out demo-out/
-  certify demo --serve          # keep the platform up for: certify run --target local",
+  # keep the platform up for: certify run --target local
+  certify demo --serve",
     );
     s
 }
@@ -170,6 +209,7 @@ pub struct SelectArgs {
     #[arg(long)]
     pub no_sign: bool,
     /// Summary format on stdout.
+    /// Output: text for people, or one JSON document on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
@@ -210,12 +250,21 @@ pub struct DemoArgs {
 pub struct LintArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Output: text for people, or one JSON document on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
 
 #[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
 pub struct StepsArgs {
+    /// Output: text for people, or one JSON document on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
@@ -230,6 +279,7 @@ pub struct VerifyArgs {
     /// A directory of trusted public keys (*.pem).
     #[arg(long, value_name = "DIR")]
     pub trust: Option<PathBuf>,
+    /// Output: text for people, or one JSON document on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
@@ -262,15 +312,101 @@ pub struct FeaturesArgs {
     /// Also list features that do not exist yet at the version.
     #[arg(long)]
     pub all: bool,
+    /// Output: a table, JSON (stable, see README) or Markdown release notes.
     #[arg(long, value_enum, default_value_t)]
     pub format: FeaturesFormat,
 }
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory as _;
+
     #[test]
     fn the_command_line_is_consistent() {
-        <super::Cli as clap::CommandFactory>::command().debug_assert();
+        super::Cli::command().debug_assert();
+    }
+
+    /// Every command and subcommand below `certify`, with its full path
+    /// (`archive add`), as clap knows them: a new one is walked too.
+    fn walk(command: &clap::Command, path: &str, out: &mut Vec<(String, clap::Command)>) {
+        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+            let path = format!("{path} {}", sub.get_name()).trim().to_owned();
+            out.push((path.clone(), sub.clone()));
+            walk(sub, &path, out);
+        }
+    }
+
+    fn commands() -> Vec<(String, clap::Command)> {
+        let mut root = super::Cli::command();
+        root.build();
+        let mut out = Vec::new();
+        walk(&root, "", &mut out);
+        out
+    }
+
+    /// The lines of the help's "Examples:" block (up to the first blank line).
+    fn examples(help: &str) -> Option<Vec<&str>> {
+        let (_, rest) = help.split_once("\nExamples:\n")?;
+        Some(rest.lines().take_while(|l| !l.trim().is_empty()).collect())
+    }
+
+    #[test]
+    fn every_command_has_examples_that_do_not_wrap() {
+        let all = commands();
+        assert!(all.iter().any(|(p, _)| p == "archive add"), "nested commands are walked: {:?}", names(&all));
+        let mut problems = Vec::new();
+        for (path, command) in &all {
+            for width in [80, 100] {
+                let mut command = command.clone().term_width(width).bin_name(format!("certify {path}"));
+                for (kind, help) in [("-h", command.render_help()), ("--help", command.render_long_help())] {
+                    let help = help.to_string();
+                    let Some(lines) = examples(&help) else {
+                        problems.push(format!("certify {path} {kind}: no Examples: section"));
+                        continue;
+                    };
+                    let invocation = format!("certify {path}");
+                    if !lines.iter().any(|l| l.trim_start().starts_with(&invocation)) {
+                        problems.push(format!("certify {path} {kind}: no example starts with `{invocation}`"));
+                    }
+                    let mut continued = false;
+                    for line in lines {
+                        let text = line.trim_start();
+                        let command_line =
+                            line.starts_with("  ") && (text.starts_with("certify ") || text.starts_with("$ "));
+                        // A command continued on the next line, shell style.
+                        let continuation = continued && line.starts_with("    ");
+                        continued = (command_line || continuation) && text.ends_with('\\');
+                        if !command_line && !continuation && !text.starts_with('#') {
+                            problems.push(format!(
+                                "certify {path} {kind} at {width} columns: {line:?} is neither a command nor a comment"
+                            ));
+                        }
+                        if line.chars().count() > width {
+                            problems.push(format!("certify {path} {kind} at {width} columns: {line:?} is wider"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn every_option_and_argument_is_described() {
+        let mut problems = Vec::new();
+        for (path, command) in commands() {
+            for arg in command.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    problems.push(format!("certify {path}: {} has no description", arg.get_id()));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    fn names(all: &[(String, clap::Command)]) -> Vec<&str> {
+        all.iter().map(|(p, _)| p.as_str()).collect()
     }
 }
 
@@ -299,6 +435,11 @@ pub struct ArchiveArgs {
 #[derive(Debug, Subcommand)]
 pub enum ArchiveCommand {
     /// Verify a bundle and add it (stored by content digest, appended to index.jsonl).
+    #[command(after_help = "Examples:
+  certify archive add certify-out/run-... --key keys/release.pub.pem
+  certify archive add BUNDLE --archive s3://evidence/certify --trust keys/
+  # recorded as unsigned in the index:
+  certify archive add BUNDLE --allow-unsigned")]
     Add {
         /// The bundle directory.
         bundle: PathBuf,
@@ -307,23 +448,41 @@ pub enum ArchiveCommand {
         /// Accept an unsigned bundle (recorded as such in the index).
         #[arg(long)]
         allow_unsigned: bool,
+        /// Output: text for people, or one JSON document on stdout.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// List entries, oldest first.
+    #[command(after_help = "Examples:
+  certify archive list --platform-version 2.0.0 --target staging
+  # a feature's history across versions and runs:
+  certify archive list --feature tenant-signup
+  certify archive list --result block --since 2026-11-01T00:00:00Z
+  certify archive list --format json")]
     List {
         #[command(flatten)]
         filter: ListFilter,
+        /// Output: text for people, or one JSON document on stdout.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// One entry (by a unique prefix of its id) and its bundle's manifest.
+    #[command(after_help = "Examples:
+  certify archive show 3f2a9c
+  certify archive show 3f2a9c --archive s3://evidence/certify --format json")]
     Show {
+        /// The entry's id, or a prefix of it that only one entry has.
         id: String,
+        /// Output: text for people, or one JSON document on stdout.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Verify every bundle and decision, the index's hash chain and its checkpoints.
+    #[command(after_help = "Examples:
+  certify archive verify --key keys/release.pub.pem
+  certify archive verify --trust keys/ --archive s3://evidence/certify
+  # the archive still holds the history a kept checkpoint describes:
+  certify archive verify --key rel.pub.pem --checkpoint release.checkpoint")]
     Verify {
         #[command(flatten)]
         key: KeyArgs,
@@ -336,16 +495,24 @@ pub enum ArchiveCommand {
         /// `name+<key id>+<base64 key>` (repeatable: each one must have).
         #[arg(long, value_name = "VKEY", requires = "checkpoint")]
         witness_key: Vec<String>,
+        /// Output: text for people, or one JSON document on stdout.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Print the archive's current checkpoint (checked against its index), to keep elsewhere.
+    #[command(after_help = "Examples:
+  # keep it outside the archive (CI artifact, git, ticket):
+  certify archive checkpoint > release-2.0.0.checkpoint
+  certify archive checkpoint --archive s3://evidence/certify --format json
+  # what to send a witness that last cosigned 7 lines:
+  certify archive checkpoint --witness-request 7")]
     Checkpoint {
         /// Print instead the body of a witness's add-checkpoint request (C2SP tlog-witness):
         /// the consistency proof from the OLD_SIZE lines the witness last cosigned (0: none)
         /// to the checkpoint, a blank line, the checkpoint.
         #[arg(long, value_name = "OLD_SIZE", conflicts_with = "format")]
         witness_request: Option<u64>,
+        /// Output: text for people, or one JSON document on stdout.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -356,8 +523,10 @@ pub struct ListFilter {
     /// bundle or decision.
     #[arg(long)]
     pub kind: Option<String>,
+    /// Runs against this target (its name in certify.toml).
     #[arg(long)]
     pub target: Option<String>,
+    /// Runs of this platform version, and decisions about it.
     #[arg(long, value_name = "SEMVER")]
     pub platform_version: Option<String>,
     /// A prefix of the suite's git commit.
@@ -406,6 +575,7 @@ pub struct GateArgs {
     /// Do not write a decision record.
     #[arg(long)]
     pub no_sign: bool,
+    /// Output: text for people, or one JSON document on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

@@ -115,6 +115,31 @@ impl Printer {
     }
 }
 
+/// `text` cut to at most `max` characters, the cut marked with `…`: what a
+/// person reads on a terminal stays one line, however long a scenario's name
+/// or a URL is (the JSON output and the evidence keep them whole).
+pub fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    std::borrow::Cow::Owned(format!("{kept}…"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip;
+
+    #[test]
+    fn clip_keeps_short_text_and_marks_a_cut() {
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(clip("exactly10!", 10), "exactly10!");
+        let cut = clip("ééééééééééé", 10);
+        assert_eq!(cut, "ééééééééé…");
+        assert_eq!(cut.chars().count(), 10);
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Style {
     Plain,

@@ -102,7 +102,7 @@ fn runs() -> &'static Runs {
             assert!(run.status.code().is_some_and(|c| c <= 1), "{}", text(&run));
             std::fs::create_dir_all(dir.path().join("keys")).expect("keys");
             std::fs::copy(
-                dir.path().join(format!("{name}.pub.pem")),
+                dir.path().join(name).join("bundle.pub.pem"),
                 dir.path().join("keys").join(format!("{name}.pub.pem")),
             )
             .expect("key");
@@ -113,21 +113,28 @@ fn runs() -> &'static Runs {
 
 #[test]
 fn a_run_report_shows_the_verdict_and_the_failure_from_disk() {
-    let report = runs().path().join("failed/report.html");
+    let report = runs().path().join("failed/bundle/report.html");
     let page = dom(&format!("{}#failed", file_url(&report)));
     assert!(page.contains("id=\"verdict\""), "no #verdict in the page");
     let verdict = page.split("id=\"verdict\"").nth(1).and_then(|r| r.split('<').next()).unwrap_or_default();
     assert!(verdict.contains("FAILED"), "the verdict a person sees: {verdict:?}");
     assert!(page.contains("expected 201, got 500"), "the failing scenario's message is shown");
     assert!(page.contains("class=\"scenario"), "scenario rows were rendered by the script");
+    // signup-broken fails many scenarios at the same sign-up step: shown once, with a count.
+    let group = page
+        .split("class=\"failure-group\" data-count=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|n| n.parse::<usize>().ok());
+    assert!(group.is_some_and(|n| n >= 10), "the repeated sign-up failure is not grouped with its count: {group:?}");
     assert!(!page.contains("data-status=\"passed\""), "#failed filters passing scenarios out");
     screenshot(&format!("{}#failed", file_url(&report)), "run-report-failed.png");
     // The report inside the bundle is signed with it, so it cannot vouch for
     // its own signature; `certify report --key` renders it again, checked.
     assert!(page.contains("data-state=\"unchecked\""), "the in-bundle report does not claim a verification");
-    let out = certify(&["report", "failed", "--key", "keys/failed.pub.pem"], runs().path());
+    let out = certify(&["report", "failed/bundle", "--key", "keys/failed.pub.pem"], runs().path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let checked = dom(&file_url(&runs().path().join("failed.report.html")));
+    let checked = dom(&file_url(&runs().path().join("failed/bundle.report.html")));
     assert!(checked.contains("data-state=\"verified\""), "the re-rendered report says the signature verified");
 }
 

@@ -43,9 +43,10 @@ fn demo() -> &'static Demo {
     static DEMO: OnceLock<Demo> = OnceLock::new();
     DEMO.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
-        let bundle = dir.path().join("bundle");
-        let out = certify(&["demo", "--out", bundle.to_str().expect("utf-8 path")]);
+        // `--out DIR` holds the bundle, its public key and the archive.
+        let out = certify(&["demo", "--out", dir.path().to_str().expect("utf-8 path")]);
         assert_eq!(out.status.code(), Some(0), "demo failed:\n{}", text(&out));
+        let bundle = dir.path().join("bundle");
         let key = dir.path().join("bundle.pub.pem");
         assert!(key.is_file(), "demo wrote no public key next to the bundle");
         Demo { _dir: dir, bundle, key }
@@ -191,7 +192,7 @@ fn junit_from_another_run_is_caught() {
     let out = certify(&["demo", "--out", other.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let (_k, b) = copy();
-    fs::copy(other.join("junit.xml"), b.join("junit.xml")).expect("copy");
+    fs::copy(other.join("bundle/junit.xml"), b.join("junit.xml")).expect("copy");
     rejected(&b, "junit.xml", "modified");
     rejected(&b, "junit.xml", "does not belong to run");
 }
@@ -302,8 +303,8 @@ fn missing_or_wrong_keys_and_paths_are_usage_errors() {
 #[test]
 fn an_unsigned_bundle_is_not_valid() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let b = dir.path().join("unsigned");
-    let out = certify(&["demo", "--no-sign", "--out", b.to_str().expect("utf-8")]);
+    let out = certify(&["demo", "--no-sign", "--out", dir.path().join("unsigned").to_str().expect("utf-8")]);
+    let b = dir.path().join("unsigned/bundle");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("UNSIGNED"), "the summary says it is unsigned: {}", text(&out));
     let m: serde_json::Value =
@@ -612,8 +613,8 @@ fn signal(child: &std::process::Child, sig: &str) {
 #[test]
 fn an_interrupted_run_leaves_a_bundle_that_says_so() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("interrupted");
-    let child = spawn_slow_demo(&out);
+    let child = spawn_slow_demo(&dir.path().join("interrupted"));
+    let out = dir.path().join("interrupted/bundle");
     wait_until_running(&out);
     signal(&child, "-INT");
     let done = child.wait_with_output().expect("wait");
@@ -628,7 +629,7 @@ fn an_interrupted_run_leaves_a_bundle_that_says_so() {
         m["scenarios"].as_array().expect("scenarios").iter().filter_map(|s| s["status"].as_str()).collect();
     assert!(statuses.iter().any(|s| *s == "interrupted" || *s == "not-run"), "{statuses:?}");
 
-    let key = dir.path().join("interrupted.pub.pem");
+    let key = dir.path().join("interrupted/bundle.pub.pem");
     let v = certify(&["verify", out.to_str().expect("utf-8"), "--key", key.to_str().expect("utf-8")]);
     let all = text(&v);
     assert_eq!(v.status.code(), Some(0), "the interrupted bundle is authentic evidence of an interrupted run: {all}");
@@ -639,20 +640,20 @@ fn an_interrupted_run_leaves_a_bundle_that_says_so() {
 #[test]
 fn a_killed_run_leaves_only_a_partial_directory_that_does_not_verify() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("killed");
-    let child = spawn_slow_demo(&out);
+    let child = spawn_slow_demo(&dir.path().join("killed"));
+    let out = dir.path().join("killed/bundle");
     wait_until_running(&out);
     signal(&child, "-KILL");
     let done = child.wait_with_output().expect("wait");
     assert_eq!(done.status.code(), None, "killed by a signal");
     assert!(!out.exists(), "a killed run must not leave a bundle at its final place");
-    let partial = fs::read_dir(dir.path())
+    let partial = fs::read_dir(dir.path().join("killed"))
         .expect("dir")
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".killed.partial-")))
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".bundle.partial-")))
         .expect("the temporary directory is left for inspection");
-    let key = dir.path().join("killed.pub.pem");
+    let key = dir.path().join("killed/bundle.pub.pem");
     let v = certify(&["verify", partial.to_str().expect("utf-8"), "--key", key.to_str().expect("utf-8")]);
     let all = text(&v);
     assert_eq!(v.status.code(), Some(1), "{all}");

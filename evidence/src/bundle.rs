@@ -336,6 +336,7 @@ impl BundleWriter {
         self.written.push(messages_path);
         self.scenarios.flush().map_err(io_err(&self.tmp))?;
         let part = self.tmp.join(".scenarios.part");
+        suite_order(&part)?;
         self.written.push(part.clone());
         // The final pass: every secret of the run, over every file written
         // with only some of them active.
@@ -582,6 +583,31 @@ pub fn transcript_path(feature_path: &str, line: usize, name: &str) -> String {
         feature_path.split('/').filter(|p| !p.is_empty() && *p != "." && *p != "..").map(clean).collect();
     let slug: String = clean(&name.to_ascii_lowercase()).chars().take(60).collect();
     format!("transcripts/{}/{line}-{}.json", dirs.join("/"), slug.trim_matches('-'))
+}
+
+/// Rewrites the scenario entries (one JSON object a line, in the order the
+/// scenarios finished) in suite order: by feature file, then line. So
+/// bundle.json and the report list them the same way on every run, whatever
+/// the concurrency did.
+fn suite_order(part: &Path) -> Result<(), BundleError> {
+    #[derive(serde::Deserialize)]
+    struct Place {
+        feature_file: String,
+        line: u64,
+    }
+    let text = fs::read_to_string(part).map_err(io_err(part))?;
+    let mut entries: Vec<(Option<(String, u64)>, &str)> = text
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| (serde_json::from_str::<Place>(l).ok().map(|p| (p.feature_file, p.line)), l))
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut sorted = String::with_capacity(text.len());
+    for (_, line) in entries {
+        sorted.push_str(line);
+        sorted.push('\n');
+    }
+    fs::write(part, sorted).map_err(io_err(part))
 }
 
 fn scenario_entry(r: &ScenarioResult, transcript: Option<&str>) -> Value {

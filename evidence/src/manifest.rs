@@ -229,10 +229,9 @@ impl Tallies {
             .collect();
             let critical = if t.critical { " (critical)" } else { "" };
             f.reason = format!(
-                "the run was interrupted: {} of {} scenario{}{critical}",
+                "the run was interrupted: {} of {}{critical}",
                 parts.join(", "),
-                t.ran(),
-                if t.ran() == 1 { "" } else { "s" }
+                certify_catalog::scenarios(t.ran())
             );
         }
         // A feature named by a file that failed to load is failed, unless
@@ -280,9 +279,17 @@ impl Tallies {
             .iter()
             .map(|(id, t)| {
                 let (verdict, reason) = if t.failed + t.errored > 0 {
-                    (Verdict::Failed, format!("{} of {} scenarios failed", t.failed + t.errored, t.ran()))
+                    (
+                        Verdict::Failed,
+                        format!("{} of {} failed", t.failed + t.errored, certify_catalog::scenarios(t.ran())),
+                    )
                 } else if t.flaky > 0 {
-                    (Verdict::Flaky, format!("{} of {} scenarios passed only after a retry", t.flaky, t.ran()))
+                    (
+                        Verdict::Flaky,
+                        format!("{} of {} passed only after a retry", t.flaky, certify_catalog::scenarios(t.ran())),
+                    )
+                } else if t.passed == 1 {
+                    (Verdict::Certified, "its one scenario passed".to_owned())
                 } else if t.passed > 0 {
                     (Verdict::Certified, format!("all {} scenarios passed", t.passed))
                 } else {
@@ -333,6 +340,22 @@ mod tests {
     }
 
     #[test]
+    fn reasons_count_one_scenario_in_the_singular() {
+        let mut t = Tallies::default();
+        t.add(Some("one"), Status::Passed, false);
+        t.add(Some("failed"), Status::Failed, false);
+        t.add(Some("flaky"), Status::Flaky, false);
+        t.add(Some("two"), Status::Passed, false);
+        t.add(Some("two"), Status::Passed, false);
+        let (list, _) = t.verdicts(None, None);
+        let reason = |id: &str| list.iter().find(|f| f.id == id).map(|f| f.reason.clone()).unwrap_or_default();
+        assert!(reason("one").starts_with("its one scenario passed"), "{}", reason("one"));
+        assert!(reason("failed").starts_with("1 of 1 scenario failed"), "{}", reason("failed"));
+        assert!(reason("flaky").starts_with("1 of 1 scenario passed only after a retry"), "{}", reason("flaky"));
+        assert!(reason("two").starts_with("all 2 scenarios passed"), "{}", reason("two"));
+    }
+
+    #[test]
     fn broken_files_read_back_typed_and_in_the_earlier_text_form() {
         #[derive(Deserialize)]
         struct Only {
@@ -363,7 +386,7 @@ mod tests {
         let (list, _) = t.verdicts(None, None);
         assert_eq!(list[0].verdict, Verdict::Failed);
         assert_eq!(list[0].reason, "the run was interrupted: 1 interrupted, 2 not run of 4 scenarios (critical)");
-        assert!(list[1].reason.starts_with("1 of 1 scenarios failed"), "{}", list[1].reason);
+        assert!(list[1].reason.starts_with("1 of 1 scenario failed"), "{}", list[1].reason);
     }
 
     fn load_failure(features: &[&str]) -> LoadFailure {

@@ -1,7 +1,9 @@
 //! `certify demo`: the whole loop on this machine. Starts the embedded
 //! reference platform on a loopback port, runs the embedded shipped suite
 //! against it, signs the bundle with a throwaway key (only its public half is
-//! written, next to the bundle), verifies it and prints where everything is.
+//! written, next to the bundle), verifies it, archives it, gates it and
+//! prints where everything is. `--out DIR` keeps all of it under DIR:
+//! `DIR/bundle`, `DIR/bundle.pub.pem`, `DIR/archive`.
 //! `--serve` keeps the platform running instead, for `certify run --target local`.
 
 use std::collections::BTreeMap;
@@ -13,15 +15,21 @@ use crate::{
     cli::DemoArgs,
     embedded,
     exit::{CmdResult, Exit, OrExit as _, runtime, usage},
-    output::Printer,
+    output::{Format, Printer},
 };
 
 /// The target of the shipped certify.toml that points at the reference platform.
 const TARGET: &str = "local";
 /// The credential of the shipped certify.toml that holds the operator token.
 const OPERATOR: &str = "operator";
+/// The bundle's name inside `--out DIR` (its key is `bundle.pub.pem`, the archive `archive`).
+const BUNDLE: &str = "bundle";
 
-pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
+pub async fn demo(mut args: DemoArgs, printer: &Printer) -> CmdResult {
+    // `--out DIR` is a folder of everything the demo makes.
+    if let Some(dir) = args.select.out.take() {
+        args.select.out = Some(dir.join(BUNDLE));
+    }
     let version =
         args.select.platform_version.clone().unwrap_or_else(|| certify_refplatform::DEFAULT_VERSION.to_owned());
     let operator_token = format!("op_{}", uuid::Uuid::new_v4().simple());
@@ -75,15 +83,25 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
         default_out: "certify-out".into(),
         catalog,
         signing_key: Some(run_key),
+        json_to_caller: true,
         printer,
     })
     .await;
     platform.shutdown().await;
     let (exit, outcome) = result?;
+    let mut json = outcome.json.clone().unwrap_or_default();
     if args.select.no_sign {
-        if format == crate::output::Format::Text {
-            printer.data("");
-            printer.data("The bundle is unsigned (--no-sign): it is not archived and no promotion is decided on it.");
+        match format {
+            Format::Text => {
+                printer.data("");
+                printer
+                    .data("The bundle is unsigned (--no-sign): it is not archived and no promotion is decided on it.");
+            }
+            Format::Json => {
+                json["archive"] = serde_json::Value::Null;
+                json["gate"] = serde_json::Value::Null;
+                printer.json(&json);
+            }
         }
         return Ok(exit);
     }
@@ -109,13 +127,13 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
         .add_bundle(&outcome.bundle, std::slice::from_ref(&public), false)
         .await
         .map_err(|e| runtime(format!("archiving the bundle: {e}")))?;
-    if format == crate::output::Format::Text {
+    if format == Format::Text {
         printer.data("");
         printer.data(format!("Archived in {} as {}", archive_dir.display(), &entry.id[..12]));
         printer.data("Promotion gate (ci/promotion.toml, stage demo):");
     }
     let policy = dir.path().join("ci/promotion.toml");
-    let (gate_exit, _) = super::gate::gate(
+    let (gate_exit, decision) = super::gate::gate(
         super::gate::GateRequest {
             policy: &policy,
             policy_uri: format!("certify:embedded/ci/promotion.toml@{}", embedded::BUILD_GIT_COMMIT),
@@ -127,11 +145,20 @@ pub async fn demo(args: DemoArgs, printer: &Printer) -> CmdResult {
             signing_key: Some(gate_key),
             format: crate::output::Format::Text,
             show_info: false,
-            print: format == crate::output::Format::Text,
+            print: format == Format::Text,
         },
         printer,
     )
     .await?;
+    if format == Format::Json {
+        json["archive"] = serde_json::json!({
+            "dir": archive_dir,
+            "id": entry.id,
+            "path": archive_dir.join(&entry.path),
+        });
+        json["gate"] = decision;
+        printer.json(&json);
+    }
     Ok(if exit == Exit::Success && gate_exit == Exit::Success { Exit::Success } else { Exit::Failure })
 }
 

@@ -55,7 +55,8 @@ pub fn archive_error(e: certify_archive::ArchiveError) -> Fatal {
     }
 }
 
-pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, Decision), Fatal> {
+/// The decision, and the decision as JSON (what `--format json` prints).
+pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, serde_json::Value), Fatal> {
     let policy = Policy::load(req.policy).or_usage()?;
     let stage: StagePolicy = policy.stage(req.stage).or_usage()?.clone();
     let version = semver::Version::parse(req.candidate)
@@ -116,20 +117,21 @@ pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, Deci
         None => None,
     };
 
+    // The decision as data: `--format json`, and the demo's own JSON.
+    let mut json = serde_json::to_value(&decision).unwrap_or_default();
+    json["verdict"] = serde_json::json!(if decision.promote { "PROMOTE" } else { "BLOCK" });
+    json["candidate"] =
+        serde_json::json!({"stage": candidate.stage, "version": candidate.version.to_string(), "rev": candidate.rev});
+    json["record"] = serde_json::json!(record);
+    json["evidence_considered"] = serde_json::json!(evidence.len());
+    json["archive_checkpoint"] = serde_json::json!({
+        "origin": snapshot.checkpoint.checkpoint.origin,
+        "size": snapshot.checkpoint.checkpoint.size,
+        "root": snapshot.checkpoint.checkpoint.root_base64(),
+    });
     match req.format {
         _ if !req.print => {}
-        Format::Json => {
-            let mut v = serde_json::to_value(&decision).unwrap_or_default();
-            v["candidate"] = serde_json::json!({"stage": candidate.stage, "version": candidate.version.to_string(), "rev": candidate.rev});
-            v["record"] = serde_json::json!(record);
-            v["evidence_considered"] = serde_json::json!(evidence.len());
-            v["archive_checkpoint"] = serde_json::json!({
-                "origin": snapshot.checkpoint.checkpoint.origin,
-                "size": snapshot.checkpoint.checkpoint.size,
-                "root": snapshot.checkpoint.checkpoint.root_base64(),
-            });
-            printer.json(&v);
-        }
+        Format::Json => printer.json(&json),
         Format::Text => {
             print_text(printer, &decision, &candidate, evidence.len(), record.as_deref(), req.show_info);
             let c = &snapshot.checkpoint.checkpoint;
@@ -137,7 +139,7 @@ pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, Deci
         }
     }
     let exit = if decision.promote { Exit::Success } else { Exit::Failure };
-    Ok((exit, decision))
+    Ok((exit, json))
 }
 
 fn print_text(p: &Printer, d: &Decision, c: &Candidate, considered: usize, record: Option<&str>, show_info: bool) {

@@ -124,6 +124,7 @@ pub fn lint(args: &LintArgs, printer: &Printer) -> CmdResult {
                         "file": f.path.to_string_lossy().replace('\\', "/"),
                         "line": f.line,
                         "column": f.col,
+                        "severity": f.kind.severity().as_str(),
                         "kind": f.kind.as_str(),
                         "message": f.message,
                     })
@@ -139,26 +140,25 @@ pub fn lint(args: &LintArgs, printer: &Printer) -> CmdResult {
             for f in &findings {
                 printer.data(f.to_string());
             }
+            let files = suite.features.len() + suite.issues.len();
+            let warnings = findings.iter().filter(|f| f.kind.is_warning()).count();
             printer.note(format!(
-                "{} feature files, {scenarios} scenarios: {}",
-                suite.features.len() + suite.issues.len(),
-                {
-                    let warnings = findings.iter().filter(|f| f.kind.is_warning()).count();
-                    let errors = findings.len() - warnings;
-                    match (errors, warnings) {
-                        (0, 0) => "no findings".to_owned(),
-                        (e, 0) => format!("{e} finding{}", if e == 1 { "" } else { "s" }),
-                        (e, w) => format!(
-                            "{e} finding{}, {w} warning{}",
-                            if e == 1 { "" } else { "s" },
-                            if w == 1 { "" } else { "s" }
-                        ),
-                    }
+                "{}, {}: {}",
+                count(files, "feature file", "feature files"),
+                count(scenarios, "scenario", "scenarios"),
+                match (findings.len() - warnings, warnings) {
+                    (0, 0) => "no findings".to_owned(),
+                    (e, w) => format!("{}, {}", count(e, "error", "errors"), count(w, "warning", "warnings")),
                 }
             ));
         }
     }
     Ok(if findings.iter().all(|f| f.kind.is_warning()) { Exit::Success } else { Exit::Failure })
+}
+
+/// `1 thing`, `2 things`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Scenarios linked to ids the catalog does not have (errors), and catalog
@@ -176,7 +176,7 @@ fn catalog_findings(settings: &certify_config::Settings, suite: &certify_suite::
                 col: 1,
                 kind: FindingKind::CoverageGap,
                 message: format!(
-                    "warning: catalog feature {} has no scenario (coverage gap: it is untested wherever it exists)",
+                    "catalog feature {} has no scenario (coverage gap: it is untested wherever it exists)",
                     f.id
                 ),
             });

@@ -1,6 +1,7 @@
 //! One module per command; each returns an exit code or a [`Fatal`] error.
 
 mod archive;
+mod completions;
 mod demo;
 mod features;
 mod gate;
@@ -33,6 +34,8 @@ pub fn dispatch(cli: Cli) -> Exit {
         Command::Gate(args) => with_runtime(|| archive::gate(args, &printer)),
         Command::Report(args) => with_runtime(|| report::report(args, &printer)),
         Command::Serve(args) => with_runtime(|| report::serve(args, &printer)),
+        Command::Completions(args) => completions::completions(&args, &printer),
+        Command::Man => completions::man(&printer),
     };
     match result {
         Ok(exit) => exit,

@@ -25,7 +25,7 @@ use super::version::{self, PlatformVersion};
 use crate::{
     cli::{RunArgs, SelectArgs},
     exit::{CmdResult, Exit, Fatal, OrExit as _, runtime, usage},
-    output::{Format, Printer, Style},
+    output::{Format, Printer, Style, clip},
     progress::Progress,
     project,
 };
@@ -50,6 +50,7 @@ pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
         default_out: PathBuf::from("certify-out"),
         catalog,
         signing_key: None,
+        json_to_caller: false,
         printer,
     })
     .await?;
@@ -87,6 +88,8 @@ pub struct RunOutcome {
     pub platform_version: String,
     /// The public key of the key that signed the bundle (none: unsigned).
     pub signer: Option<certify_evidence::attest::PublicKey>,
+    /// The run's `--format json` summary, when the caller prints it (`json_to_caller`).
+    pub json: Option<serde_json::Value>,
 }
 
 /// Everything one run needs, resolved.
@@ -107,6 +110,9 @@ pub struct Execution<'a> {
     /// A key the program supplies (the demo's throwaway key); its public half
     /// is written next to the bundle as `<bundle>.pub.pem`.
     pub signing_key: Option<SigningKey>,
+    /// With `--format json`, hand the summary to the caller instead of
+    /// printing it (the demo adds the archive entry and the gate decision).
+    pub json_to_caller: bool,
     pub printer: &'a Printer,
 }
 
@@ -362,15 +368,22 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
             .as_ref()
             .map(|v| (v.valid, v.problems.iter().map(|p| format!("{}: {}", p.file, p.reason)).collect())),
     };
-    match ex.select.format {
-        Format::Json => printer.json(&report.json()),
-        Format::Text => report.text(printer),
-    }
+    let json = match ex.select.format {
+        Format::Json if ex.json_to_caller => Some(report.json()),
+        Format::Json => {
+            printer.json(&report.json());
+            None
+        }
+        Format::Text => {
+            report.text(printer);
+            None
+        }
+    };
     if verified.as_ref().is_some_and(|v| !v.valid) {
         return Err(runtime("the bundle just written does not verify; see the problems above"));
     }
     let outcome =
-        RunOutcome { bundle: outcome.dir.clone(), platform_version: platform.version.clone(), signer: public };
+        RunOutcome { bundle: outcome.dir.clone(), platform_version: platform.version.clone(), signer: public, json };
     Ok((exit_for(&summary), outcome))
 }
 
@@ -433,6 +446,13 @@ impl EventSink for FailureLog {
         }
     }
 }
+
+/// Bounds of what one line of the text summary shows of a scenario's name
+/// or step, of the target's URL and of a line of a failure message (the
+/// JSON summary and the bundle keep them whole).
+const NAME_WIDTH: usize = 80;
+const URL_WIDTH: usize = 80;
+const MESSAGE_WIDTH: usize = 160;
 
 struct Report<'a> {
     run_id: &'a str,
@@ -518,7 +538,7 @@ impl Report<'_> {
             _ => p.paint("FAILED", Style::Bad),
         };
         p.data(format!("certify run {}: {verdict}", self.run_id));
-        p.data(format!("  target     {} ({})", self.target.name, self.target.base_url));
+        p.data(format!("  target     {} ({})", self.target.name, clip(self.target.base_url.as_str(), URL_WIDTH)));
         let from = match self.platform.source {
             "probe" => " (reported by the target)",
             "flag" => " (--platform-version)",
@@ -572,8 +592,9 @@ impl Report<'_> {
             .filter_map(|s| s.catalog_feature.as_deref())
             .collect();
         p.data(format!(
-            "  features   {} files, {} customer-facing feature{}",
+            "  features   {} file{}, {} customer-facing feature{}",
             self.plan.features.len(),
+            if self.plan.features.len() == 1 { "" } else { "s" },
             features.len(),
             if features.len() == 1 { "" } else { "s" }
         ));
@@ -624,7 +645,7 @@ impl Report<'_> {
                     Status::Flaky => p.paint("flaky", Style::Warn),
                     other => p.paint(other.as_str(), Style::Bad),
                 };
-                p.data(format!("  {tag}  {}  {}", r.scenario.id, r.scenario.name));
+                p.data(format!("  {tag}  {}  {}", r.scenario.id, clip(&r.scenario.name, NAME_WIDTH)));
                 let attempt = if r.status == Status::Flaky { r.attempts.first() } else { r.last() };
                 if let Some((step, f)) = attempt.and_then(|a| a.first_failure()) {
                     let note = if r.status == Status::Flaky {
@@ -632,9 +653,14 @@ impl Report<'_> {
                     } else {
                         String::new()
                     };
-                    p.data(format!("      {} {}  (line {}){note}", step.keyword, step.text, step.line));
+                    p.data(format!(
+                        "      {} {}  (line {}){note}",
+                        step.keyword,
+                        clip(&step.text, NAME_WIDTH),
+                        step.line
+                    ));
                     for line in f.message.lines().take(8) {
-                        p.data(format!("      | {line}"));
+                        p.data(format!("      | {}", clip(line, MESSAGE_WIDTH)));
                     }
                 }
             }

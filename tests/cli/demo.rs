@@ -29,7 +29,7 @@ fn demo_passes_and_writes_a_valid_junit_tagged_with_the_revision() {
     assert_eq!(counts["passed"], counts["selected"], "{counts}");
     assert_eq!(summary["not_ok"].as_array().map(Vec::len), Some(0), "{run}");
 
-    let junit_path = out.join("junit.xml");
+    let junit_path = out.join("bundle/junit.xml");
     assert_valid_junit(&junit_path);
     let junit = read_junit(&junit_path);
     let suites: Vec<_> = junit.children_named("testsuite").collect();
@@ -161,9 +161,12 @@ fn check_fault(fault: &str, format: &str, text: &str) {
         _ => {
             assert!(run.stdout.contains("FAILED"), "--fault {fault}: the text summary does not say FAILED:\n{run}");
             assert!(run.stdout.contains(text), "--fault {fault}: the text summary does not say {text:?}:\n{run}");
+            for wrong in ["(critical) (critical)", "1 files", "1 scenarios", "all 1 "] {
+                assert!(!run.stdout.contains(wrong), "--fault {fault}: the summary says {wrong:?}:\n{run}");
+            }
         }
     }
-    let junit_path = out.join("junit.xml");
+    let junit_path = out.join("bundle/junit.xml");
     assert_valid_junit(&junit_path);
     let junit = read_junit(&junit_path);
     assert!(
@@ -183,7 +186,7 @@ fn platform_versions_change_which_scenarios_apply() {
         let summary = run.json();
         assert_eq!(summary["status"], "passed", "{run}");
         assert_eq!(summary["platform"]["version"], version, "{run}");
-        let junit_path = out.join("junit.xml");
+        let junit_path = out.join("bundle/junit.xml");
         assert_valid_junit(&junit_path);
         let junit = read_junit(&junit_path);
         let skipped: Vec<_> =
@@ -215,12 +218,12 @@ fn an_interrupted_demo_exits_1_with_a_complete_junit() {
     let dir = Project::empty();
     let out = dir.out("out");
     let running = dir.certify().args(["demo", "--fault", "slow", "--out"]).arg(&out).spawn();
-    crate::support::wait_until_running(&out);
+    crate::support::wait_until_running(&out.join("bundle"));
     running.signal("INT");
     let run = running.wait();
     run.expect_code(1);
     assert!(run.stdout.contains("INTERRUPTED"), "the summary says the run was interrupted:\n{run}");
-    let junit_path = out.join("junit.xml");
+    let junit_path = out.join("bundle/junit.xml");
     assert!(junit_path.is_file(), "no junit.xml after SIGINT:\n{run}");
     assert_valid_junit(&junit_path);
     let junit = read_junit(&junit_path);
@@ -260,11 +263,11 @@ fn the_evidence_names_every_scenario_as_written() {
     let dir = Project::empty();
     let out = dir.out("out");
     dir.certify().args(["demo", "--out"]).arg(&out).run().expect_code(0);
-    let junit = read_junit(&out.join("junit.xml"));
+    let junit = read_junit(&out.join("bundle/junit.xml"));
     let junit_names: Vec<String> =
         junit.descendants("testcase").iter().filter_map(|c| c.attr("name")).map(str::to_owned).collect();
     let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("bundle.json")).unwrap_or_else(|e| panic!("bundle.json: {e}")),
+        &std::fs::read_to_string(out.join("bundle/bundle.json")).unwrap_or_else(|e| panic!("bundle.json: {e}")),
     )
     .unwrap_or_else(|e| panic!("bundle.json: {e}"));
     let bundle_names: Vec<String> = manifest["scenarios"]
@@ -285,4 +288,151 @@ fn the_evidence_names_every_scenario_as_written() {
         "scenarios missing or renamed in the evidence:\n  {}\nJUnit names: {junit_names:#?}",
         missing.join("\n  ")
     );
+}
+
+/// `--out DIR` is a folder of everything the demo makes: the bundle, its
+/// public key and the archive, and nothing lands beside DIR.
+#[test]
+fn demo_out_keeps_every_output_under_the_directory() {
+    let dir = Project::empty();
+    let out = dir.out("demo-out");
+    let run = dir.certify().args(["demo", "--out"]).arg(&out).run();
+    run.expect_code(0);
+    let beside: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.path().display()))
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(beside, ["demo-out"], "the demo wrote outside --out:\n{run}");
+    let mut inside: Vec<String> = std::fs::read_dir(&out)
+        .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    inside.sort();
+    assert_eq!(inside, ["archive", "bundle", "bundle.pub.pem"], "{run}");
+    assert_valid_junit(&out.join("bundle/junit.xml"));
+    assert!(out.join("archive/index.jsonl").is_file(), "no archive index under --out:\n{run}");
+    // The summary points at those places, and its verify command works as printed.
+    let bundle = out.join("bundle");
+    let key = out.join("bundle.pub.pem");
+    for said in [
+        format!("Evidence bundle: {}", bundle.display()),
+        format!("public key: {}", key.display()),
+        format!("Archived in {} as ", out.join("archive").display()),
+    ] {
+        assert!(run.stdout.contains(&said), "the summary does not say {said:?}:\n{run}");
+    }
+    let verify = dir.certify().arg("verify").arg(&bundle).arg("--key").arg(&key).run();
+    verify.expect_code(0);
+}
+
+/// `demo --format json` carries the archive entry and the gate's decision:
+/// the verdict, every reason, the decision record and the checkpoint used.
+#[test]
+fn demo_json_has_the_archive_entry_and_the_gate_decision() {
+    let dir = Project::empty();
+    let out = dir.out("o");
+    let run = dir.certify().args(["demo", "--fault", "signup-broken", "--format", "json", "--out"]).arg(&out).run();
+    run.expect_code(1);
+    let summary = run.json();
+    let archive = &summary["archive"];
+    let id = archive["id"].as_str().unwrap_or_else(|| panic!("no archive id:\n{run}"));
+    assert_eq!(id.len(), 64, "{run}");
+    let path = std::path::PathBuf::from(archive["path"].as_str().unwrap_or_default());
+    assert!(path.is_dir() && path.starts_with(out.join("archive")), "archive path {path:?}:\n{run}");
+    assert_eq!(archive["dir"].as_str().map(std::path::PathBuf::from), Some(out.join("archive")), "{run}");
+    let index = std::fs::read_to_string(out.join("archive/index.jsonl")).unwrap_or_default();
+    assert!(index.lines().next().is_some_and(|l| l.contains(id)), "the first index line is the bundle {id}");
+
+    let gate = &summary["gate"];
+    assert_eq!(gate["verdict"], "BLOCK", "{run}");
+    let reasons = gate["reasons"].as_array().cloned().unwrap_or_default();
+    assert!(reasons.len() >= 2, "{run}");
+    for r in &reasons {
+        for key in ["rule", "severity", "message"] {
+            assert!(r[key].as_str().is_some_and(|v| !v.is_empty()), "reason without {key}: {r}");
+        }
+        assert!(r.get("feature").is_some() && r.get("bundle").is_some(), "{r}");
+    }
+    assert!(
+        reasons.iter().any(|r| r["rule"] == "critical"
+            && r["severity"] == "block"
+            && r["feature"] == "tenant-signup"
+            && r["bundle"] == id),
+        "no blocking critical reason for tenant-signup on bundle {id}:\n{run}"
+    );
+    let record = std::path::PathBuf::from(gate["record"].as_str().unwrap_or_default());
+    assert!(record.is_file() && record.starts_with(out.join("archive/decisions")), "record {record:?}:\n{run}");
+    let checkpoint = &gate["archive_checkpoint"];
+    assert_eq!(checkpoint["size"], 1, "decided on the bundle's line: {run}");
+    assert!(checkpoint["origin"].as_str().is_some_and(|o| o.starts_with("certify-archive ")), "{run}");
+    assert!(checkpoint["root"].as_str().is_some_and(|r| !r.is_empty()), "{run}");
+    // The record cites that same checkpoint.
+    let verify = dir.certify().arg("verify").arg(&record).arg("--key").arg(out.join("bundle.pub.pem")).run();
+    verify.expect_code(0);
+
+    let green = dir.out("green");
+    let run = dir.certify().args(["demo", "--format", "json", "--out"]).arg(&green).run();
+    run.expect_code(0);
+    assert_eq!(run.json()["gate"]["verdict"], "PROMOTE", "{run}");
+}
+
+/// Scenario ids (`path:line`) in the order `text` first names them.
+fn ids_in_order(text: &str) -> Vec<String> {
+    let id = Regex::new(r"features/[A-Za-z0-9_./-]+\.feature:\d+").unwrap_or_else(|e| panic!("{e}"));
+    let mut seen = Vec::new();
+    for m in id.find_iter(text) {
+        if !seen.iter().any(|s| s == m.as_str()) {
+            seen.push(m.as_str().to_owned());
+        }
+    }
+    seen
+}
+
+/// Suite order: by feature file, then by line.
+fn in_suite_order(ids: &[String]) -> bool {
+    let key = |id: &String| {
+        let (file, line) = id.rsplit_once(':').unwrap_or((id.as_str(), "0"));
+        (file.to_owned(), line.parse::<u64>().unwrap_or(0))
+    };
+    ids.windows(2).all(|w| key(&w[0]) <= key(&w[1]))
+}
+
+/// bundle.json, report.html and the console list scenarios in suite order,
+/// the same on every run, whatever order they finished in.
+#[test]
+fn scenarios_are_listed_in_suite_order_on_every_run() {
+    let dir = Project::empty();
+    let orders: Vec<[Vec<String>; 3]> = ["one", "two"]
+        .iter()
+        .map(|name| {
+            let out = dir.out(name);
+            let run = dir
+                .certify()
+                .args(["demo", "--fault", "signup-broken", "--concurrency", "16", "--out"])
+                .arg(&out)
+                .run();
+            run.expect_code(1);
+            let manifest: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(out.join("bundle/bundle.json")).unwrap_or_else(|e| panic!("bundle.json: {e}")),
+            )
+            .unwrap_or_else(|e| panic!("bundle.json: {e}"));
+            let bundle: Vec<String> = manifest["scenarios"]
+                .as_array()
+                .map(|l| l.iter().filter_map(|s| s["id"].as_str()).map(str::to_owned).collect())
+                .unwrap_or_default();
+            let report = std::fs::read_to_string(out.join("bundle/report.html")).unwrap_or_default();
+            let report: Vec<String> = ids_in_order(report.split("\"scenarios\":[").nth(1).unwrap_or_default());
+            let listed = run.stdout.split("Scenarios that did not pass cleanly:").nth(1).unwrap_or_default();
+            let console = ids_in_order(listed.split("Evidence bundle:").next().unwrap_or_default());
+            assert!(bundle.len() >= 25 && console.len() >= 10, "{run}");
+            for (what, ids) in [("bundle.json", &bundle), ("report.html", &report), ("the console", &console)] {
+                assert!(in_suite_order(ids), "{what} of run {name} is not in suite order: {ids:#?}");
+            }
+            assert_eq!(report, bundle, "report.html lists the scenarios as bundle.json does");
+            [bundle, report, console]
+        })
+        .collect();
+    assert_eq!(orders[0], orders[1], "two runs list the scenarios in different orders");
 }

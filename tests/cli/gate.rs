@@ -25,7 +25,7 @@ fn the_demo_archives_its_bundle_and_promotes_a_green_run() {
     assert!(run.stdout.contains("PROMOTE  platform 2.0.0 to demo"), "{run}");
     assert!(run.stdout.contains("verified levels: CERTIFY_GA_CERTIFIED"), "{run}");
     let record = record_path(&run);
-    let key = p.out("b.pub.pem");
+    let key = p.out("b/bundle.pub.pem");
 
     let v = p.certify().args(["verify", &record, "--key"]).arg(&key).run();
     v.expect_code(0);
@@ -46,7 +46,7 @@ fn the_demo_archives_its_bundle_and_promotes_a_green_run() {
     assert!(said.contains("https://slsa.dev/verification_summary/v1 PASSED"), "{said}");
 
     // The archive holds the bundle and the decision, and verifies whole.
-    let archive = p.out("archive");
+    let archive = p.out("b/archive");
     let list = p.certify().args(["archive", "list", "--format", "json", "--archive"]).arg(&archive).run();
     list.expect_code(0);
     let kinds: Vec<String> = list
@@ -75,7 +75,7 @@ fn a_faulty_run_is_blocked_with_its_reasons() {
     let critical = run.stdout.lines().find(|l| l.contains("BLOCK  critical") && l.contains("feature=tenant-signup"));
     assert!(critical.is_some(), "the critical failure is a reason naming the feature:\n{run}");
     assert!(run.stdout.lines().any(|l| l.contains("BLOCK  require") && l.contains("bundle=")), "{run}");
-    let v = p.certify().args(["verify", &record_path(&run), "--key"]).arg(p.out("b.pub.pem")).run();
+    let v = p.certify().args(["verify", &record_path(&run), "--key"]).arg(p.out("b/bundle.pub.pem")).run();
     v.expect_code(0);
     assert!(v.stdout.contains("BLOCK (FAILED)"), "{v}");
 }
@@ -88,8 +88,8 @@ fn index_lines(archive: &Path) -> Vec<String> {
 fn archive_verify_names_tampering() {
     let p = Project::empty();
     p.certify().args(["demo", "--out"]).arg(p.out("b")).run().expect_code(0);
-    let archive = p.out("archive");
-    let key = p.out("b.pub.pem");
+    let archive = p.out("b/archive");
+    let key = p.out("b/bundle.pub.pem");
     let verify = || p.certify().args(["archive", "verify", "--key"]).arg(&key).arg("--archive").arg(&archive).run();
 
     // A byte of an archived bundle's junit.xml.
@@ -186,8 +186,8 @@ fn a_rolled_back_archive_that_would_promote_is_caught_by_the_kept_checkpoint() {
     fs::write(p.out("kept.checkpoint"), &kept.stdout).expect("keep the checkpoint");
     let keys = p.out("keys");
     fs::create_dir_all(&keys).expect("keys");
-    for k in ["one.pub.pem", "two.pub.pem"] {
-        fs::copy(p.out(k), keys.join(k)).expect("copy key");
+    for run in ["one", "two"] {
+        fs::copy(p.out(run).join("bundle.pub.pem"), keys.join(format!("{run}.pub.pem"))).expect("copy key");
     }
 
     fs::remove_dir_all(&archive).expect("remove");
@@ -238,7 +238,8 @@ fn decision_records_carry_the_checkpoint_they_were_decided_on() {
     let note = statement["predicate"]["archiveCheckpoint"].as_str().expect("the checkpoint in the predicate");
     assert!(note.starts_with("certify-archive ") && note.contains("\n1\n"), "decided on the 1 bundle line: {note}");
 
-    let json = p.certify().args(["archive", "checkpoint", "--format", "json", "--archive"]).arg(p.out("archive")).run();
+    let json =
+        p.certify().args(["archive", "checkpoint", "--format", "json", "--archive"]).arg(p.out("b/archive")).run();
     json.expect_code(0);
     let v = json.json();
     assert_eq!(v["size"], 2);
@@ -300,7 +301,8 @@ fn archive_add_signs_the_checkpoint_with_the_configured_key() {
     let signer = p.keygen();
     for (archive, signed) in [("signed", true), ("unsigned", false)] {
         let at = p.out(archive);
-        let mut add = p.certify().args(["archive", "add", "--allow-unsigned", "--archive"]).arg(&at).arg(p.out("u"));
+        let mut add =
+            p.certify().args(["archive", "add", "--allow-unsigned", "--archive"]).arg(&at).arg(p.out("u/bundle"));
         if signed {
             add = add.signed_by(&signer);
         }
@@ -346,7 +348,7 @@ fn archive_add_signs_the_checkpoint_with_the_configured_key() {
 fn the_gate_refuses_an_archive_whose_checkpoint_does_not_hold() {
     let p = Project::empty();
     p.certify().args(["demo", "--out"]).arg(p.out("b")).run().expect_code(0);
-    let archive = p.out("archive");
+    let archive = p.out("b/archive");
     let lines = index_lines(&archive);
     let last = lines.last().expect("a line");
     let edited = last.replacen("\"added_at\":\"2", "\"added_at\":\"1", 1);
@@ -359,7 +361,7 @@ fn the_gate_refuses_an_archive_whose_checkpoint_does_not_hold() {
         .args(["gate", "--policy"])
         .arg(repo_root().join("ci/promotion.toml"))
         .args(["--stage", "demo", "--candidate", "2.0.0", "--no-sign", "--key"])
-        .arg(p.out("b.pub.pem"))
+        .arg(p.out("b/bundle.pub.pem"))
         .arg("--archive")
         .arg(&archive)
         .run();

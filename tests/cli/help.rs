@@ -94,3 +94,56 @@ fn the_keygen_help_example_works_in_a_fresh_directory() {
     }
     assert!(tried > 0, "no `certify keygen` example:\n{help}");
 }
+
+/// `certify completions bash` prints a script bash accepts, which registers
+/// a completion function for `certify` knowing every subcommand.
+#[test]
+fn bash_completions_define_the_function_and_name_every_command() {
+    let dir = Project::empty();
+    let run = dir.certify().args(["completions", "bash"]).run();
+    run.expect_code(0);
+    let script = &run.stdout;
+    assert!(script.contains("_certify()"), "no completion function:\n{run}");
+    assert!(
+        script.contains("complete -F _certify") && script.contains("certify"),
+        "the function is not registered:\n{run}"
+    );
+    for command in commands().iter().map(String::as_str).chain(["add", "list", "show", "verify", "checkpoint"]) {
+        assert!(
+            script.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')).any(|w| w == command),
+            "the bash completions do not name {command}"
+        );
+    }
+    let file = dir.path().join("certify.bash");
+    std::fs::write(&file, script).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("bash is required for this test: {e}"));
+    assert!(check.status.success(), "bash -n rejects the script: {}", String::from_utf8_lossy(&check.stderr));
+}
+
+#[test]
+fn completions_exist_for_every_documented_shell() {
+    let dir = Project::empty();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let run = dir.certify().args(["completions", shell]).run();
+        run.expect_code(0);
+        assert!(run.stdout.contains("certify") && run.stdout.contains("archive"), "{shell}:\n{run}");
+    }
+    let run = dir.certify().args(["completions", "tcsh"]).run();
+    run.expect_code(2);
+}
+
+/// `certify man` prints a roff manual page naming every command.
+#[test]
+fn the_manual_page_names_every_command() {
+    let dir = Project::empty();
+    let run = dir.certify().arg("man").run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("\n.TH certify 1 "), "not a roff manual page:\n{run}");
+    for command in commands() {
+        assert!(run.stdout.contains(&command), "the manual page does not name {command}");
+    }
+}

@@ -21,10 +21,10 @@ fn the_shipped_project_lints_clean() {
     assert_eq!(lines.len(), 1, "only the coverage-gap warning expected:\n{run}");
     assert!(
         lines[0].starts_with("features/catalog.toml:")
-            && lines[0].contains("warning: catalog feature plan-catalog has no scenario"),
+            && lines[0].contains(": warning: catalog feature plan-catalog has no scenario"),
         "{run}"
     );
-    assert!(run.stderr.contains("0 findings, 1 warning"), "{run}");
+    assert!(run.stderr.contains(" feature files, ") && run.stderr.contains("0 errors, 1 warning\n"), "{run}");
 
     let json = certify(&repo_root()).args(["lint", "--config", "certify.toml", "--format", "json"]).run();
     json.expect_code(0);
@@ -32,6 +32,7 @@ fn the_shipped_project_lints_clean() {
     let findings = report["findings"].as_array().cloned().unwrap_or_default();
     assert_eq!(findings.len(), 1, "{json}");
     assert_eq!(findings[0]["kind"], "coverage-gap", "{json}");
+    assert_eq!(findings[0]["severity"], "warning", "a coverage gap is a warning: {json}");
     assert!(report["scenarios"].as_u64().unwrap_or(0) >= 25, "{json}");
 }
 
@@ -77,6 +78,7 @@ struct Finding {
     line: u64,
     column: u64,
     kind: String,
+    severity: String,
     message: String,
 }
 
@@ -87,6 +89,7 @@ impl Finding {
             line: v["line"].as_u64().unwrap_or(0),
             column: v["column"].as_u64().unwrap_or(0),
             kind: v["kind"].as_str().unwrap_or_default().to_owned(),
+            severity: v["severity"].as_str().unwrap_or_default().to_owned(),
             message: v["message"].as_str().unwrap_or_default().to_owned(),
         }
     }
@@ -104,7 +107,7 @@ impl Finding {
     }
 
     fn shown(&self) -> String {
-        format!("{}:{}:{}: [{}] {}", self.file, self.line, self.column, self.kind, self.message)
+        format!("{}:{}:{}: {} [{}] {}", self.file, self.line, self.column, self.severity, self.kind, self.message)
     }
 }
 
@@ -140,11 +143,27 @@ fn lint_case(case: &str) {
         findings.iter().map(Finding::shown).collect::<Vec<_>>().join("\n  ")
     );
 
-    // The text form prints each finding as `file:line:col: message` on stdout.
+    // Coverage gaps are warnings, every other finding an error.
+    for f in &findings {
+        let expected = if f.kind == "coverage-gap" { "warning" } else { "error" };
+        assert_eq!(f.severity, expected, "tests/fixtures/{name}: {}", f.shown());
+    }
+
+    // The text form prints each finding as `file:line:col: severity: message` on stdout.
     let text = project.certify().args(["lint"]).run();
     text.expect_code(1);
+    let errors = findings.iter().filter(|f| f.severity == "error").count();
+    let warnings = findings.len() - errors;
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let tally = format!("{}, {}\n", plural(errors, "error"), plural(warnings, "warning"));
+    assert!(text.stderr.contains(&tally), "the summary does not say {tally:?}:\n{text}");
+    let files = std::fs::read_dir(project.path().join("features"))
+        .map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "feature")).count())
+        .unwrap_or(0);
+    let files = format!("{}, ", plural(files, "feature file"));
+    assert!(text.stderr.contains(&files), "the summary does not say {files:?}:\n{text}");
     for f in &findings {
-        let line = format!("{}:{}:{}: {}", f.file, f.line, f.column, f.message);
+        let line = format!("{}:{}:{}: {}: {}", f.file, f.line, f.column, f.severity, f.message);
         assert!(text.stdout.contains(&format!("{line}\n")), "text output lacks the line {line:?}:\n{text}");
     }
 }

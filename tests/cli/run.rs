@@ -267,12 +267,13 @@ fn two_shards_cover_every_scenario_exactly_once() {
     assert_eq!(selected(&one) + selected(&two), selected(&all));
 }
 
-/// A demo run with extra arguments, in `dir/out`.
+/// A demo run with extra arguments in `dir/out`; its bundle (`dir/out/bundle`).
 fn demo(dir: &Project, out: &str, args: &[&str]) -> PathBuf {
     let run = dir.certify().args(["demo", "--out"]).arg(dir.out(out)).args(args).run();
     run.expect_code(0);
-    assert_valid_junit(&dir.out(out).join("junit.xml"));
-    dir.out(out)
+    let bundle = dir.out(out).join("bundle");
+    assert_valid_junit(&bundle.join("junit.xml"));
+    bundle
 }
 
 /// The ids (`path:line`) of the scenarios a bundle records as run.
@@ -315,4 +316,52 @@ fn a_scenario_has_the_same_junit_name_in_a_shard_as_in_the_whole_run() {
         only_in_shards.is_empty() && only_in_all.is_empty(),
         "JUnit testcase names depend on the shard:\n  only in the shards: {only_in_shards:#?}\n  only in the whole run: {only_in_all:#?}"
     );
+}
+
+/// The text summary stays readable: a long scenario name, step or URL is cut
+/// to one line with an ellipsis (the JSON keeps it whole), and counts of one
+/// are singular.
+#[test]
+fn the_text_summary_bounds_long_names_and_urls_and_counts_in_the_singular() {
+    let server = Server::start();
+    let name = format!("A scenario whose name goes on {}", "and on ".repeat(40)).trim_end().to_owned();
+    let query = "x".repeat(300);
+    let feature = format!(
+        "@feature:long @critical\nFeature: Long\n\n  Scenario: {name}\n    When I send a GET request to \"/500?q={query}\"\n    Then the response status is 200\n"
+    );
+    let project = Project::empty()
+        .file(
+            "certify.toml",
+            "[suite]\nfeatures = \"features\"\n\n[targets.test]\nbase_url = \"${TARGET_URL}\"\n\
+             version = { path = \"/version\", json = \"$.version\" }\ntimeout = \"2s\"\n",
+        )
+        .file("features/long.feature", &feature);
+    let key = project.keygen();
+    let json = run_in(&project, &key, &server).args(["--format", "json", "--out"]).arg(project.out("j")).run();
+    json.expect_code(1);
+    let entry = json.json()["not_ok"][0].clone();
+    assert_eq!(entry["name"], name.as_str(), "the JSON keeps the whole name: {json}");
+    assert!(entry["message"].as_str().is_some_and(|m| m.contains(&query)), "the JSON keeps the whole URL: {json}");
+
+    let text = run_in(&project, &key, &server).args(["--out"]).arg(project.out("t")).run();
+    text.expect_code(1);
+    for line in text.stdout.lines() {
+        assert!(line.chars().count() <= 200, "an unbounded line in the summary ({} chars): {line}", line.len());
+    }
+    let shown = text
+        .stdout
+        .lines()
+        .find(|l| l.contains("features/long.feature:4"))
+        .unwrap_or_else(|| panic!("the failed scenario is not listed:\n{text}"));
+    assert!(shown.contains("A scenario whose name goes on") && shown.ends_with('…'), "{shown}");
+    let message = text
+        .stdout
+        .lines()
+        .find(|l| l.contains("/500?q=xxx"))
+        .unwrap_or_else(|| panic!("the failure message is not shown:\n{text}"));
+    assert!(message.ends_with('…'), "{message}");
+    assert!(text.stdout.contains("  features   1 file, 1 customer-facing feature\n"), "{text}");
+    for wrong in ["1 files", "1 scenarios", "all 1 ", "(critical) (critical)"] {
+        assert!(!text.stdout.contains(wrong), "the summary says {wrong:?}:\n{text}");
+    }
 }

@@ -52,7 +52,7 @@ fn two_platform_versions_give_different_verdicts_and_maturities_from_the_catalog
 
     // The same verdicts are in the bundle's manifest and in JUnit.
     let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(p.out("v20").join("bundle.json")).expect("bundle.json"))
+        serde_json::from_str(&std::fs::read_to_string(p.out("v20").join("bundle/bundle.json")).expect("bundle.json"))
             .expect("json");
     let m = manifest["features"]
         .as_array()
@@ -61,7 +61,7 @@ fn two_platform_versions_give_different_verdicts_and_maturities_from_the_catalog
         .find(|f| f["id"] == "usage-metering")
         .expect("usage-metering");
     assert_eq!((m["verdict"].as_str(), m["maturity"].as_str()), (Some("certified"), Some("ga")));
-    let junit_path = p.out("v20").join("junit.xml");
+    let junit_path = p.out("v20").join("bundle/junit.xml");
     assert_valid_junit(&junit_path);
     let junit = read_junit(&junit_path);
     let suite = junit

@@ -37,4 +37,4 @@ pub use load::{load, load_str};
 pub use model::{Catalog, CatalogFeature, Lifecycle, Maturity, ParseMaturityError};
 pub use notes::{NoteEntry, Promotion, ReleaseNotes, release_notes, release_notes_markdown};
 pub use semver::Version;
-pub use verdict::{FeatureVerdict, Tally, Verdict, verdicts};
+pub use verdict::{FeatureVerdict, Tally, Verdict, scenarios, verdicts};

@@ -154,6 +154,7 @@ fn decide(feature: &CatalogFeature, v: &Version, tally: &Tally) -> (Verdict, Str
     (Verdict::Certified, reason)
 }
 
-fn scenarios(n: usize) -> String {
+/// `1 scenario`, `N scenarios`: how every verdict reason counts them.
+pub fn scenarios(n: usize) -> String {
     if n == 1 { "1 scenario".to_owned() } else { format!("{n} scenarios") }
 }

@@ -14,5 +14,5 @@ mod site;
 pub mod testing;
 
 pub use html::{esc as escape_html, script_json};
-pub use run::{RunVerdict, Signature, run_report, scenario_data, verdict_sentence};
+pub use run::{FailureGroup, RunVerdict, Signature, repeated_failures, run_report, scenario_data, verdict_sentence};
 pub use site::{SiteBundle, SiteDecision, SiteReason, archive_site};

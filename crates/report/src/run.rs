@@ -448,6 +448,7 @@ pub fn run_report(manifest: &Manifest, signature: &Signature, transcript: &dyn F
 
     signature_section(&mut body, h, signature);
     features_section(&mut body, manifest);
+    repeated_failures_section(&mut body, manifest);
     scenarios_section(&mut body, manifest, transcript);
 
     let title = format!("{} — {} at {} — certify run {}", verdict.label(), h.target.name, h.platform.version, h.run_id);
@@ -560,6 +561,70 @@ fn fragment_escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// Scenarios that failed (or errored) at the same step with the same
+/// message: one broken thing, usually, seen from many places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureGroup {
+    /// The failing step, `keyword text`.
+    pub step: String,
+    /// Its failure message.
+    pub message: String,
+    /// The scenarios, `(id, name)`, in suite order.
+    pub scenarios: Vec<(String, String)>,
+}
+
+/// The failures shared by two scenarios or more, most frequent first (then
+/// in the order their first scenario appears). A scenario counts with the
+/// first failed step of its last attempt.
+pub fn repeated_failures(manifest: &Manifest) -> Vec<FailureGroup> {
+    let mut groups: Vec<FailureGroup> = Vec::new();
+    for s in &manifest.scenarios {
+        if !matches!(str_of(s, "status"), Some("failed" | "errored")) {
+            continue;
+        }
+        let last = s.get("attempts").and_then(Value::as_array).and_then(|a| a.last());
+        let failed = last.and_then(|a| a.get("steps")).and_then(Value::as_array).and_then(|steps| {
+            steps.iter().find_map(|st| {
+                let message = st.get("failure").and_then(|f| f.get("message")).and_then(Value::as_str)?;
+                let step = format!("{} {}", str_of(st, "keyword").unwrap_or(""), str_of(st, "text").unwrap_or(""));
+                Some((step, message.to_owned()))
+            })
+        });
+        let Some((step, message)) = failed else { continue };
+        let scenario = (str_of(s, "id").unwrap_or("").to_owned(), str_of(s, "name").unwrap_or("").to_owned());
+        match groups.iter_mut().find(|g| g.step == step && g.message == message) {
+            Some(g) => g.scenarios.push(scenario),
+            None => groups.push(FailureGroup { step, message, scenarios: vec![scenario] }),
+        }
+    }
+    groups.retain(|g| g.scenarios.len() > 1);
+    groups.sort_by_key(|g| std::cmp::Reverse(g.scenarios.len()));
+    groups
+}
+
+fn repeated_failures_section(body: &mut String, manifest: &Manifest) {
+    let groups = repeated_failures(manifest);
+    if groups.is_empty() {
+        return;
+    }
+    body.push_str("<section id=\"repeated-failures\"><h2>Repeated failures</h2>\n");
+    for g in &groups {
+        let _ = write!(
+            body,
+            "<div class=\"failure-group\" data-count=\"{n}\"><p><strong>{n} scenarios</strong> failed at \
+             <code>{step}</code> with:</p><pre class=\"message\">{message}</pre><ul>",
+            n = g.scenarios.len(),
+            step = esc(&g.step),
+            message = esc(&g.message),
+        );
+        for (id, name) in &g.scenarios {
+            let _ = write!(body, "<li><a href=\"#q={}\">{}</a> {}</li>", esc(&fragment_escape(id)), esc(id), esc(name));
+        }
+        body.push_str("</ul></div>\n");
+    }
+    body.push_str("</section>\n");
 }
 
 fn scenarios_section(body: &mut String, manifest: &Manifest, transcript: &dyn Fn(&str) -> Option<String>) {

@@ -221,3 +221,57 @@ fn ten_thousand_scenarios_render() {
     assert!(html.len() < 20 * 1024 * 1024, "{} bytes", html.len());
     assert!(took.as_secs() < 30, "{took:?}");
 }
+
+/// Scenarios that failed at the same step with the same message are shown
+/// once, with a count and every scenario; a failure seen once is not grouped.
+#[test]
+fn repeated_identical_failures_are_grouped_with_a_count() {
+    let mut other = scenario("other message", Some("quotas"), "failed", false);
+    other["attempts"][0]["steps"][1]["failure"]["message"] = "expected status 201, got 404".into();
+    let mut other_step = scenario("same message, other step", Some("quotas"), "failed", false);
+    other_step["attempts"][0]["steps"][1]["text"] = "the response status is 202".into();
+    let m = manifest(
+        "failed",
+        "2.0.0",
+        "2026-01-01T00:01:00.000Z",
+        vec![feature("tenant-signup", Some("ga"), "failed")],
+        vec![
+            scenario("a", Some("tenant-signup"), "failed", true),
+            scenario("bb", Some("tenant-signup"), "passed", false),
+            scenario("ccc <b>", Some("tenant-signup"), "errored", false),
+            other,
+            scenario("dddd", Some("quotas"), "failed", false),
+            other_step,
+            scenario("eeeee", Some("quotas"), "flaky", false),
+        ],
+    );
+    let groups = certify_report::repeated_failures(&m);
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    let g = &groups[0];
+    assert_eq!(g.step, "Then the response status is 201");
+    assert_eq!(g.message, "expected status 201, got 500");
+    let names: Vec<&str> = g.scenarios.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["a", "ccc <b>", "dddd"]);
+
+    let html = run_report(&m, &unsigned(), &transcript);
+    let section = between(&html, "<section id=\"repeated-failures\">", "</section>")
+        .unwrap_or_else(|| panic!("no repeated-failures section"));
+    assert_eq!(section.matches("class=\"failure-group\"").count(), 1, "{section}");
+    assert!(section.contains("data-count=\"3\"") && section.contains("<strong>3 scenarios</strong>"), "{section}");
+    assert_eq!(section.matches("expected status 201, got 500").count(), 1, "the message is shown once: {section}");
+    for (id, _) in &g.scenarios {
+        assert!(section.contains(&format!(">{id}</a>")), "{id} is not listed: {section}");
+    }
+    assert!(section.contains("ccc &lt;b&gt;") && !section.contains("ccc <b>"), "names are escaped: {section}");
+    assert!(!section.contains("got 404"), "a failure seen once is not grouped: {section}");
+
+    // A run whose failures all differ has no such section.
+    let single = manifest(
+        "failed",
+        "2.0.0",
+        "2026-01-01T00:01:00.000Z",
+        vec![],
+        vec![scenario("a", Some("quotas"), "failed", false), scenario("bb", Some("quotas"), "passed", false)],
+    );
+    assert!(!run_report(&single, &unsigned(), &transcript).contains("repeated-failures"));
+}

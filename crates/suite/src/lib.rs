@@ -12,7 +12,7 @@ pub mod select;
 pub mod tags;
 
 pub use docstring::{DocString, doc_string};
-pub use lint::{Finding, FindingKind, StepCheck, lint};
+pub use lint::{Finding, FindingKind, Severity, StepCheck, lint};
 pub use load::{
     LoadError, ParseIssue, ParsedFeature, SourceFile, Suite, collect_files, collect_paths, feature_ids, parse_file,
 };

@@ -49,11 +49,42 @@ impl FindingKind {
 
     /// Warnings are reported but do not make lint fail.
     pub fn is_warning(self) -> bool {
-        self == FindingKind::CoverageGap
+        self.severity() == Severity::Warning
+    }
+
+    /// A coverage gap is a warning (the suite still works); everything else
+    /// is an error (a run would trip on it).
+    pub fn severity(self) -> Severity {
+        match self {
+            FindingKind::CoverageGap => Severity::Warning,
+            _ => Severity::Error,
+        }
     }
 }
 
-/// One lint finding, printed as `file:line:col: message`.
+/// How bad a finding is: errors make `certify lint` fail, warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One lint finding, printed as `file:line:col: severity: message`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Finding {
     pub path: PathBuf,
@@ -65,7 +96,7 @@ pub struct Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.col, self.message)
+        write!(f, "{}:{}:{}: {}: {}", self.path.display(), self.line, self.col, self.kind.severity(), self.message)
     }
 }
 
@@ -319,9 +350,38 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         assert_eq!(found.len(), 4, "{found:#?}");
-        assert_eq!(found[0], "a.feature:5:5: undefined step: unknown 1");
-        assert!(found[1].starts_with("a.feature:11:3: @retry(x"), "{}", found[1]);
-        assert!(found[2].starts_with("b.feature:4:3: expected a step"), "{}", found[2]);
-        assert!(found[3].starts_with("c.feature:2:3: scenario \"s\" is linked to no"), "{}", found[3]);
+        assert_eq!(found[0], "a.feature:5:5: error: undefined step: unknown 1");
+        assert!(found[1].starts_with("a.feature:11:3: error: @retry(x"), "{}", found[1]);
+        assert!(found[2].starts_with("b.feature:4:3: error: expected a step"), "{}", found[2]);
+        assert!(found[3].starts_with("c.feature:2:3: error: scenario \"s\" is linked to no"), "{}", found[3]);
+    }
+
+    #[test]
+    fn coverage_gaps_are_warnings_and_everything_else_an_error() {
+        let kinds = [
+            FindingKind::Parse,
+            FindingKind::UndefinedStep,
+            FindingKind::AmbiguousStep,
+            FindingKind::StepArgument,
+            FindingKind::Tag,
+            FindingKind::NoFeature,
+            FindingKind::UnknownFeature,
+            FindingKind::UnknownCredential,
+            FindingKind::UnknownVariable,
+            FindingKind::StepFile,
+        ];
+        for kind in kinds {
+            assert_eq!(kind.severity(), Severity::Error, "{}", kind.as_str());
+            assert!(!kind.is_warning());
+        }
+        assert_eq!(FindingKind::CoverageGap.severity(), Severity::Warning);
+        let gap = Finding {
+            path: "features/catalog.toml".into(),
+            line: 3,
+            col: 1,
+            kind: FindingKind::CoverageGap,
+            message: "catalog feature x has no scenario".into(),
+        };
+        assert_eq!(gap.to_string(), "features/catalog.toml:3:1: warning: catalog feature x has no scenario");
     }
 }
