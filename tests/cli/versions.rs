@@ -211,7 +211,7 @@ fn a_version_probe_that_cannot_give_a_version_is_a_configuration_error() {
         ("/nowhere", "404"),
         ("/html", "not JSON"),
         ("/version-elsewhere", "nothing at $.version"),
-        ("/version-banana", "not a semver version"),
+        ("/version-banana", "not a version"),
     ];
     for (path, says) in cases {
         let p = project(&server.url(), path, GOOD);
