@@ -543,10 +543,11 @@ impl Report<'_> {
         };
         p.data(format!("certify run {}: {verdict}", self.run_id));
         p.data(format!("  target     {} ({})", self.target.name, self.target.base_url));
-        let from = match self.platform.source {
-            "probe" => " (reported by the target)",
-            "flag" => " (--platform-version)",
-            _ => "",
+        let from = match (self.platform.source, self.platform.reported.as_deref()) {
+            ("probe", Some(raw)) if raw != self.platform.version => format!(" (reported by the target as {raw:?})"),
+            ("probe", _) => " (reported by the target)".to_owned(),
+            ("flag", _) => " (--platform-version)".to_owned(),
+            _ => String::new(),
         };
         p.data(format!("  platform   {}{from}", self.platform.version));
         let git = match (&self.git.commit, self.git.source) {

@@ -125,13 +125,14 @@ async fn ask(
     redactor.scope(redactor.learn(&exchange));
     let url = exchange.request.url.clone();
     let answer = match (&exchange.response, &exchange.error) {
+        // The exchange's error names the request (`could not connect to GET URL: ...`).
         (None, error) => Err(runtime(format!(
-            "target {:?} is unreachable: {}: {}",
+            "target {:?} is unreachable: {} (the version probe, {})",
             target.name,
-            named(&url),
-            error.as_deref().unwrap_or("no response")
+            error.as_deref().unwrap_or("no response"),
+            read.describe()
         ))),
-        (Some(_), Some(error)) => Err(runtime(format!("{}: {error}", named(&url)))),
+        (Some(_), Some(error)) => Err(runtime(format!("the version probe ({}): {error}", read.describe()))),
         (Some(response), None) => answer(read, response, &target.name)
             .map_err(|problem| problem.fatal(&named(&url), |text| redactor.text(text).into_owned())),
     };

@@ -424,6 +424,10 @@ fn a_header_probe_reads_a_204_without_a_body() {
     .expect("JSON");
     assert_eq!(transcript["exchanges"][0]["response"]["status"], 204);
 
+    let text = p.certify().args(["run", "--no-sign", "--out"]).arg(p.out("t")).run();
+    text.expect_code(0);
+    assert!(text.stdout.contains("platform   1.6.7-rc0 (reported by the target as \"1.6.7~rc0\")"), "{text}");
+
     // The flag wins; what the probe said is kept next to it.
     let flagged = p.certify().args(["run", "--no-sign", "--platform-version", "1.6.7", "--out"]).arg(p.out("f")).run();
     flagged.expect_code(0);
