@@ -133,7 +133,7 @@ async fn ask(
             read.describe()
         ))),
         (Some(_), Some(error)) => Err(runtime(format!("the version probe ({}): {error}", read.describe()))),
-        (Some(response), None) => answer(read, response, &target.name)
+        (Some(response), None) => answer(read, response, target)
             .map_err(|problem| problem.fatal(&named(&url), |text| redactor.text(text).into_owned())),
     };
     (Some(exchange), answer)
@@ -162,16 +162,25 @@ impl Problem {
 
 /// Reads the version out of a response: what the target reported (verbatim)
 /// and the semver it parses as. A pure function of the response.
-fn answer(read: &VersionRead, response: &RecordedResponse, target: &str) -> Result<(String, semver::Version), Problem> {
+fn answer(
+    read: &VersionRead,
+    response: &RecordedResponse,
+    target: &TargetSettings,
+) -> Result<(String, semver::Version), Problem> {
     let status = response.status;
     if status >= 500 {
         return Err(Problem::Failing(status));
     }
     if !(200..300).contains(&status) {
-        let hint = if status == 401 || status == 403 {
-            format!(" (does the endpoint need a credential? targets.{target}.auth is sent with the probe)")
-        } else {
-            format!(" (check targets.{target}.version.path)")
+        let name = &target.name;
+        let hint = match (status, &target.auth) {
+            (401 | 403, Some(_)) => {
+                format!(" (targets.{name}.auth was sent with it: is it a credential this endpoint takes?)")
+            }
+            (401 | 403, None) => {
+                format!(" (does the endpoint need a credential? set targets.{name}.auth, it is sent with the probe)")
+            }
+            _ => format!(" (check targets.{name}.version.path)"),
         };
         return Err(Problem::NoVersion(format!(
             "answered {}; expected 2xx with the version in its {}{hint}",
@@ -344,7 +353,18 @@ mod tests {
     }
 
     fn read(read: VersionRead, r: &RecordedResponse) -> Result<(String, String), Problem> {
-        answer(&read, r, "t").map(|(raw, v)| (raw, v.to_string()))
+        let target = TargetSettings {
+            name: "t".to_owned(),
+            base_url: url::Url::parse("http://h/").unwrap(),
+            version: None,
+            auth: None,
+            headers: Vec::new(),
+            timeout: std::time::Duration::from_secs(1),
+            concurrency: 1,
+            max_rps: None,
+            max_body: 1 << 20,
+        };
+        answer(&read, r, &target).map(|(raw, v)| (raw, v.to_string()))
     }
 
     #[test]

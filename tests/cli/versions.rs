@@ -367,7 +367,7 @@ fn a_version_endpoint_that_needs_the_targets_credential_is_probed_with_it_and_re
     expect(&unset, 2, &["version probe GET", "PROBE_TOKEN is not set"]);
     // A key the endpoint refuses: the answer and what to check.
     let refused = p.certify().args(["run", "--no-sign", "--out"]).arg(p.out("d")).env("PROBE_TOKEN", "wrong").run();
-    expect(&refused, 2, &[&format!("{}/version", target.url()), "403 Forbidden", "targets.t.auth"]);
+    expect(&refused, 2, &[&format!("{}/version", target.url()), "403 Forbidden", "targets.t.auth was sent"]);
 }
 
 #[test]
@@ -548,4 +548,36 @@ fn ctrl_c_while_the_probe_waits_stops_the_run() {
     let run = running.wait();
     expect(&run, 3, &["interrupted", "version"]);
     assert!(!p.out("o").exists(), "no bundle is written when no scenario ran");
+}
+
+#[test]
+fn what_a_failed_probe_shows_of_the_answer_carries_no_secret() {
+    use base64::Engine as _;
+    // A target that echoes the credential it got and hands out a password,
+    // but no version: the error quotes the start of the answer.
+    let target = Target::start(axum::Router::new().route(
+        "/about",
+        get(|headers: HeaderMap| async move {
+            let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            Json(json!({"seen": auth, "password": "pw-s3cr3t-1b2c", "motd": "maintenance"}))
+        }),
+    ));
+    let p = probing(
+        &target.url(),
+        "version = { path = \"/about\", regex = 'Version: (\\d+)' }\nauth = { bearer_env = \"PROBE_TOKEN\" }",
+    );
+    for format in ["text", "json"] {
+        let run = p
+            .certify()
+            .args(["run", "--no-sign", "--format", format, "--out"])
+            .arg(p.out("o"))
+            .env("PROBE_TOKEN", TOKEN)
+            .run();
+        expect(&run, 2, &["does not match", "maintenance", "[redacted]"]);
+        for secret in [TOKEN, "pw-s3cr3t-1b2c"] {
+            for form in [secret.to_owned(), base64::engine::general_purpose::STANDARD.encode(secret)] {
+                assert!(!run.stderr.contains(&form) && !run.stdout.contains(&form), "{form} shown:\n{run}");
+            }
+        }
+    }
 }
