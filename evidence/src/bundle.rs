@@ -5,6 +5,7 @@
 //!   bundle.json                 manifest (schema certify.bundle/v1)
 //!   junit.xml                   the JUnit report
 //!   transcripts/<feature>/<line>-<slug>.json   every HTTP exchange of a scenario, per attempt and step
+//!   transcripts/version-probe.json             the version probe's exchange, when one was sent
 //!   suite/                      the exact certify.toml, feature files, catalog, schemas and snapshots
 //!   attestation.intoto.jsonl    DSSE envelope of an in-toto Statement v1 (test-result predicate)
 //!   attestation.sigstore.json   the same envelope as a Sigstore bundle v0.3
@@ -46,6 +47,9 @@ pub const ENVELOPE: &str = "attestation.intoto.jsonl";
 pub const SIGSTORE: &str = "attestation.sigstore.json";
 pub const MESSAGES: &str = "messages.ndjson";
 pub const REPORT: &str = "report.html";
+/// The version probe's exchange. Scenario transcripts never take this name:
+/// theirs are `transcripts/<feature file path>/...`.
+pub const PROBE_TRANSCRIPT: &str = "transcripts/version-probe.json";
 
 /// Renders the bundle's HTML report from its manifest (files not yet listed)
 /// and the directory being built (for transcripts).
@@ -197,6 +201,28 @@ impl BundleWriter {
     pub fn with_read_files(mut self, files: ReadFiles) -> BundleWriter {
         self.read_files = Some(files);
         self
+    }
+
+    /// Records the version probe's exchange in [`PROBE_TRANSCRIPT`], redacted
+    /// like every exchange (and again by the final pass), so it is listed,
+    /// hashed and signed with the other files; bundle.json's `platform`
+    /// names it.
+    pub fn with_probe(mut self, exchange: &certify_steps::Exchange) -> Result<BundleWriter, BundleError> {
+        for s in (self.spec.secrets)() {
+            self.redactor.add_persistent(&s);
+        }
+        let learnt = self.redactor.learn(exchange);
+        self.redactor.scope(learnt);
+        let doc = json!({
+            "probe": "version",
+            "exchanges": [self.redactor.exchange(exchange, self.spec.body_cap)],
+        });
+        let path = self.tmp.join(PROBE_TRANSCRIPT);
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        fs::write(&path, self.redactor.text(&text).as_bytes()).map_err(io_err(&path))?;
+        self.written.push(path);
+        self.spec.header.platform.transcript = Some(PROBE_TRANSCRIPT.to_owned());
+        Ok(self)
     }
 
     /// The temporary directory the bundle is being built in.

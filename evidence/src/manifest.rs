@@ -103,11 +103,21 @@ pub struct Target {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Platform {
+    /// The version the run was made at (semver), or `unknown`.
     pub version: String,
     /// `probe`, `flag` or `unknown`.
     pub source: String,
+    /// The semver the version probe's answer parsed as, when it answered one.
     pub probed: Option<String>,
+    /// What the target reported, verbatim (`v1.19.2-ds1`, `1.6.7~rc0`), when
+    /// the probe answered a version. Absent in bundles written before it.
+    #[serde(default)]
+    pub reported: Option<String>,
     pub note: Option<String>,
+    /// The probe's exchange in the bundle ([`crate::bundle::PROBE_TRANSCRIPT`]),
+    /// when a probe request was sent. Absent in bundles written before it.
+    #[serde(default)]
+    pub transcript: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

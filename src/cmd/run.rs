@@ -193,14 +193,37 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         }
     }
 
-    let platform = version::determine(ex.select.platform_version.as_deref(), &target).await?;
+    // The run's context (its one pooled client, rate limit and credentials)
+    // comes first: the version probe is a request of the run.
+    let ctx = Arc::new(context(ex.settings, &target, &ex.secrets, ex.select.update_snapshots)?);
+    // What is printed from here on is redacted with the credentials and
+    // captured values the steps know (and, once it exists, every secret the
+    // bundle writer learns).
+    let known = ctx.clone();
+    printer.redact_with(Box::new(move || known.secrets()));
+    // Armed before the probe is sent: from then on a signal ends the run
+    // gracefully (before the bundle directory exists, with nothing written).
+    let mut stop = crate::signals::stop_armed();
+    let probe_redactor = certify_evidence::redact::Redactor::new(
+        &ex.settings.evidence.redact_headers,
+        &ex.settings.evidence.redact_json,
+    )
+    .or_runtime()?;
+    let platform = tokio::select! {
+        platform = version::determine(ex.select.platform_version.as_deref(), &target, &ctx, probe_redactor) => platform?,
+        () = &mut stop => {
+            return Err(runtime(format!(
+                "interrupted while asking target {:?} its version; no scenario ran and no bundle was written",
+                target.name
+            )));
+        }
+    };
     if let Some(note) = &platform.note {
         printer.note(format!("note: {note}"));
     }
 
     let program_key = ex.signing_key.is_some();
     let key = signing_key(ex.settings, ex.signing_key.take(), ex.select.no_sign)?;
-    let ctx = Arc::new(context(ex.settings, &target, &ex.secrets, ex.select.update_snapshots)?);
     let at_version = semver::Version::parse(&platform.version).ok();
     let applicable = |s: &certify_runner::event::PlannedScenario| {
         let v = at_version.as_ref()?;
@@ -261,7 +284,10 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
             version: platform.version.clone(),
             source: platform.source.to_owned(),
             probed: platform.probed.clone(),
+            reported: platform.reported.clone(),
             note: platform.note.clone(),
+            // Set by the bundle writer when it records the probe's exchange.
+            transcript: None,
         },
         git: manifest::Git {
             commit: ex.git.commit.clone(),
@@ -307,8 +333,6 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
             certify_report::run_report(manifest, &signature, &transcript)
         })),
     };
-    // Armed before the bundle directory exists: from then on a signal ends the run gracefully.
-    let stop = crate::signals::stop_armed();
     let read_ctx = ctx.clone();
     let root = std::fs::canonicalize(&ex.settings.root).unwrap_or_else(|_| ex.settings.root.clone());
     let read_files = Box::new(move || {
@@ -325,13 +349,13 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
             e => runtime(e),
         })?
         .with_read_files(read_files);
-    // What is printed from here on is redacted with the run's secrets: the
-    // credentials and captured values the steps know, and every secret the
-    // bundle writer learns from the exchanges.
+    if let Some(exchange) = &platform.exchange {
+        bundle = bundle.with_probe(exchange).map_err(runtime)?;
+    }
+    // Every secret the bundle writer learns from the exchanges is redacted
+    // from what is printed too.
     let log = bundle.secret_log();
     printer.redact_with(Box::new(move || log.values()));
-    let known = ctx.clone();
-    printer.redact_with(Box::new(move || known.secrets()));
     let mut progress = Progress::new();
     let mut failures = FailureLog::default();
     let options = RunOptions { concurrency };
@@ -539,10 +563,13 @@ impl Report<'_> {
         };
         p.data(format!("certify run {}: {verdict}", self.run_id));
         p.data(format!("  target     {} ({})", self.target.name, clip(self.target.base_url.as_str(), URL_WIDTH)));
-        let from = match self.platform.source {
-            "probe" => " (reported by the target)",
-            "flag" => " (--platform-version)",
-            _ => "",
+        let from = match (self.platform.source, self.platform.reported.as_deref()) {
+            ("probe", Some(raw)) if raw != self.platform.version => {
+                format!(" (reported by the target as {:?})", clip(raw, URL_WIDTH))
+            }
+            ("probe", _) => " (reported by the target)".to_owned(),
+            ("flag", _) => " (--platform-version)".to_owned(),
+            _ => String::new(),
         };
         p.data(format!("  platform   {}{from}", self.platform.version));
         let git = match (&self.git.commit, self.git.source) {

@@ -4,7 +4,8 @@
 //! stream in bounded memory (decoding any content-encoding, keeping at most
 //! the target's `max_body`, see [`crate::body`]), enforces the per-request
 //! timeout over the whole exchange, and returns the [`Exchange`] whatever
-//! happened.
+//! happened. [`send_get`] is the same for a request of the run outside any
+//! scenario (the version probe).
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -12,9 +13,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use crate::body::Receiver;
-use crate::context::RunContext;
+use crate::context::{CredentialSpec, RunContext};
 use crate::failure::StepFailure;
-use crate::world::{Body, Cut, Exchange, RecordedRequest, RecordedResponse};
+use crate::world::{Body, Cut, Exchange, RecordedRequest, RecordedResponse, set_header};
 
 /// A request ready to be sent.
 #[derive(Debug, Clone)]
@@ -53,6 +54,40 @@ pub(crate) fn join_url(base: &Url, relative: &str) -> Result<Url, StepFailure> {
     url.set_query(query);
     url.set_fragment(None);
     Ok(url)
+}
+
+/// The headers every request of the run starts from: the target's default
+/// headers, then the header of `credential` (which replaces a default header
+/// of the same name). Resolves the credential's secret (an error names the
+/// credential and its source, never the value).
+pub(crate) fn base_headers(
+    ctx: &RunContext,
+    credential: Option<&CredentialSpec>,
+) -> Result<Vec<(String, String)>, StepFailure> {
+    let mut headers = ctx.target().headers.clone();
+    if let Some(spec) = credential {
+        let (name, value) = ctx.auth_header(spec)?;
+        set_header(&mut headers, name, value);
+    }
+    Ok(headers)
+}
+
+/// Sends one GET request of the run outside any scenario (the version
+/// probe) exactly as a scenario with the target's default credential would:
+/// `path` joined to the base URL by [`join_url`], the target's default
+/// headers and credential ([`base_headers`]), the run-wide rate limit, the
+/// target's timeout and body cap. The [`Exchange`] is returned whatever
+/// happened (its step fields are empty), for the evidence; an error means
+/// nothing was sent (an absolute URL, a credential that cannot be resolved).
+pub async fn send_get(ctx: &RunContext, path: &str) -> Result<Exchange, StepFailure> {
+    let target = ctx.target();
+    let outgoing = Outgoing {
+        method: reqwest::Method::GET,
+        url: join_url(&target.base_url, path)?,
+        headers: base_headers(ctx, target.default_auth.as_ref())?,
+        body: None,
+    };
+    Ok(perform(ctx, &outgoing, target.timeout).await)
 }
 
 /// Sends `outgoing` and records what happened. The exchange's step fields

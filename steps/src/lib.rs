@@ -25,6 +25,7 @@ pub use context::{
     ContextError, CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings, compile_schema,
 };
 pub use failure::{FailureKind, StepFailure};
+pub use http::send_get;
 pub use project::{OutsideProject, project_file};
 pub use registry::{
     Resolution, StepArgument, StepDef, StepFile, check_static, collection, defined_variable, resolve, step_files,

@@ -265,7 +265,7 @@ impl Pending {
 }
 
 /// Replaces (case-insensitively) or appends a header.
-fn set_header(headers: &mut Vec<(String, String)>, name: String, value: String) {
+pub(crate) fn set_header(headers: &mut Vec<(String, String)>, name: String, value: String) {
     headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(&name));
     headers.push((name, value));
 }
@@ -483,16 +483,12 @@ impl World {
                 pairs.append_pair(name, value);
             }
         }
-        let mut headers = target.headers.clone();
         let credential = match &self.auth {
             Auth::Default => target.default_auth.as_ref(),
             Auth::Anonymous => None,
             Auth::As(name) => Some(ctx.credential(name)?),
         };
-        if let Some(spec) = credential {
-            let (name, value) = ctx.auth_header(spec)?;
-            set_header(&mut headers, name, value);
-        }
+        let mut headers = http::base_headers(&ctx, credential)?;
         for (name, value) in pending.headers {
             set_header(&mut headers, name, value);
         }

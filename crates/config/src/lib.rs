@@ -15,7 +15,7 @@
 //! | `[suite] catalog` | path | `"features/catalog.toml"` |
 //! | `[suite] default_target` | name of a `[targets]` entry | the only target |
 //! | `[targets.NAME] base_url` | absolute http(s) URL, no credentials, query or fragment | required |
-//! | `[targets.NAME] version` | `{ path = "/version", json = "$.version" }` | none |
+//! | `[targets.NAME] version` | `{ path = "/version", json = "$.version" }`, or `header = "NAME"` or `regex = '...'` in place of `json` (exactly one) | none |
 //! | `[targets.NAME] auth` | inline credential table, or the name of a `[credentials]` entry | none |
 //! | `[targets.NAME] headers` | table of HTTP header names to values | none |
 //! | `[targets.NAME] timeout` | duration string, > 0 (`"10s"`, `"500ms"`, `"1m 30s"`) | `"10s"` |
@@ -45,7 +45,7 @@ pub use error::ConfigError;
 pub use settings::{
     CredentialSettings, DEFAULT_CONCURRENCY, DEFAULT_EVIDENCE_MAX_BODY, DEFAULT_REDACT_HEADERS, DEFAULT_REDACT_JSON,
     DEFAULT_TARGET_MAX_BODY, DEFAULT_TIMEOUT, EvidenceLocation, EvidenceSettings, KeyRef, SecretRef, Settings,
-    SnapshotSettings, SuiteSettings, TargetSettings, VersionProbe,
+    SnapshotSettings, SuiteSettings, TargetSettings, VersionProbe, VersionRead,
 };
 
 /// The name of the configuration file.

@@ -109,12 +109,15 @@ pub(crate) struct RawTarget {
     pub max_body: Option<Spanned<Scalar>>,
 }
 
-/// `version = { path = "/version", json = "$.version" }`.
+/// `version = { path = "/version", json = "$.version" }`, or with `header`
+/// or `regex` in place of `json` (stage two checks that exactly one is given).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawVersion {
     pub path: Str,
-    pub json: Str,
+    pub json: Option<Str>,
+    pub header: Option<Str>,
+    pub regex: Option<Str>,
 }
 
 /// `[credentials.NAME]` or a target's inline `auth`.

@@ -25,11 +25,12 @@ use crate::raw::{
 use crate::settings::{
     CredentialSettings, DEFAULT_CONCURRENCY, DEFAULT_EVIDENCE_MAX_BODY, DEFAULT_REDACT_HEADERS, DEFAULT_REDACT_JSON,
     DEFAULT_TARGET_MAX_BODY, DEFAULT_TIMEOUT, EvidenceLocation, EvidenceSettings, KeyRef, SecretRef, Settings,
-    SnapshotSettings, SuiteSettings, TargetSettings, VersionProbe,
+    SnapshotSettings, SuiteSettings, TargetSettings, VersionProbe, VersionRead,
 };
 
 const DURATION_EXPECTED: &str = r#"expected a duration like "10s" or "500ms""#;
 const SIZE_EXPECTED: &str = r#"expected a size like 1048576, "16MiB" or "500KB""#;
+const VERSION_FORMS: &str = r#"{ path = "/version", json = "$.version" }, { path = "/ping", header = "X-Version" } or { path = "/", regex = 'v(\d+\.\d+\.\d+)' }"#;
 const SECRET_SOURCES: &str = "exactly one of bearer_env, bearer_file, or header with value_env or value_file";
 
 /// Resolves `raw`, read from `doc`, into settings; `path` is the file's absolute path.
@@ -324,7 +325,7 @@ impl Resolver<'_> {
         let key = KeyPath::root().key("targets").key(name);
         let target = raw.get_ref();
         let base_url = self.base_url(&target.base_url, &key.key("base_url"))?;
-        let version = target.version.as_ref().map(|v| self.version(v.get_ref(), &key.key("version"))).transpose()?;
+        let version = target.version.as_ref().map(|v| self.version(v, &key.key("version"))).transpose()?;
         let auth = target.auth.as_ref().map(|auth| self.auth(auth, &key.key("auth"), name, credentials)).transpose()?;
         let headers = match &target.headers {
             Some(headers) => self.headers(&headers.get_ref().0, &key.key("headers"))?,
@@ -397,9 +398,10 @@ impl Resolver<'_> {
         Ok(url)
     }
 
-    fn version(&self, raw: &RawVersion, key: &KeyPath) -> Result<VersionProbe, ConfigError> {
+    fn version(&self, raw: &Spanned<Table<RawVersion>>, key: &KeyPath) -> Result<VersionProbe, ConfigError> {
+        let version = raw.get_ref();
         let path_key = key.key("path");
-        let path = self.non_empty(&raw.path, &path_key, r#"a path like "/version""#)?;
+        let path = self.non_empty(&version.path, &path_key, r#"a path like "/version""#)?;
         if !path.value.starts_with('/') {
             return Err(self.error(
                 path.span.clone(),
@@ -407,8 +409,54 @@ impl Resolver<'_> {
                 format!(r#"expected a path starting with "/" like "/version", got {}"#, path.shown()),
             ));
         }
-        let json = self.json_path(&raw.json, &key.key("json"))?;
-        Ok(VersionProbe { path: path.value, json })
+        let given: Vec<&str> = [("json", &version.json), ("header", &version.header), ("regex", &version.regex)]
+            .into_iter()
+            .filter_map(|(name, value)| value.as_ref().map(|_| name))
+            .collect();
+        let read = match (&version.json, &version.header, &version.regex) {
+            (Some(json), None, None) => VersionRead::Json(self.json_path(json, &key.key("json"))?),
+            (None, Some(header), None) => VersionRead::Header(self.header_name(header, &key.key("header"))?),
+            (None, None, Some(regex)) => VersionRead::Regex(self.regex(regex, &key.key("regex"))?),
+            (None, None, None) => {
+                return Err(self.error(
+                    raw.span(),
+                    key,
+                    format!("expected exactly one of json, header or regex, like {VERSION_FORMS}"),
+                ));
+            }
+            _ => {
+                return Err(self.error(
+                    raw.span(),
+                    key,
+                    format!("expected exactly one of json, header or regex; got {}", and_list(&given)),
+                ));
+            }
+        };
+        Ok(VersionProbe { path: path.value, read })
+    }
+
+    /// A regular expression that compiles (the `regex` crate's syntax).
+    fn regex(&self, raw: &Str, key: &KeyPath) -> Result<String, ConfigError> {
+        let text = self.non_empty(raw, key, r"a regular expression like 'Version: v?(\d+\.\d+\.\d+)'")?;
+        if let Err(err) = regex::Regex::new(&text.value) {
+            // The crate's message draws the pattern with a caret over several
+            // lines; its last `error:` line says what is wrong.
+            let why = match &err {
+                regex::Error::Syntax(full) => full
+                    .lines()
+                    .rev()
+                    .find_map(|l| l.strip_prefix("error: "))
+                    .unwrap_or_else(|| full.lines().last().unwrap_or_default())
+                    .to_owned(),
+                other => other.to_string(),
+            };
+            return Err(self.error(
+                text.span.clone(),
+                key,
+                format!("expected a regular expression that compiles, got {}: {why}", text.shown()),
+            ));
+        }
+        Ok(text.value)
     }
 
     fn headers(&self, raw: &[(Str, Spanned<String>)], key: &KeyPath) -> Result<Vec<(String, String)>, ConfigError> {

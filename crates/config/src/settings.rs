@@ -85,13 +85,46 @@ pub struct TargetSettings {
     pub max_body: u64,
 }
 
-/// `version = { path = "/version", json = "$.version" }`.
+/// `version = { path = "/version", json = "$.version" }`, `{ path = "/ping",
+/// header = "X-Influxdb-Version" }` or `{ path = "/", regex = 'Version: v?(\d+\.\d+\.\d+)' }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionProbe {
-    /// Path (starting with `/`) requested relative to the base URL.
+    /// Path (starting with `/`, with a query string if any) requested relative to the base URL.
     pub path: String,
-    /// JSONPath of the version in the response; its syntax is checked where it is used.
-    pub json: String,
+    /// Where the version is in the answer.
+    pub read: VersionRead,
+}
+
+/// Where a version probe finds the version in the target's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionRead {
+    /// An RFC 9535 JSONPath into a JSON body; it parses (checked when the file is loaded).
+    Json(String),
+    /// A response header (a valid HTTP header name); the body may be empty.
+    Header(String),
+    /// A regular expression over the body (as text): its first capture group,
+    /// or the whole match when it has none; it compiles (checked when the file is loaded).
+    Regex(String),
+}
+
+impl VersionRead {
+    /// The key it was given as (`json`, `header` or `regex`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            VersionRead::Json(_) => "json",
+            VersionRead::Header(_) => "header",
+            VersionRead::Regex(_) => "regex",
+        }
+    }
+
+    /// How it reads, for messages: `JSONPath $.version`, `header X-Influxdb-Version`, `regex 'v(\d+)'`.
+    pub fn describe(&self) -> String {
+        match self {
+            VersionRead::Json(path) => format!("JSONPath {path}"),
+            VersionRead::Header(name) => format!("header {name}"),
+            VersionRead::Regex(re) => format!("regex '{re}'"),
+        }
+    }
 }
 
 /// A credential: which header carries it and where its secret comes from.

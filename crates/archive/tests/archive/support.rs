@@ -107,7 +107,14 @@ pub fn write_bundle(dir: &Path, run: &Run, key: Option<&SigningKey>) -> PathBuf 
         duration_ms: 0,
         tool: manifest::Tool { name: "certify".into(), version: "0.1.0".into() },
         target: manifest::Target { name: run.target.into(), base_url: "http://127.0.0.1:9/".into() },
-        platform: manifest::Platform { version: run.version.into(), source: "flag".into(), probed: None, note: None },
+        platform: manifest::Platform {
+            version: run.version.into(),
+            source: "flag".into(),
+            probed: None,
+            reported: None,
+            note: None,
+            transcript: None,
+        },
         git: manifest::Git {
             commit: Some(commit),
             branch: Some("main".into()),
