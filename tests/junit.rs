@@ -37,7 +37,7 @@ fn demo() -> &'static Demo {
         let bundle = dir.path().join("bundle");
         let out = Command::new(env!("CARGO_BIN_EXE_certify"))
             .args(["demo", "--fault", "signup-broken", "--out"])
-            .arg(&bundle)
+            .arg(dir.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("NO_COLOR", "1")

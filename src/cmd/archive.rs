@@ -400,6 +400,19 @@ fn list_text(p: &Printer, entries: &[IndexEntry], feature: Option<&str>) {
     }
 }
 
+/// How a decision record names the policy file: relative to the current directory when it
+/// lies inside it (`ci/promotion.toml`), else by its file name alone, so that no record
+/// carries the layout of the machine that decided (the policy's sha256 identifies it).
+fn policy_uri(policy: &Path) -> String {
+    let relative = std::env::current_dir().ok().and_then(|cwd| {
+        let absolute = std::fs::canonicalize(policy).ok()?;
+        let cwd = std::fs::canonicalize(cwd).ok()?;
+        absolute.strip_prefix(cwd).ok().map(Path::to_path_buf)
+    });
+    let shown = relative.or_else(|| policy.file_name().map(PathBuf::from)).unwrap_or_else(|| policy.to_path_buf());
+    shown.to_string_lossy().replace('\\', "/")
+}
+
 pub async fn gate(args: GateArgs, printer: &Printer) -> CmdResult {
     let at = location(args.archive.as_deref(), args.config.as_deref())?;
     let extra = keys(&args.key)?;
@@ -413,7 +426,7 @@ pub async fn gate(args: GateArgs, printer: &Printer) -> CmdResult {
     let (exit, _) = super::gate::gate(
         GateRequest {
             policy: &args.policy,
-            policy_uri: args.policy.display().to_string(),
+            policy_uri: policy_uri(&args.policy),
             stage: &args.stage,
             candidate: &args.candidate,
             rev: args.rev.as_deref(),

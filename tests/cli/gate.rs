@@ -400,7 +400,7 @@ fn decision_records_keep_every_reason_the_gate_printed() {
             .args(["gate", "--policy"])
             .arg(repo_root().join("ci/promotion.toml"))
             .args(["--stage", "demo", "--candidate", "2.0.0", "--format", format, "--key"])
-            .arg(p.out("two.pub.pem"))
+            .arg(p.out("two/bundle.pub.pem"))
             .arg("--archive")
             .arg(&archive)
             .signed_by(&signer)
@@ -446,6 +446,10 @@ fn decision_records_keep_every_reason_the_gate_printed() {
     }
     let statement = serde_json::to_string(predicate).expect("json");
     assert!(!statement.contains(root), "the record names no local path of the archive: {statement}");
+    // The policy lies outside the directory the gate ran in: it is named by its file name.
+    assert_eq!(predicate["policy"]["uri"], "promotion.toml", "{predicate}");
+    let repo = repo_root();
+    assert!(!statement.contains(repo.to_str().expect("utf-8")), "no local path of the policy: {statement}");
 
     let id = Path::new(&record).file_name().and_then(|n| n.to_str()).expect("name")[..64].to_owned();
     let show = p.certify().args(["archive", "show", &id, "--format", "json", "--archive"]).arg(&archive).run();
@@ -498,10 +502,10 @@ fn adding_an_archived_bundle_again_adds_nothing_and_says_so() {
             .args(["archive", "add"])
             .args(format)
             .arg("--key")
-            .arg(p.out("b.pub.pem"))
+            .arg(p.out("b/bundle.pub.pem"))
             .arg("--archive")
             .arg(&at)
-            .arg(p.out("b"))
+            .arg(p.out("b/bundle"))
             .run()
     };
     let first = add(&[]);
@@ -515,7 +519,7 @@ fn adding_an_archived_bundle_again_adds_nothing_and_says_so() {
     again.expect_code(0);
     assert_eq!(
         again.stdout,
-        format!("{}: already archived as {id} (line 1); nothing added\n", p.out("b").display()),
+        format!("{}: already archived as {id} (line 1); nothing added\n", p.out("b/bundle").display()),
         "{again}"
     );
     let json = add(&["--format", "json"]);

@@ -62,7 +62,7 @@ fn a_witness_that_is_not_certify_cosigns_the_requests_and_verify_requires_it() {
         p.certify()
             .args(["archive", "add", "--allow-unsigned", "--archive"])
             .arg(&at)
-            .arg(p.out(run))
+            .arg(p.out(run).join("bundle"))
             .signed_by(&signer)
             .run()
             .expect_code(0);
@@ -142,7 +142,8 @@ fn witness_requests_and_keys_refuse_what_cannot_be_right() {
     p.certify().args(["demo", "--no-sign", "--out"]).arg(p.out("u")).run().expect_code(0);
     let at = p.out("archive");
     let add = |archive: &Path, signed: bool| {
-        let c = p.certify().args(["archive", "add", "--allow-unsigned", "--archive"]).arg(archive).arg(p.out("u"));
+        let c =
+            p.certify().args(["archive", "add", "--allow-unsigned", "--archive"]).arg(archive).arg(p.out("u/bundle"));
         if signed { c.signed_by(&signer) } else { c }.run().expect_code(0);
     };
     add(&at, true);
