@@ -204,7 +204,12 @@ fn transcript_exchanges(bundle: &Path) -> Vec<String> {
                 continue;
             }
             let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
-            for attempt in doc["attempts"].as_array().expect("attempts") {
+            // The version probe's exchange belongs to no step, so it has no attachment.
+            let Some(attempts) = doc["attempts"].as_array() else {
+                assert_eq!(doc["probe"], "version", "{} has no attempts", path.display());
+                continue;
+            };
+            for attempt in attempts {
                 out.extend(attempt["exchanges"].as_array().expect("exchanges").iter().map(Value::to_string));
             }
         }
