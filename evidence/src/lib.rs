@@ -9,6 +9,7 @@ pub mod junit;
 pub mod manifest;
 pub mod messages;
 pub mod redact;
+pub mod synthetic;
 pub mod verify;
 mod xml;
 

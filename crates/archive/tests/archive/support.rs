@@ -6,23 +6,14 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::{Duration, SystemTime},
+    sync::atomic::{AtomicUsize, Ordering},
+    time::SystemTime,
 };
 
 use certify_archive::{Archive, DecisionMeta};
 use certify_evidence::{
-    GitInfo, RunInfo,
     attest::{Envelope, PAYLOAD_TYPE_INTOTO, ResourceDescriptor, STATEMENT_TYPE, SigningKey, Statement, VSA_PREDICATE},
-    bundle::{BundleSpec, BundleWriter},
-    manifest::{self, Header},
-};
-use certify_runner::{
-    EventSink, Plan, RunEvent, RunSummary, ScenarioResult, Status,
-    event::{Attempt, Counts, PlannedFeature, PlannedScenario},
+    synthetic::{self, SyntheticRun},
 };
 use object_store::{
     ObjectStore,
@@ -36,20 +27,6 @@ pub const ENDPOINT_VAR: &str = "CERTIFY_S3_ENDPOINT";
 /// CERTIFY_S3_SECRET_ACCESS_KEY for another server).
 const ACCESS_KEY_ID: &str = "AKIACERTIFYTEST00001";
 const SECRET_ACCESS_KEY: &str = "certify-archive-test-secret";
-
-pub const CATALOG: &str = r#"
-[[feature]]
-id = "quotas"
-title = "Per-plan quotas"
-owner = "billing"
-lifecycle = { beta = "1.0.0", ga = "2.0.0" }
-
-[[feature]]
-id = "usage-export"
-title = "Usage export"
-owner = "billing"
-lifecycle = { alpha = "1.5.0", beta = "2.0.0" }
-"#;
 
 /// What the synthetic run looks like.
 #[derive(Debug, Clone)]
@@ -85,148 +62,9 @@ pub async fn checkpoint_note(archive: &Archive) -> String {
 
 /// Writes a complete bundle for `run` at `dir`, signed with `key` (unsigned with `None`).
 pub fn write_bundle(dir: &Path, run: &Run, key: Option<&SigningKey>) -> PathBuf {
-    let started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000 + run.seed as u64 * 60);
-    let finished = started + Duration::from_millis(1500);
-    let run_id = format!("00000000-0000-7000-8000-{:012x}", run.seed);
-    let commit = format!("{:040x}", 0xc0ffee_u64 + run.seed as u64);
-    let git = GitInfo {
-        commit: Some(commit.clone()),
-        branch: Some("main".into()),
-        tags: vec![],
-        dirty: false,
-        remote: None,
-        source: "repository",
-    };
-    let header = Header {
-        schema: manifest::SCHEMA.into(),
-        run_id: run_id.clone(),
-        status: String::new(),
-        complete: false,
-        started_at: String::new(),
-        finished_at: String::new(),
-        duration_ms: 0,
-        tool: manifest::Tool { name: "certify".into(), version: "0.1.0".into() },
-        target: manifest::Target { name: run.target.into(), base_url: "http://127.0.0.1:9/".into() },
-        platform: manifest::Platform {
-            version: run.version.into(),
-            source: "flag".into(),
-            probed: None,
-            reported: None,
-            note: None,
-            transcript: None,
-        },
-        git: manifest::Git {
-            commit: Some(commit),
-            branch: Some("main".into()),
-            tags: vec![],
-            dirty: false,
-            remote: None,
-            source: "repository".into(),
-        },
-        selection: manifest::Selection { tags: None, shard: None, concurrency: 1 },
-        signature: manifest::SignatureInfo { signed: false, key_fingerprint: None },
-        counts: serde_json::Value::Null,
-        features: vec![],
-        unknown_features: vec![],
-        unlinked_scenarios: 0,
-        broken_files: vec![],
-    };
-    let feature_file = "Feature: Quotas\n  @feature:quotas\n  Scenario: The free plan has a quota\n    Given the variable \"a\" is \"1\"\n";
-    let spec = BundleSpec {
-        dir: dir.to_path_buf(),
-        header,
-        junit: RunInfo {
-            run_id,
-            target: run.target.into(),
-            platform_version: run.version.into(),
-            git,
-            tool_version: "0.1.0".into(),
-            signed: key.is_some(),
-        },
-        suite_files: vec![
-            ("certify.toml".into(), b"[suite]\nfeatures = \"features\"\n".to_vec()),
-            ("features/catalog.toml".into(), CATALOG.as_bytes().to_vec()),
-            ("features/quotas.feature".into(), feature_file.as_bytes().to_vec()),
-        ],
-        redact_headers: vec![],
-        redact_json: vec![],
-        body_cap: 1 << 16,
-        signing_key: key.map(|k| SigningKey::from_pkcs8_pem(&k.to_pkcs8_pem()).expect("a generated key round-trips")),
-        secrets: Box::new(Vec::new),
-        catalog: Some(
-            certify_catalog::load_str(CATALOG, Path::new("features/catalog.toml")).expect("the catalog parses"),
-        ),
-        version: Some(semver::Version::parse(run.version).expect("a semver version")),
-        report: None,
-    };
-    // Synthetic events, no parsed suite: the messages carry no gherkin documents.
-    let mut writer = BundleWriter::create(spec, &[]).expect("bundle writer");
-    let scenario = |line: usize, feature: &str, name: &str| {
-        Arc::new(PlannedScenario {
-            id: format!("features/{feature}.feature:{line}"),
-            feature_path: format!("features/{feature}.feature"),
-            feature_name: feature.into(),
-            rule: None,
-            name: name.into(),
-            line,
-            tags: vec![format!("feature:{feature}")],
-            catalog_feature: Some(feature.into()),
-            critical: false,
-            outline_values: vec![],
-            steps: vec![],
-            excluded: None,
-        })
-    };
-    let attempt = |number: usize, status: Status| Attempt {
-        number,
-        status,
-        started_at: started,
-        duration: Duration::from_millis(5),
-        steps: vec![],
-        exchanges: vec![],
-    };
-    let quotas = scenario(3, "quotas", "The free plan has a quota");
-    let export = scenario(7, "usage-export", "Usage exports as CSV");
-    let features = [&quotas, &export]
-        .iter()
-        .map(|s| PlannedFeature {
-            path: s.feature_path.clone(),
-            name: s.feature_name.clone(),
-            tags: vec![],
-            scenarios: vec![PlannedScenario::clone(s)],
-        })
-        .collect();
-    writer.on_event(&RunEvent::Started { plan: Arc::new(Plan { features, load_errors: Vec::new() }), at: started });
-    writer.on_event(&RunEvent::ScenarioFinished {
-        result: Arc::new(ScenarioResult {
-            scenario: quotas,
-            status: Status::Passed,
-            attempts: vec![attempt(1, Status::Passed)],
-        }),
-    });
-    let (status, attempts) = if run.flaky {
-        (Status::Flaky, vec![attempt(1, Status::Failed), attempt(2, Status::Passed)])
-    } else {
-        (Status::Passed, vec![attempt(1, Status::Passed)])
-    };
-    writer.on_event(&RunEvent::ScenarioFinished {
-        result: Arc::new(ScenarioResult { scenario: export, status, attempts }),
-    });
-    let mut counts = Counts { planned: 2, selected: 2, ..Counts::default() };
-    counts.add(Status::Passed);
-    counts.add(status);
-    writer.on_event(&RunEvent::Finished {
-        summary: RunSummary {
-            status: if run.flaky { Status::Flaky } else { Status::Passed },
-            counts,
-            interrupted: false,
-            started_at: started,
-            finished_at: finished,
-            duration: finished.duration_since(started).unwrap_or_default(),
-        },
-    });
-    writer.finish().expect("the bundle is written");
-    dir.to_path_buf()
+    let synthetic =
+        SyntheticRun { seed: run.seed, target: run.target.into(), version: run.version.into(), flaky: run.flaky };
+    synthetic::write_bundle(dir, &synthetic, key).expect("the synthetic bundle is written")
 }
 
 /// A signed decision record (one DSSE line) and the index fields that agree with it.
