@@ -7,7 +7,8 @@
 //! platform versions, the last ten are runs of the candidate 2.0.0, so both gates have the same
 //! evidence to rely on and differ only in the history around it. Timed are the `certify`
 //! commands a release manager runs: `certify archive add` of one more bundle (best of 3) and
-//! `certify gate` (best of 5), in the same run for both sizes, printed with their ratios.
+//! `certify gate` (best of 5), in the same run for both sizes, printed with their ratios. The
+//! archives live on tmpfs (`/dev/shm`) when the machine has one, `CERTIFY_BENCH_DIR` otherwise.
 //!
 //! Run with `cargo bench --bench archive`. `CERTIFY_BENCH_ARCHIVE=100,10000` sets the sizes
 //! (the first is the baseline). CI runs it at small sizes as a smoke test
@@ -27,6 +28,7 @@ use certify_evidence::{
     attest::SigningKey,
     synthetic::{self, SyntheticRun},
 };
+use futures::StreamExt as _;
 
 /// Runs of the candidate version in every archive: the evidence the gate relies on.
 const CANDIDATE_RUNS: usize = 10;
@@ -50,17 +52,34 @@ fn run_of(seed: usize, size: usize) -> SyntheticRun {
     run
 }
 
-/// An archive of `size` bundles at `root`, built through the library (the history is not what
-/// is measured).
+/// An archive of `size` bundles at `root`, built through the library, four bundles at a time
+/// (the history is not what is measured): first the earlier versions, then the candidate's runs.
 async fn build(root: &Path, scratch: &Path, size: usize, key: &SigningKey) -> Duration {
     let started = Instant::now();
     let signer = SigningKey::from_pkcs8_pem(&key.to_pkcs8_pem()).expect("a key's own PEM");
     let archive = Archive::open(&root.display().to_string()).await.expect("archive").with_signer(Some(signer));
-    for seed in 0..size {
-        let dir = scratch.join(format!("b{seed}"));
-        synthetic::write_bundle(&dir, &run_of(seed, size), Some(key)).expect("synthetic bundle");
-        archive.add_bundle(&dir, &[key.public()], false).await.expect("add");
-        std::fs::remove_dir_all(&dir).expect("scratch");
+    let public = key.public();
+    let pem = key.to_pkcs8_pem();
+    for seeds in [0..size - CANDIDATE_RUNS, size - CANDIDATE_RUNS..size] {
+        futures::stream::iter(seeds)
+            .map(|seed| {
+                let (archive, public, pem) = (&archive, public.clone(), pem.clone());
+                let dir = scratch.join(format!("b{seed}"));
+                async move {
+                    let written = dir.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let key = SigningKey::from_pkcs8_pem(&pem).expect("a key's own PEM");
+                        synthetic::write_bundle(&written, &run_of(seed, size), Some(&key)).expect("synthetic bundle");
+                    })
+                    .await
+                    .expect("writer thread");
+                    archive.add_bundle(&dir, &[public], false).await.expect("add");
+                    std::fs::remove_dir_all(&dir).expect("scratch");
+                }
+            })
+            .buffer_unordered(4)
+            .collect::<Vec<()>>()
+            .await;
     }
     started.elapsed()
 }
@@ -103,7 +122,13 @@ fn main() {
     println!("{:>8}  {:>10}  {:>12}  {:>10}", "bundles", "built in", "archive add", "gate");
     let mut rows = Vec::new();
     for size in sizes.into_iter().filter(|s| *s > CANDIDATE_RUNS) {
-        let dir = tempfile::tempdir().expect("tempdir");
+        // On tmpfs where there is one: both sizes on the same medium, and the disk's fsync
+        // latency does not drown what is compared (CERTIFY_BENCH_DIR to choose).
+        let base = std::env::var_os("CERTIFY_BENCH_DIR")
+            .map(std::path::PathBuf::from)
+            .or_else(|| Path::new("/dev/shm").is_dir().then(|| "/dev/shm".into()))
+            .unwrap_or_else(std::env::temp_dir);
+        let dir = tempfile::tempdir_in(base).expect("tempdir");
         let d = dir.path();
         std::fs::create_dir_all(d.join("keys")).expect("keys");
         std::fs::write(d.join("keys/bench.key"), key.to_pkcs8_pem()).expect("key");
