@@ -352,7 +352,7 @@ mod tests {
         assert_eq!(found.len(), 4, "{found:#?}");
         assert_eq!(found[0], "a.feature:5:5: error: undefined step: unknown 1");
         assert!(found[1].starts_with("a.feature:11:3: error: @retry(x"), "{}", found[1]);
-        assert!(found[2].starts_with("b.feature:4:3: error: expected a step"), "{}", found[2]);
+        assert!(found[2].starts_with("b.feature:4:3: error: expected: #EOF, #TableRow"), "{}", found[2]);
         assert!(found[3].starts_with("c.feature:2:3: error: scenario \"s\" is linked to no"), "{}", found[3]);
     }
 
