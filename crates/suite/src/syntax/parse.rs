@@ -211,9 +211,9 @@ impl<'t> Parser<'t> {
         self.stack.push(Node::new(RuleType::GherkinDocument));
         let mut state = 0u8;
         loop {
-            let mut token = self.read();
+            let token = self.read();
             let eof = token.is_eof();
-            state = self.match_token(state, &mut token, &mut matcher)?;
+            state = self.match_token(state, token, &mut matcher)?;
             if eof || state == END {
                 break;
             }
@@ -249,12 +249,12 @@ impl<'t> Parser<'t> {
         id
     }
 
-    fn match_token(&mut self, state: u8, token: &mut Token<'t>, matcher: &mut Matcher) -> Result<u8, Error> {
+    fn match_token(&mut self, state: u8, mut token: Token<'t>, matcher: &mut Matcher) -> Result<u8, Error> {
         let Some(current) = STATES.get(usize::from(state)) else {
             return Err(Error::new(Location::at(token.number, 1), format!("unknown parser state {state}")));
         };
         for t in current.transitions {
-            if !matcher.matches(t.token, token)? {
+            if !matcher.matches(t.token, &mut token)? {
                 continue;
             }
             if t.look != Look::None && !self.lookahead(t.look, matcher) {
@@ -266,7 +266,7 @@ impl<'t> Parser<'t> {
             for rule in t.start {
                 self.stack.push(Node::new(*rule));
             }
-            self.build(token.clone());
+            self.build(token);
             return Ok(t.next);
         }
         let expected: Vec<&str> = current.expected.iter().map(|t| t.name()).collect();
