@@ -5,10 +5,9 @@
 //! leading whitespace when it is indented less), escaped delimiters
 //! (`\"\"\"`, ```` \`\`\` ````) restored, joined with `\n`: no leading or
 //! trailing newline is added, and text after the opening delimiter is the
-//! media type, not content. The gherkin 0.16 parser keeps the newline after
-//! the opening delimiter, the indentation before the closing one and the
-//! media type, and de-indents by the least indented line; [`fix`] replaces
-//! what it made with the content read from the source.
+//! media type, not content. The parser ([`crate::syntax`]) reads doc
+//! strings by this rule; [`doc_string`] reads one from the source for
+//! those who have only a step's line (the steps, for its media type).
 
 /// One doc string as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,26 +54,6 @@ pub fn doc_string(text: &str, step_line: usize) -> Option<DocString> {
         content.push(rest.replace(&escaped, delimiter));
     }
     Some(DocString { line, delimiter, media_type, content: content.join("\n") })
-}
-
-/// Replaces the doc string of every step of `feature` with its content as
-/// Gherkin defines it, read from `text` (the file `feature` was parsed from).
-pub(crate) fn fix(feature: &mut gherkin::Feature, text: &str) {
-    let fix_steps = |steps: &mut Vec<gherkin::Step>| {
-        for step in steps.iter_mut().filter(|s| s.docstring.is_some()) {
-            if let Some(doc) = doc_string(text, step.position.line) {
-                step.docstring = Some(doc.content);
-            }
-        }
-    };
-    let mut all: Vec<&mut Vec<gherkin::Step>> = Vec::new();
-    all.extend(feature.background.iter_mut().map(|b| &mut b.steps));
-    all.extend(feature.scenarios.iter_mut().map(|s| &mut s.steps));
-    for rule in &mut feature.rules {
-        all.extend(rule.background.iter_mut().map(|b| &mut b.steps));
-        all.extend(rule.scenarios.iter_mut().map(|s| &mut s.steps));
-    }
-    all.into_iter().for_each(fix_steps);
 }
 
 #[cfg(test)]

@@ -4,11 +4,11 @@
 //! `@retry(N)`, `@serial`), selecting scenarios (tag expressions, shards) and
 //! linting. Knows nothing of HTTP or of how scenarios are run.
 
-mod diagnose;
 pub mod docstring;
 pub mod lint;
 pub mod load;
 pub mod select;
+pub mod syntax;
 pub mod tags;
 
 pub use docstring::{DocString, doc_string};

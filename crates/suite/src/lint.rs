@@ -5,7 +5,12 @@
 //! scenarios linked to no catalog feature. The step vocabulary is reached
 //! through [`StepCheck`], so this module knows nothing of HTTP.
 
-use std::{collections::BTreeSet, fmt, path::PathBuf};
+use std::{
+    cell::RefCell,
+    collections::{BTreeSet, HashMap},
+    fmt,
+    path::PathBuf,
+};
 
 use crate::{SourceFile, Suite, certify_tags};
 
@@ -139,6 +144,10 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
     for parsed in &suite.features {
         let path = &parsed.file.path;
         let feature = &parsed.feature;
+        // Split once per file: everything below looks lines up by number.
+        let lines: Vec<&str> = parsed.file.text.lines().collect();
+        let memo = Memo::new(steps);
+        let steps: &dyn StepCheck = &memo;
         let check_steps = |list: &[gherkin::Step], out: &mut BTreeSet<Finding>| {
             for step in list {
                 for (kind, message) in
@@ -175,7 +184,7 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
                 .flat_map(|b| &b.steps)
                 .chain(rule.and_then(|r| r.background.as_ref()).into_iter().flat_map(|b| &b.steps))
                 .chain(&scenario.steps);
-            variables(&parsed.file, scenario, in_order, steps, &mut out);
+            variables(&parsed.file, &lines, scenario, in_order, steps, &mut out);
             let levels =
                 [Some(feature.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(scenario.tags.as_slice())];
             let (tags, _) = certify_tags(levels.into_iter().flatten());
@@ -188,7 +197,7 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
             ];
             for (list, below) in placed {
                 for p in certify_tags([list]).1 {
-                    let (line, col) = tag_position(&parsed.file.text, below, &p.tag).unwrap_or((below, 1));
+                    let (line, col) = tag_position(&lines, below, &p.tag).unwrap_or((below, 1));
                     out.insert(Finding { path: path.clone(), line, col, kind: FindingKind::Tag, message: p.message });
                 }
             }
@@ -209,11 +218,67 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
     out.into_iter().collect()
 }
 
+/// A step as the vocabulary sees it: text, doc string, whether it has a table.
+type StepKey = (String, Option<String>, bool);
+
+/// Asks the vocabulary once per distinct step of a file (the answers
+/// depend on the file, the text and the argument only): suites repeat steps,
+/// and resolving one tries every pattern of the vocabulary.
+struct Memo<'a> {
+    inner: &'a dyn StepCheck,
+    checks: RefCell<HashMap<StepKey, Vec<(FindingKind, String)>>>,
+    defines: RefCell<HashMap<String, Option<String>>>,
+    uses: RefCell<HashMap<String, Vec<(String, usize)>>>,
+}
+
+impl<'a> Memo<'a> {
+    fn new(inner: &'a dyn StepCheck) -> Memo<'a> {
+        Memo { inner, checks: RefCell::default(), defines: RefCell::default(), uses: RefCell::default() }
+    }
+}
+
+impl StepCheck for Memo<'_> {
+    fn check(
+        &self,
+        file: &SourceFile,
+        text: &str,
+        doc_string: Option<&str>,
+        has_table: bool,
+    ) -> Vec<(FindingKind, String)> {
+        let key = (text.to_owned(), doc_string.map(str::to_owned), has_table);
+        if let Some(found) = self.checks.borrow().get(&key) {
+            return found.clone();
+        }
+        let found = self.inner.check(file, text, doc_string, has_table);
+        self.checks.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    fn defines(&self, text: &str) -> Option<String> {
+        if let Some(found) = self.defines.borrow().get(text) {
+            return found.clone();
+        }
+        let found = self.inner.defines(text);
+        self.defines.borrow_mut().insert(text.to_owned(), found.clone());
+        found
+    }
+
+    fn uses(&self, text: &str) -> Vec<(String, usize)> {
+        if let Some(found) = self.uses.borrow().get(text) {
+            return found.clone();
+        }
+        let found = self.inner.uses(text);
+        self.uses.borrow_mut().insert(text.to_owned(), found.clone());
+        found
+    }
+}
+
 /// `{{name}}` placeholders that nothing defines by the time the step runs:
 /// the scenario's outline columns are defined from the start, then each
 /// step (Background steps first, as they run) may save one variable.
 fn variables<'a>(
     file: &SourceFile,
+    lines: &[&str],
     scenario: &gherkin::Scenario,
     in_order: impl Iterator<Item = &'a gherkin::Step>,
     steps: &dyn StepCheck,
@@ -226,7 +291,6 @@ fn variables<'a>(
         .and_then(|t| t.rows.first())
         .cloned()
         .unwrap_or_default();
-    let lines: Vec<&str> = file.text.lines().collect();
     for step in in_order {
         let keyword = step.keyword.chars().count();
         let mut found: Vec<(String, usize, usize)> = steps
@@ -271,10 +335,11 @@ fn variables<'a>(
 }
 
 /// Where `tag` (with its `@`) is written: the nearest line at or above
-/// `below` that holds it as a whole token. The parser keeps no tag positions.
-fn tag_position(text: &str, below: usize, tag: &str) -> Option<(usize, usize)> {
-    let lines: Vec<&str> = text.lines().take(below).collect();
-    lines.iter().enumerate().rev().find_map(|(i, l)| {
+/// `below` that holds it as a whole token (the search goes up from `below`,
+/// so it costs the distance, not the file). The `gherkin` types keep no tag
+/// positions.
+fn tag_position(lines: &[&str], below: usize, tag: &str) -> Option<(usize, usize)> {
+    lines[..below.min(lines.len())].iter().enumerate().rev().find_map(|(i, l)| {
         let mut at = 0;
         for token in l.split_whitespace() {
             let start = l[at..].find(token).map_or(at, |p| at + p);
@@ -352,8 +417,35 @@ mod tests {
         assert_eq!(found.len(), 4, "{found:#?}");
         assert_eq!(found[0], "a.feature:5:5: error: undefined step: unknown 1");
         assert!(found[1].starts_with("a.feature:11:3: error: @retry(x"), "{}", found[1]);
-        assert!(found[2].starts_with("b.feature:4:3: error: expected a step"), "{}", found[2]);
+        assert!(found[2].starts_with("b.feature:4:3: error: expected: #EOF, #TableRow"), "{}", found[2]);
         assert!(found[3].starts_with("c.feature:2:3: error: scenario \"s\" is linked to no"), "{}", found[3]);
+    }
+
+    /// Counts how often the vocabulary is asked.
+    struct Counting(std::cell::Cell<usize>);
+    impl StepCheck for Counting {
+        fn check(&self, _: &SourceFile, text: &str, _: Option<&str>, _: bool) -> Vec<(FindingKind, String)> {
+            self.0.set(self.0.get() + 1);
+            vec![(FindingKind::UndefinedStep, format!("undefined step: {text}"))]
+        }
+    }
+
+    #[test]
+    fn a_repeated_step_is_resolved_once_per_file_and_reported_where_it_is() {
+        let mut text = String::from("@feature:f\nFeature: f\n");
+        for i in 0..50 {
+            text.push_str(&format!("  Scenario: s{i}\n    Given the same step\n    Then step {}\n", i % 2));
+        }
+        let suite = Suite::parse(vec![
+            SourceFile { path: "a.feature".into(), abs_path: None, text: text.clone().into() },
+            SourceFile { path: "b.feature".into(), abs_path: None, text: text.into() },
+        ]);
+        let counting = Counting(std::cell::Cell::new(0));
+        let found = lint(&suite, &counting);
+        // Three distinct steps in each of two files.
+        assert_eq!(counting.0.get(), 6);
+        assert_eq!(found.len(), 2 * 100, "one finding per step, at its line");
+        assert_eq!(found[1].to_string(), "a.feature:5:5: error: undefined step: step 0");
     }
 
     #[test]

@@ -14,7 +14,6 @@ use std::{
     sync::{Arc, LazyLock},
 };
 
-use cucumber::feature::Ext as _;
 use regex::Regex;
 
 /// One feature file's text and where it came from.
@@ -148,7 +147,10 @@ impl Suite {
 
     /// Number of concrete scenarios (outline rows counted one by one).
     pub fn scenario_count(&self) -> usize {
-        self.features.iter().map(|f| f.feature.count_scenarios()).sum()
+        self.features
+            .iter()
+            .map(|f| f.feature.scenarios.len() + f.feature.rules.iter().map(|r| r.scenarios.len()).sum::<usize>())
+            .sum()
     }
 }
 
@@ -278,113 +280,21 @@ fn glob(pattern: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Parses one file and expands its outlines. A document with nothing but
-/// comments and blank lines is valid Gherkin and holds no feature (`None`).
+/// Parses one file (certify's Gherkin parser, [`crate::syntax`]) and
+/// expands its outlines. A document with no Feature (nothing but comments
+/// and blank lines) is valid Gherkin and holds no feature (`None`). The
+/// first error upstream Gherkin would report is the issue, with its
+/// message and position.
 pub fn parse_file(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue> {
-    if file.text.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('#')) {
-        return Ok(None);
-    }
-    let env = gherkin::GherkinEnv::default();
-    let parsed = gherkin::Feature::parse(&*file.text, env).map_err(|e| {
-        if let Some((line, col, message)) = crate::diagnose::diagnose(&file.text) {
-            return ParseIssue::new(&file.path, &file.text, line, col, message);
-        }
-        let (line, col, expected) = split_parse_error(&e.to_string());
-        ParseIssue::new(&file.path, &file.text, line, col, describe(&file.text, line, &expected))
-    })?;
-    check_tables(&parsed, &file.path).map_err(|mut issue| {
-        issue.read_tags(&file.text);
-        issue
-    })?;
-    let mut feature = parsed;
-    crate::docstring::fix(&mut feature, &file.text);
-    feature.path = Some(file.path.clone());
-    let feature = feature.expand_examples().map_err(|e| {
+    let doc = crate::syntax::parse(&file.text)
+        .map_err(|e| ParseIssue::new(&file.path, &file.text, e.location.line, e.location.col(), e.message))?;
+    let feature = crate::syntax::to_feature(&doc, &file.text).map_err(|e| {
         let message = format!("the outline uses <{}>, which no Examples column defines", e.name);
-        ParseIssue::new(&file.path, &file.text, e.pos.line, e.pos.col, message)
+        ParseIssue::new(&file.path, &file.text, e.line, e.col, message)
     })?;
+    let Some(mut feature) = feature else { return Ok(None) };
+    feature.path = Some(file.path.clone());
     Ok(Some(ParsedFeature { file, feature }))
-}
-
-/// Pulls `line`, `col` and the expected tokens out of gherkin's error text
-/// (`Error at 5:3: {"...", ...}`); its fields are not public.
-fn split_parse_error(text: &str) -> (usize, usize, Vec<String>) {
-    static RE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^Error at (\d+):(\d+): \{(.*)\}$").unwrap_or_else(|_| unreachable!()));
-    static TOKEN: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*)""#).unwrap_or_else(|_| unreachable!()));
-    let Some(c) = RE.captures(text.trim()) else {
-        return (1, 1, Vec::new());
-    };
-    let line = c[1].parse().unwrap_or(1);
-    let col = c[2].parse().unwrap_or(1);
-    let mut expected: Vec<String> = TOKEN
-        .captures_iter(&c[3])
-        .map(|t| t[1].replace("\\\"", "\"").replace("\\\\", "\\"))
-        .filter(|t| !t.trim().is_empty() && !t.starts_with('['))
-        .collect();
-    expected.sort();
-    expected.dedup();
-    (line, col, expected)
-}
-
-fn describe(text: &str, line: usize, expected: &[String]) -> String {
-    let found = text.lines().nth(line.saturating_sub(1)).map(str::trim).unwrap_or("");
-    let found = if found.is_empty() {
-        if line > text.lines().count() { "end of file".to_owned() } else { "an empty line".to_owned() }
-    } else {
-        let short: String = found.chars().take(60).collect();
-        format!("`{short}`")
-    };
-    let mut msg = format!("unexpected {found}");
-    if !expected.is_empty() {
-        let shown: Vec<&str> = expected.iter().take(8).map(String::as_str).collect();
-        msg.push_str(&format!(" (expected {}{})", shown.join(", "), if expected.len() > 8 { ", ..." } else { "" }));
-    }
-    msg
-}
-
-/// gherkin 0.16 accepts tables whose rows have different cell counts; the
-/// Gherkin specification rejects them.
-fn check_tables(feature: &gherkin::Feature, path: &Path) -> Result<(), ParseIssue> {
-    let check = |table: &gherkin::Table| -> Result<(), ParseIssue> {
-        let width = table.row_width();
-        for (i, row) in table.rows.iter().enumerate() {
-            if row.len() != width {
-                return Err(ParseIssue {
-                    path: path.to_path_buf(),
-                    line: table.position.line + i,
-                    col: table.position.col,
-                    message: format!(
-                        "inconsistent cell count: this row has {} cells, the first row has {width}",
-                        row.len()
-                    ),
-                    features: Vec::new(),
-                    critical: false,
-                });
-            }
-        }
-        Ok(())
-    };
-    let steps =
-        feature.background.iter().flat_map(|b| &b.steps).chain(feature.scenarios.iter().flat_map(|s| &s.steps)).chain(
-            feature.rules.iter().flat_map(|r| {
-                r.background.iter().flat_map(|b| &b.steps).chain(r.scenarios.iter().flat_map(|s| &s.steps))
-            }),
-        );
-    for step in steps {
-        if let Some(t) = &step.table {
-            check(t)?;
-        }
-    }
-    let examples =
-        feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| &r.scenarios)).flat_map(|s| &s.examples);
-    for ex in examples {
-        if let Some(t) = &ex.table {
-            check(t)?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -399,7 +309,13 @@ mod tests {
     fn parse_error_names_line_and_found_text() {
         let err = parse_file(src("Feature: f\n  Scenario: s\n    Given x\n  oops here\n")).unwrap_err();
         assert_eq!((err.line, err.path.as_path()), (4, Path::new("x.feature")));
-        assert!(err.message.contains("`oops here`"), "{}", err.message);
+        // Upstream's message: what the grammar accepts there, and the line it got.
+        assert!(
+            err.message.starts_with("expected: #EOF, #TableRow, #DocStringSeparator, #StepLine"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.ends_with(", got 'oops here'"), "{}", err.message);
         assert!(err.to_string().starts_with("x.feature:4:"), "{err}");
     }
 
@@ -417,6 +333,35 @@ mod tests {
     }
 
     #[test]
+    fn outline_scenarios_are_at_their_example_rows() {
+        // A description and blank lines between Examples and its table, and two tables.
+        let f = parse_file(src(
+            "Feature: f\n  Scenario Outline: s <n>\n    Given a \"<n>\"\n    Examples: first\n      about these\n\n      | n |\n\n      | 1 |\n      | 2 |\n    @more\n    Examples:\n      | n |\n      | 3 |\n",
+        ))
+        .unwrap()
+        .unwrap();
+        let at: Vec<(usize, usize, &str)> =
+            f.feature.scenarios.iter().map(|s| (s.position.line, s.position.col, s.name.as_str())).collect();
+        assert_eq!(at, [(9, 7, "s 1"), (10, 7, "s 2"), (14, 7, "s 3")]);
+        let third = &f.feature.scenarios[2];
+        assert_eq!(third.tags, ["more"]);
+        let table = third.examples[0].table.as_ref().unwrap();
+        assert_eq!(table.rows, [vec!["n".to_owned()], vec!["3".to_owned()]]);
+    }
+
+    #[test]
+    fn cells_are_unescaped_and_a_step_may_have_a_table_and_a_doc_string() {
+        let f = parse_file(src(
+            "Feature: f\n  Scenario: s\n    Given t:\n      | a \\| b | c\\\\ | d\\ne |\n      \"\"\"\n      doc\n      \"\"\"\n",
+        ))
+        .unwrap()
+        .unwrap();
+        let step = &f.feature.scenarios[0].steps[0];
+        assert_eq!(step.table.as_ref().unwrap().rows, [vec!["a | b".to_owned(), "c\\".to_owned(), "d\ne".to_owned()]]);
+        assert_eq!(step.docstring.as_deref(), Some("doc"));
+    }
+
+    #[test]
     fn unknown_outline_placeholder_is_an_issue() {
         let err = parse_file(src(
             "Feature: f\n  Scenario Outline: s\n    Given a <missing>\n    Examples:\n      | n |\n      | 1 |\n",
@@ -429,8 +374,8 @@ mod tests {
     fn ragged_table_is_an_issue() {
         let err =
             parse_file(src("Feature: f\n  Scenario: s\n    Given t:\n      | a | b |\n      | 1 |\n")).unwrap_err();
-        assert_eq!(err.line, 5);
-        assert!(err.message.contains("inconsistent cell count"));
+        assert_eq!((err.line, err.col), (5, 7));
+        assert_eq!(err.message, "inconsistent cell count within the table");
     }
 
     #[test]

@@ -1,10 +1,16 @@
-//! The upstream Gherkin parser corpus: every file in `good/` must load, every
-//! file in `bad/` must give an error at the line upstream reports, and
-//! nothing may panic.
+//! The upstream Gherkin corpus (`tests/data/gherkin`, from the Cucumber
+//! project's parser test data): every `good/*.feature` file, the CRLF ones
+//! included, parses to exactly upstream's `gherkinDocument` and compiles to
+//! exactly upstream's pickles, and loads; every `bad/*.feature` file fails
+//! with upstream's first error, message and position. The corpus's Markdown
+//! files (`*.feature.md`, "Markdown with Gherkin") are a different input
+//! format that certify does not load (it reads `*.feature` only), so they
+//! are not compared.
 
 use std::path::{Path, PathBuf};
 
-use certify_suite::{SourceFile, parse_file};
+use certify_suite::{SourceFile, parse_file, syntax};
+use serde_json::{Value, json};
 
 fn corpus(kind: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/gherkin").join(kind);
@@ -23,59 +29,107 @@ fn source(path: &Path) -> SourceFile {
     SourceFile { path: path.file_name().expect("name").into(), abs_path: None, text: text.into() }
 }
 
-/// Files of `good/` that the gherkin 0.16 parser rejects, with the reason.
-/// Each is a real gap of the parser; the list must stay exact (a file that
-/// starts loading fails this test until it is removed from here).
-/// These are the parser's, reported with a precise error by certify rather than
-/// misread; a suite that needs them can write the cell another way.
-const KNOWN_GOOD_GAPS: &[(&str, &str)] = &[
-    ("escaped_pipes.feature", "escaped `\\|` and `\\n` inside table cells"),
-    ("extra_table_content.feature", "text after the last `|` of a table row"),
-    ("scenario_outline_with_value_with_trailing_backslash.feature", "a table cell ending in a backslash"),
-    ("step_with_datatable_and_docstring.feature", "a step with both a data table and a doc string"),
-    ("trim_space.feature", "lines that end in spaces around the Feature line"),
-    ("trim_tab.feature", "lines that end in tabs around the Feature line"),
-];
+fn ndjson(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("ndjson")).collect()
+}
 
-#[test]
-fn every_good_file_loads() {
-    let mut failures = Vec::new();
-    for path in corpus("good") {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        let result = parse_file(source(&path));
-        let known = KNOWN_GOOD_GAPS.iter().any(|(n, _)| *n == name);
-        match (result, known) {
-            (Ok(_), false) | (Err(_), true) => {}
-            (Ok(_), true) => failures.push(format!("{name}: loads now; remove it from KNOWN_GOOD_GAPS")),
-            (Err(e), false) => failures.push(e.to_string()),
+/// The first difference between two JSON values, as a path.
+fn diff(path: &str, want: &Value, got: &Value) -> Option<String> {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for key in w.keys().chain(g.keys().filter(|k| !w.contains_key(*k))) {
+                let (a, b) = (w.get(key).unwrap_or(&Value::Null), g.get(key).unwrap_or(&Value::Null));
+                if let Some(d) = diff(&format!("{path}.{key}"), a, b) {
+                    return Some(d);
+                }
+            }
+            None
         }
+        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => {
+            w.iter().zip(g).enumerate().find_map(|(i, (a, b))| diff(&format!("{path}[{i}]"), a, b))
+        }
+        _ if want == got => None,
+        _ => Some(format!("{path}: upstream {want}, certify {got}")),
     }
-    assert!(failures.is_empty(), "good/ files that do not load:\n{}", failures.join("\n"));
 }
 
 #[test]
-fn every_bad_file_fails_at_the_upstream_line() {
+fn every_good_file_gives_the_upstream_document_and_pickles() {
+    let mut wrong = Vec::new();
+    for path in corpus("good") {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let text = std::fs::read_to_string(&path).expect("read");
+        let expected_doc = ndjson(&path.with_extension("feature.ast.ndjson")).remove(0);
+        // The uri is where upstream's runner read the file from
+        // (`../testdata/good/NAME`), not something the text says: it is
+        // taken from the expected document, the one field not compared.
+        let uri = expected_doc["gherkinDocument"]["uri"].as_str().expect("uri").to_owned();
+        let (result, work) = syntax::parse_counting(&text);
+        let mut doc = match result {
+            Ok(doc) => doc,
+            Err(e) => {
+                wrong.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        doc.uri = Some(uri.clone());
+        if let Some(d) = diff("gherkinDocument", &expected_doc, &json!({ "gherkinDocument": doc })) {
+            wrong.push(format!("{name}: {d}"));
+        }
+        let expected_pickles = ndjson(&path.with_extension("feature.pickles.ndjson"));
+        let mut next_id = work.ids;
+        let pickles: Vec<Value> =
+            syntax::pickles(&doc, &uri, &mut next_id).into_iter().map(|p| json!({ "pickle": p })).collect();
+        if pickles.len() != expected_pickles.len() {
+            wrong.push(format!("{name}: {} pickles, upstream has {}", pickles.len(), expected_pickles.len()));
+        }
+        if let Some(d) = expected_pickles.iter().zip(&pickles).find_map(|(w, g)| diff("pickle", w, g)) {
+            wrong.push(format!("{name}: {d}"));
+        }
+        if let Err(e) = parse_file(source(&path)) {
+            wrong.push(format!("{name}: does not load: {e}"));
+        }
+    }
+    assert!(wrong.is_empty(), "good/ files that differ from upstream:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_bad_file_fails_with_the_upstream_error() {
     let mut wrong = Vec::new();
     for path in corpus("bad") {
-        let expected: serde_json::Value = {
-            let text = std::fs::read_to_string(path.with_extension("feature.errors.ndjson")).expect("expected errors");
-            serde_json::from_str(text.lines().next().expect("one error")).expect("ndjson")
-        };
-        let want_line = expected["parseError"]["source"]["location"]["line"].as_u64().expect("line") as usize;
-        match parse_file(source(&path)) {
-            Ok(_) => wrong.push(format!("{}: loaded, expected an error at line {want_line}", path.display())),
-            Err(issue) if issue.line != want_line => {
-                wrong.push(format!("{issue}\n  expected line {want_line}: {}", expected["parseError"]["message"]))
+        let expected = ndjson(&path.with_extension("feature.errors.ndjson")).remove(0);
+        let error = &expected["parseError"];
+        let message = error["message"].as_str().expect("message");
+        let line = error["source"]["location"]["line"].as_u64().expect("line") as usize;
+        let column = error["source"]["location"]["column"].as_u64().map(|c| c as usize);
+        let text = std::fs::read_to_string(&path).expect("read");
+        match syntax::parse(&text) {
+            Ok(_) => wrong.push(format!("{}: parsed, upstream fails with {message}", path.display())),
+            Err(e) if e.to_string() != message || e.location.line != line || e.location.column != column => {
+                wrong.push(format!("{}:\n  upstream {message} ({line}:{column:?})\n  certify  {e}", path.display()))
             }
-            Err(issue) => assert!(!issue.message.is_empty()),
+            Err(_) => {}
+        }
+        match parse_file(source(&path)) {
+            Ok(_) => wrong.push(format!("{}: loaded", path.display())),
+            Err(issue) => {
+                // The issue carries the message without upstream's `(line:col): ` prefix,
+                // which `file:line:col:` replaces.
+                let bare = message.split_once("): ").map_or(message, |(_, m)| m);
+                if (issue.line, issue.col, issue.message.as_str()) != (line, column.unwrap_or(1), bare) {
+                    wrong.push(format!("{}: the issue is {issue}, upstream {message}", path.display()));
+                }
+            }
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
-/// Every doc string of the `good/` files that load has exactly the content
-/// upstream's pickles give it (no added newlines, the delimiter's
-/// indentation removed, escapes restored, media type apart).
+/// Every doc string of the `good/` files, once converted to the types the
+/// runner uses, has exactly the content upstream's pickles give it (no
+/// added newlines, the delimiter's indentation removed, escapes restored,
+/// media type apart).
 #[test]
 fn doc_strings_have_the_upstream_content() {
     let mut checked = 0;
@@ -85,7 +139,7 @@ fn doc_strings_have_the_upstream_content() {
         let pickles = std::fs::read_to_string(path.with_extension("feature.pickles.ndjson")).unwrap_or_default();
         let mut expected: Vec<String> = pickles
             .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .flat_map(|v| v["pickle"]["steps"].as_array().cloned().unwrap_or_default())
             .filter_map(|s| s["argument"]["docString"]["content"].as_str().map(str::to_owned))
             .collect();
