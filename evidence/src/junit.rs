@@ -96,7 +96,8 @@ pub struct JunitWriter {
     features: HashMap<String, FeatureBuf>,
     totals: Totals,
     error: Option<io::Error>,
-    done: bool,
+    /// The run's wall time, once it has finished.
+    wall: Option<Duration>,
     /// Catalog feature id -> (verdict, maturity), known at the end of the run.
     verdicts: HashMap<String, (String, String)>,
     started_at: Option<SystemTime>,
@@ -118,7 +119,7 @@ impl JunitWriter {
             features: HashMap::new(),
             totals: Totals::default(),
             error: None,
-            done: false,
+            wall: None,
             verdicts: HashMap::new(),
             started_at: None,
             names: features.iter().flat_map(testcase_names).collect(),
@@ -129,7 +130,7 @@ impl JunitWriter {
     /// the testsuites that hold each feature's scenarios (`feature.id`,
     /// `feature.verdict`, `feature.maturity`; `feature.<id>.verdict` and
     /// `feature.<id>.maturity` when a file holds several features). Call
-    /// before the `Finished` event.
+    /// before [`JunitWriter::finish`].
     pub fn set_feature_verdicts(&mut self, verdicts: &[certify_catalog::FeatureVerdict]) {
         for v in verdicts {
             let maturity = v.maturity.map_or("unknown", |m| m.as_str());
@@ -137,13 +138,17 @@ impl JunitWriter {
         }
     }
 
-    /// The report's path once the run has finished, or the first I/O error.
+    /// Assembles the report (with the feature verdicts set so far) once the
+    /// run has finished; returns its path, or the first I/O error.
     pub fn finish(mut self) -> io::Result<PathBuf> {
-        match self.error.take() {
-            Some(e) => Err(e),
-            None if self.done => Ok(self.path.clone()),
-            None => Err(io::Error::other("the run did not finish; junit.xml was not completed")),
+        if let Some(e) = self.error.take() {
+            return Err(e);
         }
+        let Some(wall) = self.wall else {
+            return Err(io::Error::other("the run did not finish; junit.xml was not completed"));
+        };
+        self.assemble(wall)?;
+        Ok(self.path.clone())
     }
 
     fn started(&mut self, plan: &Plan) {
@@ -296,10 +301,7 @@ impl JunitWriter {
                 self.write_suite(&path, buf);
             }
         }
-        if let Err(e) = self.assemble(wall) {
-            self.error.get_or_insert(e);
-        }
-        self.done = true;
+        self.wall = Some(wall);
     }
 
     fn assemble(&mut self, wall: Duration) -> io::Result<()> {

@@ -9,6 +9,9 @@ pub mod junit;
 pub mod manifest;
 pub mod messages;
 pub mod redact;
+pub mod spool;
+pub mod stream;
+pub mod transcripts;
 pub mod verify;
 mod xml;
 

@@ -160,7 +160,8 @@ pub fn write_bundle(dir: &Path, run: &Run, key: Option<&SigningKey>) -> PathBuf 
         report: None,
     };
     // Synthetic events, no parsed suite: the messages carry no gherkin documents.
-    let mut writer = BundleWriter::create(spec, &[]).expect("bundle writer");
+    let (mut bundle, writers) = BundleWriter::create(spec, &[]).expect("bundle writer");
+    let mut writer = bundle.redact(writers);
     let scenario = |line: usize, feature: &str, name: &str| {
         Arc::new(PlannedScenario {
             id: format!("features/{feature}.feature:{line}"),
@@ -225,7 +226,7 @@ pub fn write_bundle(dir: &Path, run: &Run, key: Option<&SigningKey>) -> PathBuf 
             duration: finished.duration_since(started).unwrap_or_default(),
         },
     });
-    writer.finish().expect("the bundle is written");
+    bundle.finish_redacted(writer).expect("the bundle is written");
     dir.to_path_buf()
 }
 
