@@ -152,7 +152,7 @@ fn scenario_events(s: &Arc<PlannedScenario>, at: SystemTime) -> Vec<RunEvent> {
 
 /// Runs scenarios `a.feature:3`, `a.feature:7` and `b.feature:2`, ending in
 /// the reverse of suite order, through the writer thread. `between` runs
-/// after the first scenario's events are sent.
+/// once the run has started, before any scenario's events are sent.
 fn run(out: &Path, between: impl FnOnce(&Path)) -> Result<(), BundleError> {
     let (a3, a7, b2) = (scenario("a.feature", 3), scenario("a.feature", 7), scenario("b.feature", 2));
     let feature = |path: &str, list: &[&Arc<PlannedScenario>]| PlannedFeature {
@@ -169,11 +169,11 @@ fn run(out: &Path, between: impl FnOnce(&Path)) -> Result<(), BundleError> {
     let (mut sender, thread) = stream::spawn(redact).expect("the writer thread");
     let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     sender.on_event(&RunEvent::Started { plan: Arc::new(plan), at: t0 });
+    between(&partial);
     for ev in scenario_events(&b2, t0) {
         sender.on_event(&ev);
     }
     sender.on_event(&RunEvent::FeatureFinished { path: "b.feature".into() });
-    between(&partial);
     for s in [&a7, &a3] {
         for ev in scenario_events(s, t0) {
             sender.on_event(&ev);
@@ -243,8 +243,8 @@ fn scenarios_ending_out_of_order_are_listed_in_suite_order_with_grouped_transcri
 fn a_directory_that_breaks_mid_run_leaves_no_bundle() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("bundle");
-    // After the first feature file, the bundle's transcripts directory
-    // becomes a file: the next transcript cannot be created.
+    // Once the run has started, the bundle's transcripts directory becomes
+    // a file: no transcript can be created.
     let err = run(&out, |partial| {
         std::fs::remove_dir_all(partial.join("transcripts")).unwrap();
         std::fs::write(partial.join("transcripts"), b"not a directory").unwrap();
