@@ -467,3 +467,42 @@ fn doc_strings_arrive_as_exactly_their_bytes() {
     );
     assert_eq!(docs[1]["mediaType"], "json");
 }
+
+/// What the whole process may hold per scenario of the suite, beyond a run of
+/// 1,000: the suite, the plan and the runner's bookkeeping, and the
+/// writers' indexes (an offset and a place per scenario entry and testcase).
+/// A writer that kept each scenario's entry, transcript or testcase until the
+/// end holds more than this (the writers did, at 19 KiB a scenario).
+const PER_SCENARIO_KIB: u64 = 12;
+
+/// `n` scenarios, 100 per feature file, each one GET with its status checked.
+fn suite(n: usize) -> Project {
+    let mut p = project("30s", "Feature: none\n");
+    for f in 0..n.div_ceil(100) {
+        let mut text = format!("Feature: memory {f}\n\n");
+        for i in 0..100.min(n - f * 100) {
+            text.push_str(&format!(
+                "  Scenario: tiny {f}-{i}\n    When I send a GET request to \"/tiny\"\n    Then the response status is 200\n\n"
+            ));
+        }
+        p = p.file(&format!("features/m{f:03}.feature"), &text);
+    }
+    p
+}
+
+#[test]
+fn memory_grows_little_with_the_number_of_scenarios() {
+    let target = Target::start();
+    let small = run_measured(&suite(1_000), &target, "small");
+    assert_eq!(small.code, 0, "{}", small.shown);
+    let large = run_measured(&suite(10_000), &target, "large");
+    assert_eq!(large.code, 0, "{}", large.shown);
+    assert_eq!(large.summary["counts"]["passed"], 10_000, "{}", large.shown);
+    let per_scenario = large.peak_kib.saturating_sub(small.peak_kib) / 9_000;
+    assert!(
+        per_scenario < PER_SCENARIO_KIB,
+        "peak {} KiB at 1,000 scenarios, {} KiB at 10,000: {per_scenario} KiB per scenario, at most {PER_SCENARIO_KIB} expected",
+        small.peak_kib,
+        large.peak_kib
+    );
+}
