@@ -309,8 +309,13 @@ impl BundleWriter {
         // with only some of them active. The spool's entries are redacted
         // as they are read back (the pass would move their offsets).
         redactor.widen();
+        // Each file is hashed as the pass writes it: listing the bundle
+        // does not read it again.
+        let mut known = HashMap::new();
         for path in &written {
-            redact_file(&redactor, path)?;
+            let digest = redact_file(&redactor, path)?;
+            let rel = path.strip_prefix(&self.tmp).unwrap_or(path).to_string_lossy().replace('\\', "/");
+            known.insert(rel, digest);
         }
         let entries = SpoolEntries { spool: &spool, redactor: &redactor };
 
@@ -334,11 +339,14 @@ impl BundleWriter {
             let path = self.tmp.join(REPORT);
             let index = TranscriptIndex::new(&self.tmp);
             let lookup = |rel: &str, id: &str, attempt: usize| index.lookup(rel, id, attempt);
-            let mut out = BufWriter::new(File::create(&path).map_err(io_err(&path))?);
+            let mut hasher = Sha256::new();
+            let mut out = Hashed::new(BufWriter::new(File::create(&path).map_err(io_err(&path))?), &mut hasher);
             render(&header, &entries, &lookup, &mut out).map_err(io_err(&path))?;
             out.flush().map_err(io_err(&path))?;
+            let size = out.size;
+            known.insert(REPORT.to_owned(), (hex(&hasher.finalize()), size));
         }
-        let files = list_files(&self.tmp, &[MANIFEST, ENVELOPE, SIGSTORE, SPOOL])?;
+        let files = list_files_known(&self.tmp, &[MANIFEST, ENVELOPE, SIGSTORE, SPOOL], &known)?;
         let manifest_path = self.tmp.join(MANIFEST);
         write_manifest(&manifest_path, &header, &spool, &redactor, &files)?;
         fs::remove_file(&spool_path).map_err(io_err(&spool_path))?;
@@ -544,12 +552,14 @@ impl Entries for SpoolEntries<'_> {
 /// Redacts a written file with the active secrets, line by line (a secret
 /// never spans lines: every form of it is single-line), replacing the file
 /// only when something changed.
-fn redact_file(redactor: &Redactor, path: &Path) -> Result<(), BundleError> {
+fn redact_file(redactor: &Redactor, path: &Path) -> Result<(String, u64), BundleError> {
     let tmp = path.with_extension("redacting");
     let mut changed = false;
+    let mut hasher = Sha256::new();
+    let size;
     {
         let mut input = BufReader::new(File::open(path).map_err(io_err(path))?);
-        let mut out = BufWriter::new(File::create(&tmp).map_err(io_err(&tmp))?);
+        let mut out = Hashed::new(BufWriter::new(File::create(&tmp).map_err(io_err(&tmp))?), &mut hasher);
         let mut line = Vec::new();
         loop {
             line.clear();
@@ -574,8 +584,39 @@ fn redact_file(redactor: &Redactor, path: &Path) -> Result<(), BundleError> {
             }
         }
         out.flush().map_err(io_err(&tmp))?;
+        size = out.size;
     }
-    if changed { fs::rename(&tmp, path).map_err(io_err(path)) } else { fs::remove_file(&tmp).map_err(io_err(&tmp)) }
+    if changed {
+        fs::rename(&tmp, path).map_err(io_err(path))?;
+    } else {
+        fs::remove_file(&tmp).map_err(io_err(&tmp))?;
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// A writer that hashes and counts what goes through it.
+struct Hashed<'a, W> {
+    inner: W,
+    hasher: &'a mut Sha256,
+    size: u64,
+}
+
+impl<'a, W: io::Write> Hashed<'a, W> {
+    fn new(inner: W, hasher: &'a mut Sha256) -> Hashed<'a, W> {
+        Hashed { inner, hasher, size: 0 }
+    }
+}
+
+impl<W: io::Write> io::Write for Hashed<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Writes `bundle.json`: the header's fields, then the spooled scenario
@@ -613,6 +654,16 @@ fn write_manifest(
 
 /// Every regular file under `root` (sorted, `/`-separated), except the names in `skip` at the top.
 pub fn list_files(root: &Path, skip: &[&str]) -> Result<Vec<FileEntry>, BundleError> {
+    list_files_known(root, skip, &HashMap::new())
+}
+
+/// [`list_files`], taking the digests of the files in `known` (by path
+/// relative to `root`) as they were computed when the files were written.
+fn list_files_known(
+    root: &Path,
+    skip: &[&str],
+    known: &HashMap<String, (String, u64)>,
+) -> Result<Vec<FileEntry>, BundleError> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -624,7 +675,10 @@ pub fn list_files(root: &Path, skip: &[&str]) -> Result<Vec<FileEntry>, BundleEr
             if ty.is_dir() {
                 stack.push(path);
             } else if ty.is_file() && !skip.contains(&rel.as_str()) {
-                out.push(file_entry(root, &rel)?);
+                match known.get(&rel) {
+                    Some((sha256, size)) => out.push(FileEntry { path: rel, sha256: sha256.clone(), size: *size }),
+                    None => out.push(file_entry(root, &rel)?),
+                }
             }
         }
     }

@@ -5,7 +5,7 @@
 
 use std::{
     fs::File,
-    io::{self, BufWriter, Read as _, Seek as _, SeekFrom, Write as _},
+    io::{self, BufReader, BufWriter, Read as _, Write as _},
     path::{Path, PathBuf},
 };
 
@@ -72,12 +72,14 @@ pub struct SpoolReader {
 impl SpoolReader {
     /// Calls `f` with each record, in key order (one record in memory at a time).
     pub fn each(&self, f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
-        let mut file = File::open(&self.path)?;
+        // Records written in about the order they are read come through
+        // the buffer; a jump back or ahead seeks.
+        let mut file = BufReader::with_capacity(64 * 1024, File::open(&self.path)?);
         let mut buf = Vec::new();
         let mut at = 0u64;
         for slot in &self.index {
             if slot.offset != at {
-                file.seek(SeekFrom::Start(slot.offset))?;
+                file.seek_relative(slot.offset as i64 - at as i64)?;
             }
             buf.resize(slot.len as usize, 0);
             file.read_exact(&mut buf)?;
