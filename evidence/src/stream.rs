@@ -1,7 +1,7 @@
 //! The writers' side of a run, composed rather than nested:
 //!
 //! ```text
-//! runner (driving task) ──Arc<RunEvent>──► bounded channel ──► writer thread
+//! runner (driving task) ──Arc<RunEvent>s──► bounded channel ──► writer thread
 //!     └─ Redact: redacts each scenario's events once, when it ends
 //!          └─ Tee ─┬─ JUnit        ─┬─ Messages
 //!                  ├─ Entries spool ├─ Transcripts
@@ -243,26 +243,52 @@ fn redacted(r: &Redactor, result: &ScenarioResult) -> ScenarioResult {
     out
 }
 
-/// How many events may wait for the writer thread before the driving task
-/// waits for it: enough to ride out a slow write, little enough to bound memory.
-pub const CHANNEL_CAPACITY: usize = 4096;
+/// How many batches of events may wait for the writer thread before the
+/// driving task waits for it: enough to ride out a slow write, little enough
+/// to bound memory.
+pub const CHANNEL_CAPACITY: usize = 1024;
 
 /// The driving task's end of the channel: sends each event, as an `Arc`, to
-/// the writer thread. Sending blocks only when the writers are
-/// [`CHANNEL_CAPACITY`] events behind.
+/// the writer thread. A scenario's attempt and step events (which the
+/// redaction adapter holds until the scenario ends anyway) travel with the
+/// next event that is not one, so the threads meet about once a scenario.
+/// Sending blocks only when the writers are [`CHANNEL_CAPACITY`] batches behind.
 pub struct Sender {
-    tx: Option<mpsc::SyncSender<Arc<RunEvent>>>,
+    tx: Option<mpsc::SyncSender<Vec<Arc<RunEvent>>>>,
+    batch: Vec<Arc<RunEvent>>,
+}
+
+impl Sender {
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.batch);
+        // A writer thread that is gone has ended with its error (or
+        // panicked): the join says so; the run goes on to its end.
+        if let Some(tx) = &self.tx
+            && tx.send(batch).is_err()
+        {
+            self.tx = None;
+        }
+    }
 }
 
 impl EventSink for Sender {
     fn on_event(&mut self, event: &RunEvent) {
-        // A writer thread that is gone has ended with its error (or
-        // panicked): the join says so; the run goes on to its end.
-        if let Some(tx) = &self.tx
-            && tx.send(Arc::new(event.clone())).is_err()
-        {
-            self.tx = None;
+        self.batch.push(Arc::new(event.clone()));
+        if !matches!(
+            event,
+            RunEvent::AttemptStarted { .. } | RunEvent::StepFinished { .. } | RunEvent::AttemptFinished { .. }
+        ) {
+            self.flush();
         }
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
@@ -280,15 +306,17 @@ impl<S> WriterThread<S> {
 
 /// Starts the writer thread over `sink` and returns the sender for the driving task.
 pub fn spawn<S: EventSink + Send + 'static>(mut sink: S) -> Result<(Sender, WriterThread<S>), BundleError> {
-    let (tx, rx) = mpsc::sync_channel::<Arc<RunEvent>>(CHANNEL_CAPACITY);
+    let (tx, rx) = mpsc::sync_channel::<Vec<Arc<RunEvent>>>(CHANNEL_CAPACITY);
     let handle = thread::Builder::new()
         .name("certify-writer".to_owned())
         .spawn(move || {
-            for event in rx {
-                sink.on_event(&event);
+            for batch in rx {
+                for event in batch {
+                    sink.on_event(&event);
+                }
             }
             sink
         })
         .map_err(|source| BundleError::Thread { source })?;
-    Ok((Sender { tx: Some(tx) }, WriterThread { handle }))
+    Ok((Sender { tx: Some(tx), batch: Vec::new() }, WriterThread { handle }))
 }
