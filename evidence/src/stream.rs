@@ -15,7 +15,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, mpsc},
+    sync::{Arc, Condvar, Mutex, PoisonError, mpsc},
     thread,
     time::SystemTime,
 };
@@ -248,14 +248,60 @@ fn redacted(r: &Redactor, result: &ScenarioResult) -> ScenarioResult {
 /// to bound memory.
 pub const CHANNEL_CAPACITY: usize = 1024;
 
+/// The bytes of exchange bodies that events waiting for the writer thread
+/// hold, with the budget the driving task waits under: what waits in the
+/// channel adds at most the budget to the bodies the scenarios in flight hold.
+struct Budget {
+    limit: usize,
+    held: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Budget {
+    /// Waits until `weight` more bytes fit (or nothing is held: a batch
+    /// larger than the budget goes alone), then holds them.
+    fn take(&self, weight: usize) {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        while *held > 0 && *held + weight > self.limit {
+            held = self.freed.wait(held).unwrap_or_else(PoisonError::into_inner);
+        }
+        *held += weight;
+    }
+
+    fn release(&self, weight: usize) {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        *held = held.saturating_sub(weight);
+        self.freed.notify_all();
+    }
+}
+
+/// The body bytes an event holds (each exchange counted once: a scenario's
+/// result shares its attempts' bodies).
+fn weight(event: &RunEvent) -> usize {
+    match event {
+        RunEvent::AttemptFinished { attempt, .. } => attempt
+            .exchanges
+            .iter()
+            .map(|x| {
+                x.request.body.as_ref().map_or(0, |b| b.bytes.len())
+                    + x.response.as_ref().map_or(0, |r| r.body.bytes.len())
+            })
+            .sum(),
+        _ => 0,
+    }
+}
+
 /// The driving task's end of the channel: sends each event, as an `Arc`, to
 /// the writer thread. A scenario's attempt and step events (which the
 /// redaction adapter holds until the scenario ends anyway) travel with the
 /// next event that is not one, so the threads meet about once a scenario.
-/// Sending blocks only when the writers are [`CHANNEL_CAPACITY`] batches behind.
+/// Sending waits when the writers are [`CHANNEL_CAPACITY`] batches behind, or
+/// when the bodies waiting for them would exceed the budget.
 pub struct Sender {
-    tx: Option<mpsc::SyncSender<Vec<Arc<RunEvent>>>>,
+    tx: Option<mpsc::SyncSender<(Vec<Arc<RunEvent>>, usize)>>,
     batch: Vec<Arc<RunEvent>>,
+    weight: usize,
+    budget: Arc<Budget>,
 }
 
 impl Sender {
@@ -264,11 +310,13 @@ impl Sender {
             return;
         }
         let batch = std::mem::take(&mut self.batch);
+        let weight = std::mem::take(&mut self.weight);
         // A writer thread that is gone has ended with its error (or
         // panicked): the join says so; the run goes on to its end.
-        if let Some(tx) = &self.tx
-            && tx.send(batch).is_err()
-        {
+        let Some(tx) = &self.tx else { return };
+        self.budget.take(weight);
+        if tx.send((batch, weight)).is_err() {
+            self.budget.release(weight);
             self.tx = None;
         }
     }
@@ -276,6 +324,7 @@ impl Sender {
 
 impl EventSink for Sender {
     fn on_event(&mut self, event: &RunEvent) {
+        self.weight += weight(event);
         self.batch.push(Arc::new(event.clone()));
         if !matches!(
             event,
@@ -304,19 +353,28 @@ impl<S> WriterThread<S> {
     }
 }
 
-/// Starts the writer thread over `sink` and returns the sender for the driving task.
-pub fn spawn<S: EventSink + Send + 'static>(mut sink: S) -> Result<(Sender, WriterThread<S>), BundleError> {
-    let (tx, rx) = mpsc::sync_channel::<Vec<Arc<RunEvent>>>(CHANNEL_CAPACITY);
+/// Starts the writer thread over `sink` and returns the sender for the
+/// driving task. `body_budget`: the bytes of exchange bodies that may wait
+/// for the writers (the run's body cap is a good measure: memory stays
+/// bounded by the bodies in flight, plus this).
+pub fn spawn<S: EventSink + Send + 'static>(
+    mut sink: S,
+    body_budget: usize,
+) -> Result<(Sender, WriterThread<S>), BundleError> {
+    let (tx, rx) = mpsc::sync_channel::<(Vec<Arc<RunEvent>>, usize)>(CHANNEL_CAPACITY);
+    let budget = Arc::new(Budget { limit: body_budget, held: Mutex::new(0), freed: Condvar::new() });
+    let theirs = budget.clone();
     let handle = thread::Builder::new()
         .name("certify-writer".to_owned())
         .spawn(move || {
-            for batch in rx {
+            for (batch, weight) in rx {
                 for event in batch {
                     sink.on_event(&event);
                 }
+                theirs.release(weight);
             }
             sink
         })
         .map_err(|source| BundleError::Thread { source })?;
-    Ok((Sender { tx: Some(tx), batch: Vec::new() }, WriterThread { handle }))
+    Ok((Sender { tx: Some(tx), batch: Vec::new(), weight: 0, budget }, WriterThread { handle }))
 }

@@ -166,7 +166,7 @@ fn run(out: &Path, between: impl FnOnce(&Path)) -> Result<(), BundleError> {
     let (mut bundle, writers) = BundleWriter::create(spec(out), &[]).expect("a bundle writer");
     let partial = bundle.partial_dir().to_path_buf();
     let redact = bundle.redact(writers);
-    let (mut sender, thread) = stream::spawn(redact).expect("the writer thread");
+    let (mut sender, thread) = stream::spawn(redact, 1 << 20).expect("the writer thread");
     let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     sender.on_event(&RunEvent::Started { plan: Arc::new(plan), at: t0 });
     between(&partial);

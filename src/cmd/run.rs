@@ -354,7 +354,10 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     // The writers run on a thread of their own, behind the redaction
     // adapter: the bundle's, the progress bar and the failure log, teed.
     let redact = bundle.redact(Tee::new(writers, Tee::new(Sink(Progress::new()), Sink(FailureLog::default()))));
-    let (mut sender, writer) = stream::spawn(redact).map_err(runtime)?;
+    // The bodies waiting for the writers stay within one body's cap: memory
+    // stays bounded by the bodies of the scenarios in flight, plus one.
+    let body_budget = usize::try_from(target.max_body).unwrap_or(usize::MAX);
+    let (mut sender, writer) = stream::spawn(redact, body_budget).map_err(runtime)?;
     let options = RunOptions { concurrency };
     let summary = {
         let mut sinks: Vec<&mut dyn EventSink> = vec![&mut sender];
