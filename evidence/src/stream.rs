@@ -31,14 +31,17 @@ use crate::{bundle::BundleError, redact::Redactor};
 #[derive(Debug, Clone)]
 pub struct Record {
     pub event: RunEvent,
-    /// With `AttemptStarted`: the attempt's HTTP exchanges, each rendered
-    /// once as its transcript records it (redacted, bodies capped).
+    /// With `AttemptStarted`: the attempt's HTTP exchanges; with
+    /// `ScenarioFinished`: those of every attempt. Each is rendered once, as
+    /// its transcript records it (redacted, bodies capped), and shared.
     pub exchanges: Vec<Rendered>,
 }
 
 /// One exchange as the transcript records it.
 #[derive(Debug, Clone)]
 pub struct Rendered {
+    /// The attempt it belongs to (1-based).
+    pub attempt: usize,
     /// Compact JSON, redacted.
     pub json: Arc<str>,
     pub step_line: usize,
@@ -130,26 +133,26 @@ impl<W: Writer> Redact<W> {
         let learnt: Vec<String> =
             result.attempts.iter().flat_map(|a| &a.exchanges).flat_map(|x| self.redactor.learn(x)).collect();
         self.redactor.scope(learnt);
+        let rendered: Vec<Rendered> =
+            result.attempts.iter().flat_map(|a| a.exchanges.iter().map(|x| self.render(a.number, x))).collect();
         for ev in self.pending.remove(&result.scenario.id).unwrap_or_default() {
             let exchanges = match &ev {
-                RunEvent::AttemptStarted { attempt, .. } => result
-                    .attempts
-                    .iter()
-                    .find(|a| a.number == *attempt)
-                    .map(|a| a.exchanges.iter().map(|x| self.render(x)).collect())
-                    .unwrap_or_default(),
+                RunEvent::AttemptStarted { attempt, .. } => {
+                    rendered.iter().filter(|x| x.attempt == *attempt).cloned().collect()
+                }
                 _ => Vec::new(),
             };
             let event = redact_event(&self.redactor, ev);
             self.pass(event, exchanges);
         }
         let redacted = Arc::new(redacted(&self.redactor, result));
-        self.pass(RunEvent::ScenarioFinished { result: redacted }, Vec::new());
+        self.pass(RunEvent::ScenarioFinished { result: redacted }, rendered);
     }
 
-    fn render(&self, x: &certify_steps::Exchange) -> Rendered {
+    fn render(&self, attempt: usize, x: &certify_steps::Exchange) -> Rendered {
         let json = serde_json::to_string(&self.redactor.exchange(x, self.cap)).unwrap_or_default();
         Rendered {
+            attempt,
             json: Arc::from(self.redactor.text(&json).as_ref()),
             step_line: x.step_line,
             method: x.request.method.clone(),

@@ -6,7 +6,8 @@
 //! {"scenario":"features/a.feature:12","name":"…","line":12,"attempt":1,"exchanges":[…]}
 //! ```
 //!
-//! so the number of files grows with feature files, not scenarios. A
+//! (a scenario's attempts together, when it ends), so the number of files
+//! grows with feature files, not scenarios. A
 //! scenario entry's `transcript` names its file; readers find an attempt's
 //! line by scenario id and attempt number ([`TranscriptIndex`]). Bundles
 //! written before hold one JSON file per scenario
@@ -89,7 +90,10 @@ impl TranscriptWriter {
 impl Writer for TranscriptWriter {
     fn write(&mut self, record: &Record) -> Result<(), BundleError> {
         match &record.event {
-            RunEvent::AttemptStarted { scenario, attempt, .. } => {
+            // One line per attempt, when the scenario has ended (its attempts
+            // in order): every attempt its entry lists has its line.
+            RunEvent::ScenarioFinished { result } if !result.attempts.is_empty() => {
+                let scenario = &result.scenario;
                 let rel = transcript_path(&scenario.feature_path);
                 let path = self.root.join(&rel);
                 if !self.open.contains_key(&rel) {
@@ -97,7 +101,7 @@ impl Writer for TranscriptWriter {
                         fs::create_dir_all(p).map_err(crate::bundle::io_err(p))?;
                     }
                     // Reopened in append mode if the feature file's
-                    // attempts resume after it was closed.
+                    // scenarios end after it was closed.
                     let file = fs::OpenOptions::new()
                         .create(true)
                         .append(true)
@@ -108,21 +112,28 @@ impl Writer for TranscriptWriter {
                     }
                     self.open.insert(rel.clone(), BufWriter::new(file));
                 }
-                let head =
-                    LineHead { scenario: &scenario.id, name: &scenario.name, line: scenario.line, attempt: *attempt };
-                let head = serde_json::to_string(&head).unwrap_or_default();
-                let mut line = String::with_capacity(head.len() + 32);
-                line.push_str(head.strip_suffix('}').unwrap_or(&head));
-                line.push_str(",\"exchanges\":[");
-                for (i, x) in record.exchanges.iter().enumerate() {
-                    if i > 0 {
-                        line.push(',');
+                let mut text = String::new();
+                for attempt in &result.attempts {
+                    let head = LineHead {
+                        scenario: &scenario.id,
+                        name: &scenario.name,
+                        line: scenario.line,
+                        attempt: attempt.number,
+                    };
+                    let head = serde_json::to_string(&head).unwrap_or_default();
+                    text.push_str(head.strip_suffix('}').unwrap_or(&head));
+                    text.push_str(",\"exchanges\":[");
+                    let mine = record.exchanges.iter().filter(|x| x.attempt == attempt.number);
+                    for (i, x) in mine.enumerate() {
+                        if i > 0 {
+                            text.push(',');
+                        }
+                        text.push_str(&x.json);
                     }
-                    line.push_str(&x.json);
+                    text.push_str("]}\n");
                 }
-                line.push_str("]}\n");
                 if let Some(out) = self.open.get_mut(&rel) {
-                    out.write_all(line.as_bytes()).map_err(crate::bundle::io_err(&path))?;
+                    out.write_all(text.as_bytes()).map_err(crate::bundle::io_err(&path))?;
                 }
                 Ok(())
             }

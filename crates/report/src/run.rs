@@ -277,26 +277,33 @@ fn scenario_json(s: &ScenarioEntry, transcript: Transcripts<'_>) -> Value {
 /// (`{"scenario", "attempt", "exchanges"}`), or an older per-scenario file
 /// (`{"attempts": [{"number", "exchanges"}]}`).
 fn exchanges(text: &str, id: &str, number: usize) -> Vec<Value> {
-    let mut list = None;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let Ok(doc) = serde_json::from_str::<Value>(line) else { continue };
-        if doc.get("scenario").and_then(Value::as_str) == Some(id)
-            && doc.get("attempt").and_then(Value::as_u64) == Some(number as u64)
-        {
-            list = doc.get("exchanges").and_then(Value::as_array).cloned();
-            break;
+    // An older per-scenario file: every attempt in one document.
+    let of_old = |doc: &Value| {
+        let list = doc.get("attempts")?.as_array()?;
+        let attempt = list
+            .iter()
+            .find(|a| a.get("number").and_then(Value::as_u64) == Some(number as u64))
+            .or_else(|| list.last())?;
+        attempt.get("exchanges").and_then(Value::as_array).cloned()
+    };
+    // A grouped transcript's line: one attempt of one scenario.
+    let of_line = |doc: &Value| {
+        let mine = doc.get("scenario").and_then(Value::as_str) == Some(id)
+            && doc.get("attempt").and_then(Value::as_u64) == Some(number as u64);
+        mine.then(|| doc.get("exchanges").and_then(Value::as_array).cloned()).flatten()
+    };
+    let list = match serde_json::from_str::<Value>(text) {
+        Ok(doc) if doc.get("attempts").is_some() => of_old(&doc),
+        Ok(doc) => of_line(&doc),
+        // Several lines: find the attempt's.
+        Err(_) => {
+            let docs: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+            if docs.is_empty() {
+                return vec![json!({"error": "the transcript is not valid JSON"})];
+            }
+            docs.iter().find_map(of_line)
         }
-    }
-    if list.is_none() && !text.lines().any(|l| l.starts_with("{\"scenario\"")) {
-        let Ok(doc) = serde_json::from_str::<Value>(text) else {
-            return vec![json!({"error": "the transcript is not valid JSON"})];
-        };
-        let attempts = doc.get("attempts").and_then(Value::as_array);
-        let attempt = attempts.and_then(|list| {
-            list.iter().find(|a| a.get("number").and_then(Value::as_u64) == Some(number as u64)).or_else(|| list.last())
-        });
-        list = attempt.and_then(|a| a.get("exchanges")).and_then(Value::as_array).cloned();
-    }
+    };
     let Some(list) = list else {
         return Vec::new();
     };
