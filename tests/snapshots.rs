@@ -96,9 +96,14 @@ fn junit_and_manifest_of_a_small_run() {
     }
     insta::assert_snapshot!("manifest", normalize(&serde_json::to_string_pretty(&shown).expect("json")));
 
-    let transcript = std::fs::read_to_string(
-        bundle.join("transcripts/features/status.feature/19-a-broken-expectation-is-reported-with-what-came-back.json"),
-    )
-    .expect("transcript of the failing scenario");
-    insta::assert_snapshot!("transcript", normalize(&transcript));
+    // The failing scenario's attempts, from its feature file's transcript.
+    let grouped =
+        std::fs::read_to_string(bundle.join("transcripts/features/status.feature.ndjson")).expect("the transcript");
+    let attempts: Vec<serde_json::Value> = grouped
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("one JSON object a line"))
+        .filter(|l| l["scenario"] == "features/status.feature:19")
+        .collect();
+    assert_eq!(attempts.len(), 1, "{grouped}");
+    insta::assert_snapshot!("transcript", normalize(&serde_json::to_string_pretty(&attempts[0]).expect("json")));
 }

@@ -4,8 +4,8 @@
 //! <bundle>/
 //!   bundle.json                 manifest (schema certify.bundle/v1)
 //!   junit.xml                   the JUnit report
-//!   transcripts/<feature>/<line>-<slug>.json   every HTTP exchange of a scenario, per attempt and step
-//!   transcripts/version-probe.json             the version probe's exchange, when one was sent
+//!   transcripts/<feature path>.ndjson   every HTTP exchange, one line per attempt (see `transcripts`)
+//!   transcripts/version-probe.json      the version probe's exchange, when one was sent
 //!   suite/                      the exact certify.toml, feature files, catalog, schemas and snapshots
 //!   attestation.intoto.jsonl    DSSE envelope of an in-toto Statement v1 (test-result predicate)
 //!   attestation.sigstore.json   the same envelope as a Sigstore bundle v0.3
@@ -14,19 +14,25 @@
 //! The bundle is built in a hidden temporary directory next to its final
 //! place (`.NAME.partial-PID`) and renamed into place only when complete and
 //! signed; a crash leaves only the temporary directory, which `certify
-//! verify` rejects. Transcripts and manifest entries are written as each
-//! scenario ends; secrets are redacted before anything reaches the disk, and a
-//! final pass over every written file redacts every secret the run showed.
+//! verify` rejects.
+//!
+//! [`BundleWriter`] is the directory; the writers of the event stream are
+//! separate ([`BundleWriters`]: JUnit, Cucumber Messages, the scenario
+//! entries' spool, the transcripts), composed by the caller behind the
+//! redaction adapter ([`crate::stream`]) and handed back to
+//! [`BundleWriter::finish`]. Secrets are redacted before anything reaches the
+//! disk, and a final pass over every written file, line by line, redacts
+//! every secret the run showed. At the end, bundle.json and report.html are
+//! assembled from the spool in suite order, one entry at a time.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     fs::{self, File},
     io::{self, BufRead as _, BufReader, BufWriter, Write as _},
     path::{Path, PathBuf},
-    sync::Arc,
 };
 
-use certify_runner::{EventSink, RunEvent, RunSummary, ScenarioResult, Status};
+use certify_runner::{RunEvent, RunSummary, Status};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -36,9 +42,12 @@ use crate::{
         TEST_RESULT_PREDICATE, TestResult, hex, to_sigstore_bundle,
     },
     junit::{JunitWriter, RunInfo},
-    manifest::{self, FileEntry, Header, Tallies},
-    messages::Attachment,
+    manifest::{self, Entries, FileEntry, Header, ScenarioEntry, Tallies},
+    messages::{Attachment, MessagesWriter},
     redact::Redactor,
+    spool::{Spool, SpoolReader},
+    stream::{Record, Redact, Secrets, Tee, Writer},
+    transcripts::{TranscriptIndex, TranscriptWriter, transcript_path},
 };
 
 pub const MANIFEST: &str = "bundle.json";
@@ -51,9 +60,11 @@ pub const REPORT: &str = "report.html";
 /// theirs are `transcripts/<feature file path>/...`.
 pub const PROBE_TRANSCRIPT: &str = "transcripts/version-probe.json";
 
-/// Renders the bundle's HTML report from its manifest (files not yet listed)
-/// and the directory being built (for transcripts).
-pub type ReportRenderer = Box<dyn Fn(&manifest::Manifest, &Path) -> String>;
+/// Writes the bundle's HTML report from the manifest's header (files not yet
+/// listed), its scenario entries (streamed in suite order) and a lookup of an
+/// attempt's transcript.
+pub type ReportRenderer =
+    Box<dyn Fn(&Header, &dyn Entries, manifest::TranscriptLookup<'_>, &mut dyn io::Write) -> io::Result<()>>;
 
 /// Everything the writer needs besides the events.
 pub struct BundleSpec {
@@ -71,7 +82,7 @@ pub struct BundleSpec {
     /// `None` writes an unsigned bundle, which says so.
     pub signing_key: Option<SigningKey>,
     /// Secret values resolved so far by the run (credentials); asked as scenarios end.
-    pub secrets: Box<dyn Fn() -> Vec<String>>,
+    pub secrets: Secrets,
     /// The feature catalog and the platform version under test, for the
     /// per-feature verdicts and maturities (without them, verdicts only).
     pub catalog: Option<certify_catalog::Catalog>,
@@ -94,9 +105,16 @@ pub enum BundleError {
     Unfinished,
     #[error(transparent)]
     Redact(#[from] crate::redact::RedactError),
+    #[error("the evidence writer thread could not be started: {source}")]
+    Thread {
+        #[source]
+        source: io::Error,
+    },
+    #[error("the evidence writer thread stopped unexpectedly; the bundle was not completed")]
+    WriterPanicked,
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BundleError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BundleError + '_ {
     move |source| BundleError::Io { path: path.to_path_buf(), source }
 }
 
@@ -111,29 +129,21 @@ pub struct BundleOutcome {
     pub files: usize,
 }
 
-/// An [`EventSink`] that builds a bundle.
+/// The bundle being built: its temporary directory and what the end needs.
+/// The events go to [`BundleWriters`] (see [`BundleWriter::create`]).
 pub struct BundleWriter {
     spec: BundleSpec,
     tmp: PathBuf,
-    redactor: Redactor,
-    junit: Option<JunitWriter>,
-    messages: Option<crate::messages::MessagesWriter>,
-    /// Attempt and step events of scenarios in flight, replayed (redacted)
-    /// to the messages writer when the scenario ends and its secrets are known.
-    pending: std::collections::HashMap<String, Vec<RunEvent>>,
-    scenarios: BufWriter<File>,
-    tallies: Tallies,
-    tests: TestLists,
-    /// Files written so far, for the final redaction pass.
+    /// Until [`BundleWriter::redact`] hands it to the redaction adapter.
+    redactor: Option<Redactor>,
+    /// Files written besides the writers' (the probe's transcript).
     written: Vec<PathBuf>,
-    summary: Option<RunSummary>,
-    verdicts: Option<(Vec<certify_catalog::FeatureVerdict>, Vec<String>)>,
-    /// Feature files that failed to load, as the run reported them.
-    load_errors: Vec<certify_runner::LoadFailure>,
     /// The project files steps read (schemas, snapshots), asked when the run ends.
     read_files: Option<ReadFiles>,
-    error: Option<BundleError>,
 }
+
+/// The bundle's writers of the redacted stream, fed by one tee.
+pub type BundleWriters = Tee<JunitWriter, Tee<MessagesWriter, Tee<EntriesWriter, TranscriptWriter>>>;
 
 /// `(path relative to the project root, path on disk)` of every file the
 /// run's steps read.
@@ -146,10 +156,17 @@ struct TestLists {
     failed: Vec<String>,
 }
 
+/// The spool of bundle.json's scenario entries, and the run's tallies.
+const SPOOL: &str = ".scenarios.spool";
+
 impl BundleWriter {
+    /// Creates the temporary directory with `suite/` and the writers.
     /// `features` is the parsed suite as it runs (for the Cucumber Messages'
-    /// sources, documents and pickles).
-    pub fn create(spec: BundleSpec, features: &[certify_suite::ParsedFeature]) -> Result<BundleWriter, BundleError> {
+    /// sources, documents and pickles, and JUnit's testcase names).
+    pub fn create(
+        spec: BundleSpec,
+        features: &[certify_suite::ParsedFeature],
+    ) -> Result<(BundleWriter, BundleWriters), BundleError> {
         if spec.dir.exists() && fs::read_dir(&spec.dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
             return Err(BundleError::Exists { path: spec.dir.clone() });
         }
@@ -172,28 +189,31 @@ impl BundleWriter {
         }
         let junit_path = tmp.join(JUNIT);
         let junit = JunitWriter::create(&junit_path, spec.junit.clone(), features).map_err(io_err(&junit_path))?;
-        let part = tmp.join(".scenarios.part");
-        let scenarios = BufWriter::new(File::create(&part).map_err(io_err(&part))?);
         let messages_path = tmp.join(MESSAGES);
-        let messages = crate::messages::MessagesWriter::create(&messages_path, features, &spec.junit.tool_version)
+        let messages = MessagesWriter::create(&messages_path, features, &spec.junit.tool_version)
             .map_err(io_err(&messages_path))?;
-        Ok(BundleWriter {
-            spec,
-            tmp,
-            redactor,
-            junit: Some(junit),
-            messages: Some(messages),
-            pending: std::collections::HashMap::new(),
-            scenarios,
+        let spool_path = tmp.join(SPOOL);
+        let entries = EntriesWriter {
+            spool: Spool::create(&spool_path).map_err(io_err(&spool_path))?,
+            order: HashMap::new(),
             tallies: Tallies::default(),
             tests: TestLists::default(),
-            written: Vec::new(),
-            summary: None,
-            verdicts: None,
             load_errors: Vec::new(),
-            read_files: None,
-            error: None,
-        })
+            summary: None,
+        };
+        let transcripts = TranscriptWriter::new(&tmp);
+        let writers = Tee::new(junit, Tee::new(messages, Tee::new(entries, transcripts)));
+        let bundle = BundleWriter { spec, tmp, redactor: Some(redactor), written: Vec::new(), read_files: None };
+        Ok((bundle, writers))
+    }
+
+    /// The redaction adapter over `writers` (the bundle's, teed with any
+    /// others), with this bundle's redaction policy, body cap and secrets.
+    /// Call once, after [`BundleWriter::with_probe`].
+    pub fn redact<W: Writer>(&mut self, writers: W) -> Redact<W> {
+        let redactor = self.redactor.take().unwrap_or_else(|| Redactor::of_values(std::iter::empty()));
+        let secrets = std::mem::replace(&mut self.spec.secrets, Box::new(Vec::new));
+        Redact::new(redactor, self.spec.body_cap, secrets, writers)
     }
 
     /// The files the run's steps read are kept in `suite/` too (and so in the
@@ -208,18 +228,20 @@ impl BundleWriter {
     /// hashed and signed with the other files; bundle.json's `platform`
     /// names it.
     pub fn with_probe(mut self, exchange: &certify_steps::Exchange) -> Result<BundleWriter, BundleError> {
-        for s in (self.spec.secrets)() {
-            self.redactor.add_persistent(&s);
+        let secrets = (self.spec.secrets)();
+        let Some(redactor) = self.redactor.as_mut() else { return Ok(self) };
+        for s in secrets {
+            redactor.add_persistent(&s);
         }
-        let learnt = self.redactor.learn(exchange);
-        self.redactor.scope(learnt);
+        let learnt = redactor.learn(exchange);
+        redactor.scope(learnt);
         let doc = json!({
             "probe": "version",
-            "exchanges": [self.redactor.exchange(exchange, self.spec.body_cap)],
+            "exchanges": [redactor.exchange(exchange, self.spec.body_cap)],
         });
         let path = self.tmp.join(PROBE_TRANSCRIPT);
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-        fs::write(&path, self.redactor.text(&text).as_bytes()).map_err(io_err(&path))?;
+        fs::write(&path, redactor.text(&text).as_bytes()).map_err(io_err(&path))?;
         self.written.push(path);
         self.spec.header.platform.transcript = Some(PROBE_TRANSCRIPT.to_owned());
         Ok(self)
@@ -233,113 +255,33 @@ impl BundleWriter {
     /// Every secret the writer learns, as it learns it: what the console
     /// must redact with too.
     pub fn secret_log(&self) -> crate::redact::SecretLog {
-        self.redactor.log()
+        self.redactor.as_ref().map(Redactor::log).unwrap_or_default()
     }
 
-    fn scenario(&mut self, result: &Arc<ScenarioResult>) -> Result<(), BundleError> {
-        for s in (self.spec.secrets)() {
-            self.redactor.add_persistent(&s);
-        }
-        let learnt: Vec<String> =
-            result.attempts.iter().flat_map(|a| &a.exchanges).flat_map(|x| self.redactor.learn(x)).collect();
-        self.redactor.scope(learnt);
-        let events = self.pending.remove(&result.scenario.id).unwrap_or_default();
-        if let Some(m) = self.messages.as_mut() {
-            for ev in events {
-                let started = match &ev {
-                    RunEvent::AttemptStarted { scenario, attempt, .. } => Some((scenario.clone(), *attempt)),
-                    _ => None,
-                };
-                m.on_event(&redact_event(&self.redactor, ev));
-                if let Some((scenario, number)) = started
-                    && let Some(attempt) = result.attempts.iter().find(|a| a.number == number)
-                {
-                    m.attach(&scenario, attachments(&self.redactor, attempt, self.spec.body_cap));
-                }
-            }
-        }
-        let s = &result.scenario;
-        self.tallies.add(s.catalog_feature.as_deref(), result.status, s.critical);
-        match result.status {
-            Status::Passed => self.tests.passed.push(s.id.clone()),
-            Status::Flaky => self.tests.warned.push(s.id.clone()),
-            Status::NotApplicable => {}
-            _ => self.tests.failed.push(s.id.clone()),
-        }
-
-        let transcript = if result.attempts.is_empty() {
-            None
-        } else {
-            let rel = transcript_path(&s.feature_path, s.line, &s.name);
-            let attempts: Vec<Value> = result
-                .attempts
-                .iter()
-                .map(|a| {
-                    json!({
-                        "number": a.number,
-                        "status": a.status.as_str(),
-                        "exchanges": a.exchanges.iter().map(|x| transcript_exchange(&self.redactor, x, self.spec.body_cap)).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            let doc = json!({ "scenario": s.id, "name": s.name, "feature_file": s.feature_path, "attempts": attempts });
-            let path = self.tmp.join(&rel);
-            if let Some(p) = path.parent() {
-                fs::create_dir_all(p).map_err(io_err(p))?;
-            }
-            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-            fs::write(&path, self.redactor.text(&text).as_bytes()).map_err(io_err(&path))?;
-            self.written.push(path);
-            Some(rel)
-        };
-
-        let redacted = self.redacted(result);
-        let entry = scenario_entry(&redacted, transcript.as_deref());
-        let line = serde_json::to_string(&entry).unwrap_or_default();
-        self.scenarios.write_all(self.redactor.text(&line).as_bytes()).map_err(io_err(&self.tmp))?;
-        self.scenarios.write_all(b"\n").map_err(io_err(&self.tmp))?;
-        let event = RunEvent::ScenarioFinished { result: Arc::new(redacted) };
-        if let Some(m) = self.messages.as_mut() {
-            m.on_event(&event);
-        }
-        if let Some(j) = self.junit.as_mut() {
-            j.on_event(&event);
-        }
-        Ok(())
+    /// Completes the bundle from the redaction adapter over the bundle's own writers.
+    pub fn finish_redacted(self, redact: Redact<BundleWriters>) -> Result<BundleOutcome, BundleError> {
+        let (redactor, writers, error) = redact.into_parts();
+        self.finish(redactor, writers, error)
     }
 
-    /// A copy of the result whose messages, step texts and URLs are redacted,
-    /// without the exchanges' bodies.
-    fn redacted(&self, result: &ScenarioResult) -> ScenarioResult {
-        let mut r = result.clone();
-        for a in &mut r.attempts {
-            for step in &mut a.steps {
-                step.text = self.redactor.text(&step.text).into_owned();
-                if let Some(f) = &mut step.failure {
-                    f.message = self.redactor.text(&f.message).into_owned();
-                }
-            }
-            for x in &mut a.exchanges {
-                x.request.url = self.redactor.text(&x.request.url).into_owned();
-                // The transcript has been written: the writers this copy
-                // goes to (JUnit holds it until its feature file ends) need
-                // no bodies, which may be up to the target's max_body each.
-                x.request.body = None;
-                if let Some(r) = &mut x.response {
-                    r.body = certify_steps::Body::default();
-                }
-            }
-        }
-        r
-    }
-
-    /// Completes the bundle: JUnit, the final redaction pass, the manifest,
-    /// the attestation, and the rename into place.
-    pub fn finish(mut self) -> Result<BundleOutcome, BundleError> {
-        if let Some(e) = self.error.take() {
+    /// Completes the bundle: JUnit, the final redaction pass, report.html and
+    /// bundle.json from the spool, the attestation, and the rename into
+    /// place. `error` is the first error a writer met: the bundle is then
+    /// left incomplete (its temporary directory), and so is it when the run
+    /// did not reach its end.
+    pub fn finish(
+        self,
+        mut redactor: Redactor,
+        writers: BundleWriters,
+        error: Option<BundleError>,
+    ) -> Result<BundleOutcome, BundleError> {
+        if let Some(e) = error {
             return Err(e);
         }
-        let summary = self.summary.take().ok_or(BundleError::Unfinished)?;
+        let Tee { left: junit, right: Tee { left: messages, right: Tee { left: entries, right: transcripts } } } =
+            writers;
+        let EntriesWriter { spool, tallies, tests, load_errors, summary, .. } = entries;
+        let summary = summary.ok_or(BundleError::Unfinished)?;
         for (rel, from) in self.read_files.as_ref().map(|f| f()).unwrap_or_default() {
             let safe = !rel.is_empty() && !rel.starts_with('/') && !rel.split('/').any(|p| p == ".." || p.is_empty());
             let to = self.tmp.join("suite").join(&rel);
@@ -350,29 +292,32 @@ impl BundleWriter {
                 fs::copy(&from, &to).map_err(io_err(&from))?;
             }
         }
+        let (features, unknown) = tallies.verdicts(self.spec.catalog.as_ref(), self.spec.version.as_ref());
+        let mut junit = junit;
+        junit.set_feature_verdicts(&features);
         let junit_path = self.tmp.join(JUNIT);
-        if let Some(j) = self.junit.take() {
-            j.finish().map_err(io_err(&junit_path))?;
-        }
-        self.written.push(junit_path);
+        junit.finish().map_err(io_err(&junit_path))?;
         let messages_path = self.tmp.join(MESSAGES);
-        if let Some(m) = self.messages.take() {
-            m.finish().map_err(io_err(&messages_path))?;
-        }
-        self.written.push(messages_path);
-        self.scenarios.flush().map_err(io_err(&self.tmp))?;
-        let part = self.tmp.join(".scenarios.part");
-        suite_order(&part)?;
-        self.written.push(part.clone());
+        messages.finish().map_err(io_err(&messages_path))?;
+        let mut written = self.written.clone();
+        written.push(junit_path);
+        written.push(messages_path);
+        written.extend(transcripts.finish()?.into_iter().map(|rel| self.tmp.join(rel)));
+        let spool_path = spool.path().to_path_buf();
+        let spool = spool.finish().map_err(io_err(&spool_path))?;
         // The final pass: every secret of the run, over every file written
-        // with only some of them active.
-        self.redactor.widen();
-        for path in &self.written {
-            let text = fs::read_to_string(path).map_err(io_err(path))?;
-            if let std::borrow::Cow::Owned(clean) = self.redactor.text(&text) {
-                fs::write(path, clean).map_err(io_err(path))?;
-            }
+        // with only some of them active. The spool's entries are redacted
+        // as they are read back (the pass would move their offsets).
+        redactor.widen();
+        // Each file is hashed as the pass writes it: listing the bundle
+        // does not read it again.
+        let mut known = HashMap::new();
+        for path in &written {
+            let digest = redact_file(&redactor, path)?;
+            let rel = path.strip_prefix(&self.tmp).unwrap_or(path).to_string_lossy().replace('\\', "/");
+            known.insert(rel, digest);
         }
+        let entries = SpoolEntries { spool: &spool, redactor: &redactor };
 
         let mut header = self.spec.header.clone();
         header.schema = manifest::SCHEMA.to_owned();
@@ -382,38 +327,36 @@ impl BundleWriter {
         header.finished_at = certify_runner::event::rfc3339::format(summary.finished_at);
         header.duration_ms = summary.duration.as_millis() as u64;
         header.counts = serde_json::to_value(&summary.counts).unwrap_or(Value::Null);
-        let (features, unknown) = self.verdicts.take().unwrap_or_default();
         header.features = features;
         header.unknown_features = unknown;
-        header.unlinked_scenarios = self.tallies.unlinked();
-        header.broken_files = std::mem::take(&mut self.load_errors);
+        header.unlinked_scenarios = tallies.unlinked();
+        header.broken_files = load_errors;
         header.signature.signed = self.spec.signing_key.is_some();
         header.signature.key_fingerprint =
             self.spec.signing_key.as_ref().map(|k| format!("SHA256:{}", k.public().fingerprint()));
 
         if let Some(render) = &self.spec.report {
-            let mut scenarios = Vec::new();
-            for line in BufReader::new(File::open(&part).map_err(io_err(&part))?).lines() {
-                let line = line.map_err(io_err(&part))?;
-                if let Ok(v) = serde_json::from_str(&line) {
-                    scenarios.push(v);
-                }
-            }
-            let view = manifest::Manifest { header: header.clone(), scenarios, files: Vec::new() };
             let path = self.tmp.join(REPORT);
-            fs::write(&path, render(&view, &self.tmp)).map_err(io_err(&path))?;
+            let index = TranscriptIndex::new(&self.tmp);
+            let lookup = |rel: &str, id: &str, attempt: usize| index.lookup(rel, id, attempt);
+            let mut hasher = Sha256::new();
+            let mut out = Hashed::new(BufWriter::new(File::create(&path).map_err(io_err(&path))?), &mut hasher);
+            render(&header, &entries, &lookup, &mut out).map_err(io_err(&path))?;
+            out.flush().map_err(io_err(&path))?;
+            let size = out.size;
+            known.insert(REPORT.to_owned(), (hex(&hasher.finalize()), size));
         }
-        let files = list_files(&self.tmp, &[MANIFEST, ENVELOPE, SIGSTORE, ".scenarios.part"])?;
+        let files = list_files_known(&self.tmp, &[MANIFEST, ENVELOPE, SIGSTORE, SPOOL], &known)?;
         let manifest_path = self.tmp.join(MANIFEST);
-        write_manifest(&manifest_path, &header, &part, &files)?;
-        fs::remove_file(&part).map_err(io_err(&part))?;
+        write_manifest(&manifest_path, &header, &spool, &redactor, &files)?;
+        fs::remove_file(&spool_path).map_err(io_err(&spool_path))?;
 
         let mut subjects = files.clone();
         subjects.push(file_entry(&self.tmp, MANIFEST)?);
         subjects.sort_by(|a, b| a.path.cmp(&b.path));
         let count = subjects.len();
         if let Some(key) = &self.spec.signing_key {
-            let statement = self.statement(&header, &subjects, &summary);
+            let statement = statement(&header, &subjects, &summary, &tests);
             let payload = statement.to_bytes();
             let envelope = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, key);
             let env_path = self.tmp.join(ENVELOPE);
@@ -437,257 +380,268 @@ impl BundleWriter {
             files: count,
         })
     }
+}
 
-    fn statement(&self, header: &Header, files: &[FileEntry], summary: &RunSummary) -> Statement {
-        let mut subject: Vec<ResourceDescriptor> = files
-            .iter()
-            .map(|f| ResourceDescriptor {
-                name: Some(f.path.clone()),
-                digest: BTreeMap::from([("sha256".to_owned(), f.sha256.clone())]),
-                ..ResourceDescriptor::default()
-            })
-            .collect();
-        if let Some(commit) = &header.git.commit {
-            subject.push(ResourceDescriptor {
-                uri: header.git.remote.as_ref().map(|r| format!("git+{r}")),
-                digest: BTreeMap::from([("gitCommit".to_owned(), commit.clone())]),
-                ..ResourceDescriptor::default()
-            });
-        }
-        let configuration = files
-            .iter()
-            .filter(|f| f.path.starts_with("suite/"))
-            .map(|f| ResourceDescriptor {
-                name: Some(f.path.clone()),
-                digest: BTreeMap::from([("sha256".to_owned(), f.sha256.clone())]),
-                ..ResourceDescriptor::default()
-            })
-            .collect();
-        let result = match summary.status {
-            Status::Passed if !summary.interrupted => "PASSED",
-            Status::Flaky if !summary.interrupted => "WARNED",
-            _ => "FAILED",
-        };
-        let predicate = TestResult {
-            result: result.to_owned(),
-            configuration,
-            url: None,
-            passed_tests: self.tests.passed.clone(),
-            warned_tests: self.tests.warned.clone(),
-            failed_tests: self.tests.failed.clone(),
-        };
-        Statement {
-            type_: STATEMENT_TYPE.to_owned(),
-            subject,
-            predicate_type: TEST_RESULT_PREDICATE.to_owned(),
-            predicate: serde_json::to_value(predicate).unwrap_or(Value::Null),
-        }
+fn statement(header: &Header, files: &[FileEntry], summary: &RunSummary, tests: &TestLists) -> Statement {
+    let mut subject: Vec<ResourceDescriptor> = files
+        .iter()
+        .map(|f| ResourceDescriptor {
+            name: Some(f.path.clone()),
+            digest: BTreeMap::from([("sha256".to_owned(), f.sha256.clone())]),
+            ..ResourceDescriptor::default()
+        })
+        .collect();
+    if let Some(commit) = &header.git.commit {
+        subject.push(ResourceDescriptor {
+            uri: header.git.remote.as_ref().map(|r| format!("git+{r}")),
+            digest: BTreeMap::from([("gitCommit".to_owned(), commit.clone())]),
+            ..ResourceDescriptor::default()
+        });
+    }
+    let configuration = files
+        .iter()
+        .filter(|f| f.path.starts_with("suite/"))
+        .map(|f| ResourceDescriptor {
+            name: Some(f.path.clone()),
+            digest: BTreeMap::from([("sha256".to_owned(), f.sha256.clone())]),
+            ..ResourceDescriptor::default()
+        })
+        .collect();
+    let result = match summary.status {
+        Status::Passed if !summary.interrupted => "PASSED",
+        Status::Flaky if !summary.interrupted => "WARNED",
+        _ => "FAILED",
+    };
+    let predicate = TestResult {
+        result: result.to_owned(),
+        configuration,
+        url: None,
+        passed_tests: tests.passed.clone(),
+        warned_tests: tests.warned.clone(),
+        failed_tests: tests.failed.clone(),
+    };
+    Statement {
+        type_: STATEMENT_TYPE.to_owned(),
+        subject,
+        predicate_type: TEST_RESULT_PREDICATE.to_owned(),
+        predicate: serde_json::to_value(predicate).unwrap_or(Value::Null),
     }
 }
 
-impl EventSink for BundleWriter {
-    fn on_event(&mut self, event: &RunEvent) {
-        if self.error.is_some() {
-            return;
-        }
-        let result = match event {
-            RunEvent::ScenarioFinished { result } => self.scenario(result),
-            RunEvent::Finished { summary } => {
-                self.summary = Some(summary.clone());
-                let (verdicts, unknown) = self.tallies.verdicts(self.spec.catalog.as_ref(), self.spec.version.as_ref());
-                if let Some(j) = self.junit.as_mut() {
-                    j.set_feature_verdicts(&verdicts);
-                    j.on_event(event);
-                }
-                if let Some(m) = self.messages.as_mut() {
-                    m.on_event(event);
-                }
-                self.verdicts = Some((verdicts, unknown));
-                Ok(())
-            }
-            RunEvent::Started { .. } => {
-                if let Some(j) = self.junit.as_mut() {
-                    j.on_event(event);
-                }
-                if let Some(m) = self.messages.as_mut() {
-                    m.on_event(event);
-                }
-                Ok(())
-            }
-            RunEvent::AttemptStarted { scenario, .. }
-            | RunEvent::StepFinished { scenario, .. }
-            | RunEvent::AttemptFinished { scenario, .. } => {
-                self.pending.entry(scenario.id.clone()).or_default().push(event.clone());
-                Ok(())
-            }
-            RunEvent::FeatureFinished { .. } => {
-                if let Some(m) = self.messages.as_mut() {
-                    m.on_event(event);
-                }
-                Ok(())
+/// bundle.json's scenario entries, spooled as scenarios end, and the run's
+/// tallies and test lists (for the verdicts and the statement).
+pub struct EntriesWriter {
+    spool: Spool,
+    /// Scenario id -> its place in suite order (feature file, then line).
+    order: HashMap<String, u64>,
+    tallies: Tallies,
+    tests: TestLists,
+    /// Feature files that failed to load, as the run reported them.
+    load_errors: Vec<certify_runner::LoadFailure>,
+    summary: Option<RunSummary>,
+}
+
+impl EntriesWriter {
+    /// Scenario entries spooled so far (none is held in memory: only its
+    /// place and its offset in the spool).
+    pub fn spooled(&self) -> usize {
+        self.spool.len()
+    }
+}
+
+impl Writer for EntriesWriter {
+    fn write(&mut self, record: &Record) -> Result<(), BundleError> {
+        match &record.event {
+            RunEvent::Started { plan, .. } => {
+                let mut places: Vec<(&str, usize, &str)> =
+                    plan.scenarios().map(|s| (s.feature_path.as_str(), s.line, s.id.as_str())).collect();
+                places.sort();
+                self.order = places.into_iter().enumerate().map(|(i, (_, _, id))| (id.to_owned(), i as u64)).collect();
             }
             RunEvent::LoadFailed { failure } => {
                 self.tallies.load_failed(failure);
                 self.tests.failed.push(failure.id());
                 self.load_errors.push((**failure).clone());
-                if let Some(j) = self.junit.as_mut() {
-                    j.on_event(event);
-                }
-                if let Some(m) = self.messages.as_mut() {
-                    m.on_event(event);
-                }
-                Ok(())
             }
-        };
-        if let Err(e) = result {
-            self.error = Some(e);
+            RunEvent::ScenarioFinished { result } => {
+                let s = &result.scenario;
+                self.tallies.add(s.catalog_feature.as_deref(), result.status, s.critical);
+                match result.status {
+                    Status::Passed => self.tests.passed.push(s.id.clone()),
+                    Status::Flaky => self.tests.warned.push(s.id.clone()),
+                    Status::NotApplicable => {}
+                    _ => self.tests.failed.push(s.id.clone()),
+                }
+                let transcript = (!result.attempts.is_empty()).then(|| transcript_path(&s.feature_path));
+                let mut line = serde_json::to_vec(&ScenarioEntry::of(result, transcript)).unwrap_or_default();
+                line.push(b'\n');
+                let place = self.order.get(&s.id).copied().unwrap_or(u64::MAX);
+                let path = self.spool.path().to_path_buf();
+                self.spool.append(place, &line).map_err(io_err(&path))?;
+            }
+            RunEvent::Finished { summary } => self.summary = Some(summary.clone()),
+            _ => {}
         }
+        Ok(())
     }
 }
 
-/// One exchange as the transcript records it: secrets redacted, bodies cut at `cap`.
-fn transcript_exchange(r: &Redactor, x: &certify_steps::Exchange, cap: usize) -> Value {
-    r.exchange(x, cap)
+impl Writer for JunitWriter {
+    fn write(&mut self, record: &Record) -> Result<(), BundleError> {
+        certify_runner::EventSink::on_event(self, &record.event);
+        Ok(())
+    }
+}
+
+impl Writer for MessagesWriter {
+    fn write(&mut self, record: &Record) -> Result<(), BundleError> {
+        certify_runner::EventSink::on_event(self, &record.event);
+        if let RunEvent::AttemptStarted { scenario, .. } = &record.event {
+            self.attach(scenario, attachments(&record.exchanges));
+        }
+        Ok(())
+    }
 }
 
 /// The exchanges of an attempt as Cucumber Messages attachments, one per
-/// exchange, each the exchange as its transcript records it (redacted and
-/// capped the same way, the text redacted again as the transcript file is).
-fn attachments(r: &Redactor, attempt: &certify_runner::event::Attempt, cap: usize) -> Vec<Attachment> {
-    attempt
-        .exchanges
+/// exchange, each the exchange exactly as its transcript records it.
+fn attachments(exchanges: &[crate::stream::Rendered]) -> Vec<Attachment> {
+    exchanges
         .iter()
         .enumerate()
         .map(|(i, x)| {
-            let json = serde_json::to_string_pretty(&transcript_exchange(r, x, cap)).unwrap_or_default();
-            let status = x.response.as_ref().map_or_else(|| "no-response".to_owned(), |resp| resp.status.to_string());
+            let status = x.status.map_or_else(|| "no-response".to_owned(), |s| s.to_string());
             Attachment {
                 step_line: x.step_line,
                 media_type: "application/json".to_owned(),
-                body: r.text(&json).into_owned(),
-                file_name: Some(format!("http-{}-{}-{status}.json", i + 1, x.request.method)),
-                at: x.started_at,
+                body: x.json.to_string(),
+                file_name: Some(format!("http-{}-{}-{status}.json", i + 1, x.method)),
+                at: x.at,
             }
         })
         .collect()
 }
 
-/// An attempt or step event with its texts and messages redacted.
-fn redact_event(r: &Redactor, ev: RunEvent) -> RunEvent {
-    let step = |mut s: certify_runner::event::StepRecord| {
-        s.text = r.text(&s.text).into_owned();
-        if let Some(f) = &mut s.failure {
-            f.message = r.text(&f.message).into_owned();
-        }
-        s
-    };
-    match ev {
-        RunEvent::StepFinished { scenario, attempt, step: s } => {
-            RunEvent::StepFinished { scenario, attempt, step: step(s) }
-        }
-        RunEvent::AttemptFinished { scenario, mut attempt, will_retry } => {
-            attempt.steps = attempt.steps.into_iter().map(step).collect();
-            attempt.exchanges.clear();
-            RunEvent::AttemptFinished { scenario, attempt, will_retry }
-        }
-        other => other,
-    }
+/// The spooled entries in suite order, each redacted with every secret of
+/// the run and read back as its type.
+struct SpoolEntries<'a> {
+    spool: &'a SpoolReader,
+    redactor: &'a Redactor,
 }
 
-/// `transcripts/<feature path>/<line>-<slug>.json`, every component made of
-/// `[A-Za-z0-9._-]` (never `..`, never absolute).
-pub fn transcript_path(feature_path: &str, line: usize, name: &str) -> String {
-    let clean = |s: &str| -> String {
-        let c: String = s
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
-            .collect();
-        let c = c.trim_matches('.').to_owned();
-        if c.is_empty() { "_".to_owned() } else { c }
-    };
-    let dirs: Vec<String> =
-        feature_path.split('/').filter(|p| !p.is_empty() && *p != "." && *p != "..").map(clean).collect();
-    let slug: String = clean(&name.to_ascii_lowercase()).chars().take(60).collect();
-    format!("transcripts/{}/{line}-{}.json", dirs.join("/"), slug.trim_matches('-'))
-}
-
-/// Rewrites the scenario entries (one JSON object a line, in the order the
-/// scenarios finished) in suite order: by feature file, then line. So
-/// bundle.json and the report list them the same way on every run, whatever
-/// the concurrency did.
-fn suite_order(part: &Path) -> Result<(), BundleError> {
-    #[derive(serde::Deserialize)]
-    struct Place {
-        feature_file: String,
-        line: u64,
-    }
-    let text = fs::read_to_string(part).map_err(io_err(part))?;
-    let mut entries: Vec<(Option<(String, u64)>, &str)> = text
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| (serde_json::from_str::<Place>(l).ok().map(|p| (p.feature_file, p.line)), l))
-        .collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut sorted = String::with_capacity(text.len());
-    for (_, line) in entries {
-        sorted.push_str(line);
-        sorted.push('\n');
-    }
-    fs::write(part, sorted).map_err(io_err(part))
-}
-
-fn scenario_entry(r: &ScenarioResult, transcript: Option<&str>) -> Value {
-    let s = &r.scenario;
-    let attempts: Vec<Value> = r
-        .attempts
-        .iter()
-        .map(|a| {
-            json!({
-                "number": a.number,
-                "status": a.status.as_str(),
-                "started_at": certify_runner::event::rfc3339::format(a.started_at),
-                "duration_ms": (a.duration.as_micros() as f64) / 1000.0,
-                "steps": a.steps,
-            })
+impl SpoolEntries<'_> {
+    /// Each entry's line, redacted.
+    fn lines(&self, f: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        self.spool.each(&mut |bytes| {
+            let text = std::str::from_utf8(bytes).map_err(io::Error::other)?;
+            f(self.redactor.text(text.trim_end()).as_ref())
         })
-        .collect();
-    json!({
-        "id": s.id,
-        "name": s.name,
-        "feature_file": s.feature_path,
-        "line": s.line,
-        "rule": s.rule,
-        "feature": s.catalog_feature,
-        "critical": s.critical,
-        "tags": s.tags,
-        "outline": s.outline_values.iter().cloned().collect::<BTreeMap<_, _>>(),
-        "status": r.status.as_str(),
-        "reason": s.excluded.as_ref().map(|e| e.reason.clone()),
-        "duration_ms": r.duration().as_millis() as u64,
-        "attempts": attempts,
-        "transcript": transcript,
-    })
+    }
 }
 
-/// Writes `bundle.json`: the header's fields, then the streamed scenario
-/// entries, then the file list.
-fn write_manifest(path: &Path, header: &Header, part: &Path, files: &[FileEntry]) -> Result<(), BundleError> {
+impl Entries for SpoolEntries<'_> {
+    fn each(&self, f: &mut dyn FnMut(&ScenarioEntry)) -> io::Result<()> {
+        self.lines(&mut |line| {
+            let entry: ScenarioEntry = serde_json::from_str(line).map_err(io::Error::other)?;
+            f(&entry);
+            Ok(())
+        })
+    }
+}
+
+/// Redacts a written file with the active secrets, line by line (a secret
+/// never spans lines: every form of it is single-line), replacing the file
+/// only when something changed.
+fn redact_file(redactor: &Redactor, path: &Path) -> Result<(String, u64), BundleError> {
+    let tmp = path.with_extension("redacting");
+    let mut changed = false;
+    let mut hasher = Sha256::new();
+    let size;
+    {
+        let mut input = BufReader::new(File::open(path).map_err(io_err(path))?);
+        let mut out = Hashed::new(BufWriter::new(File::create(&tmp).map_err(io_err(&tmp))?), &mut hasher);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if input.read_until(b'\n', &mut line).map_err(io_err(path))? == 0 {
+                break;
+            }
+            match std::str::from_utf8(&line) {
+                Ok(text) => match redactor.text(text) {
+                    std::borrow::Cow::Owned(clean) => {
+                        changed = true;
+                        out.write_all(clean.as_bytes()).map_err(io_err(&tmp))?;
+                    }
+                    std::borrow::Cow::Borrowed(_) => out.write_all(&line).map_err(io_err(&tmp))?,
+                },
+                Err(_) => match redactor.bytes(&line) {
+                    Some(clean) => {
+                        changed = true;
+                        out.write_all(&clean).map_err(io_err(&tmp))?;
+                    }
+                    None => out.write_all(&line).map_err(io_err(&tmp))?,
+                },
+            }
+        }
+        out.flush().map_err(io_err(&tmp))?;
+        size = out.size;
+    }
+    if changed {
+        fs::rename(&tmp, path).map_err(io_err(path))?;
+    } else {
+        fs::remove_file(&tmp).map_err(io_err(&tmp))?;
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// A writer that hashes and counts what goes through it.
+struct Hashed<'a, W> {
+    inner: W,
+    hasher: &'a mut Sha256,
+    size: u64,
+}
+
+impl<'a, W: io::Write> Hashed<'a, W> {
+    fn new(inner: W, hasher: &'a mut Sha256) -> Hashed<'a, W> {
+        Hashed { inner, hasher, size: 0 }
+    }
+}
+
+impl<W: io::Write> io::Write for Hashed<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes `bundle.json`: the header's fields, then the spooled scenario
+/// entries in suite order (redacted as they are copied), then the file list.
+fn write_manifest(
+    path: &Path,
+    header: &Header,
+    spool: &SpoolReader,
+    redactor: &Redactor,
+    files: &[FileEntry],
+) -> Result<(), BundleError> {
     let mut out = BufWriter::new(File::create(path).map_err(io_err(path))?);
     let head = serde_json::to_string_pretty(header).unwrap_or_else(|_| "{}".to_owned());
     let head = head.trim_end().strip_suffix('}').unwrap_or(&head).trim_end();
+    let entries = SpoolEntries { spool, redactor };
     let mut w = || -> io::Result<()> {
         out.write_all(head.as_bytes())?;
         out.write_all(b",\n  \"scenarios\": [")?;
         let mut first = true;
-        for line in BufReader::new(File::open(part)?).lines() {
-            let line = line?;
-            if line.is_empty() {
-                continue;
-            }
+        entries.lines(&mut |line| {
             out.write_all(if first { b"\n    " } else { b",\n    " })?;
             out.write_all(line.as_bytes())?;
             first = false;
-        }
+            Ok(())
+        })?;
         out.write_all(b"\n  ],\n  \"files\": ")?;
         let list = serde_json::to_string_pretty(files).unwrap_or_else(|_| "[]".to_owned());
         out.write_all(list.replace('\n', "\n  ").as_bytes())?;
@@ -700,6 +654,16 @@ fn write_manifest(path: &Path, header: &Header, part: &Path, files: &[FileEntry]
 
 /// Every regular file under `root` (sorted, `/`-separated), except the names in `skip` at the top.
 pub fn list_files(root: &Path, skip: &[&str]) -> Result<Vec<FileEntry>, BundleError> {
+    list_files_known(root, skip, &HashMap::new())
+}
+
+/// [`list_files`], taking the digests of the files in `known` (by path
+/// relative to `root`) as they were computed when the files were written.
+fn list_files_known(
+    root: &Path,
+    skip: &[&str],
+    known: &HashMap<String, (String, u64)>,
+) -> Result<Vec<FileEntry>, BundleError> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -711,7 +675,10 @@ pub fn list_files(root: &Path, skip: &[&str]) -> Result<Vec<FileEntry>, BundleEr
             if ty.is_dir() {
                 stack.push(path);
             } else if ty.is_file() && !skip.contains(&rel.as_str()) {
-                out.push(file_entry(root, &rel)?);
+                match known.get(&rel) {
+                    Some((sha256, size)) => out.push(FileEntry { path: rel, sha256: sha256.clone(), size: *size }),
+                    None => out.push(file_entry(root, &rel)?),
+                }
             }
         }
     }
@@ -748,20 +715,5 @@ impl io::Write for HashWriter<'_> {
 fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::transcript_path;
-
-    #[test]
-    fn transcript_paths_stay_inside_the_bundle() {
-        assert_eq!(
-            transcript_path("features/tenant-signup.feature", 13, "Sign-up creates a tenant!"),
-            "transcripts/features/tenant-signup.feature/13-sign-up-creates-a-tenant.json"
-        );
-        assert_eq!(transcript_path("../../etc/x y.feature", 1, "a/b"), "transcripts/etc/x-y.feature/1-a-b.json");
-        assert_eq!(transcript_path("/abs/f.feature", 2, ""), "transcripts/abs/f.feature/2-_.json");
     }
 }

@@ -18,10 +18,12 @@
 //! The crate `junit-report` is not used: it writes neither `<properties>` nor
 //! millisecond times, and the report needs both.
 //!
-//! Memory stays flat: a feature's testcases are kept only until its last
-//! scenario finishes, then written to a part file; the final file is that
-//! part plus the root element (whose totals are known only at the end),
-//! renamed into place.
+//! Memory stays flat: each testcase is rendered as its scenario ends and
+//! spooled to disk (its feature file's spool, keyed by line; only counts,
+//! times and offsets are kept); when a feature file's last scenario ends,
+//! its testsuite (counts in its attributes) is written to a part file with
+//! the testcases copied in line order. The final file is that part plus the
+//! root element (whose totals are known only at the end), renamed into place.
 
 use std::{
     collections::HashMap,
@@ -40,7 +42,7 @@ use certify_runner::{
 
 use certify_suite::{ParsedFeature, scenario_id};
 
-use crate::{GitInfo, xml};
+use crate::{GitInfo, spool::Spool, xml};
 
 /// The facts every testsuite is tagged with.
 #[derive(Debug, Clone)]
@@ -70,13 +72,22 @@ impl RunInfo {
     }
 }
 
-#[derive(Default)]
+/// A feature file whose scenarios are running: its testcases are spooled.
 struct FeatureBuf {
     /// The testsuite's name and its testcases' classname.
     name: String,
     expected: usize,
+    done: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+    /// The first attempt's start and the last attempt's end (its wall time).
     first_start: Option<SystemTime>,
-    results: Vec<Arc<ScenarioResult>>,
+    last_end: Option<SystemTime>,
+    /// Catalog features of its scenarios.
+    ids: std::collections::BTreeSet<String>,
+    /// Rendered testcases, keyed by line; created with the first.
+    cases: Option<Spool>,
 }
 
 #[derive(Default)]
@@ -96,12 +107,16 @@ pub struct JunitWriter {
     features: HashMap<String, FeatureBuf>,
     totals: Totals,
     error: Option<io::Error>,
-    done: bool,
+    /// The run's wall time, once it has finished.
+    wall: Option<Duration>,
     /// Catalog feature id -> (verdict, maturity), known at the end of the run.
     verdicts: HashMap<String, (String, String)>,
     started_at: Option<SystemTime>,
-    /// Testcase names by scenario id, from the suite as written.
+    /// Testcase names by scenario id, from the suite as written; made
+    /// unique per testsuite when the run starts.
     names: HashMap<String, String>,
+    /// Numbers the feature files' spools.
+    spools: usize,
 }
 
 impl JunitWriter {
@@ -118,10 +133,11 @@ impl JunitWriter {
             features: HashMap::new(),
             totals: Totals::default(),
             error: None,
-            done: false,
+            wall: None,
             verdicts: HashMap::new(),
             started_at: None,
             names: features.iter().flat_map(testcase_names).collect(),
+            spools: 0,
         })
     }
 
@@ -129,7 +145,7 @@ impl JunitWriter {
     /// the testsuites that hold each feature's scenarios (`feature.id`,
     /// `feature.verdict`, `feature.maturity`; `feature.<id>.verdict` and
     /// `feature.<id>.maturity` when a file holds several features). Call
-    /// before the `Finished` event.
+    /// before [`JunitWriter::finish`].
     pub fn set_feature_verdicts(&mut self, verdicts: &[certify_catalog::FeatureVerdict]) {
         for v in verdicts {
             let maturity = v.maturity.map_or("unknown", |m| m.as_str());
@@ -137,13 +153,17 @@ impl JunitWriter {
         }
     }
 
-    /// The report's path once the run has finished, or the first I/O error.
+    /// Assembles the report (with the feature verdicts set so far) once the
+    /// run has finished; returns its path, or the first I/O error.
     pub fn finish(mut self) -> io::Result<PathBuf> {
-        match self.error.take() {
-            Some(e) => Err(e),
-            None if self.done => Ok(self.path.clone()),
-            None => Err(io::Error::other("the run did not finish; junit.xml was not completed")),
+        if let Some(e) = self.error.take() {
+            return Err(e);
         }
+        let Some(wall) = self.wall else {
+            return Err(io::Error::other("the run did not finish; junit.xml was not completed"));
+        };
+        self.assemble(wall)?;
+        Ok(self.path.clone())
     }
 
     fn started(&mut self, plan: &Plan) {
@@ -163,57 +183,103 @@ impl JunitWriter {
                 f.name.clone()
             };
             if expected > 0 {
-                self.features.insert(f.path.clone(), FeatureBuf { name, expected, ..FeatureBuf::default() });
+                // The names the testsuite will hold, unique within it (by
+                // line: the order its testcases are written in).
+                let mut in_suite: Vec<&certify_runner::event::PlannedScenario> = f
+                    .scenarios
+                    .iter()
+                    .filter(|s| s.excluded.as_ref().is_none_or(|e| e.kind == ExclusionKind::NotApplicable))
+                    .collect();
+                in_suite.sort_by_key(|s| s.line);
+                let named = in_suite
+                    .iter()
+                    .map(|s| (self.names.get(&s.id).cloned().unwrap_or_else(|| s.name.clone()), s.line))
+                    .collect();
+                for (s, unique) in in_suite.iter().zip(unique(named)) {
+                    self.names.insert(s.id.clone(), unique);
+                }
+                let buf = FeatureBuf {
+                    name,
+                    expected,
+                    done: 0,
+                    failures: 0,
+                    errors: 0,
+                    skipped: 0,
+                    first_start: None,
+                    last_end: None,
+                    ids: std::collections::BTreeSet::new(),
+                    cases: None,
+                };
+                self.features.insert(f.path.clone(), buf);
             }
         }
     }
 
     fn scenario(&mut self, result: &Arc<ScenarioResult>) {
-        let path = result.scenario.feature_path.clone();
-        let Some(buf) = self.features.get_mut(&path) else {
+        let path = &result.scenario.feature_path;
+        if !self.features.contains_key(path) {
             return;
-        };
-        if let Some(first) = result.attempts.first() {
-            buf.first_start = Some(buf.first_start.map_or(first.started_at, |t| t.min(first.started_at)));
         }
-        buf.results.push(result.clone());
-        if buf.results.len() >= buf.expected
-            && let Some(buf) = self.features.remove(&path)
-        {
+        let name = self.names.get(&result.scenario.id).cloned().unwrap_or_else(|| result.scenario.name.clone());
+        let spool_path = self.part.with_extension(format!("{}.part", self.spools));
+        let Some(buf) = self.features.get_mut(path) else { return };
+        let mut case = String::new();
+        testcase(&mut case, result, &name, &buf.name);
+        for a in &result.attempts {
+            buf.first_start = Some(buf.first_start.map_or(a.started_at, |t| t.min(a.started_at)));
+            let end = a.started_at + a.duration;
+            buf.last_end = Some(buf.last_end.map_or(end, |t| t.max(end)));
+        }
+        match result.status {
+            Status::Failed => buf.failures += 1,
+            Status::Errored | Status::Interrupted => buf.errors += 1,
+            Status::NotRun | Status::NotApplicable => buf.skipped += 1,
+            Status::Passed | Status::Flaky => {}
+        }
+        if let Some(id) = &result.scenario.catalog_feature {
+            buf.ids.insert(id.clone());
+        }
+        buf.done += 1;
+        let mut new_spool = false;
+        if buf.cases.is_none() {
+            match Spool::create(&spool_path) {
+                Ok(spool) => buf.cases = Some(spool),
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    return;
+                }
+            }
+            new_spool = true;
+        }
+        let written = buf.cases.as_mut().map(|c| c.append(result.scenario.line as u64, case.as_bytes()));
+        let complete = buf.done >= buf.expected;
+        if new_spool {
+            self.spools += 1;
+        }
+        if let Some(Err(e)) = written {
+            self.error.get_or_insert(e);
+        }
+        if complete && let Some(buf) = self.features.remove(path) {
+            let path = path.clone();
             self.write_suite(&path, buf);
         }
     }
 
-    fn write_suite(&mut self, path: &str, mut buf: FeatureBuf) {
-        buf.results.sort_by_key(|r| r.scenario.line);
-        let mut cases = String::new();
-        let (mut failures, mut errors, mut skipped) = (0, 0, 0);
-        let names = unique(
-            buf.results
-                .iter()
-                .map(|r| {
-                    let name = self.names.get(&r.scenario.id).cloned().unwrap_or_else(|| r.scenario.name.clone());
-                    (name, r.scenario.line)
-                })
-                .collect(),
-        );
-        let time = wall_time(&buf.results);
-        for (r, name) in buf.results.iter().zip(&names) {
-            match r.status {
-                Status::Failed => failures += 1,
-                Status::Errored | Status::Interrupted => errors += 1,
-                Status::NotRun | Status::NotApplicable => skipped += 1,
-                Status::Passed | Status::Flaky => {}
-            }
-            testcase(&mut cases, r, name, &buf.name);
-        }
+    fn write_suite(&mut self, path: &str, buf: FeatureBuf) {
+        let time = match (buf.first_start, buf.last_end) {
+            (Some(first), Some(last)) => last.duration_since(first).unwrap_or_default(),
+            _ => Duration::ZERO,
+        };
         let mut suite = String::new();
         let timestamp = buf.first_start.map(|t| humantime::format_rfc3339_seconds(t).to_string()).unwrap_or_default();
         let _ = writeln!(
             suite,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{}\" timestamp=\"{}\" file=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\" file=\"{}\">",
             xml::text(&buf.name),
-            buf.results.len(),
+            buf.done,
+            buf.failures,
+            buf.errors,
+            buf.skipped,
             seconds(time),
             xml::text(&timestamp),
             xml::text(path),
@@ -224,19 +290,30 @@ impl JunitWriter {
         }
         // Verdicts are known only when the run ends: a placeholder line,
         // replaced when the file is assembled.
-        let ids: std::collections::BTreeSet<&str> =
-            buf.results.iter().filter_map(|r| r.scenario.catalog_feature.as_deref()).collect();
-        for id in &ids {
-            let _ = writeln!(suite, "{PLACEHOLDER}{id}:{}-->", ids.len());
+        for id in &buf.ids {
+            let _ = writeln!(suite, "{PLACEHOLDER}{id}:{}-->", buf.ids.len());
         }
         suite.push_str("    </properties>\n");
-        suite.push_str(&cases);
-        suite.push_str("  </testsuite>\n");
-        self.totals.tests += buf.results.len();
-        self.totals.failures += failures;
-        self.totals.errors += errors;
-        self.totals.skipped += skipped;
+        self.totals.tests += buf.done;
+        self.totals.failures += buf.failures;
+        self.totals.errors += buf.errors;
+        self.totals.skipped += buf.skipped;
         self.write(suite.as_bytes());
+        if let Some(cases) = buf.cases {
+            let spool_path = cases.path().to_path_buf();
+            let copied = cases.finish().and_then(|reader| {
+                reader.each(&mut |case| {
+                    if let Some(out) = self.out.as_mut() {
+                        out.write_all(case)?;
+                    }
+                    Ok(())
+                })
+            });
+            if let Err(e) = copied.and_then(|()| fs::remove_file(&spool_path)) {
+                self.error.get_or_insert(e);
+            }
+        }
+        self.write(b"  </testsuite>\n");
     }
 
     /// A feature file that failed to load: a testsuite of its own (its path
@@ -290,16 +367,14 @@ impl JunitWriter {
     }
 
     fn finished(&mut self, wall: Duration) {
-        let rest: Vec<(String, FeatureBuf)> = self.features.drain().collect();
+        let mut rest: Vec<(String, FeatureBuf)> = self.features.drain().collect();
+        rest.sort_by(|a, b| a.0.cmp(&b.0));
         for (path, buf) in rest {
-            if !buf.results.is_empty() {
+            if buf.done > 0 {
                 self.write_suite(&path, buf);
             }
         }
-        if let Err(e) = self.assemble(wall) {
-            self.error.get_or_insert(e);
-        }
-        self.done = true;
+        self.wall = Some(wall);
     }
 
     fn assemble(&mut self, wall: Duration) -> io::Result<()> {
@@ -372,18 +447,6 @@ impl EventSink for JunitWriter {
             RunEvent::Finished { summary } => self.finished(summary.duration),
             _ => {}
         }
-    }
-}
-
-/// From the first attempt's start to the last attempt's end over `results`
-/// (zero when none ran).
-fn wall_time(results: &[Arc<ScenarioResult>]) -> Duration {
-    let attempts = || results.iter().flat_map(|r| &r.attempts);
-    let first = attempts().map(|a| a.started_at).min();
-    let last = attempts().map(|a| a.started_at + a.duration).max();
-    match (first, last) {
-        (Some(first), Some(last)) => last.duration_since(first).unwrap_or_default(),
-        _ => Duration::ZERO,
     }
 }
 

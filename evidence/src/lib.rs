@@ -9,7 +9,10 @@ pub mod junit;
 pub mod manifest;
 pub mod messages;
 pub mod redact;
+pub mod spool;
+pub mod stream;
 pub mod synthetic;
+pub mod transcripts;
 pub mod verify;
 mod xml;
 

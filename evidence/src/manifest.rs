@@ -158,8 +158,260 @@ pub struct FileEntry {
 pub struct Manifest {
     #[serde(flatten)]
     pub header: Header,
-    pub scenarios: Vec<serde_json::Value>,
+    pub scenarios: Vec<ScenarioEntry>,
     pub files: Vec<FileEntry>,
+}
+
+/// The scenario entries of a run, in suite order, read as many times as a
+/// reader needs: from a manifest in memory, or streamed from the bundle
+/// writer's spool, so that a reader (the run report) never needs them all
+/// at once.
+pub trait Entries {
+    fn each(&self, f: &mut dyn FnMut(&ScenarioEntry)) -> std::io::Result<()>;
+}
+
+impl Entries for Vec<ScenarioEntry> {
+    fn each(&self, f: &mut dyn FnMut(&ScenarioEntry)) -> std::io::Result<()> {
+        self.iter().for_each(f);
+        Ok(())
+    }
+}
+
+/// Finds one attempt's transcript: `(transcript path, scenario id, attempt
+/// number)` to the text holding it (the attempt's line of a grouped
+/// transcript, or a whole per-scenario transcript file of an older bundle);
+/// see [`crate::transcripts::TranscriptIndex`].
+pub type TranscriptLookup<'a> = &'a dyn Fn(&str, &str, usize) -> Option<String>;
+
+/// One scenario of `bundle.json`: where it is, how it went, every attempt
+/// with its steps, and its transcript file. The writer serializes it as each
+/// scenario ends; every reader (verify, the report, the gate, the archive)
+/// reads it back as this type.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScenarioEntry {
+    /// `path:line`.
+    pub id: String,
+    pub name: String,
+    pub feature_file: String,
+    pub line: usize,
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// The catalog feature (`@feature:<id>`).
+    #[serde(default)]
+    pub feature: Option<String>,
+    #[serde(default)]
+    pub critical: bool,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// An outline row's values by column.
+    #[serde(default)]
+    pub outline: BTreeMap<String, String>,
+    pub status: Outcome,
+    /// Why it did not run (not applicable at the version under test).
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub duration_ms: u64,
+    #[serde(default)]
+    pub attempts: Vec<AttemptEntry>,
+    /// The transcript file holding its attempts' exchanges: one line per
+    /// attempt in `transcripts/<feature path>.ndjson` (bundles written before
+    /// that have one JSON file per scenario, with every attempt).
+    #[serde(default)]
+    pub transcript: Option<String>,
+}
+
+impl ScenarioEntry {
+    /// The entry of a finished scenario, whose texts are already redacted.
+    pub fn of(r: &certify_runner::ScenarioResult, transcript: Option<String>) -> ScenarioEntry {
+        let s = &r.scenario;
+        ScenarioEntry {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            feature_file: s.feature_path.clone(),
+            line: s.line,
+            rule: s.rule.clone(),
+            feature: s.catalog_feature.clone(),
+            critical: s.critical,
+            tags: s.tags.clone(),
+            outline: s.outline_values.iter().cloned().collect(),
+            status: r.status.into(),
+            reason: s.excluded.as_ref().map(|e| e.reason.clone()),
+            duration_ms: r.duration().as_millis() as u64,
+            attempts: r
+                .attempts
+                .iter()
+                .map(|a| AttemptEntry {
+                    number: a.number,
+                    status: a.status.into(),
+                    started_at: certify_runner::event::rfc3339::format(a.started_at),
+                    duration_ms: (a.duration.as_micros() as f64) / 1000.0,
+                    steps: a.steps.iter().map(StepEntry::of).collect(),
+                })
+                .collect(),
+            transcript,
+        }
+    }
+
+    /// The attempt that explains the outcome: the last one that did not pass.
+    pub fn failing_attempt(&self) -> Option<&AttemptEntry> {
+        self.attempts.iter().rev().find(|a| a.status != Outcome::Passed)
+    }
+}
+
+/// A scenario's (or an attempt's) outcome, as bundle.json spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Passed,
+    Flaky,
+    Failed,
+    Errored,
+    Interrupted,
+    NotRun,
+    NotApplicable,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        Status::from(self).as_str()
+    }
+    /// Failed, errored or interrupted: did not pass and did not stand aside.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::Errored | Outcome::Interrupted)
+    }
+}
+
+impl From<Status> for Outcome {
+    fn from(s: Status) -> Outcome {
+        match s {
+            Status::Passed => Outcome::Passed,
+            Status::Flaky => Outcome::Flaky,
+            Status::Failed => Outcome::Failed,
+            Status::Errored => Outcome::Errored,
+            Status::Interrupted => Outcome::Interrupted,
+            Status::NotRun => Outcome::NotRun,
+            Status::NotApplicable => Outcome::NotApplicable,
+        }
+    }
+}
+
+impl From<Outcome> for Status {
+    fn from(o: Outcome) -> Status {
+        match o {
+            Outcome::Passed => Status::Passed,
+            Outcome::Flaky => Status::Flaky,
+            Outcome::Failed => Status::Failed,
+            Outcome::Errored => Status::Errored,
+            Outcome::Interrupted => Status::Interrupted,
+            Outcome::NotRun => Status::NotRun,
+            Outcome::NotApplicable => Status::NotApplicable,
+        }
+    }
+}
+
+/// One attempt of a scenario.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AttemptEntry {
+    /// 1-based.
+    pub number: usize,
+    pub status: Outcome,
+    /// RFC 3339 UTC, milliseconds.
+    #[serde(default)]
+    pub started_at: String,
+    #[serde(default)]
+    pub duration_ms: f64,
+    #[serde(default)]
+    pub steps: Vec<StepEntry>,
+}
+
+impl AttemptEntry {
+    /// The first step that did not pass, with its failure.
+    pub fn first_failure(&self) -> Option<(&StepEntry, &FailureEntry)> {
+        self.steps.iter().find_map(|s| s.failure.as_ref().map(|f| (s, f)))
+    }
+}
+
+/// One step of an attempt.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepEntry {
+    pub keyword: String,
+    pub text: String,
+    pub line: usize,
+    #[serde(default)]
+    pub background: bool,
+    pub status: StepOutcome,
+    #[serde(default)]
+    pub duration_ms: f64,
+    #[serde(default)]
+    pub failure: Option<FailureEntry>,
+}
+
+impl StepEntry {
+    fn of(s: &certify_runner::event::StepRecord) -> StepEntry {
+        use certify_runner::event::{FailureKind, StepStatus};
+        StepEntry {
+            keyword: s.keyword.clone(),
+            text: s.text.clone(),
+            line: s.line,
+            background: s.background,
+            status: match s.status {
+                StepStatus::Passed => StepOutcome::Passed,
+                StepStatus::Failed => StepOutcome::Failed,
+                StepStatus::Errored => StepOutcome::Errored,
+                StepStatus::Undefined => StepOutcome::Undefined,
+                StepStatus::Ambiguous => StepOutcome::Ambiguous,
+                StepStatus::Skipped => StepOutcome::Skipped,
+            },
+            duration_ms: (s.duration.as_micros() as f64) / 1000.0,
+            failure: s.failure.as_ref().map(|f| FailureEntry {
+                kind: match f.kind {
+                    FailureKind::Assertion => FailureKindEntry::Assertion,
+                    FailureKind::Error => FailureKindEntry::Error,
+                },
+                message: f.message.clone(),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepOutcome {
+    Passed,
+    Failed,
+    Errored,
+    Undefined,
+    Ambiguous,
+    Skipped,
+}
+
+impl StepOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepOutcome::Passed => "passed",
+            StepOutcome::Failed => "failed",
+            StepOutcome::Errored => "errored",
+            StepOutcome::Undefined => "undefined",
+            StepOutcome::Ambiguous => "ambiguous",
+            StepOutcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// Why a step did not pass.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FailureEntry {
+    pub kind: FailureKindEntry,
+    pub message: String,
+}
+
+/// `assertion` (the target answered otherwise) or `error` (it could not be checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKindEntry {
+    Assertion,
+    Error,
 }
 
 /// Tallies scenario outcomes per catalog feature as they arrive.

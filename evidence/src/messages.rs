@@ -33,6 +33,8 @@ use certify_runner::{
     event::{ExclusionKind, PlannedScenario, RunEvent, RunSummary, StepRecord, StepStatus},
 };
 use certify_suite::ParsedFeature;
+
+use crate::spool::Spool;
 use serde_json::{Value, json};
 
 /// The version of the Cucumber Messages protocol the output follows.
@@ -54,6 +56,9 @@ pub struct MessagesWriter {
     next_id: u64,
     /// Pickles waiting for the plan, which says which scenarios take part.
     pending: Vec<PendingPickle>,
+    /// The pending pickles' envelopes, spooled until the run starts (in the
+    /// order of `pending`), so they are not held in memory.
+    pickles: Option<Spool>,
     test_run_started_id: Option<String>,
     /// Test cases of scenarios that have not finished, by scenario id.
     cases: HashMap<String, TestCaseIds>,
@@ -68,15 +73,14 @@ pub struct MessagesWriter {
 struct PendingPickle {
     scenario_id: String,
     pickle_id: String,
-    line: String,
     steps: Vec<PendingStep>,
 }
 
 struct PendingStep {
     pickle_step_id: String,
-    /// Indices into `certify_steps::vocabulary()` of the definitions that
-    /// match, each with its `StepMatchArgumentsList`.
-    definitions: Vec<(usize, Value)>,
+    /// The step's text: its definitions (and their arguments) are matched
+    /// when its test case is written, so a pending pickle holds no JSON tree.
+    text: String,
 }
 
 struct TestCaseIds {
@@ -114,6 +118,7 @@ impl MessagesWriter {
             error: None,
             next_id: 0,
             pending: Vec::new(),
+            pickles: Some(Spool::create(&path.with_extension("pickles.part"))?),
             test_run_started_id: None,
             cases: HashMap::new(),
             running: HashMap::new(),
@@ -259,7 +264,7 @@ impl MessagesWriter {
                 json["argument"] = argument;
             }
             steps_json.push(json);
-            steps.push(PendingStep { pickle_step_id, definitions: definitions(&step.value) });
+            steps.push(PendingStep { pickle_step_id, text: step.value.clone() });
         }
         let mut tags: Vec<Value> =
             inherited_tags.iter().chain(&ids.tags).map(|(name, id)| json!({ "name": name, "astNodeId": id })).collect();
@@ -283,20 +288,38 @@ impl MessagesWriter {
             "tags": tags,
             "astNodeIds": ast_node_ids,
         }});
-        PendingPickle { scenario_id, pickle_id, line: pickle.to_string(), steps }
+        if let Some(spool) = self.pickles.as_mut() {
+            let mut line = pickle.to_string();
+            line.push('\n');
+            let key = self.pending.len() as u64;
+            if let Err(e) = spool.append(key, line.as_bytes()) {
+                self.error.get_or_insert(e);
+            }
+        }
+        PendingPickle { scenario_id, pickle_id, steps }
     }
 
     /// Pickles of the scenarios that take part, step definitions,
     /// `testRunStarted` and the test cases. Without a plan, every pickle takes part.
     fn start_run(&mut self, taking_part: Option<&HashSet<&str>>, at: SystemTime) {
         let pending = std::mem::take(&mut self.pending);
-        let pending: Vec<PendingPickle> = pending
-            .into_iter()
-            .filter(|p| taking_part.is_none_or(|ids| ids.contains(p.scenario_id.as_str())))
-            .collect();
-        for p in &pending {
-            self.emit_line(&p.line);
+        let takes_part = |p: &PendingPickle| taking_part.is_none_or(|ids| ids.contains(p.scenario_id.as_str()));
+        if let Some(spool) = self.pickles.take() {
+            let path = spool.path().to_path_buf();
+            let mut next = pending.iter();
+            let read = spool.finish().and_then(|reader| {
+                reader.each(&mut |line| {
+                    if next.next().is_some_and(takes_part) {
+                        self.emit_line(&String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(line)));
+                    }
+                    Ok(())
+                })
+            });
+            if let Err(e) = read.and_then(|()| std::fs::remove_file(&path)) {
+                self.error.get_or_insert(e);
+            }
         }
+        let pending: Vec<PendingPickle> = pending.into_iter().filter(|p| takes_part(p)).collect();
         let mut definition_ids = Vec::new();
         for def in certify_steps::vocabulary() {
             let id = self.id();
@@ -321,11 +344,9 @@ impl MessagesWriter {
             let mut test_steps = Vec::with_capacity(p.steps.len());
             for step in &p.steps {
                 let id = self.id();
-                let (defs, arguments): (Vec<&String>, Vec<&Value>) = step
-                    .definitions
-                    .iter()
-                    .filter_map(|(i, arguments)| Some((definition_ids.get(*i)?, arguments)))
-                    .unzip();
+                let matched = definitions(&step.text);
+                let (defs, arguments): (Vec<&String>, Vec<&Value>) =
+                    matched.iter().filter_map(|(i, arguments)| Some((definition_ids.get(*i)?, arguments))).unzip();
                 test_steps.push(json!({
                     "id": id,
                     "pickleStepId": step.pickle_step_id,

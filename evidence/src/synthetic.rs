@@ -129,7 +129,8 @@ pub fn write_bundle(dir: &Path, run: &SyntheticRun, key: Option<&SigningKey>) ->
         report: None,
     };
     // Synthetic events, no parsed suite: the messages carry no gherkin documents.
-    let mut writer = BundleWriter::create(spec, &[])?;
+    let (mut bundle, writers) = BundleWriter::create(spec, &[])?;
+    let mut writer = bundle.redact(writers);
     let scenario = |line: usize, feature: &str, name: &str| {
         Arc::new(PlannedScenario {
             id: format!("features/{feature}.feature:{line}"),
@@ -194,6 +195,6 @@ pub fn write_bundle(dir: &Path, run: &SyntheticRun, key: Option<&SigningKey>) ->
             duration: finished.duration_since(started).unwrap_or_default(),
         },
     });
-    writer.finish()?;
+    bundle.finish_redacted(writer)?;
     Ok(dir.to_path_buf())
 }

@@ -229,8 +229,8 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
         let ran: BTreeSet<&str> = manifest
             .scenarios
             .iter()
-            .filter(|s| s["status"] != "not-applicable")
-            .filter_map(|s| s["id"].as_str())
+            .filter(|s| s.status != crate::manifest::Outcome::NotApplicable)
+            .map(|s| s.id.as_str())
             .collect();
         // Feature files that did not load are failed tests too (`file:line`;
         // bundles written before that list only scenarios).

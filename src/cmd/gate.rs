@@ -235,10 +235,8 @@ async fn evidence_at(
         let failed_critical: Vec<(Option<String>, String)> = m
             .scenarios
             .iter()
-            .filter(|s| {
-                s["critical"] == true && matches!(s["status"].as_str(), Some("failed" | "errored" | "interrupted"))
-            })
-            .map(|s| (s["feature"].as_str().map(str::to_owned), s["id"].as_str().unwrap_or_default().to_owned()))
+            .filter(|s| s.critical && s.status.is_failure())
+            .map(|s| (s.feature.clone(), s.id.clone()))
             .collect();
         let features = m
             .header

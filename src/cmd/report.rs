@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, path::Path, sync::Arc};
 
 use certify_archive::{Archive, Record};
 use certify_evidence::{attest::PublicKey, manifest::Manifest, verify::verify_bundle};
-use certify_report::{Signature, SiteBundle, SiteDecision, SiteReason, archive_site, run_report};
+use certify_report::{Signature, SiteBundle, SiteDecision, SiteReason, archive_site, write_run_report};
 
 use super::{archive::keys, gate::archive_error};
 use crate::{
@@ -34,12 +34,11 @@ pub fn bundle_report(dir: &Path, keys: &[PublicKey]) -> Result<(String, Manifest
         verified,
         checked_at: verified.map(|_| humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()),
     };
-    let root = dir.to_path_buf();
-    let transcript = move |rel: &str| -> Option<String> {
-        let safe = !rel.split('/').any(|p| p == ".." || p.is_empty()) && !rel.starts_with('/');
-        safe.then(|| std::fs::read_to_string(root.join(rel)).ok()).flatten()
-    };
-    Ok((run_report(&manifest, &signature, &transcript), manifest))
+    let index = certify_evidence::transcripts::TranscriptIndex::new(dir);
+    let lookup = |rel: &str, id: &str, attempt: usize| index.lookup(rel, id, attempt);
+    let mut page = Vec::new();
+    write_run_report(&mut page, &manifest.header, &manifest.scenarios, &signature, &lookup).or_runtime()?;
+    Ok((String::from_utf8_lossy(&page).into_owned(), manifest))
 }
 
 /// Every page of the archive's site.

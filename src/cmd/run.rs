@@ -16,6 +16,7 @@ use certify_evidence::{
     attest::keys::{SigningKey, load_signing_key, load_signing_key_file},
     bundle::{BundleError, BundleSpec, BundleWriter},
     manifest,
+    stream::{self, Sink, Tee},
 };
 use certify_runner::{EventSink, Plan, RunEvent, RunOptions, RunSummary, ScenarioResult, Status};
 use certify_steps::{CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings};
@@ -320,17 +321,12 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         secrets: Box::new(move || secrets_ctx.secrets()),
         catalog: ex.catalog.clone(),
         version: at_version.clone(),
-        report: Some(Box::new(move |manifest, dir| {
+        report: Some(Box::new(move |header, entries, transcripts, out| {
             // Built as the bundle is signed: it names the signer, and says
             // `certify verify` (or `certify report --key`) checks the signature.
             let signature =
                 certify_report::Signature { signer: signer_fingerprint.clone(), verified: None, checked_at: None };
-            let dir = dir.to_path_buf();
-            let transcript = move |rel: &str| -> Option<String> {
-                let safe = !rel.split('/').any(|p| p == ".." || p.is_empty()) && !rel.starts_with('/');
-                safe.then(|| std::fs::read_to_string(dir.join(rel)).ok()).flatten()
-            };
-            certify_report::run_report(manifest, &signature, &transcript)
+            certify_report::write_run_report(out, header, entries, &signature, transcripts)
         })),
     };
     let read_ctx = ctx.clone();
@@ -343,12 +339,11 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
             .filter_map(|p| Some((p.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/"), p)))
             .collect()
     });
-    let mut bundle = BundleWriter::create(spec, &ex.suite.features)
-        .map_err(|e| match e {
-            e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),
-            e => runtime(e),
-        })?
-        .with_read_files(read_files);
+    let (bundle, writers) = BundleWriter::create(spec, &ex.suite.features).map_err(|e| match e {
+        e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),
+        e => runtime(e),
+    })?;
+    let mut bundle = bundle.with_read_files(read_files);
     if let Some(exchange) = &platform.exchange {
         bundle = bundle.with_probe(exchange).map_err(runtime)?;
     }
@@ -356,20 +351,29 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     // from what is printed too.
     let log = bundle.secret_log();
     printer.redact_with(Box::new(move || log.values()));
-    let mut progress = Progress::new();
-    let mut failures = FailureLog::default();
+    // The writers run on a thread of their own, behind the redaction
+    // adapter: the bundle's, the progress bar and the failure log, teed.
+    let redact = bundle.redact(Tee::new(writers, Tee::new(Sink(Progress::new()), Sink(FailureLog::default()))));
+    // The bodies waiting for the writers stay within one body's cap: memory
+    // stays bounded by the bodies of the scenarios in flight, plus one.
+    let body_budget = usize::try_from(target.max_body).unwrap_or(usize::MAX);
+    let (mut sender, writer) = stream::spawn(redact, body_budget).map_err(runtime)?;
     let options = RunOptions { concurrency };
     let summary = {
-        let mut sinks: Vec<&mut dyn EventSink> = vec![&mut progress, &mut bundle, &mut failures];
+        let mut sinks: Vec<&mut dyn EventSink> = vec![&mut sender];
         certify_runner::run(&ex.suite.features, plan.clone(), &options, ctx, &mut sinks, stop).await
     };
+    drop(sender);
     let partial = bundle.partial_dir().to_path_buf();
-    let outcome = bundle.finish().map_err(|e| {
+    let incomplete = |e: BundleError| {
         runtime(format!(
             "the evidence bundle could not be completed ({e}); what was written is in {}",
             partial.display()
         ))
-    })?;
+    };
+    let (redactor, Tee { left: writers, right: Tee { right: Sink(failures), .. } }, error) =
+        writer.join().map_err(incomplete)?.into_parts();
+    let outcome = bundle.finish(redactor, writers, error).map_err(incomplete)?;
     let junit_path = outcome.dir.join(certify_evidence::bundle::JUNIT);
     let verified =
         public.as_ref().map(|k| certify_evidence::verify::verify_bundle(&outcome.dir, std::slice::from_ref(k)));

@@ -261,16 +261,26 @@ fn run_measured(project: &Project, target: &Target, out: &str) -> Measured {
     Measured { code, peak_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0), summary, out, shown }
 }
 
-/// The transcript of the only feature file's scenario at `line`, as JSON.
-fn transcript(out: &Path, line: usize) -> Value {
-    let prefix = format!("{line}-");
+/// The transcript line of attempt `attempt` of the scenario at `line` (the
+/// only feature file's), as JSON.
+fn transcript(out: &Path, line: usize, attempt: usize) -> Value {
     let files = files_under(out);
-    let file = files
+    let lines: Vec<Value> = files
         .iter()
-        .find(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&prefix)))
-        .unwrap_or_else(|| panic!("no transcript for line {line} among {files:?}"));
-    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+        .filter(|p| p.extension().is_some_and(|e| e == "ndjson") && p.to_string_lossy().contains("transcripts"))
+        .flat_map(|p| {
+            std::fs::read_to_string(p)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    lines
+        .into_iter()
+        .find(|l: &Value| l["line"] == line && l["attempt"] == attempt)
+        .unwrap_or_else(|| panic!("no transcript line for line {line}, attempt {attempt} among {files:?}"))
 }
 
 /// The memory a run may use beyond its baseline: [`CONCURRENCY`] exchanges
@@ -304,7 +314,7 @@ fn sixteen_concurrent_forty_mib_answers_stay_within_concurrency_times_the_cap() 
         whole.update(&chunk);
     }
     let sha256: String = whole.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    let body = &transcript(&huge.out, 9)["attempts"][0]["exchanges"][0]["response"]["body"];
+    let body = &transcript(&huge.out, 9, 1)["exchanges"][0]["response"]["body"];
     assert_eq!(body["size"], HUGE, "{body}");
     assert_eq!(body["sha256"], sha256.as_str());
     assert_eq!(body["cut"], serde_json::json!({"reason": "limit", "at": CAP}));
@@ -346,7 +356,7 @@ fn a_gzip_bomb_is_cut_at_the_cap_without_growing_memory() {
     let grown = bomb.peak_kib.saturating_sub(tiny.peak_kib);
     // Decoded whole, the bomb alone would take 1 GiB.
     assert!(grown <= BOUND_KIB, "peak RSS grew by {grown} KiB with a 1 GiB gzip bomb (bound {BOUND_KIB} KiB)");
-    let body = &transcript(&bomb.out, 9)["attempts"][0]["exchanges"][0]["response"]["body"];
+    let body = &transcript(&bomb.out, 9, 1)["exchanges"][0]["response"]["body"];
     assert_eq!(body["size"], 1u64 << 30, "the decoded size is counted to the end: {body}");
     assert_eq!(body["content_encoding"], "gzip");
     assert_eq!(body["encoded_size"], 1024 * zeros_member().len());
@@ -379,7 +389,7 @@ fn a_cut_body_fails_its_body_assertions_and_a_never_ending_one_is_cut_at_the_tim
         ),
         "{message}"
     );
-    let endless = &transcript(&run.out, 8)["attempts"][0]["exchanges"][0];
+    let endless = &transcript(&run.out, 8, 1)["exchanges"][0];
     assert!(endless["error"].is_null(), "{endless}");
     let body = &endless["response"]["body"];
     assert_eq!(body["cut"]["reason"], "timeout", "{body}");
@@ -439,7 +449,7 @@ fn doc_strings_arrive_as_exactly_their_bytes() {
     assert_eq!(got("form content-type"), "text/plain; charset=utf-8");
     assert_eq!(got("indented content-type"), "application/json");
     // The transcript records what was sent.
-    let sent = &transcript(&run.out, 3)["attempts"][0]["exchanges"][0]["request"]["body"];
+    let sent = &transcript(&run.out, 3, 1)["exchanges"][0]["request"]["body"];
     assert_eq!(sent["size"], 7, "{sent}");
     // The Cucumber Messages record the same content, the media type apart.
     let messages = std::fs::read_to_string(run.out.join("messages.ndjson")).unwrap_or_default();
@@ -456,4 +466,43 @@ fn doc_strings_arrive_as_exactly_their_bytes() {
         ["a=1&b=2", "{\n  \"indented\": true\n}", "first\n\nthird \"\"\"", "line\n", "{\"deliberately\": broken"]
     );
     assert_eq!(docs[1]["mediaType"], "json");
+}
+
+/// What the whole process may hold per scenario of the suite, beyond a run of
+/// 1,000: the suite, the plan and the runner's bookkeeping, and the
+/// writers' indexes (an offset and a place per scenario entry and testcase).
+/// A writer that kept each scenario's entry, transcript or testcase until the
+/// end holds more than this (the writers did, at 19 KiB a scenario).
+const PER_SCENARIO_KIB: u64 = 12;
+
+/// `n` scenarios, 100 per feature file, each one GET with its status checked.
+fn suite(n: usize) -> Project {
+    let mut p = project("30s", "Feature: none\n");
+    for f in 0..n.div_ceil(100) {
+        let mut text = format!("Feature: memory {f}\n\n");
+        for i in 0..100.min(n - f * 100) {
+            text.push_str(&format!(
+                "  Scenario: tiny {f}-{i}\n    When I send a GET request to \"/tiny\"\n    Then the response status is 200\n\n"
+            ));
+        }
+        p = p.file(&format!("features/m{f:03}.feature"), &text);
+    }
+    p
+}
+
+#[test]
+fn memory_grows_little_with_the_number_of_scenarios() {
+    let target = Target::start();
+    let small = run_measured(&suite(1_000), &target, "small");
+    assert_eq!(small.code, 0, "{}", small.shown);
+    let large = run_measured(&suite(10_000), &target, "large");
+    assert_eq!(large.code, 0, "{}", large.shown);
+    assert_eq!(large.summary["counts"]["passed"], 10_000, "{}", large.shown);
+    let per_scenario = large.peak_kib.saturating_sub(small.peak_kib) / 9_000;
+    assert!(
+        per_scenario < PER_SCENARIO_KIB,
+        "peak {} KiB at 1,000 scenarios, {} KiB at 10,000: {per_scenario} KiB per scenario, at most {PER_SCENARIO_KIB} expected",
+        small.peak_kib,
+        large.peak_kib
+    );
 }

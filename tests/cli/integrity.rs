@@ -370,3 +370,74 @@ fn a_snapshot_directory_outside_the_project_errors_the_scenario() {
         "{lint}"
     );
 }
+
+/// The bundle's directory breaks while the run writes it (its transcripts
+/// directory becomes a file): the writer thread's error ends the run with
+/// exit 3, naming what could not be written, and no bundle appears.
+#[test]
+fn an_output_directory_that_breaks_mid_run_ends_the_run_with_exit_3_and_no_bundle() {
+    let server = Server::start();
+    let slow: String = (1..=30)
+        .map(|i| format!("  Scenario: slow {i}\n    When I send a GET request to \"/slow/x\"\n    Then the response status is 200\n\n"))
+        .collect();
+    let config = "[suite]\nfeatures = \"features\"\n\n[targets.t]\nbase_url = \"${TARGET_URL}\"\nconcurrency = 1\n";
+    let p = Project::empty()
+        .file("certify.toml", config)
+        .file("features/a.feature", &format!("Feature: Slow\n\n{slow}"))
+        .file(
+            "features/b.feature",
+            "Feature: Later\n\n  Scenario: after\n    When I send a GET request to \"/ok\"\n    Then the response status is 200\n",
+        );
+    let out = p.out("out");
+    let running = p
+        .certify()
+        .args(["run", "--no-sign", "--platform-version", "1.0.0", "--out"])
+        .arg(&out)
+        .env("TARGET_URL", server.url())
+        .spawn();
+    crate::support::wait_until_running(&out);
+    let partial = fs::read_dir(p.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|e| e.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".out.partial-")))
+        .expect("the partial bundle");
+    fs::remove_dir_all(partial.join("transcripts")).unwrap();
+    fs::write(partial.join("transcripts"), "not a directory").unwrap();
+    let run = running.wait();
+    run.expect_code(3);
+    assert!(run.stderr.contains("could not be completed") && run.stderr.contains("transcripts"), "{run}");
+    assert!(!out.exists(), "a bundle appeared at {}:\n{run}", out.display());
+    let verify = p.certify().arg("verify").arg(&partial).run();
+    assert_ne!(verify.code, 0, "the partial directory verifies:\n{verify}");
+}
+
+/// A bundle written before scenario entries were typed and transcripts
+/// grouped (one JSON file per scenario) still verifies, and its report still
+/// shows a failed scenario's exchanges from its own transcript file.
+#[test]
+fn a_bundle_of_the_earlier_format_verifies_and_reports() {
+    let p = Project::fixture("old-bundle");
+    let (bundle, key) = (p.path().join("bundle"), p.path().join("bundle.pub.pem"));
+    let verify = p.certify().arg("verify").arg(&bundle).arg("--key").arg(&key).run();
+    verify.expect_code(0);
+    assert!(verify.stdout.contains("VALID"), "{verify}");
+    let page = p.path().join("report.html");
+    let report = p.certify().arg("report").arg(&bundle).arg("--key").arg(&key).arg("--out").arg(&page).run();
+    report.expect_code(0);
+    let html = fs::read_to_string(&page).unwrap();
+    let start = html.find("id=\"data\">").expect("the data blob") + "id=\"data\">".len();
+    let end = start + html[start..].find("</script>").expect("its end");
+    let data: Value = serde_json::from_str(&html[start..end]).expect("JSON");
+    let failed = data["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "features/quotas.feature:35")
+        .cloned()
+        .expect("the failed scenario");
+    assert_eq!(failed["status"], "failed");
+    let exchanges = failed["exchanges"].as_array().cloned().unwrap_or_default();
+    let failing = exchanges.iter().find(|x| x["status"] == 503).expect("the exchange that failed it");
+    assert!(failing["url"].as_str().is_some_and(|u| u.ends_with("/v1/tenants")), "{failed}");
+}

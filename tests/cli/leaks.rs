@@ -145,7 +145,8 @@ fn no_form_of_any_secret_reaches_the_bundle_or_the_console() {
         scanned += 1;
     }
     assert!(scanned > 10, "the runs wrote only {scanned} files under {}", out.display());
-    // The echoes are in the transcripts, redacted: a binary body redacted
+    // The echoes are in the transcripts (compact JSON, one line per
+    // attempt), redacted: a binary body redacted
     // before its base64, a body cut at the cap.
     let transcripts: String = files_under(&out.join("json").join("transcripts"))
         .iter()
@@ -154,10 +155,10 @@ fn no_form_of_any_secret_reaches_the_bundle_or_the_console() {
     // Content-encoded echoes were decoded before they were recorded (else
     // the scan of compressed bytes would find nothing and prove nothing).
     for encoding in ["gzip", "deflate", "br"] {
-        let recorded = format!("\"content_encoding\": \"{encoding}\"");
+        let recorded = format!("\"content_encoding\":\"{encoding}\"");
         assert!(transcripts.contains(&recorded), "no {recorded} in the transcripts:\n{transcripts}");
     }
-    for expected in ["\"base64\"", "\"redacted\": true", "\"truncated\": true", "[redacted]"] {
+    for expected in ["\"base64\"", "\"redacted\":true", "\"truncated\":true", "[redacted]"] {
         assert!(transcripts.contains(expected), "no {expected} in the transcripts:\n{transcripts}");
     }
     for run in &runs {

@@ -225,8 +225,8 @@ pub(crate) fn meta_of(manifest: &Manifest, signer: Option<String>, unsigned_allo
     let flaky_scenarios = manifest
         .scenarios
         .iter()
-        .filter(|s| s["status"] == "flaky")
-        .filter_map(|s| s["id"].as_str().map(str::to_owned))
+        .filter(|s| s.status == certify_evidence::manifest::Outcome::Flaky)
+        .map(|s| s.id.clone())
         .collect();
     BundleMeta {
         run_id: h.run_id.clone(),

@@ -14,5 +14,8 @@ mod site;
 pub mod testing;
 
 pub use html::{esc as escape_html, script_json};
-pub use run::{FailureGroup, RunVerdict, Signature, repeated_failures, run_report, scenario_data, verdict_sentence};
+pub use run::{
+    Entries, FailureGroup, RunVerdict, Signature, Transcripts, repeated_failures, run_report, scenario_data,
+    verdict_sentence, write_run_report,
+};
 pub use site::{SiteBundle, SiteDecision, SiteReason, archive_site};

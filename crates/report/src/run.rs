@@ -3,10 +3,10 @@
 //! scenarios travel as one JSON blob that the page's script renders lazily, so
 //! a 10,000-scenario run stays quick to open.
 
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
+use std::{collections::BTreeSet, fmt::Write as _, io};
 
-use certify_evidence::manifest::{Header, Manifest};
+use certify_evidence::manifest::{Header, Manifest, Outcome, ScenarioEntry};
+
 use serde_json::{Map, Value, json};
 
 use crate::html::{and_list, duration, esc, page, plural, script_json};
@@ -88,49 +88,50 @@ struct Outcomes {
     not_applicable: usize,
 }
 
-fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
+pub use certify_evidence::manifest::{Entries, TranscriptLookup as Transcripts};
 
-fn is_bad(status: &str) -> bool {
-    matches!(status, "failed" | "errored" | "interrupted" | "flaky")
+fn is_bad(status: Outcome) -> bool {
+    matches!(status, Outcome::Failed | Outcome::Errored | Outcome::Interrupted | Outcome::Flaky)
 }
 
 /// Why the run got its verdict, in one sentence: "2 scenarios failed, in
 /// tenant-signup (critical) and quotas."
 pub fn verdict_sentence(manifest: &Manifest) -> String {
-    let header = &manifest.header;
+    verdict_sentence_of(&manifest.header, &manifest.scenarios).unwrap_or_default()
+}
+
+fn verdict_sentence_of(header: &Header, entries: &dyn Entries) -> io::Result<String> {
     let mut o = Outcomes::default();
-    for s in &manifest.scenarios {
-        match str_of(s, "status").unwrap_or("") {
-            "passed" => o.passed += 1,
-            "flaky" => o.flaky += 1,
-            "failed" => o.failed += 1,
-            "interrupted" => o.interrupted += 1,
-            "not-run" => o.not_run += 1,
-            "not-applicable" => o.not_applicable += 1,
-            _ => o.errored += 1,
+    // Per outcome class, the features where it happened (bounded by the catalog).
+    let mut seen: [Vec<(String, bool)>; 3] = Default::default();
+    entries.each(&mut |s| {
+        match s.status {
+            Outcome::Passed => o.passed += 1,
+            Outcome::Flaky => o.flaky += 1,
+            Outcome::Failed => o.failed += 1,
+            Outcome::Interrupted => o.interrupted += 1,
+            Outcome::NotRun => o.not_run += 1,
+            Outcome::NotApplicable => o.not_applicable += 1,
+            Outcome::Errored => o.errored += 1,
         }
-    }
+        let classes =
+            [s.status == Outcome::Flaky, s.status.is_failure(), matches!(s.status, Outcome::Failed | Outcome::Errored)];
+        for (list, _) in seen.iter_mut().zip(classes).filter(|(_, hit)| *hit) {
+            let id = s.feature.as_deref().unwrap_or("unlinked scenarios");
+            match list.iter_mut().find(|(f, _)| f == id) {
+                Some(entry) => entry.1 |= s.critical,
+                None => list.push((id.to_owned(), s.critical)),
+            }
+        }
+    })?;
     let ran = o.passed + o.flaky + o.failed + o.errored;
     let na = if o.not_applicable > 0 {
         format!(" ({} not applicable at {})", o.not_applicable, header.platform.version)
     } else {
         String::new()
     };
-    let where_ = |pick: &dyn Fn(&str) -> bool| -> String {
-        let mut seen: Vec<(String, bool)> = Vec::new();
-        for s in &manifest.scenarios {
-            if !pick(str_of(s, "status").unwrap_or("")) {
-                continue;
-            }
-            let id = str_of(s, "feature").unwrap_or("unlinked scenarios").to_owned();
-            let critical = s.get("critical").and_then(Value::as_bool).unwrap_or(false);
-            match seen.iter_mut().find(|(f, _)| *f == id) {
-                Some(entry) => entry.1 |= critical,
-                None => seen.push((id, critical)),
-            }
-        }
+    let where_ = |class: usize| -> String {
+        let mut seen = seen[class].clone();
         // Critical features first: they are what blocks a promotion.
         seen.sort_by_key(|(_, critical)| !critical);
         let mut names: Vec<String> =
@@ -140,7 +141,6 @@ pub fn verdict_sentence(manifest: &Manifest) -> String {
         }
         if names.is_empty() { String::new() } else { format!(", in {}", and_list(&names)) }
     };
-    let failing = |s: &str| matches!(s, "failed" | "errored" | "interrupted");
     let problems = || {
         let mut parts = Vec::new();
         if o.failed > 0 {
@@ -166,26 +166,17 @@ pub fn verdict_sentence(manifest: &Manifest) -> String {
     let mut sentence = match RunVerdict::of(header) {
         RunVerdict::Passed if ran == 0 => format!("no scenario ran{na}"),
         RunVerdict::Passed => format!("{}{na}", all(ran)),
-        RunVerdict::Flaky => format!("{}, {} only after a retry{}", all(ran), o.flaky, where_(&|s| s == "flaky")),
+        RunVerdict::Flaky => format!("{}, {} only after a retry{}", all(ran), o.flaky, where_(0)),
         RunVerdict::Failed | RunVerdict::Errored => {
             let p = problems();
-            if p.is_empty() {
-                format!("the run reported {}", header.status)
-            } else {
-                format!("{p}{}", where_(&failing))
-            }
+            if p.is_empty() { format!("the run reported {}", header.status) } else { format!("{p}{}", where_(1)) }
         }
         RunVerdict::Interrupted => {
             let selected = ran + o.interrupted + o.not_run;
             let mut s = format!("the run was interrupted after {ran} of {selected} scenarios");
             let bad = o.failed + o.errored;
             if bad > 0 {
-                let _ = write!(
-                    s,
-                    "; {} had failed{}",
-                    plural(bad, "scenario", "scenarios"),
-                    where_(&|s| matches!(s, "failed" | "errored"))
-                );
+                let _ = write!(s, "; {} had failed{}", plural(bad, "scenario", "scenarios"), where_(2));
             }
             s
         }
@@ -198,10 +189,10 @@ pub fn verdict_sentence(manifest: &Manifest) -> String {
         );
     }
     let mut chars = sentence.chars();
-    match chars.next() {
+    Ok(match chars.next() {
         Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
         None => String::new(),
-    }
+    })
 }
 
 /// The scenario data the page's script renders: one compact object per
@@ -209,7 +200,8 @@ pub fn verdict_sentence(manifest: &Manifest) -> String {
 /// and for a scenario that did not pass cleanly, the HTTP exchanges of its
 /// failing attempt.
 pub fn scenario_data(manifest: &Manifest, transcript: &dyn Fn(&str) -> Option<String>) -> Value {
-    let scenarios: Vec<Value> = manifest.scenarios.iter().map(|s| scenario_json(s, transcript)).collect();
+    let lookup = |path: &str, _: &str, _: usize| transcript(path);
+    let scenarios: Vec<Value> = manifest.scenarios.iter().map(|s| scenario_json(s, &lookup)).collect();
     json!({
         "run_id": manifest.header.run_id,
         "version": manifest.header.platform.version,
@@ -217,99 +209,102 @@ pub fn scenario_data(manifest: &Manifest, transcript: &dyn Fn(&str) -> Option<St
     })
 }
 
-fn scenario_json(s: &Value, transcript: &dyn Fn(&str) -> Option<String>) -> Value {
-    let status = str_of(s, "status").unwrap_or("errored");
-    let empty = Vec::new();
-    let attempts = s.get("attempts").and_then(Value::as_array).unwrap_or(&empty);
-    // The attempt that explains the outcome: the last one that did not pass.
-    let failing = attempts.iter().rev().find(|a| str_of(a, "status").is_some_and(|st| st != "passed"));
+fn scenario_json(s: &ScenarioEntry, transcript: Transcripts<'_>) -> Value {
+    let status = s.status;
+    let failing = s.failing_attempt();
     let mut message = None;
     if let Some(a) = failing {
-        for step in a.get("steps").and_then(Value::as_array).unwrap_or(&empty) {
-            if let Some(m) = step.get("failure").and_then(|f| f.get("message")).and_then(Value::as_str) {
-                let text = str_of(step, "text").unwrap_or("");
-                let kw = str_of(step, "keyword").unwrap_or("");
-                let line = step.get("line").and_then(Value::as_u64).unwrap_or(0);
-                message = Some(format!("{kw} {text} (line {line})\n{m}"));
-                break;
-            }
+        if let Some((step, f)) = a.first_failure() {
+            message = Some(format!("{} {} (line {})\n{}", step.keyword, step.text, step.line, f.message));
         }
-        if message.is_none() && status != "passed" {
-            message = Some(format!(
-                "attempt {} {}",
-                a.get("number").unwrap_or(&Value::Null),
-                str_of(a, "status").unwrap_or("")
-            ));
+        if message.is_none() && status != Outcome::Passed {
+            message = Some(format!("attempt {} {}", a.number, a.status.as_str()));
         }
     }
-    let attempts_out: Vec<Value> = attempts
+    let attempts_out: Vec<Value> = s
+        .attempts
         .iter()
         .map(|a| {
             let steps: Vec<Value> = a
-                .get("steps")
-                .and_then(Value::as_array)
-                .unwrap_or(&empty)
+                .steps
                 .iter()
                 .map(|st| {
                     json!([
-                        str_of(st, "keyword").unwrap_or(""),
-                        str_of(st, "text").unwrap_or(""),
-                        str_of(st, "status").unwrap_or(""),
-                        st.get("duration_ms").and_then(Value::as_f64).unwrap_or(0.0),
-                        st.get("line").and_then(Value::as_u64).unwrap_or(0),
-                        st.get("failure").and_then(|f| f.get("message")).and_then(Value::as_str),
+                        st.keyword,
+                        st.text,
+                        st.status.as_str(),
+                        st.duration_ms,
+                        st.line,
+                        st.failure.as_ref().map(|f| f.message.as_str()),
                     ])
                 })
                 .collect();
-            json!({
-                "n": a.get("number").and_then(Value::as_u64).unwrap_or(0),
-                "status": str_of(a, "status").unwrap_or(""),
-                "ms": a.get("duration_ms").and_then(Value::as_f64).unwrap_or(0.0),
-                "steps": steps,
-            })
+            json!({ "n": a.number, "status": a.status.as_str(), "ms": a.duration_ms, "steps": steps })
         })
         .collect();
     let mut out = Map::new();
-    out.insert("id".into(), json!(str_of(s, "id").unwrap_or("")));
-    out.insert("name".into(), json!(str_of(s, "name").unwrap_or("")));
-    out.insert("feature".into(), json!(str_of(s, "feature")));
-    out.insert("file".into(), json!(str_of(s, "feature_file").unwrap_or("")));
-    out.insert("line".into(), json!(s.get("line").and_then(Value::as_u64).unwrap_or(0)));
-    out.insert("status".into(), json!(status));
-    out.insert("critical".into(), json!(s.get("critical").and_then(Value::as_bool).unwrap_or(false)));
-    out.insert("ms".into(), json!(s.get("duration_ms").and_then(Value::as_f64).unwrap_or(0.0)));
-    if let Some(reason) = str_of(s, "reason") {
+    out.insert("id".into(), json!(s.id));
+    out.insert("name".into(), json!(s.name));
+    out.insert("feature".into(), json!(s.feature));
+    out.insert("file".into(), json!(s.feature_file));
+    out.insert("line".into(), json!(s.line));
+    out.insert("status".into(), json!(status.as_str()));
+    out.insert("critical".into(), json!(s.critical));
+    out.insert("ms".into(), json!(s.duration_ms as f64));
+    if let Some(reason) = &s.reason {
         out.insert("reason".into(), json!(reason));
     }
-    if let Some(outline) = s.get("outline").filter(|o| o.as_object().is_some_and(|m| !m.is_empty())) {
-        out.insert("outline".into(), outline.clone());
+    if !s.outline.is_empty() {
+        out.insert("outline".into(), json!(s.outline));
     }
     out.insert("attempts".into(), Value::Array(attempts_out));
     if let Some(m) = message {
         out.insert("message".into(), json!(m));
     }
     if is_bad(status)
-        && let (Some(a), Some(path)) = (failing, str_of(s, "transcript"))
+        && let (Some(a), Some(path)) = (failing, s.transcript.as_deref())
     {
-        let number = a.get("number").and_then(Value::as_u64);
         out.insert("transcript".into(), json!(path));
-        if let Some(text) = transcript(path) {
-            out.insert("exchanges".into(), Value::Array(exchanges(&text, number)));
+        if let Some(text) = transcript(path, &s.id, a.number) {
+            out.insert("exchanges".into(), Value::Array(exchanges(&text, &s.id, a.number)));
         }
     }
     Value::Object(out)
 }
 
-/// The exchanges of attempt `number` from a transcript file's text.
-fn exchanges(text: &str, number: Option<u64>) -> Vec<Value> {
-    let Ok(doc) = serde_json::from_str::<Value>(text) else {
-        return vec![json!({"error": "the transcript is not valid JSON"})];
+/// The exchanges of attempt `number` of scenario `id` from a transcript's
+/// text: a grouped transcript's line(s), one JSON object per attempt
+/// (`{"scenario", "attempt", "exchanges"}`), or an older per-scenario file
+/// (`{"attempts": [{"number", "exchanges"}]}`).
+fn exchanges(text: &str, id: &str, number: usize) -> Vec<Value> {
+    // An older per-scenario file: every attempt in one document.
+    let of_old = |doc: &Value| {
+        let list = doc.get("attempts")?.as_array()?;
+        let attempt = list
+            .iter()
+            .find(|a| a.get("number").and_then(Value::as_u64) == Some(number as u64))
+            .or_else(|| list.last())?;
+        attempt.get("exchanges").and_then(Value::as_array).cloned()
     };
-    let attempts = doc.get("attempts").and_then(Value::as_array);
-    let attempt = attempts.and_then(|list| {
-        list.iter().find(|a| a.get("number").and_then(Value::as_u64) == number).or_else(|| list.last())
-    });
-    let Some(list) = attempt.and_then(|a| a.get("exchanges")).and_then(Value::as_array) else {
+    // A grouped transcript's line: one attempt of one scenario.
+    let of_line = |doc: &Value| {
+        let mine = doc.get("scenario").and_then(Value::as_str) == Some(id)
+            && doc.get("attempt").and_then(Value::as_u64) == Some(number as u64);
+        mine.then(|| doc.get("exchanges").and_then(Value::as_array).cloned()).flatten()
+    };
+    let list = match serde_json::from_str::<Value>(text) {
+        Ok(doc) if doc.get("attempts").is_some() => of_old(&doc),
+        Ok(doc) => of_line(&doc),
+        // Several lines: find the attempt's.
+        Err(_) => {
+            let docs: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+            if docs.is_empty() {
+                return vec![json!({"error": "the transcript is not valid JSON"})];
+            }
+            docs.iter().find_map(of_line)
+        }
+    };
+    let Some(list) = list else {
         return Vec::new();
     };
     list.iter()
@@ -331,6 +326,10 @@ fn exchanges(text: &str, number: Option<u64>) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
 }
 
 /// A body as transcribed (`json`, `text` or `base64`, with `size` and maybe
@@ -364,7 +363,23 @@ fn body_excerpt(body: Option<&Value>) -> Option<String> {
 /// transcript file's text; it is asked only for scenarios that did not pass
 /// cleanly.
 pub fn run_report(manifest: &Manifest, signature: &Signature, transcript: &dyn Fn(&str) -> Option<String>) -> String {
-    let h = &manifest.header;
+    let mut out = Vec::new();
+    let lookup = |path: &str, _: &str, _: usize| transcript(path);
+    // Writing to memory cannot fail.
+    let _ = write_run_report(&mut out, &manifest.header, &manifest.scenarios, signature, &lookup);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`run_report`] written as it is rendered: the scenarios are read from
+/// `entries` (a few passes, one entry at a time) and their data is streamed
+/// into the page, so memory does not grow with the number of scenarios.
+pub fn write_run_report(
+    out: &mut dyn io::Write,
+    h: &Header,
+    entries: &dyn Entries,
+    signature: &Signature,
+    transcript: Transcripts<'_>,
+) -> io::Result<()> {
     let verdict = RunVerdict::of(h);
     let mut body = String::with_capacity(64 * 1024);
 
@@ -374,7 +389,7 @@ pub fn run_report(manifest: &Manifest, signature: &Signature, transcript: &dyn F
          <p id=\"why\">{why}</p></header>",
         cls = verdict.class(),
         label = verdict.label(),
-        why = esc(&verdict_sentence(manifest)),
+        why = esc(&verdict_sentence_of(h, entries)?),
     );
 
     body.push_str("<section id=\"run\"><h2>Run</h2><dl class=\"facts\">\n");
@@ -447,12 +462,48 @@ pub fn run_report(manifest: &Manifest, signature: &Signature, transcript: &dyn F
     body.push_str("</dl></section>\n");
 
     signature_section(&mut body, h, signature);
-    features_section(&mut body, manifest);
-    repeated_failures_section(&mut body, manifest);
-    scenarios_section(&mut body, manifest, transcript);
+    features_section(&mut body, h);
+    repeated_failures_section(&mut body, &repeated_failures_of(entries)?);
+    scenarios_section(&mut body, h, entries)?;
 
     let title = format!("{} — {} at {} — certify run {}", verdict.label(), h.target.name, h.platform.version, h.run_id);
-    page(&title, "", false, &body)
+    let shell = page(&title, "", false, &body);
+    let (before, after) = shell.rsplit_once(DATA_MARK).unwrap_or((&shell, ""));
+    out.write_all(before.as_bytes())?;
+    write_scenario_data(out, h, entries, transcript)?;
+    out.write_all(after.as_bytes())
+}
+
+/// Where the scenario data goes in the page's shell.
+const DATA_MARK: &str = "\u{0}certify-scenario-data\u{0}";
+
+/// The page's scenario data (see [`scenario_data`]), written one scenario at a time.
+fn write_scenario_data(
+    out: &mut dyn io::Write,
+    h: &Header,
+    entries: &dyn Entries,
+    transcript: Transcripts<'_>,
+) -> io::Result<()> {
+    let head = script_json(&json!({ "run_id": h.run_id, "version": h.platform.version }));
+    out.write_all(head.strip_suffix('}').unwrap_or(&head).as_bytes())?;
+    out.write_all(b",\"scenarios\":[")?;
+    let mut first = true;
+    let mut failed = None;
+    entries.each(&mut |s| {
+        if failed.is_some() {
+            return;
+        }
+        let sep: &[u8] = if first { b"" } else { b"," };
+        first = false;
+        let text = script_json(&scenario_json(s, transcript));
+        if let Err(e) = out.write_all(sep).and_then(|()| out.write_all(text.as_bytes())) {
+            failed = Some(e);
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    out.write_all(b"]}")
 }
 
 fn fact(out: &mut String, name: &str, html: &str) {
@@ -481,8 +532,7 @@ fn signature_section(body: &mut String, h: &Header, signature: &Signature) {
     body.push_str("</dl></section>\n");
 }
 
-fn features_section(body: &mut String, manifest: &Manifest) {
-    let h = &manifest.header;
+fn features_section(body: &mut String, h: &Header) {
     body.push_str("<section id=\"features-section\"><h2>Features</h2>\n");
     if h.features.is_empty() {
         body.push_str("<p>No feature verdicts: no scenario is linked to a catalog feature.</p>\n");
@@ -579,38 +629,34 @@ pub struct FailureGroup {
 /// in the order their first scenario appears). A scenario counts with the
 /// first failed step of its last attempt.
 pub fn repeated_failures(manifest: &Manifest) -> Vec<FailureGroup> {
-    let mut groups: Vec<FailureGroup> = Vec::new();
-    for s in &manifest.scenarios {
-        if !matches!(str_of(s, "status"), Some("failed" | "errored")) {
-            continue;
-        }
-        let last = s.get("attempts").and_then(Value::as_array).and_then(|a| a.last());
-        let failed = last.and_then(|a| a.get("steps")).and_then(Value::as_array).and_then(|steps| {
-            steps.iter().find_map(|st| {
-                let message = st.get("failure").and_then(|f| f.get("message")).and_then(Value::as_str)?;
-                let step = format!("{} {}", str_of(st, "keyword").unwrap_or(""), str_of(st, "text").unwrap_or(""));
-                Some((step, message.to_owned()))
-            })
-        });
-        let Some((step, message)) = failed else { continue };
-        let scenario = (str_of(s, "id").unwrap_or("").to_owned(), str_of(s, "name").unwrap_or("").to_owned());
-        match groups.iter_mut().find(|g| g.step == step && g.message == message) {
-            Some(g) => g.scenarios.push(scenario),
-            None => groups.push(FailureGroup { step, message, scenarios: vec![scenario] }),
-        }
-    }
-    groups.retain(|g| g.scenarios.len() > 1);
-    groups.sort_by_key(|g| std::cmp::Reverse(g.scenarios.len()));
-    groups
+    repeated_failures_of(&manifest.scenarios).unwrap_or_default()
 }
 
-fn repeated_failures_section(body: &mut String, manifest: &Manifest) {
-    let groups = repeated_failures(manifest);
+fn repeated_failures_of(entries: &dyn Entries) -> io::Result<Vec<FailureGroup>> {
+    let mut groups: Vec<FailureGroup> = Vec::new();
+    entries.each(&mut |s| {
+        if !matches!(s.status, Outcome::Failed | Outcome::Errored) {
+            return;
+        }
+        let Some((st, f)) = s.attempts.last().and_then(|a| a.first_failure()) else { return };
+        let step = format!("{} {}", st.keyword, st.text);
+        let scenario = (s.id.clone(), s.name.clone());
+        match groups.iter_mut().find(|g| g.step == step && g.message == f.message) {
+            Some(g) => g.scenarios.push(scenario),
+            None => groups.push(FailureGroup { step, message: f.message.clone(), scenarios: vec![scenario] }),
+        }
+    })?;
+    groups.retain(|g| g.scenarios.len() > 1);
+    groups.sort_by_key(|g| std::cmp::Reverse(g.scenarios.len()));
+    Ok(groups)
+}
+
+fn repeated_failures_section(body: &mut String, groups: &[FailureGroup]) {
     if groups.is_empty() {
         return;
     }
     body.push_str("<section id=\"repeated-failures\"><h2>Repeated failures</h2>\n");
-    for g in &groups {
+    for g in groups {
         let _ = write!(
             body,
             "<div class=\"failure-group\" data-count=\"{n}\"><p><strong>{n} scenarios</strong> failed at \
@@ -627,17 +673,24 @@ fn repeated_failures_section(body: &mut String, manifest: &Manifest) {
     body.push_str("</section>\n");
 }
 
-fn scenarios_section(body: &mut String, manifest: &Manifest, transcript: &dyn Fn(&str) -> Option<String>) {
-    let mut features: BTreeSet<&str> = manifest.header.features.iter().map(|f| f.id.as_str()).collect();
-    features.extend(manifest.scenarios.iter().filter_map(|s| str_of(s, "feature")));
+fn scenarios_section(body: &mut String, h: &Header, entries: &dyn Entries) -> io::Result<()> {
+    let mut features: BTreeSet<String> = h.features.iter().map(|f| f.id.clone()).collect();
+    let mut count = 0;
+    entries.each(&mut |s| {
+        count += 1;
+        if let Some(f) = &s.feature
+            && !features.contains(f)
+        {
+            features.insert(f.clone());
+        }
+    })?;
     let _ = write!(
         body,
-        "<section id=\"scenarios-section\"><h2>Scenarios ({})</h2>\n\
+        "<section id=\"scenarios-section\"><h2>Scenarios ({count})</h2>\n\
          <noscript><p class=\"untested\">The scenario list is drawn by JavaScript: enable it to see every scenario, \
          its steps and, for a failure, its HTTP exchanges. The verdicts above need no script.</p></noscript>\n\
          <div class=\"filters\"><label><input type=\"checkbox\" id=\"f-failed\"> failed only</label>\
          <label>feature <select id=\"f-feature\"><option value=\"\">all features</option>",
-        manifest.scenarios.len()
     );
     for f in &features {
         let _ = write!(body, "<option value=\"{0}\">{0}</option>", esc(f));
@@ -647,10 +700,7 @@ fn scenarios_section(body: &mut String, manifest: &Manifest, transcript: &dyn Fn
          <span id=\"match-count\" class=\"meta\"></span></div>\n\
          <div id=\"scenarios\"></div>\n<button id=\"more\" type=\"button\" hidden>show more</button>\n</section>\n",
     );
-    let data = scenario_data(manifest, transcript);
-    let _ = write!(
-        body,
-        "<script type=\"application/json\" id=\"data\">{}</script>\n<script>\n{SCRIPT}</script>",
-        script_json(&data)
-    );
+    let _ =
+        write!(body, "<script type=\"application/json\" id=\"data\">{DATA_MARK}</script>\n<script>\n{SCRIPT}</script>");
+    Ok(())
 }

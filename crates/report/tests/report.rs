@@ -275,3 +275,52 @@ fn repeated_identical_failures_are_grouped_with_a_count() {
     );
     assert!(!run_report(&single, &unsigned(), &transcript).contains("repeated-failures"));
 }
+
+#[test]
+fn grouped_transcripts_are_read_by_scenario_and_attempt() {
+    // Two scenarios of one feature file share its transcript, one line per
+    // attempt in the order attempts ended; the flaky one's first attempt failed.
+    let file = "transcripts/features/quotas.feature.ndjson";
+    let mut broken = scenario("broken", Some("quotas"), "failed", true);
+    let mut wobbly = scenario("wobbly-one", Some("quotas"), "flaky", false);
+    for s in [&mut broken, &mut wobbly] {
+        s["transcript"] = file.into();
+    }
+    let (broken_id, wobbly_id) = (broken["id"].clone(), wobbly["id"].clone());
+    let m = manifest("failed", "2.0.0", "t", vec![], vec![broken, wobbly]);
+    let line = |id: &serde_json::Value, attempt: usize, path: &str, status: u16| {
+        serde_json::json!({"scenario": id, "name": "n", "line": 1, "attempt": attempt, "exchanges": [{
+            "step_line": 3, "step": "I send", "duration_ms": 1.0,
+            "request": {"method": "GET", "url": format!("https://staging.example.com{path}"), "headers": [], "body": null},
+            "response": {"status": status, "headers": [], "body": null}, "error": null}]})
+        .to_string()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("transcripts/features")).unwrap();
+    let text = [
+        line(&wobbly_id, 1, "/wobbly-first", 503),
+        line(&broken_id, 1, "/broken", 500),
+        line(&wobbly_id, 2, "/wobbly-second", 201),
+    ]
+    .join("\n");
+    std::fs::write(dir.path().join(file), text + "\n").unwrap();
+
+    let index = certify_evidence::transcripts::TranscriptIndex::new(dir.path());
+    let lookup = |path: &str, id: &str, attempt: usize| index.lookup(path, id, attempt);
+    let mut page = Vec::new();
+    certify_report::write_run_report(&mut page, &m.header, &m.scenarios, &unsigned(), &lookup).unwrap();
+    let html = String::from_utf8(page).unwrap();
+    let data = blob(&html);
+    let list = data["scenarios"].as_array().unwrap();
+    let exchanges = |i: usize| list[i]["exchanges"].as_array().cloned().unwrap_or_default();
+    assert_eq!(exchanges(0).len(), 1, "{}", list[0]);
+    assert_eq!(exchanges(0)[0]["url"], "https://staging.example.com/broken");
+    assert_eq!(exchanges(0)[0]["status"], 500);
+    // The flaky scenario shows its failed attempt's exchanges, not its later ones.
+    assert_eq!(exchanges(1).len(), 1, "{}", list[1]);
+    assert_eq!(exchanges(1)[0]["url"], "https://staging.example.com/wobbly-first");
+    assert_eq!(exchanges(1)[0]["status"], 503);
+    // The page as a whole is the one the in-memory renderer draws.
+    let whole = run_report(&m, &unsigned(), &|p| std::fs::read_to_string(dir.path().join(p)).ok());
+    assert_eq!(blob(&whole), data);
+}
