@@ -188,8 +188,10 @@ impl MessagesWriter {
         let has_outlines = all_scenarios(&parsed.feature).any(|s| !s.examples.is_empty());
         let reparsed;
         let written = if has_outlines {
-            reparsed = gherkin::Feature::parse(text, gherkin::GherkinEnv::default())
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{uri}: {e}")))?;
+            reparsed = certify_suite::syntax::parse(text)
+                .ok()
+                .and_then(|doc| certify_suite::syntax::to_written_feature(&doc, text))
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("{uri}: does not parse again")))?;
             &reparsed
         } else {
             &parsed.feature

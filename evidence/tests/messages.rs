@@ -445,6 +445,28 @@ fn a_writer_finished_without_a_run_is_still_a_complete_stream() {
     assert_eq!(kinds.last().map(String::as_str), Some("testRunFinished"));
 }
 
+/// Outlines are shown as written in the document, read with the parser that loaded the file:
+/// a file with an escaped pipe in a cell and a step with both a table and a doc string (which
+/// gherkin 0.16 could not read) gives its document and one pickle per row.
+#[test]
+fn a_file_with_outlines_and_newer_syntax_is_written_with_its_document() {
+    let text = "Feature: newer syntax\n\n  Scenario Outline: cell <v>\n    Given the variable \"a\" is \"<v>\"\n      | x | y \\| z |\n      \"\"\"\n      body\n      \"\"\"\n\n    Examples:\n      | v |\n      | 1 |\n      | a \\| b |\n";
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("messages.ndjson");
+    let features = vec![parse(text)];
+    MessagesWriter::create(&out, &features, "1.2.3").unwrap().finish().unwrap();
+    let messages: Vec<Value> =
+        std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let validator = envelope_validator();
+    assert!(messages.iter().all(|m| validator.is_valid(m)));
+    let docs = of(&messages, "gherkinDocument");
+    assert_eq!(docs.len(), 1);
+    let examples = &docs[0]["feature"]["children"][0]["scenario"]["examples"][0];
+    assert_eq!(examples["tableBody"][1]["cells"][0]["value"], "a | b", "{examples}");
+    let names: Vec<&str> = of(&messages, "pickle").iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, ["cell 1", "cell a | b"]);
+}
+
 #[test]
 fn the_schema_check_rejects_an_invalid_envelope() {
     let validator = envelope_validator();

@@ -59,6 +59,26 @@ fn table(rows: &[ast::TableRow], at: ast::Location, offsets: &Offsets) -> gherki
 
 /// The document's feature as `gherkin::Feature`, outlines expanded.
 pub fn to_feature(doc: &ast::GherkinDocument, text: &str) -> Result<Option<gherkin::Feature>, UnknownPlaceholder> {
+    convert(doc, text, Outlines::Expanded)
+}
+
+/// The document's feature as written: an outline stays one scenario whose `examples` hold
+/// every Examples table (header and rows), as reports that show the document need it.
+pub fn to_written_feature(doc: &ast::GherkinDocument, text: &str) -> Option<gherkin::Feature> {
+    convert(doc, text, Outlines::AsWritten).ok().flatten()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outlines {
+    Expanded,
+    AsWritten,
+}
+
+fn convert(
+    doc: &ast::GherkinDocument,
+    text: &str,
+    outlines: Outlines,
+) -> Result<Option<gherkin::Feature>, UnknownPlaceholder> {
     let Some(feature) = &doc.feature else { return Ok(None) };
     let offsets = Offsets::new(text);
     let mut out = gherkin::Feature {
@@ -76,7 +96,7 @@ pub fn to_feature(doc: &ast::GherkinDocument, text: &str) -> Result<Option<gherk
     for child in &feature.children {
         match child {
             FeatureChild::Background(b) => out.background = Some(background(b, &offsets)),
-            FeatureChild::Scenario(s) => out.scenarios.extend(scenarios(s, &offsets)?),
+            FeatureChild::Scenario(s) => out.scenarios.extend(scenarios(s, &offsets, outlines)?),
             FeatureChild::Rule(r) => {
                 let mut rule = gherkin::Rule {
                     keyword: r.keyword.clone(),
@@ -91,7 +111,7 @@ pub fn to_feature(doc: &ast::GherkinDocument, text: &str) -> Result<Option<gherk
                 for child in &r.children {
                     match child {
                         RuleChild::Background(b) => rule.background = Some(background(b, &offsets)),
-                        RuleChild::Scenario(s) => rule.scenarios.extend(scenarios(s, &offsets)?),
+                        RuleChild::Scenario(s) => rule.scenarios.extend(scenarios(s, &offsets, outlines)?),
                     }
                 }
                 out.rules.push(rule);
@@ -135,8 +155,13 @@ fn steps(list: &[ast::Step], offsets: &Offsets) -> Vec<gherkin::Step> {
         .collect()
 }
 
-/// A scenario, or an outline's concrete scenarios (none when it has no rows).
-fn scenarios(s: &ast::Scenario, offsets: &Offsets) -> Result<Vec<gherkin::Scenario>, UnknownPlaceholder> {
+/// A scenario, or an outline's concrete scenarios (none when it has no rows), or the outline
+/// as written.
+fn scenarios(
+    s: &ast::Scenario,
+    offsets: &Offsets,
+    outlines: Outlines,
+) -> Result<Vec<gherkin::Scenario>, UnknownPlaceholder> {
     let base = gherkin::Scenario {
         keyword: s.keyword.clone(),
         name: s.name.clone(),
@@ -149,6 +174,26 @@ fn scenarios(s: &ast::Scenario, offsets: &Offsets) -> Result<Vec<gherkin::Scenar
     };
     if s.examples.is_empty() {
         return Ok(vec![base]);
+    }
+    if outlines == Outlines::AsWritten {
+        let mut written = base;
+        written.examples = s
+            .examples
+            .iter()
+            .map(|ex| {
+                let rows: Vec<ast::TableRow> = ex.table_header.iter().chain(&ex.table_body).cloned().collect();
+                gherkin::Examples {
+                    keyword: ex.keyword.clone(),
+                    name: (!ex.name.is_empty()).then(|| ex.name.clone()),
+                    description: description(&ex.description),
+                    table: ex.table_header.as_ref().map(|h| table(&rows, h.location, offsets)),
+                    tags: tags(&ex.tags),
+                    span: offsets.span(ex.location.line),
+                    position: position(ex.location),
+                }
+            })
+            .collect();
+        return Ok(vec![written]);
     }
     let mut out = Vec::new();
     for ex in &s.examples {

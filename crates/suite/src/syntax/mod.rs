@@ -20,7 +20,7 @@ mod token;
 use std::fmt;
 
 pub use ast::GherkinDocument;
-pub use convert::{UnknownPlaceholder, to_feature};
+pub use convert::{UnknownPlaceholder, to_feature, to_written_feature};
 pub use parse::{Work, parse, parse_counting};
 pub use pickle::{Pickle, pickles};
 pub use token::is_language;
