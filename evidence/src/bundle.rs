@@ -96,7 +96,7 @@ pub enum BundleError {
     Redact(#[from] crate::redact::RedactError),
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BundleError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BundleError + '_ {
     move |source| BundleError::Io { path: path.to_path_buf(), source }
 }
 
@@ -139,11 +139,13 @@ pub struct BundleWriter {
 /// run's steps read.
 pub type ReadFiles = Box<dyn Fn() -> Vec<(String, PathBuf)>>;
 
-#[derive(Default)]
-struct TestLists {
-    passed: Vec<String>,
-    warned: Vec<String>,
-    failed: Vec<String>,
+/// The scenario ids (and `file:line` of feature files that did not load) the
+/// statement lists as passed, warned (flaky) and failed tests.
+#[derive(Debug, Default, Clone)]
+pub struct TestLists {
+    pub passed: Vec<String>,
+    pub warned: Vec<String>,
+    pub failed: Vec<String>,
 }
 
 impl BundleWriter {
@@ -413,13 +415,8 @@ impl BundleWriter {
         subjects.sort_by(|a, b| a.path.cmp(&b.path));
         let count = subjects.len();
         if let Some(key) = &self.spec.signing_key {
-            let statement = self.statement(&header, &subjects, &summary);
-            let payload = statement.to_bytes();
-            let envelope = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, key);
-            let env_path = self.tmp.join(ENVELOPE);
-            fs::write(&env_path, envelope.to_jsonl()).map_err(io_err(&env_path))?;
-            let sig_path = self.tmp.join(SIGSTORE);
-            fs::write(&sig_path, to_sigstore_bundle(&envelope, &key.public())).map_err(io_err(&sig_path))?;
+            let result = attestation_result(summary.status, summary.interrupted);
+            sign(&self.tmp, &statement(&header, &subjects, &self.tests, result), key)?;
         }
         sync_dir(&self.tmp);
         if self.spec.dir.exists() {
@@ -437,52 +434,70 @@ impl BundleWriter {
             files: count,
         })
     }
+}
 
-    fn statement(&self, header: &Header, files: &[FileEntry], summary: &RunSummary) -> Statement {
-        let mut subject: Vec<ResourceDescriptor> = files
-            .iter()
-            .map(|f| ResourceDescriptor {
-                name: Some(f.path.clone()),
-                digest: BTreeMap::from([("sha256".to_owned(), f.sha256.clone())]),
-                ..ResourceDescriptor::default()
-            })
-            .collect();
-        if let Some(commit) = &header.git.commit {
-            subject.push(ResourceDescriptor {
-                uri: header.git.remote.as_ref().map(|r| format!("git+{r}")),
-                digest: BTreeMap::from([("gitCommit".to_owned(), commit.clone())]),
-                ..ResourceDescriptor::default()
-            });
-        }
-        let configuration = files
-            .iter()
-            .filter(|f| f.path.starts_with("suite/"))
-            .map(|f| ResourceDescriptor {
-                name: Some(f.path.clone()),
-                digest: BTreeMap::from([("sha256".to_owned(), f.sha256.clone())]),
-                ..ResourceDescriptor::default()
-            })
-            .collect();
-        let result = match summary.status {
-            Status::Passed if !summary.interrupted => "PASSED",
-            Status::Flaky if !summary.interrupted => "WARNED",
-            _ => "FAILED",
-        };
-        let predicate = TestResult {
-            result: result.to_owned(),
-            configuration,
-            url: None,
-            passed_tests: self.tests.passed.clone(),
-            warned_tests: self.tests.warned.clone(),
-            failed_tests: self.tests.failed.clone(),
-        };
-        Statement {
-            type_: STATEMENT_TYPE.to_owned(),
-            subject,
-            predicate_type: TEST_RESULT_PREDICATE.to_owned(),
-            predicate: serde_json::to_value(predicate).unwrap_or(Value::Null),
-        }
+/// The statement's result for a run's status: PASSED, WARNED (flaky) or FAILED.
+pub fn attestation_result(status: Status, interrupted: bool) -> &'static str {
+    match status {
+        Status::Passed if !interrupted => "PASSED",
+        Status::Flaky if !interrupted => "WARNED",
+        _ => "FAILED",
     }
+}
+
+/// The in-toto Statement of a bundle: every file of `files` by sha256 and the
+/// suite's git commit as subjects, the test-result predicate with `result`,
+/// the `suite/` files as its configuration and `tests` as its test lists.
+pub fn statement(header: &Header, files: &[FileEntry], tests: &TestLists, result: &str) -> Statement {
+    let mut subject: Vec<ResourceDescriptor> = files
+        .iter()
+        .map(|f| ResourceDescriptor {
+            name: Some(f.path.clone()),
+            digest: BTreeMap::from([("sha256".to_owned(), f.sha256.clone())]),
+            ..ResourceDescriptor::default()
+        })
+        .collect();
+    if let Some(commit) = &header.git.commit {
+        subject.push(ResourceDescriptor {
+            uri: header.git.remote.as_ref().map(|r| format!("git+{r}")),
+            digest: BTreeMap::from([("gitCommit".to_owned(), commit.clone())]),
+            ..ResourceDescriptor::default()
+        });
+    }
+    let configuration = files
+        .iter()
+        .filter(|f| f.path.starts_with("suite/"))
+        .map(|f| ResourceDescriptor {
+            name: Some(f.path.clone()),
+            digest: BTreeMap::from([("sha256".to_owned(), f.sha256.clone())]),
+            ..ResourceDescriptor::default()
+        })
+        .collect();
+    let predicate = TestResult {
+        result: result.to_owned(),
+        configuration,
+        url: None,
+        passed_tests: tests.passed.clone(),
+        warned_tests: tests.warned.clone(),
+        failed_tests: tests.failed.clone(),
+    };
+    Statement {
+        type_: STATEMENT_TYPE.to_owned(),
+        subject,
+        predicate_type: TEST_RESULT_PREDICATE.to_owned(),
+        predicate: serde_json::to_value(predicate).unwrap_or(Value::Null),
+    }
+}
+
+/// Signs `statement` (its bytes produced once) and writes the DSSE envelope
+/// and its Sigstore bundle form into the bundle directory `dir`.
+pub fn sign(dir: &Path, statement: &Statement, key: &SigningKey) -> Result<(), BundleError> {
+    let payload = statement.to_bytes();
+    let envelope = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, key);
+    let env_path = dir.join(ENVELOPE);
+    fs::write(&env_path, envelope.to_jsonl()).map_err(io_err(&env_path))?;
+    let sig_path = dir.join(SIGSTORE);
+    fs::write(&sig_path, to_sigstore_bundle(&envelope, &key.public())).map_err(io_err(&sig_path))
 }
 
 impl EventSink for BundleWriter {
@@ -671,7 +686,7 @@ fn scenario_entry(r: &ScenarioResult, transcript: Option<&str>) -> Value {
 
 /// Writes `bundle.json`: the header's fields, then the streamed scenario
 /// entries, then the file list.
-fn write_manifest(path: &Path, header: &Header, part: &Path, files: &[FileEntry]) -> Result<(), BundleError> {
+pub fn write_manifest(path: &Path, header: &Header, part: &Path, files: &[FileEntry]) -> Result<(), BundleError> {
     let mut out = BufWriter::new(File::create(path).map_err(io_err(path))?);
     let head = serde_json::to_string_pretty(header).unwrap_or_else(|_| "{}".to_owned());
     let head = head.trim_end().strip_suffix('}').unwrap_or(&head).trim_end();
@@ -719,7 +734,7 @@ pub fn list_files(root: &Path, skip: &[&str]) -> Result<Vec<FileEntry>, BundleEr
     Ok(out)
 }
 
-fn file_entry(root: &Path, rel: &str) -> Result<FileEntry, BundleError> {
+pub fn file_entry(root: &Path, rel: &str) -> Result<FileEntry, BundleError> {
     let path = root.join(rel);
     let (sha256, size) = hash_file(&path).map_err(io_err(&path))?;
     Ok(FileEntry { path: rel.to_owned(), sha256, size })
@@ -745,7 +760,7 @@ impl io::Write for HashWriter<'_> {
     }
 }
 
-fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }

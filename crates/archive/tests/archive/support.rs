@@ -130,6 +130,7 @@ pub fn write_bundle(dir: &Path, run: &Run, key: Option<&SigningKey>) -> PathBuf 
         unknown_features: vec![],
         unlinked_scenarios: 0,
         broken_files: vec![],
+        shards: vec![],
     };
     let feature_file = "Feature: Quotas\n  @feature:quotas\n  Scenario: The free plan has a quota\n    Given the variable \"a\" is \"1\"\n";
     let spec = BundleSpec {
