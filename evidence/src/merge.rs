@@ -1186,4 +1186,63 @@ mod tests {
         r.message("testStepFinished", &mut step, "1");
         assert_eq!((&step["testCaseStartedId"], &step["testStepId"]), (&Value::from("102"), &Value::from("101")));
     }
+
+    fn shard(dir: &Path, k: usize) -> ShardBundle {
+        let header: Header = serde_json::from_value(serde_json::json!({
+            "schema": manifest::SCHEMA, "run_id": format!("run-{k}"), "status": "passed", "complete": true,
+            "started_at": "", "finished_at": "", "duration_ms": 0,
+            "tool": { "name": "certify", "version": "0" },
+            "target": { "name": "t", "base_url": "http://127.0.0.1:9/" },
+            "platform": { "version": "1.0.0", "source": "flag" },
+            "git": { "commit": null, "branch": null, "tags": [], "dirty": false, "remote": null, "source": "none" },
+            "selection": { "tags": null, "shard": format!("{k}/2"), "concurrency": 1 },
+            "signature": { "signed": true, "key_fingerprint": null },
+            "counts": {}, "features": [],
+        }))
+        .unwrap();
+        let shard = certify_suite::Shard { index: k, count: 2 };
+        ShardBundle { dir: dir.to_path_buf(), shard, header, envelope_sha256: String::new() }
+    }
+
+    fn put(dir: &Path, rel: &str, text: &str) {
+        let path = dir.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn ndjson_transcripts_are_concatenated_in_shard_order_and_probes_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b, out) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("out"));
+        put(&a, "transcripts/features/f.feature.ndjson", "{\"scenario\":\"f:3\"}\n");
+        put(&b, "transcripts/features/f.feature.ndjson", "{\"scenario\":\"f:5\"}");
+        put(&b, "transcripts/features/g.feature.ndjson", "{\"scenario\":\"g:4\"}\n");
+        put(&a, "transcripts/features/f.feature/3-x.json", "{\"a\":1}");
+        put(&b, "transcripts/features/f.feature/3-x.json", "{\"a\":1}");
+        put(&a, PROBE_TRANSCRIPT, "probe of shard 1");
+        put(&b, PROBE_TRANSCRIPT, "probe of shard 2");
+        fs::create_dir_all(&out).unwrap();
+        let shards = Shards { list: vec![shard(&a, 1), shard(&b, 2)] };
+        shards.transcripts(&out).unwrap();
+        let read = |rel: &str| fs::read_to_string(out.join(rel)).unwrap();
+        assert_eq!(read("transcripts/features/f.feature.ndjson"), "{\"scenario\":\"f:3\"}\n{\"scenario\":\"f:5\"}\n");
+        assert_eq!(read("transcripts/features/g.feature.ndjson"), "{\"scenario\":\"g:4\"}\n");
+        assert_eq!(read("transcripts/features/f.feature/3-x.json"), "{\"a\":1}");
+        assert_eq!(read(PROBE_TRANSCRIPT), "probe of shard 1");
+        assert_eq!(read("transcripts/version-probe.shard-2.json"), "probe of shard 2");
+    }
+
+    #[test]
+    fn json_transcripts_of_one_name_with_other_contents_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b, out) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("out"));
+        put(&a, "transcripts/features/f.feature/3-x.json", "{\"a\":1}");
+        put(&b, "transcripts/features/f.feature/3-x.json", "{\"a\":2}");
+        fs::create_dir_all(&out).unwrap();
+        let shards = Shards { list: vec![shard(&a, 1), shard(&b, 2)] };
+        let err = shards.transcripts(&out).unwrap_err().to_string();
+        assert!(err.contains(&b.display().to_string()), "{err}");
+        assert!(err.contains("transcripts/features/f.feature/3-x.json differs"), "{err}");
+        assert!(err.contains(&a.display().to_string()), "{err}");
+    }
 }

@@ -411,3 +411,65 @@ fn the_merged_bundle_is_archived_and_gated() {
     gate.expect_code(0);
     assert!(gate.stdout.contains("PROMOTE  platform 2.0.0 to demo"), "{gate}");
 }
+
+/// A feature file that does not load: every shard reports it, the merged
+/// run reports it once and is FAILED (exit 1), as the unsharded run is.
+#[test]
+fn a_feature_file_that_did_not_load_is_merged_once_and_fails_the_merged_run() {
+    let r = runs();
+    let broken = "@critical @feature:tenant-signup\nFeature: Broken sign-up\n\n  Scenario: Sign-up answers\n    \
+                  When I send a GET request to \"/ok\"\n  this line is not Gherkin\n";
+    let p = Project::empty();
+    copy_tree(&r.project.path().join("features"), &p.path().join("features"));
+    let toml = std::fs::read_to_string(r.project.path().join("certify.toml")).expect("certify.toml");
+    let p = p.file("certify.toml", &toml).file("features/zz-broken.feature", broken);
+    let run = |out: &str, extra: &[&str]| -> PathBuf {
+        let dir = p.out(out);
+        let run = p
+            .certify()
+            .signed_by(&r.key)
+            .env("CERTIFY_OPERATOR_TOKEN", &r.token)
+            .args(["run", "--target", "local", "--out"])
+            .arg(&dir)
+            .args(extra)
+            .run();
+        run.expect_code(1);
+        dir
+    };
+    let full = run("full", &[]);
+    let one = run("shard-1", &["--shard", "1/2"]);
+    let two = run("shard-2", &["--shard", "2/2"]);
+    let merged = p.out("merged");
+    let merge = p
+        .certify()
+        .signed_by(&r.key)
+        .arg("merge")
+        .arg(&one)
+        .arg(&two)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--key")
+        .arg(&r.key.public)
+        .run();
+    merge.expect_code(1);
+    assert!(merge.stdout.contains("FAILED"), "{merge}");
+    r.key.assert_verifies(&merged);
+    assert_valid_junit(&merged.join("junit.xml"));
+    let (junit, full_junit) = (read_junit(&merged.join("junit.xml")), read_junit(&full.join("junit.xml")));
+    assert_eq!(testcase_ids(&junit), testcase_ids(&full_junit));
+    assert_eq!(junit.attr("errors"), full_junit.attr("errors"));
+    let m = manifest(&merged);
+    assert_eq!(m["broken_files"], manifest(&full)["broken_files"]);
+    assert_eq!(m["broken_files"].as_array().map(Vec::len), Some(1));
+    assert_eq!(m["counts"], manifest(&full)["counts"]);
+    let signup = |m: &Value| m["features"].as_array().unwrap().iter().find(|f| f["id"] == "tenant-signup").cloned();
+    assert_eq!(signup(&m).map(|f| f["verdict"].clone()), Some(Value::from("failed")));
+    assert_eq!(signup(&m).map(|f| f["reason"].clone()), signup(&manifest(&full)).map(|f| f["reason"].clone()));
+    let (ours, theirs) = (predicate(&merged), predicate(&full));
+    assert_eq!(ours["result"], "FAILED");
+    for list in ["passedTests", "warnedTests", "failedTests"] {
+        assert_eq!(tests(&ours, list), tests(&theirs, list), "{list}");
+    }
+    assert_eq!(message_kinds(&merged).get("parseError"), Some(&1));
+    messages_resolve(&merged);
+}
