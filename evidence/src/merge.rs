@@ -1245,4 +1245,22 @@ mod tests {
         assert!(err.contains("transcripts/features/f.feature/3-x.json differs"), "{err}");
         assert!(err.contains(&a.display().to_string()), "{err}");
     }
+
+    #[test]
+    fn shards_that_ran_another_suite_are_refused_naming_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        for d in [&a, &b] {
+            put(d, "suite/certify.toml", "[suite]\n");
+            put(d, "suite/features/f.feature", "Feature: F\n");
+        }
+        assert!(same_suite(&[shard(&a, 1), shard(&b, 2)]).is_ok());
+        put(&b, "suite/features/f.feature", "Feature: G\n");
+        let err = same_suite(&[shard(&a, 1), shard(&b, 2)]).unwrap_err().to_string();
+        assert!(err.contains(&b.display().to_string()) && err.contains("suite/features/f.feature differs"), "{err}");
+        put(&b, "suite/features/f.feature", "Feature: F\n");
+        put(&b, "suite/features/extra.feature", "Feature: E\n");
+        let err = same_suite(&[shard(&a, 1), shard(&b, 2)]).unwrap_err().to_string();
+        assert!(err.contains("suite/features/extra.feature is not in"), "{err}");
+    }
 }
