@@ -20,9 +20,15 @@ use crate::{
 
 pub fn merge(args: &MergeArgs, printer: &Printer) -> CmdResult {
     let keys = super::verify::trusted_keys(&args.keys, args.trust.as_deref())?;
-    let settings = project_settings(args.config.config.as_deref())?;
-    let key: Option<SigningKey> =
-        if args.no_sign { None } else { Some(super::run::signing_key_from(settings.as_ref())?) };
+    let key: Option<SigningKey> = if args.no_sign {
+        None
+    } else if std::env::var_os("CERTIFY_SIGNING_KEY").is_some() && args.config.config.is_none() {
+        // The variable comes first: no certify.toml needs to load.
+        Some(super::run::signing_key_from(None)?)
+    } else {
+        let settings = project_settings(args.config.config.as_deref())?;
+        Some(super::run::signing_key_from(settings.as_ref())?)
+    };
     let shards = Shards::open(&args.bundles, &keys).map_err(fatal)?;
     let version = semver::Version::parse(shards.platform_version()).ok();
     let catalog = shard_catalog(&shards.suite_dir())?;

@@ -473,3 +473,45 @@ fn a_feature_file_that_did_not_load_is_merged_once_and_fails_the_merged_run() {
     assert_eq!(message_kinds(&merged).get("parseError"), Some(&1));
     messages_resolve(&merged);
 }
+
+/// The merged bundle is signed as a run's is: `CERTIFY_SIGNING_KEY` (no
+/// project needed, even beside a certify.toml that does not load), else
+/// `[evidence] signing_key`, else a usage error unless `--no-sign`.
+#[test]
+fn the_merged_bundle_is_signed_with_the_key_a_run_would_use() {
+    let r = runs();
+    let merge = |dir: &Path, out: &str, key: Option<&KeyPair>, extra: &[&str]| -> (Outcome, PathBuf) {
+        let target = dir.join(out);
+        let mut c = crate::support::certify(dir).arg("merge").args(&r.shards).arg("--out").arg(&target);
+        c = c.arg("--key").arg(&r.key.public).args(extra);
+        if let Some(k) = key {
+            c = c.signed_by(k);
+        }
+        (c.run(), target)
+    };
+    let elsewhere = Project::empty().file("certify.toml", "[suite]\nfeatures = 3\n");
+    let (run, merged) = merge(elsewhere.path(), "merged", Some(&r.key), &[]);
+    run.expect_code(0);
+    r.key.assert_verifies(&merged);
+
+    let configured = Project::empty().file(
+        "certify.toml",
+        &format!("[evidence]\nsigning_key = {{ file = {:?} }}\n", r.key.private.display().to_string()),
+    );
+    let (run, merged) = merge(configured.path(), "merged", None, &[]);
+    run.expect_code(0);
+    r.key.assert_verifies(&merged);
+
+    let (run, merged) = merge(elsewhere.path(), "no-key", None, &[]);
+    run.expect_code(2);
+    assert!(!merged.exists());
+    let bare = Project::empty();
+    let (run, _) = merge(bare.path(), "no-key", None, &[]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("no signing key"), "{run}");
+    let (run, merged) = merge(bare.path(), "unsigned", None, &["--no-sign"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("UNSIGNED"), "{run}");
+    assert_eq!(manifest(&merged)["signature"]["signed"], false);
+    assert!(!merged.join("attestation.intoto.jsonl").exists());
+}
