@@ -331,6 +331,9 @@ fn a_missing_shard_is_named() {
     let (run, out) = r.merge(&[&r.shards[0], &r.shards[2]], "merged-missing");
     refused(&run, &["shard 2/3 is missing"]);
     assert!(!out.exists(), "nothing is written");
+    // A run that was not split is no shard.
+    let (run, _) = r.merge(&[&r.full], "merged-unsharded");
+    refused(&run, &[&r.full.display().to_string(), "not a shard"]);
 }
 
 #[test]
