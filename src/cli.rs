@@ -38,6 +38,18 @@ pub enum Command {
   # and add the bundle to [evidence] dir (or --archive s3://...):
   certify run --target staging --archive")]
     Run(RunArgs),
+    /// Merge the shard bundles of one run (`certify run --shard K/N`) into one signed bundle.
+    #[command(after_help = "Examples:
+  certify merge shard-1 shard-2 shard-3 --out merged --key keys/release.pub.pem
+  # any *.pem public key in keys/ may have signed the shards:
+  certify merge shards/* --out merged --trust keys/ --format json
+
+Every shard is verified first (as `certify verify` does) and must be of the same run: suite
+revision, target, platform version and --tags; shards 1..N each exactly once. The merged bundle
+is signed with CERTIFY_SIGNING_KEY or [evidence] signing_key (--no-sign: none).
+Exit codes: 0 the merged run passed, 1 it did not, 2 shards that do not verify or do not belong
+together (the message names the bundle), 3 the merged bundle could not be written.")]
+    Merge(MergeArgs),
     /// Check the suite without sending a request: parse errors, undefined
     /// steps, invalid step arguments, malformed certify tags.
     #[command(after_help = "Examples:
@@ -209,6 +221,30 @@ pub struct SelectArgs {
     #[arg(long)]
     pub no_sign: bool,
     /// Summary format on stdout.
+    /// Output: text for people, or one JSON document on stdout.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The shard bundles, shards 1..N of one run, each exactly once.
+    #[arg(required = true, value_name = "BUNDLE")]
+    pub bundles: Vec<PathBuf>,
+    /// The merged bundle's directory (must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// A trusted public key (SPKI PEM) the shards must verify with; repeatable.
+    #[arg(long = "key", value_name = "PUB.pem")]
+    pub keys: Vec<PathBuf>,
+    /// A directory of trusted public keys (*.pem).
+    #[arg(long, value_name = "DIR")]
+    pub trust: Option<PathBuf>,
+    /// Write an unsigned bundle (it says so wherever it is shown, and `certify verify` rejects it).
+    #[arg(long)]
+    pub no_sign: bool,
     /// Output: text for people, or one JSON document on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -149,11 +149,13 @@ pub type BundleWriters = Tee<JunitWriter, Tee<MessagesWriter, Tee<EntriesWriter,
 /// run's steps read.
 pub type ReadFiles = Box<dyn Fn() -> Vec<(String, PathBuf)>>;
 
-#[derive(Default)]
-struct TestLists {
-    passed: Vec<String>,
-    warned: Vec<String>,
-    failed: Vec<String>,
+/// The scenario ids (and `file:line` of feature files that did not load) the
+/// statement lists as passed, warned (flaky) and failed tests.
+#[derive(Debug, Default, Clone)]
+pub struct TestLists {
+    pub passed: Vec<String>,
+    pub warned: Vec<String>,
+    pub failed: Vec<String>,
 }
 
 /// The spool of bundle.json's scenario entries, and the run's tallies.
@@ -356,13 +358,8 @@ impl BundleWriter {
         subjects.sort_by(|a, b| a.path.cmp(&b.path));
         let count = subjects.len();
         if let Some(key) = &self.spec.signing_key {
-            let statement = statement(&header, &subjects, &summary, &tests);
-            let payload = statement.to_bytes();
-            let envelope = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, key);
-            let env_path = self.tmp.join(ENVELOPE);
-            fs::write(&env_path, envelope.to_jsonl()).map_err(io_err(&env_path))?;
-            let sig_path = self.tmp.join(SIGSTORE);
-            fs::write(&sig_path, to_sigstore_bundle(&envelope, &key.public())).map_err(io_err(&sig_path))?;
+            let result = attestation_result(summary.status, summary.interrupted);
+            sign(&self.tmp, &statement(&header, &subjects, &tests, result), key)?;
         }
         sync_dir(&self.tmp);
         if self.spec.dir.exists() {
@@ -382,7 +379,19 @@ impl BundleWriter {
     }
 }
 
-fn statement(header: &Header, files: &[FileEntry], summary: &RunSummary, tests: &TestLists) -> Statement {
+/// The statement's result for a run's status: PASSED, WARNED (flaky) or FAILED.
+pub fn attestation_result(status: Status, interrupted: bool) -> &'static str {
+    match status {
+        Status::Passed if !interrupted => "PASSED",
+        Status::Flaky if !interrupted => "WARNED",
+        _ => "FAILED",
+    }
+}
+
+/// The in-toto Statement of a bundle: every file of `files` by sha256 and the
+/// suite's git commit as subjects, the test-result predicate with `result`,
+/// the `suite/` files as its configuration and `tests` as its test lists.
+pub fn statement(header: &Header, files: &[FileEntry], tests: &TestLists, result: &str) -> Statement {
     let mut subject: Vec<ResourceDescriptor> = files
         .iter()
         .map(|f| ResourceDescriptor {
@@ -407,11 +416,6 @@ fn statement(header: &Header, files: &[FileEntry], summary: &RunSummary, tests: 
             ..ResourceDescriptor::default()
         })
         .collect();
-    let result = match summary.status {
-        Status::Passed if !summary.interrupted => "PASSED",
-        Status::Flaky if !summary.interrupted => "WARNED",
-        _ => "FAILED",
-    };
     let predicate = TestResult {
         result: result.to_owned(),
         configuration,
@@ -426,6 +430,17 @@ fn statement(header: &Header, files: &[FileEntry], summary: &RunSummary, tests: 
         predicate_type: TEST_RESULT_PREDICATE.to_owned(),
         predicate: serde_json::to_value(predicate).unwrap_or(Value::Null),
     }
+}
+
+/// Signs `statement` (its bytes produced once) and writes the DSSE envelope
+/// and its Sigstore bundle form into the bundle directory `dir`.
+pub fn sign(dir: &Path, statement: &Statement, key: &SigningKey) -> Result<(), BundleError> {
+    let payload = statement.to_bytes();
+    let envelope = Envelope::sign(PAYLOAD_TYPE_INTOTO, &payload, key);
+    let env_path = dir.join(ENVELOPE);
+    fs::write(&env_path, envelope.to_jsonl()).map_err(io_err(&env_path))?;
+    let sig_path = dir.join(SIGSTORE);
+    fs::write(&sig_path, to_sigstore_bundle(&envelope, &key.public())).map_err(io_err(&sig_path))
 }
 
 /// bundle.json's scenario entries, spooled as scenarios end, and the run's
@@ -628,15 +643,30 @@ fn write_manifest(
     redactor: &Redactor,
     files: &[FileEntry],
 ) -> Result<(), BundleError> {
+    let entries = SpoolEntries { spool, redactor };
+    write_manifest_lines(path, header, &mut |line| entries.lines(line), files)
+}
+
+/// A scenario entry's JSON, one line, for [`write_manifest_lines`].
+pub type EntryLine<'a> = &'a mut dyn FnMut(&str) -> io::Result<()>;
+
+/// Writes `bundle.json` from its header, the scenario entries `entries` hands
+/// over as JSON lines in suite order, and the file list: the one layout of the
+/// file, for runs and merges alike.
+pub fn write_manifest_lines(
+    path: &Path,
+    header: &Header,
+    entries: &mut dyn FnMut(EntryLine<'_>) -> io::Result<()>,
+    files: &[FileEntry],
+) -> Result<(), BundleError> {
     let mut out = BufWriter::new(File::create(path).map_err(io_err(path))?);
     let head = serde_json::to_string_pretty(header).unwrap_or_else(|_| "{}".to_owned());
     let head = head.trim_end().strip_suffix('}').unwrap_or(&head).trim_end();
-    let entries = SpoolEntries { spool, redactor };
     let mut w = || -> io::Result<()> {
         out.write_all(head.as_bytes())?;
         out.write_all(b",\n  \"scenarios\": [")?;
         let mut first = true;
-        entries.lines(&mut |line| {
+        entries(&mut |line| {
             out.write_all(if first { b"\n    " } else { b",\n    " })?;
             out.write_all(line.as_bytes())?;
             first = false;
@@ -686,7 +716,7 @@ fn list_files_known(
     Ok(out)
 }
 
-fn file_entry(root: &Path, rel: &str) -> Result<FileEntry, BundleError> {
+pub fn file_entry(root: &Path, rel: &str) -> Result<FileEntry, BundleError> {
     let path = root.join(rel);
     let (sha256, size) = hash_file(&path).map_err(io_err(&path))?;
     Ok(FileEntry { path: rel.to_owned(), sha256, size })
@@ -712,7 +742,7 @@ impl io::Write for HashWriter<'_> {
     }
 }
 
-fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }

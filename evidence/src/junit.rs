@@ -57,7 +57,8 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
-    fn properties(&self) -> Vec<(&'static str, String)> {
+    /// The `<property>` name/value pairs every testsuite carries.
+    pub fn properties(&self) -> Vec<(&'static str, String)> {
         vec![
             ("certify.run_id", self.run_id.clone()),
             ("certify.version", self.tool_version.clone()),
@@ -421,17 +422,31 @@ impl JunitWriter {
     fn feature_properties(&self, out: &mut impl io::Write, id: &str, only: bool) -> io::Result<()> {
         let (verdict, maturity) =
             self.verdicts.get(id).cloned().unwrap_or_else(|| ("unknown".into(), "unknown".into()));
-        let prop = |out: &mut dyn io::Write, k: &str, v: &str| {
-            writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", xml::text(k), xml::text(v))
-        };
-        if only {
-            prop(out, "feature.id", id)?;
-            prop(out, "feature.verdict", &verdict)?;
-            prop(out, "feature.maturity", &maturity)
-        } else {
-            prop(out, &format!("feature.{id}.verdict"), &verdict)?;
-            prop(out, &format!("feature.{id}.maturity"), &maturity)
-        }
+        feature_properties(out, id, only, &verdict, &maturity)
+    }
+}
+
+/// The `<property>` lines of a catalog feature's verdict in a testsuite:
+/// `feature.id`, `feature.verdict`, `feature.maturity` when the testsuite
+/// holds one feature's scenarios (`only`), else `feature.<id>.verdict` and
+/// `feature.<id>.maturity`.
+pub fn feature_properties(
+    out: &mut impl io::Write,
+    id: &str,
+    only: bool,
+    verdict: &str,
+    maturity: &str,
+) -> io::Result<()> {
+    let prop = |out: &mut dyn io::Write, k: &str, v: &str| {
+        writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", xml::text(k), xml::text(v))
+    };
+    if only {
+        prop(out, "feature.id", id)?;
+        prop(out, "feature.verdict", verdict)?;
+        prop(out, "feature.maturity", maturity)
+    } else {
+        prop(out, &format!("feature.{id}.verdict"), verdict)?;
+        prop(out, &format!("feature.{id}.maturity"), maturity)
     }
 }
 
@@ -535,7 +550,7 @@ fn unique(named: Vec<(String, usize)>) -> Vec<String> {
 }
 
 /// Seconds with millisecond precision, as the Surefire time type wants.
-fn seconds(d: Duration) -> String {
+pub fn seconds(d: Duration) -> String {
     format!("{}.{:03}", d.as_secs(), d.subsec_millis())
 }
 

@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod git;
 pub mod junit;
 pub mod manifest;
+pub mod merge;
 pub mod messages;
 pub mod redact;
 pub mod spool;

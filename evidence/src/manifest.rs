@@ -47,6 +47,20 @@ pub struct Header {
     /// message, the catalog features the file names). A run with any is FAILED.
     #[serde(default, deserialize_with = "broken_files")]
     pub broken_files: Vec<LoadFailure>,
+    /// The shard bundles a merged run was made from (`certify merge`), in
+    /// shard order; empty (and absent from bundle.json) for a run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardRecord>,
+}
+
+/// One shard bundle a merged run was made from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ShardRecord {
+    /// `K/N`, as the shard's selection named it.
+    pub shard: String,
+    pub run_id: String,
+    /// sha256 (hex) of the shard's `attestation.intoto.jsonl`.
+    pub envelope_sha256: String,
 }
 
 /// `broken_files` entries: typed, or the `file:line:col: message` strings

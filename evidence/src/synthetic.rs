@@ -101,6 +101,7 @@ pub fn write_bundle(dir: &Path, run: &SyntheticRun, key: Option<&SigningKey>) ->
         unknown_features: vec![],
         unlinked_scenarios: 0,
         broken_files: vec![],
+        shards: vec![],
     };
     let feature_file = "Feature: Quotas\n  @feature:quotas\n  Scenario: The free plan has a quota\n    Given the variable \"a\" is \"1\"\n";
     let spec = BundleSpec {

@@ -61,6 +61,7 @@ fn spec(dir: &Path) -> BundleSpec {
             unknown_features: vec![],
             unlinked_scenarios: 0,
             broken_files: vec![],
+            shards: vec![],
         },
         junit: RunInfo {
             run_id: "run-1".into(),

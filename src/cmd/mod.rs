@@ -7,6 +7,7 @@ mod features;
 mod gate;
 mod keygen;
 mod lint;
+mod merge;
 mod report;
 mod run;
 mod steps;
@@ -29,6 +30,7 @@ pub fn dispatch(cli: Cli) -> Exit {
         Command::Features(args) => features::features(&args, &printer),
         Command::Keygen(args) => keygen::keygen(&args, &printer),
         Command::Run(args) => with_runtime(|| run::run(args, &printer)),
+        Command::Merge(args) => merge::merge(&args, &printer),
         Command::Demo(args) => with_runtime(|| demo::demo(args, &printer)),
         Command::Archive(args) => with_runtime(|| archive::archive(args, &printer)),
         Command::Gate(args) => with_runtime(|| archive::gate(args, &printer)),

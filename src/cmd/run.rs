@@ -305,6 +305,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         unknown_features: Vec::new(),
         unlinked_scenarios: 0,
         broken_files: Vec::new(),
+        shards: Vec::new(),
     };
     let public = key.as_ref().map(SigningKey::public);
     let signer_fingerprint = public.as_ref().map(|k| format!("SHA256:{}", k.fingerprint()));
@@ -321,13 +322,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         secrets: Box::new(move || secrets_ctx.secrets()),
         catalog: ex.catalog.clone(),
         version: at_version.clone(),
-        report: Some(Box::new(move |header, entries, transcripts, out| {
-            // Built as the bundle is signed: it names the signer, and says
-            // `certify verify` (or `certify report --key`) checks the signature.
-            let signature =
-                certify_report::Signature { signer: signer_fingerprint.clone(), verified: None, checked_at: None };
-            certify_report::write_run_report(out, header, entries, &signature, transcripts)
-        })),
+        report: Some(report_renderer(signer_fingerprint)),
     };
     let read_ctx = ctx.clone();
     let root = std::fs::canonicalize(&ex.settings.root).unwrap_or_else(|_| ex.settings.root.clone());
@@ -413,6 +408,19 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     let outcome =
         RunOutcome { bundle: outcome.dir.clone(), platform_version: platform.version.clone(), signer: public, json };
     Ok((exit_for(&summary), outcome))
+}
+
+/// Renders a bundle's `report.html` as the bundle is signed: it names the
+/// signer, and says `certify verify` (or `certify report --key`) checks the
+/// signature.
+pub fn report_renderer(signer_fingerprint: Option<String>) -> certify_evidence::bundle::ReportRenderer {
+    Box::new(move |header, entries, transcripts, out| {
+        // Built as the bundle is signed: it names the signer, and says
+        // `certify verify` (or `certify report --key`) checks the signature.
+        let signature =
+            certify_report::Signature { signer: signer_fingerprint.clone(), verified: None, checked_at: None };
+        certify_report::write_run_report(out, header, entries, &signature, transcripts)
+    })
 }
 
 /// A run with a feature file that did not load is FAILED (its summary says so).

@@ -51,7 +51,7 @@ fn io_reason(e: &std::io::Error) -> String {
 /// key file that is missing or not an Ed25519 public key, and a `--trust`
 /// directory that is missing or holds no public key, are usage errors (exit
 /// 2) naming the file; no message quotes what the file holds.
-fn trusted_keys(files: &[PathBuf], dir: Option<&Path>) -> Result<Vec<PublicKey>, Fatal> {
+pub fn trusted_keys(files: &[PathBuf], dir: Option<&Path>) -> Result<Vec<PublicKey>, Fatal> {
     if files.is_empty() && dir.is_none() {
         return Err(usage("name the trusted public key(s): --key PUB.pem (repeatable) or --trust DIR"));
     }

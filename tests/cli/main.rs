@@ -12,6 +12,7 @@ mod help;
 mod integrity;
 mod leaks;
 mod lint;
+mod merge;
 mod run;
 mod secrets;
 mod steps;
