@@ -285,7 +285,7 @@ impl BundleWriter {
         let EntriesWriter { spool, tallies, tests, load_errors, summary, .. } = entries;
         let summary = summary.ok_or(BundleError::Unfinished)?;
         for (rel, from) in self.read_files.as_ref().map(|f| f()).unwrap_or_default() {
-            let safe = !rel.is_empty() && !rel.starts_with('/') && !rel.split('/').any(|p| p == ".." || p.is_empty());
+            let safe = certify_steps::plain_relative_name(&rel);
             let to = self.tmp.join("suite").join(&rel);
             if safe && !to.exists() {
                 if let Some(p) = to.parent() {

@@ -13,7 +13,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     fs,
-    path::{Component, Path},
+    path::Path,
 };
 
 use serde::Serialize;
@@ -289,14 +289,8 @@ fn rel(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
 
-/// A name that stays inside the bundle: relative, no `..`, no empty or `.` parts, `/`-separated.
-fn safe_relative(name: &str) -> bool {
-    !name.is_empty()
-        && !name.contains('\\')
-        && !name.starts_with('/')
-        && Path::new(name).components().all(|c| matches!(c, Component::Normal(_)))
-        && !name.split('/').any(|p| p.is_empty() || p == "." || p == "..")
-}
+/// A name that stays inside the bundle (the one rule, [`certify_steps::plain_relative_name`]).
+pub use certify_steps::plain_relative_name as safe_relative;
 
 #[cfg(test)]
 mod tests {

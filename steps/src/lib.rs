@@ -26,7 +26,7 @@ pub use context::{
 };
 pub use failure::{FailureKind, StepFailure};
 pub use http::send_get;
-pub use project::{OutsideProject, project_file};
+pub use project::{OutsideProject, plain_relative_name, project_file};
 pub use registry::{
     Resolution, StepArgument, StepDef, StepFile, check_static, collection, defined_variable, resolve, step_files,
     vocabulary,

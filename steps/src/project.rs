@@ -1,6 +1,8 @@
 //! The one rule for files a step reads (JSON Schemas, snapshots): they lie
 //! inside the project, the directory of certify.toml. `certify lint`, the
 //! steps at run time and the bundle's `suite/` all use [`project_file`].
+//! And the one rule for a name read from evidence or written into it (a file
+//! of a bundle, a transcript, a snapshot name): [`plain_relative_name`].
 
 use std::{
     fs,
@@ -16,6 +18,18 @@ pub struct OutsideProject {
     pub shown: String,
     pub resolved: String,
     pub root: String,
+}
+
+/// A name that stays inside the directory it is joined to, whatever the
+/// platform: not empty, relative, `/`-separated, no empty, `.` or `..` part,
+/// no backslash and no NUL. Bundles, archives, transcripts, the bundle's
+/// `suite/` and snapshot names all take names by this one rule.
+pub fn plain_relative_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains(['\\', '\0'])
+        && !name.starts_with('/')
+        && !name.split('/').any(|p| p.is_empty() || p == "." || p == "..")
+        && Path::new(name).components().all(|c| matches!(c, Component::Normal(_)))
 }
 
 /// `path` resolved the way the filesystem will open it (`..` and symbolic
@@ -62,6 +76,18 @@ fn resolve(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_relative_names_stay_inside() {
+        for ok in ["bundle.json", "suite/features/a b~c.feature", "transcripts/features/x.feature.ndjson", "a..b"] {
+            assert!(plain_relative_name(ok), "{ok}");
+        }
+        for bad in
+            ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a/.", "a/", "a\\..\\b", "c:\\x", "a\0b", "..", "."]
+        {
+            assert!(!plain_relative_name(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn dot_dot_and_symlinks_that_leave_the_project_are_outside() {

@@ -129,11 +129,7 @@ pub(crate) fn redact_value(value: &mut Value, paths: &[JsonPath]) {
 /// `<dir>/<name>.snap`; names are relative paths of plain segments
 /// (`tenant`, `tenants/created`), never absolute or with `..`.
 pub(crate) fn snapshot_path(dir: &Path, name: &str) -> Result<PathBuf, StepFailure> {
-    let bad = name.is_empty()
-        || name.contains(['\\', '\0'])
-        || name.starts_with('/')
-        || name.split('/').any(|segment| segment.is_empty() || segment == "." || segment == "..");
-    if bad {
+    if !crate::project::plain_relative_name(name) {
         return Err(StepFailure::error(format!(
             "snapshot name \"{name}\" must be a relative path of plain names (letters, digits, `-`, `_`, `.`, \
              `/` between folders), without `..`"

@@ -9,7 +9,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     fs,
-    path::{Component, Path, PathBuf},
+    path::{Path, PathBuf},
 };
 
 use certify_evidence::{
@@ -39,15 +39,8 @@ pub(crate) fn problem(file: &str, reason: impl Into<String>) -> Problem {
     Problem { file: file.to_owned(), reason: reason.into() }
 }
 
-/// A name that stays inside its directory: relative, `/`-separated, no empty, `.` or `..`
-/// parts, no backslash.
-pub(crate) fn safe_relative(name: &str) -> bool {
-    !name.is_empty()
-        && !name.contains('\\')
-        && !name.starts_with('/')
-        && !name.split('/').any(|p| p.is_empty() || p == "." || p == "..")
-        && Path::new(name).components().all(|c| matches!(c, Component::Normal(_)))
-}
+/// A name that stays inside its directory (the one rule, `certify_steps::plain_relative_name`).
+pub(crate) use certify_evidence::verify::safe_relative;
 
 /// Every regular file under `root` as a sorted relative name; anything else is a problem.
 pub(crate) fn walk(root: &Path) -> (Vec<String>, Vec<Problem>) {
