@@ -7,7 +7,7 @@
 //!
 //! Every step matches whatever its keyword (Given, When, Then, And, But), and
 //! no two patterns match the same text. A failing handler reports its
-//! [`StepFailure`] to cucumber with `std::panic::resume_unwind`, which unwinds
+//! [`StepFailure`] with `std::panic::resume_unwind`, which unwinds
 //! without invoking the panic hook; the runner downcasts the payload back to a
 //! `StepFailure`.
 
@@ -41,12 +41,12 @@ pub struct StepDef {
     pub data_table: bool,
     /// One line of help.
     pub help: &'static str,
-    /// The cucumber step function.
+    /// The step function (cucumber's step type: the World and the step's `Context`).
     pub handler: cucumber::Step<World>,
 }
 
-/// Unwinds with the failure as payload (secrets redacted) so that cucumber
-/// records the step as failed; `resume_unwind` skips the panic hook.
+/// Unwinds with the failure as payload (secrets redacted) so that the
+/// runner records the step as failed; `resume_unwind` skips the panic hook.
 fn fail(world: &World, failure: StepFailure) -> ! {
     std::panic::resume_unwind(Box::new(world.redact(failure)))
 }
