@@ -1,8 +1,8 @@
 //! How a step reports that it did not hold: a [`StepFailure`] is either an
 //! assertion failure (the target answered and the expectation broke) or an
 //! error (the step could not be checked at all: network trouble, a bad step
-//! argument, a missing variable or credential, a harness problem). Steps hand
-//! it to cucumber as the payload of `std::panic::resume_unwind`, and the runner
+//! argument, a missing variable or credential, a harness problem). Steps unwind
+//! with it as the payload of `std::panic::resume_unwind`, and the runner
 //! downcasts the payload back to a `StepFailure`.
 
 use serde::Serialize;

@@ -3,7 +3,7 @@
 //! ([`RunContext`]), every step of the canonical vocabulary (PRODUCT.md
 //! section 5) plus the data-table steps, and the registry that the runner,
 //! `certify steps` and `certify lint` all read ([`vocabulary`],
-//! [`collection`], [`resolve`], [`check_static`]). A failed step is a
+//! [`dispatch`], [`resolve`], [`check_static`]). A failed step is a
 //! [`StepFailure`]: an assertion (the target answered, the expectation
 //! broke) or an error (the step could not be checked).
 
@@ -28,8 +28,8 @@ pub use failure::{FailureKind, StepFailure};
 pub use http::send_get;
 pub use project::{OutsideProject, plain_relative_name, project_file};
 pub use registry::{
-    Resolution, StepArgument, StepDef, StepFile, check_static, collection, defined_variable, resolve, step_files,
-    vocabulary,
+    Dispatch, Resolution, StepArgument, StepDef, StepFile, check_static, defined_variable, dispatch, resolve,
+    step_files, vocabulary,
 };
 pub use text::placeholders;
 pub use world::{Body, Cut, Exchange, Journal, RecordedRequest, RecordedResponse, World};

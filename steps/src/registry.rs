@@ -1,21 +1,21 @@
 //! The step registry: every built-in step as a [`StepDef`] (stable id, the
 //! human pattern as PRODUCT.md writes it, its anchored regex, an example, its
 //! doc string / data table needs, one line of help, and its handler). The
-//! runner registers [`collection`], `certify steps` prints [`vocabulary`],
+//! runner runs each step through [`dispatch`], `certify steps` prints [`vocabulary`],
 //! and `certify lint` uses [`resolve`] and [`check_static`]; all read this
 //! one table, so what is documented is what runs.
 //!
 //! Every step matches whatever its keyword (Given, When, Then, And, But), and
 //! no two patterns match the same text. A failing handler reports its
-//! [`StepFailure`] to cucumber with `std::panic::resume_unwind`, which unwinds
+//! [`StepFailure`] with `std::panic::resume_unwind`, which unwinds
 //! without invoking the panic hook; the runner downcasts the payload back to a
 //! `StepFailure`.
 
 use std::sync::LazyLock;
 
-use cucumber::step::{Collection, Context};
+use cucumber::step::Context;
 use futures::future::LocalBoxFuture;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use crate::failure::StepFailure;
 use crate::steps::{capture, eventually, json, request, response, send};
@@ -41,12 +41,12 @@ pub struct StepDef {
     pub data_table: bool,
     /// One line of help.
     pub help: &'static str,
-    /// The cucumber step function.
+    /// The step function (cucumber's step type: the World and the step's `Context`).
     pub handler: cucumber::Step<World>,
 }
 
-/// Unwinds with the failure as payload (secrets redacted) so that cucumber
-/// records the step as failed; `resume_unwind` skips the panic hook.
+/// Unwinds with the failure as payload (secrets redacted) so that the
+/// runner records the step as failed; `resume_unwind` skips the panic hook.
 fn fail(world: &World, failure: StepFailure) -> ! {
     std::panic::resume_unwind(Box::new(world.redact(failure)))
 }
@@ -501,16 +501,57 @@ fn compiled() -> &'static [Regex] {
     &COMPILED
 }
 
-/// Every pattern registered under Given, When AND Then (steps match
-/// whatever the keyword).
-pub fn collection() -> Collection<World> {
-    vocabulary().iter().zip(compiled()).fold(Collection::new(), |collection, (def, regex)| {
-        collection.given(None, regex.clone(), def.handler).when(None, regex.clone(), def.handler).then(
-            None,
-            regex.clone(),
-            def.handler,
-        )
-    })
+/// Every step's regex in one set, in vocabulary order: one pass over a step
+/// text finds every pattern it matches, whatever the vocabulary's size.
+fn set() -> &'static RegexSet {
+    static SET: LazyLock<RegexSet> = LazyLock::new(|| {
+        RegexSet::new(VOCABULARY.iter().map(|def| def.regex))
+            .unwrap_or_else(|e| unreachable!("built-in step regexes do not form a set: {e}"))
+    });
+    &SET
+}
+
+/// The indices (in vocabulary order) of the steps whose regex matches `text`.
+fn matching(text: &str) -> Vec<usize> {
+    set().matches(text).into_iter().collect()
+}
+
+/// A scenario's step resolved to what runs it.
+pub enum Dispatch {
+    /// Exactly one step matches: its definition (whose `handler` runs it)
+    /// and the context the handler takes (the step, and the regex's
+    /// captures as cucumber gives them: the whole match first, then every
+    /// group, an empty text for a group that took no part).
+    Run { def: &'static StepDef, context: Context },
+    /// No step matches; `closest` as [`resolve`] finds it.
+    Undefined { closest: Option<&'static StepDef> },
+    /// Several steps match (never the case for the built-in vocabulary).
+    Ambiguous(Vec<&'static StepDef>),
+}
+
+/// Resolves a step of a scenario to its handler, whatever its keyword: one
+/// pass of the vocabulary's [`RegexSet`], then the captures of the one
+/// regex that matched.
+pub fn dispatch(step: &gherkin::Step) -> Dispatch {
+    let text = step.value.as_str();
+    match matching(text).as_slice() {
+        [index] => {
+            let (Some(def), Some(regex)) = (VOCABULARY.get(*index), compiled().get(*index)) else {
+                return Dispatch::Undefined { closest: None };
+            };
+            let Some(captures) = regex.captures(text) else {
+                return Dispatch::Undefined { closest: closest(text) };
+            };
+            let matches = regex
+                .capture_names()
+                .zip(captures.iter())
+                .map(|(name, group)| (name.map(str::to_owned), group.map_or("", |m| m.as_str()).to_owned()))
+                .collect();
+            Dispatch::Run { def, context: Context { step: step.clone(), matches } }
+        }
+        [] => Dispatch::Undefined { closest: closest(text) },
+        several => Dispatch::Ambiguous(several.iter().filter_map(|i| VOCABULARY.get(*i)).collect()),
+    }
 }
 
 /// One capture group of a step text under a step's regex: where it starts
@@ -567,8 +608,7 @@ pub enum Resolution {
 /// text gets the closest pattern by edit distance (quoted strings and
 /// placeholders compared as blanks).
 pub fn resolve(text: &str) -> Resolution {
-    let matched: Vec<&'static StepDef> =
-        vocabulary().iter().zip(compiled()).filter(|(_, regex)| regex.is_match(text)).map(|(def, _)| def).collect();
+    let matched: Vec<&'static StepDef> = matching(text).into_iter().filter_map(|i| VOCABULARY.get(i)).collect();
     match matched.as_slice() {
         [one] => Resolution::Matched(one),
         [] => Resolution::Undefined { closest: closest(text) },
@@ -995,8 +1035,7 @@ mod tests {
     }
 
     #[test]
-    fn collection_registers_every_step_under_every_keyword() {
-        let collection = collection();
+    fn dispatch_finds_every_step_under_every_keyword() {
         for def in vocabulary() {
             for ty in [gherkin::StepType::Given, gherkin::StepType::When, gherkin::StepType::Then] {
                 let step = gherkin::Step {
@@ -1008,8 +1047,19 @@ mod tests {
                     span: gherkin::Span::default(),
                     position: gherkin::LineCol::default(),
                 };
-                let found = collection.find(&step);
-                assert!(matches!(found, Ok(Some(_))), "{} under {ty:?}", def.id);
+                match dispatch(&step) {
+                    Dispatch::Run { def: found, context } => {
+                        assert_eq!(found.id, def.id, "{} under {ty:?}", def.id);
+                        assert_eq!(context.step.value, def.example);
+                        let groups = def.arguments(def.example).expect("the example matches");
+                        assert_eq!(context.matches.len(), groups.len() + 1, "{}", def.id);
+                        assert_eq!(context.matches[0], (None, def.example.to_owned()), "{}", def.id);
+                        for (got, want) in context.matches.iter().skip(1).zip(&groups) {
+                            assert_eq!(got.1, want.as_ref().map_or("", |a| a.value.as_str()), "{}", def.id);
+                        }
+                    }
+                    _ => panic!("{} under {ty:?} does not dispatch", def.id),
+                }
             }
         }
     }

@@ -207,7 +207,7 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// The state of one scenario attempt. Created empty by cucumber, then
+/// The state of one scenario attempt. Created empty, then
 /// [`prepare`](World::prepare)d by the runner before the first step.
 #[derive(Default)]
 pub struct World {
@@ -230,14 +230,6 @@ impl fmt::Debug for World {
             .field("auth", &self.auth)
             .field("last_response", &self.last.as_ref().map(|r| (r.status, r.describe())))
             .finish_non_exhaustive()
-    }
-}
-
-impl cucumber::World for World {
-    type Error = std::convert::Infallible;
-
-    async fn new() -> Result<Self, Self::Error> {
-        Ok(Self::default())
     }
 }
 
@@ -392,7 +384,7 @@ fn unusable(body: &Body, target: &crate::context::TargetSettings) -> Option<Stri
 }
 
 impl World {
-    /// Called by the runner's `before` hook of every scenario attempt: binds
+    /// Called by the runner before every scenario attempt: binds
     /// the run context, the feature file (schema paths are relative to its
     /// directory), the outline row's values, and the journal to record
     /// exchanges in. Everything else is reset.

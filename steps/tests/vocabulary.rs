@@ -1,4 +1,4 @@
-//! Every step family driven through the real `collection()` against a real
+//! Every step family driven through the real `dispatch()` against a real
 //! HTTP server on 127.0.0.1: passing and failing checks, and the ways an
 //! exchange can break (connection refused, timeout, body too large).
 

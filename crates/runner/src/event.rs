@@ -10,11 +10,11 @@
 //!    step that ran, in order, then `AttemptFinished`. Attempts of one
 //!    scenario never overlap; attempts of different scenarios interleave.
 //! 3. `ScenarioFinished` after the scenario's last attempt, with every attempt.
-//! 4. `FeatureFinished` after the last scenario of that feature file.
+//! 4. `FeatureFinished` after the last scenario of that feature file (also
+//!    after an interruption), once per file with selected scenarios.
 //! 5. [`RunEvent::Finished`] last, once, also after an interruption.
 //!
-//! Writers (progress, JUnit, evidence) implement [`EventSink`] and never see
-//! cucumber's own types.
+//! Writers (progress, JUnit, evidence) implement [`EventSink`].
 
 use std::{
     sync::Arc,

@@ -1,5 +1,5 @@
 //! Test support: a small axum server on 127.0.0.1:0 and a harness that runs
-//! step texts through the real `collection()` against it, turning the
+//! step texts through the real `dispatch()` against it, turning the
 //! unwinding payload of a failed step back into a `StepFailure`.
 
 // Shared by several test crates, each of which uses only part of it.
@@ -20,8 +20,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use certify_steps::{
-    CredentialSpec, Exchange, Journal, RunContext, SecretSource, SnapshotSettings, StepFailure, TargetSettings, World,
-    collection,
+    CredentialSpec, Dispatch, Exchange, Journal, RunContext, SecretSource, SnapshotSettings, StepFailure,
+    TargetSettings, World, dispatch,
 };
 use futures::FutureExt as _;
 use serde_json::{Value, json};
@@ -328,7 +328,7 @@ impl Harness {
     }
 }
 
-/// Runs one step text through the real collection, as cucumber does.
+/// Runs one step text through the real dispatch, as the runner does.
 pub async fn run_step(
     world: &mut World,
     text: &str,
@@ -349,13 +349,11 @@ pub async fn run_step(
         span: gherkin::Span::default(),
         position: gherkin::LineCol { line, col: 5 },
     };
-    let collection = collection();
-    let (handler, _, _, ctx) = match collection.find(&step) {
-        Ok(Some(found)) => found,
-        Ok(None) => panic!("no step matches {text:?}"),
-        Err(e) => panic!("{text:?} is ambiguous: {e}"),
+    let (handler, ctx) = match dispatch(&step) {
+        Dispatch::Run { def, context } => (def.handler, context),
+        Dispatch::Undefined { .. } => panic!("no step matches {text:?}"),
+        Dispatch::Ambiguous(defs) => panic!("{text:?} is ambiguous: {defs:?}"),
     };
-    let handler = *handler;
     match AssertUnwindSafe(handler(world, ctx)).catch_unwind().await {
         Ok(()) => Ok(()),
         Err(payload) => match payload.downcast::<StepFailure>() {

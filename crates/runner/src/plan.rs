@@ -1,0 +1,90 @@
+//! Planning a run.
+//!
+//! The plan is computed from the parsed suite and the selection before
+//! anything is sent; [`crate::schedule`] runs the scenarios it selects.
+
+use certify_suite::{ParsedFeature, Selection, Suite, certify_tags, scenario_id};
+
+use crate::event::{Exclusion, ExclusionKind, LoadFailure, Plan, PlannedFeature, PlannedScenario, PlannedStep};
+
+/// Computes what a run will do: every scenario of `suite` that loaded, and
+/// every file that did not (a file that failed to load cannot be filtered
+/// by tags or shards, whose tags it hides, so it is part of every run).
+pub fn plan(suite: &Suite, selection: &Selection, exclude: &dyn Fn(&PlannedScenario) -> Option<String>) -> Plan {
+    let mut plan = plan_features(&suite.features, selection, exclude);
+    plan.load_errors = suite.issues.iter().map(LoadFailure::from).collect();
+    plan
+}
+
+/// The plan of parsed features alone. The selection filters scenarios out of the
+/// run; `exclude` then marks scenarios that are part of the run's report but
+/// do not apply (the platform version), with the reason.
+pub fn plan_features(
+    features: &[ParsedFeature],
+    selection: &Selection,
+    exclude: &dyn Fn(&PlannedScenario) -> Option<String>,
+) -> Plan {
+    let mut ordinal = 0;
+    let mut out = Vec::with_capacity(features.len());
+    for parsed in features {
+        let f = &parsed.feature;
+        let path = parsed.file.path.to_string_lossy().replace('\\', "/");
+        let background: Vec<PlannedStep> = f.background.iter().flat_map(|b| &b.steps).map(|s| step(s, true)).collect();
+        let mut scenarios = Vec::new();
+        let groups = std::iter::once((None, &f.scenarios, None))
+            .chain(f.rules.iter().map(|r| (Some(r), &r.scenarios, r.background.as_ref())));
+        for (rule, list, rule_bg) in groups {
+            for s in list {
+                let levels = [Some(f.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(s.tags.as_slice())];
+                let (tags, _) = certify_tags(levels.into_iter().flatten());
+                let all_tags: Vec<String> =
+                    f.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(&s.tags).cloned().collect();
+                let steps = background
+                    .iter()
+                    .cloned()
+                    .chain(rule_bg.iter().flat_map(|b| &b.steps).map(|st| step(st, true)))
+                    .chain(s.steps.iter().map(|st| step(st, false)))
+                    .collect();
+                let mut planned = PlannedScenario {
+                    id: scenario_id(&path, s),
+                    feature_path: path.clone(),
+                    feature_name: f.name.clone(),
+                    rule: rule.map(|r| r.name.clone()),
+                    name: s.name.clone(),
+                    line: s.position.line,
+                    tags: all_tags.clone(),
+                    catalog_feature: tags.feature,
+                    critical: tags.critical,
+                    outline_values: outline_values(s),
+                    steps,
+                    excluded: selection
+                        .excludes(ordinal, all_tags.iter())
+                        .map(|reason| Exclusion { kind: ExclusionKind::Filtered, reason }),
+                };
+                if planned.excluded.is_none() {
+                    planned.excluded =
+                        exclude(&planned).map(|reason| Exclusion { kind: ExclusionKind::NotApplicable, reason });
+                }
+                ordinal += 1;
+                scenarios.push(planned);
+            }
+        }
+        out.push(PlannedFeature { path, name: f.name.clone(), tags: f.tags.clone(), scenarios });
+    }
+    Plan { features: out, load_errors: Vec::new() }
+}
+
+fn step(s: &gherkin::Step, background: bool) -> PlannedStep {
+    PlannedStep { keyword: s.keyword.trim().to_owned(), text: s.value.clone(), line: s.position.line, background }
+}
+
+/// The Examples values of an expanded outline row.
+fn outline_values(s: &gherkin::Scenario) -> Vec<(String, String)> {
+    let Some(table) = s.examples.first().and_then(|e| e.table.as_ref()) else {
+        return Vec::new();
+    };
+    match (table.rows.first(), table.rows.get(1)) {
+        (Some(header), Some(row)) => header.iter().cloned().zip(row.iter().cloned()).collect(),
+        _ => Vec::new(),
+    }
+}
