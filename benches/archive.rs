@@ -7,7 +7,8 @@
 //! platform versions, the last ten are runs of the candidate 2.0.0, so both gates have the same
 //! evidence to rely on and differ only in the history around it. Timed are the `certify`
 //! commands a release manager runs: `certify archive add` of one more bundle (best of 3) and
-//! `certify gate` (best of 5), in the same run for both sizes, printed with their ratios. The
+//! `certify gate` (best of 5), on each size in turn, round after round, printed with their
+//! ratios. The
 //! archives live on tmpfs (`/dev/shm`) when the machine has one, `CERTIFY_BENCH_DIR` otherwise.
 //!
 //! Run with `cargo bench --bench archive`. `CERTIFY_BENCH_ARCHIVE=100,10000` sets the sizes
@@ -120,7 +121,9 @@ fn main() {
     let key = SigningKey::generate();
     println!("archives of real signed bundles, the last {CANDIDATE_RUNS} at the candidate 2.0.0");
     println!("{:>8}  {:>10}  {:>12}  {:>10}", "bundles", "built in", "archive add", "gate");
-    let mut rows = Vec::new();
+    // Every archive is built first; then the commands run on each size in turn, round after
+    // round, so that a change in the machine's load falls on all sizes alike.
+    let mut built = Vec::new();
     for size in sizes.into_iter().filter(|s| *s > CANDIDATE_RUNS) {
         // On tmpfs where there is one: both sizes on the same medium, and the disk's fsync
         // latency does not drown what is compared (CERTIFY_BENCH_DIR to choose).
@@ -137,46 +140,37 @@ fn main() {
         std::fs::write(d.join("keys/bench.pub.pem"), key.public().to_spki_pem()).expect("public key");
         std::fs::write(d.join("promotion.toml"), POLICY).expect("policy");
         std::fs::create_dir_all(d.join("scratch")).expect("scratch");
-        let built = rt.block_on(build(&d.join("archive"), &d.join("scratch"), size, &key));
-
-        let mut append = Duration::MAX;
-        for k in 0..3 {
-            // Runs of a later version: the gate of 2.0.0 does not rely on them.
-            let mut run = SyntheticRun::new(size + k);
-            run.version = "3.0.0".into();
-            let bundle = d.join(format!("scratch/extra{k}"));
-            synthetic::write_bundle(&bundle, &run, Some(&key)).expect("bundle");
-            let b = bundle.display().to_string();
-            append =
-                append.min(timed(d, &["archive", "add", &b, "--archive", "archive", "--key", "keys/bench.pub.pem"]));
+        let took = rt.block_on(build(&d.join("archive"), &d.join("scratch"), size, &key));
+        built.push((size, dir, took, Duration::MAX, Duration::MAX));
+    }
+    let gate_args =
+        ["gate", "--policy", "promotion.toml", "--stage", "production", "--candidate", "2.0.0", "--archive", "archive"];
+    for round in 0..5 {
+        for (size, dir, _, append, gate) in &mut built {
+            let d = dir.path();
+            if round < 3 {
+                // Runs of a later version: the gate of 2.0.0 does not rely on them.
+                let mut run = SyntheticRun::new(*size + round);
+                run.version = "3.0.0".into();
+                let bundle = d.join(format!("scratch/extra{round}"));
+                synthetic::write_bundle(&bundle, &run, Some(&key)).expect("bundle");
+                let b = bundle.display().to_string();
+                let took = timed(d, &["archive", "add", &b, "--archive", "archive", "--key", "keys/bench.pub.pem"]);
+                *append = (*append).min(took);
+            }
+            let args: Vec<&str> = gate_args.iter().copied().chain(["--no-sign"]).collect();
+            *gate = (*gate).min(timed(d, &args));
         }
-        let gate = (0..5)
-            .map(|_| {
-                timed(
-                    d,
-                    &[
-                        "gate",
-                        "--policy",
-                        "promotion.toml",
-                        "--stage",
-                        "production",
-                        "--candidate",
-                        "2.0.0",
-                        "--archive",
-                        "archive",
-                        "--no-sign",
-                    ],
-                )
-            })
-            .min()
-            .unwrap_or_default();
+    }
+    let mut rows = Vec::new();
+    for (size, _dir, took, append, gate) in &built {
         println!(
             "{size:>8}  {:>9.1}s  {:>10.1}ms  {:>8.1}ms",
-            built.as_secs_f64(),
+            took.as_secs_f64(),
             append.as_secs_f64() * 1000.0,
             gate.as_secs_f64() * 1000.0
         );
-        rows.push(Row { size, append, gate });
+        rows.push(Row { size: *size, append: *append, gate: *gate });
     }
     if let (Some(small), Some(large)) = (rows.first(), rows.last())
         && large.size > small.size
