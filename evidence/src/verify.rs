@@ -214,11 +214,9 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
         }
     };
     let result = predicate.as_ref().map(|p| p.result.clone()).unwrap_or_default();
-    let expected = match (h.status.as_str(), h.complete) {
-        ("passed", true) => "PASSED",
-        ("flaky", true) => "WARNED",
-        _ => "FAILED",
-    };
+    // The one mapping from a run's status to the statement's result.
+    let status = certify_runner::Status::from_name(&h.status).unwrap_or(certify_runner::Status::Failed);
+    let expected = crate::bundle::attestation_result(status, !h.complete);
     if result != expected {
         problems
             .push(problem(MANIFEST, format!("status {:?} disagrees with the attestation's result {result}", h.status)));

@@ -178,6 +178,20 @@ impl Status {
             Status::NotApplicable => "not-applicable",
         }
     }
+    /// The status `as_str` names `name`, as bundles record it.
+    pub fn from_name(name: &str) -> Option<Status> {
+        [
+            Status::Passed,
+            Status::Flaky,
+            Status::Failed,
+            Status::Errored,
+            Status::Interrupted,
+            Status::NotRun,
+            Status::NotApplicable,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
     /// Passed or flaky.
     pub fn is_pass(self) -> bool {
         matches!(self, Status::Passed | Status::Flaky)
@@ -403,5 +417,28 @@ pub mod rfc3339 {
 
     pub fn format(t: SystemTime) -> String {
         humantime::format_rfc3339_millis(t).to_string()
+    }
+}
+
+#[cfg(test)]
+mod status_names {
+    use super::Status;
+
+    #[test]
+    fn every_status_is_read_back_from_its_name_and_nothing_else_is() {
+        for s in [
+            Status::Passed,
+            Status::Flaky,
+            Status::Failed,
+            Status::Errored,
+            Status::Interrupted,
+            Status::NotRun,
+            Status::NotApplicable,
+        ] {
+            assert_eq!(Status::from_name(s.as_str()), Some(s));
+        }
+        for bad in ["", "PASSED", "pass", "not_run"] {
+            assert_eq!(Status::from_name(bad), None, "{bad}");
+        }
     }
 }
