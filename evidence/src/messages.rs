@@ -199,10 +199,13 @@ impl MessagesWriter {
 
         let source = Source::new(text);
         let mut doc = DocBuilder { ids: &mut self.next_id, source: &source };
-        let (feature_json, ids) = doc.feature(written);
-        self.write(&json!({
-            "gherkinDocument": { "uri": uri, "feature": feature_json, "comments": [] }
-        }))?;
+        // Written as it is built, one child at a time: a file of 10,000
+        // scenarios never exists as one JSON tree.
+        self.out.write_all(b"{\"gherkinDocument\":{\"uri\":")?;
+        serde_json::to_writer(&mut self.out, &uri)?;
+        self.out.write_all(b",\"feature\":")?;
+        let ids = doc.feature(written, &mut self.out)?;
+        self.out.write_all(b",\"comments\":[]}}\n")?;
 
         let language = source.language();
         let context = PickleContext { uri: &uri, source: &source, language: &language };
@@ -918,6 +921,47 @@ fn loc(p: gherkin::LineCol) -> Value {
     location(p.line, p.col.max(1))
 }
 
+/// A JSON object's `"children"` array written element by element: `open`
+/// writes the object's other members (`head`, an object, as serde_json
+/// writes it) and `"children":[`, `close` the closing `]}`.
+struct Children<'o, W: Write> {
+    out: &'o mut W,
+    first: bool,
+}
+
+impl<'o, W: Write> Children<'o, W> {
+    fn open(out: &'o mut W, head: &Value) -> io::Result<Self> {
+        let mut bytes = serde_json::to_vec(head)?;
+        bytes.pop(); // the closing brace
+        out.write_all(&bytes)?;
+        out.write_all(if bytes.len() > 1 { b",\"children\":[" } else { b"\"children\":[" })?;
+        Ok(Children { out, first: true })
+    }
+
+    fn push(&mut self, child: &Value) -> io::Result<()> {
+        self.separator()?;
+        serde_json::to_writer(&mut *self.out, child)?;
+        Ok(())
+    }
+
+    /// Starts a child the caller writes itself.
+    fn push_raw(&mut self, start: &[u8]) -> io::Result<()> {
+        self.separator()?;
+        self.out.write_all(start)
+    }
+
+    fn separator(&mut self) -> io::Result<()> {
+        if !std::mem::take(&mut self.first) {
+            self.out.write_all(b",")?;
+        }
+        Ok(())
+    }
+
+    fn close(self) -> io::Result<()> {
+        self.out.write_all(b"]}")
+    }
+}
+
 /// Builds `gherkinDocument` JSON and records the ids pickles refer to.
 struct DocBuilder<'a, 's> {
     ids: &'a mut u64,
@@ -931,65 +975,82 @@ impl DocBuilder<'_, '_> {
         id
     }
 
-    fn feature(&mut self, f: &gherkin::Feature) -> (Value, FeatureIds) {
+    /// Writes the feature's JSON object to `out` (its children as they are
+    /// built) and returns the ids its pickles refer to.
+    fn feature(&mut self, f: &gherkin::Feature, out: &mut impl Write) -> io::Result<FeatureIds> {
         let location = loc(f.position);
         let (tags, tag_ids) = self.tags(&f.tags, f.position.line, &location);
-        let mut children = Vec::new();
-        let background = f.background.as_ref().map(|bg| {
-            let (json, ids) = self.background(bg);
-            children.push(json!({ "background": json }));
-            ids
-        });
-        let mut scenarios = Vec::new();
-        for s in &f.scenarios {
-            let (json, ids) = self.scenario(s);
-            children.push(json!({ "scenario": json }));
-            scenarios.push(ids);
-        }
-        let mut rules = Vec::new();
-        for r in &f.rules {
-            let (json, ids) = self.rule(r);
-            children.push(json!({ "rule": json }));
-            rules.push(ids);
-        }
-        let json = json!({
+        let head = json!({
             "location": location,
             "tags": tags,
             "language": self.source.language(),
             "keyword": f.keyword,
             "name": f.name,
             "description": f.description.clone().unwrap_or_default(),
-            "children": children,
         });
-        (json, FeatureIds { tags: tag_ids, background, scenarios, rules })
+        let mut children = Children::open(out, &head)?;
+        let background = match f.background.as_ref() {
+            Some(bg) => {
+                let (json, ids) = self.background(bg);
+                children.push(&json!({ "background": json }))?;
+                Some(ids)
+            }
+            None => None,
+        };
+        let mut scenarios = Vec::with_capacity(f.scenarios.len());
+        for s in &f.scenarios {
+            let (json, ids) = self.scenario(s);
+            children.push(&json!({ "scenario": json }))?;
+            scenarios.push(ids);
+        }
+        let mut rules = Vec::with_capacity(f.rules.len());
+        for r in &f.rules {
+            let mut rule = Vec::new();
+            let ids = self.rule(r, &mut rule)?;
+            children.push_raw(br#"{"rule":"#)?;
+            children.out.write_all(&rule)?;
+            children.out.write_all(b"}")?;
+            rules.push(ids);
+        }
+        children.close()?;
+        Ok(FeatureIds { tags: tag_ids, background, scenarios, rules })
     }
 
-    fn rule(&mut self, r: &gherkin::Rule) -> (Value, RuleIds) {
+    /// Writes the rule's JSON object to `out`. Its id is allocated after its
+    /// children's, and comes first: the children are serialized into a
+    /// buffer (bytes, not a JSON tree) until the id is known.
+    fn rule(&mut self, r: &gherkin::Rule, out: &mut Vec<u8>) -> io::Result<RuleIds> {
         let location = loc(r.position);
         let (tags, tag_ids) = self.tags(&r.tags, r.position.line, &location);
-        let mut children = Vec::new();
-        let background = r.background.as_ref().map(|bg| {
-            let (json, ids) = self.background(bg);
-            children.push(json!({ "background": json }));
-            ids
-        });
-        let mut scenarios = Vec::new();
+        let mut body = Vec::new();
+        let mut children = Children { out: &mut body, first: true };
+        let background = match r.background.as_ref() {
+            Some(bg) => {
+                let (json, ids) = self.background(bg);
+                children.push(&json!({ "background": json }))?;
+                Some(ids)
+            }
+            None => None,
+        };
+        let mut scenarios = Vec::with_capacity(r.scenarios.len());
         for s in &r.scenarios {
             let (json, ids) = self.scenario(s);
-            children.push(json!({ "scenario": json }));
+            children.push(&json!({ "scenario": json }))?;
             scenarios.push(ids);
         }
         let id = self.id();
-        let json = json!({
+        let head = json!({
             "id": id,
             "location": location,
             "tags": tags,
             "keyword": r.keyword,
             "name": r.name,
             "description": r.description.clone().unwrap_or_default(),
-            "children": children,
         });
-        (json, RuleIds { tags: tag_ids, background, scenarios })
+        let children = Children::open(out, &head)?;
+        children.out.write_all(&body)?;
+        children.close()?;
+        Ok(RuleIds { tags: tag_ids, background, scenarios })
     }
 
     fn background(&mut self, bg: &gherkin::Background) -> (Value, Vec<String>) {
