@@ -185,6 +185,27 @@ fn an_edited_manifest_is_caught() {
     rejected(&b, "bundle.json", "modified");
 }
 
+/// A scenario entry that is not one (a required member gone) makes bundle.json
+/// no manifest, as does a header member of the wrong type: the check reads
+/// every entry whole, even though it keeps only ids and statuses.
+#[test]
+fn a_malformed_scenario_entry_or_header_is_not_a_manifest() {
+    for edit in [
+        |m: &mut serde_json::Value| {
+            m["scenarios"][0].as_object_mut().expect("an entry").remove("name");
+        },
+        |m: &mut serde_json::Value| m["complete"] = serde_json::Value::String("yes".to_owned()),
+    ] {
+        let (_k, b) = copy();
+        let path = b.join("bundle.json");
+        let mut m: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+        edit(&mut m);
+        fs::write(&path, serde_json::to_string_pretty(&m).expect("json")).expect("write");
+        rejected(&b, "bundle.json", "modified");
+        rejected(&b, "bundle.json", "not a certify bundle manifest");
+    }
+}
+
 #[test]
 fn junit_from_another_run_is_caught() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -35,6 +35,7 @@ use certify_runner::{
 use certify_suite::ParsedFeature;
 
 use crate::spool::Spool;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// The version of the Cucumber Messages protocol the output follows.
@@ -154,13 +155,13 @@ impl MessagesWriter {
         id
     }
 
-    fn write(&mut self, envelope: &Value) -> io::Result<()> {
+    fn write<T: Serialize + ?Sized>(&mut self, envelope: &T) -> io::Result<()> {
         serde_json::to_writer(&mut self.out, envelope)?;
         self.out.write_all(b"\n")
     }
 
     /// Writes unless an earlier write failed; keeps the first error.
-    fn emit(&mut self, envelope: &Value) {
+    fn emit<T: Serialize + ?Sized>(&mut self, envelope: &T) {
         if self.error.is_none()
             && let Err(e) = self.write(envelope)
         {
@@ -199,10 +200,13 @@ impl MessagesWriter {
 
         let source = Source::new(text);
         let mut doc = DocBuilder { ids: &mut self.next_id, source: &source };
-        let (feature_json, ids) = doc.feature(written);
-        self.write(&json!({
-            "gherkinDocument": { "uri": uri, "feature": feature_json, "comments": [] }
-        }))?;
+        // Written as it is built, one child at a time: a file of 10,000
+        // scenarios never exists as one JSON tree.
+        self.out.write_all(b"{\"gherkinDocument\":{\"uri\":")?;
+        serde_json::to_writer(&mut self.out, &uri)?;
+        self.out.write_all(b",\"feature\":")?;
+        let ids = doc.feature(written, &mut self.out)?;
+        self.out.write_all(b",\"comments\":[]}}\n")?;
 
         let language = source.language();
         let context = PickleContext { uri: &uri, source: &source, language: &language };
@@ -244,7 +248,7 @@ impl MessagesWriter {
     ) -> PendingPickle {
         let scenario_id = certify_suite::scenario_id(context.uri, concrete);
         let mut steps_json = Vec::new();
-        let mut steps = Vec::new();
+        let mut steps: Vec<PendingStep> = Vec::new();
         let outline_row = row.as_ref().map(|_| concrete);
         let scenario_steps = concrete.steps.iter().zip(&ids.steps).map(|(step, ast)| {
             let mut ast_ids = vec![ast.clone()];
@@ -256,42 +260,44 @@ impl MessagesWriter {
         let all_steps = background.iter().map(|(step, ast)| (*step, vec![ast.clone()], None)).chain(scenario_steps);
         for (step, ast_ids, outline_row) in all_steps {
             let pickle_step_id = self.id();
-            let mut json = json!({
-                "id": pickle_step_id,
-                "text": step.value,
-                "type": step_type(step.ty),
-                "astNodeIds": ast_ids,
-            });
-            if let Some(argument) = pickle_argument(step, context.source, outline_row) {
-                json["argument"] = argument;
-            }
-            steps_json.push(json);
+            steps_json.push((step_type(step.ty), ast_ids, pickle_argument(step, context.source, outline_row)));
             steps.push(PendingStep { pickle_step_id, text: step.value.clone() });
         }
-        let mut tags: Vec<Value> =
-            inherited_tags.iter().chain(&ids.tags).map(|(name, id)| json!({ "name": name, "astNodeId": id })).collect();
-        let mut ast_node_ids = vec![ids.id.clone()];
+        let mut tags: Vec<PickleTag<'_>> = inherited_tags.iter().chain(&ids.tags).map(pickle_tag).collect();
+        let mut ast_node_ids = vec![ids.id.as_str()];
         let location = match &row {
             Some(row) => {
-                tags.extend(row.tags.iter().map(|(name, id)| json!({ "name": name, "astNodeId": id })));
-                ast_node_ids.push(row.id.to_owned());
-                row.location.clone()
+                tags.extend(row.tags.iter().map(pickle_tag));
+                ast_node_ids.push(row.id);
+                row.location
             }
-            None => ids.location.clone(),
+            None => &ids.location,
         };
         let pickle_id = self.id();
-        let pickle = json!({ "pickle": {
-            "id": pickle_id,
-            "uri": context.uri,
-            "location": location,
-            "name": concrete.name,
-            "language": context.language,
-            "steps": steps_json,
-            "tags": tags,
-            "astNodeIds": ast_node_ids,
-        }});
+        let pickle = PickleEnvelope {
+            pickle: Pickle {
+                id: &pickle_id,
+                uri: context.uri,
+                location,
+                name: &concrete.name,
+                language: context.language,
+                steps: steps_json
+                    .iter()
+                    .zip(&steps)
+                    .map(|((ty, ast_ids, argument), pending)| PickleStep {
+                        id: &pending.pickle_step_id,
+                        text: &pending.text,
+                        r#type: ty,
+                        ast_node_ids: ast_ids,
+                        argument: argument.as_ref(),
+                    })
+                    .collect(),
+                tags,
+                ast_node_ids,
+            },
+        };
         if let Some(spool) = self.pickles.as_mut() {
-            let mut line = pickle.to_string();
+            let mut line = serde_json::to_string(&pickle).unwrap_or_default();
             line.push('\n');
             let key = self.pending.len() as u64;
             if let Err(e) = spool.append(key, line.as_bytes()) {
@@ -343,27 +349,35 @@ impl MessagesWriter {
         for p in pending {
             let case_id = self.id();
             let mut step_ids = Vec::with_capacity(p.steps.len());
-            let mut test_steps = Vec::with_capacity(p.steps.len());
+            let mut matches = Vec::with_capacity(p.steps.len());
             for step in &p.steps {
-                let id = self.id();
-                let matched = definitions(&step.text);
-                let (defs, arguments): (Vec<&String>, Vec<&Value>) =
-                    matched.iter().filter_map(|(i, arguments)| Some((definition_ids.get(*i)?, arguments))).unzip();
-                test_steps.push(json!({
-                    "id": id,
-                    "pickleStepId": step.pickle_step_id,
-                    "stepDefinitionIds": defs,
-                    "stepMatchArgumentsLists": arguments,
-                }));
-                step_ids.push(id);
+                step_ids.push(self.id());
+                matches.push(definitions(&step.text));
             }
-            let envelope = json!({ "testCase": {
-                "id": case_id,
-                "pickleId": p.pickle_id,
-                "testSteps": test_steps,
-                "testRunStartedId": run_id,
-            }});
-            self.emit(&envelope);
+            let test_steps: Vec<TestStep<'_>> = p
+                .steps
+                .iter()
+                .zip(&step_ids)
+                .zip(&matches)
+                .map(|((step, id), matched)| {
+                    let (defs, arguments) = matched
+                        .iter()
+                        .filter_map(|(i, arguments)| Some((definition_ids.get(*i)?.as_str(), arguments)))
+                        .unzip();
+                    TestStep {
+                        id,
+                        pickle_step_id: &step.pickle_step_id,
+                        step_definition_ids: defs,
+                        step_match_arguments_lists: arguments,
+                    }
+                })
+                .collect();
+            self.emit(&Envelope::TestCase(TestCase {
+                id: &case_id,
+                pickle_id: &p.pickle_id,
+                test_steps,
+                test_run_started_id: &run_id,
+            }));
             self.cases.insert(p.scenario_id, TestCaseIds { id: case_id, steps: step_ids });
         }
     }
@@ -373,12 +387,12 @@ impl MessagesWriter {
             return;
         };
         let started_id = self.id();
-        self.emit(&json!({ "testCaseStarted": {
-            "id": started_id,
-            "testCaseId": case_id,
-            "attempt": attempt.saturating_sub(1),
-            "timestamp": timestamp(at),
-        }}));
+        self.emit(&Envelope::TestCaseStarted(TestCaseStarted {
+            id: &started_id,
+            test_case_id: &case_id,
+            attempt: attempt.saturating_sub(1),
+            timestamp: timestamp(at),
+        }));
         self.running.insert(scenario.id.clone(), RunningAttempt { started_id, next_step: 0, attachments: Vec::new() });
     }
 
@@ -406,18 +420,15 @@ impl MessagesWriter {
             std::mem::take(&mut running.attachments).into_iter().partition(|(i, _)| *i == index);
         running.attachments = rest;
         for (_, a) in mine {
-            let mut attachment = json!({
-                "body": a.body,
-                "contentEncoding": "IDENTITY",
-                "mediaType": a.media_type,
-                "testCaseStartedId": started_id,
-                "testStepId": step_id,
-                "timestamp": timestamp(a.at),
-            });
-            if let Some(name) = a.file_name {
-                attachment["fileName"] = json!(name);
-            }
-            self.emit(&json!({ "attachment": attachment }));
+            self.emit(&Envelope::Attachment(AttachmentMessage {
+                body: &a.body,
+                content_encoding: "IDENTITY",
+                media_type: &a.media_type,
+                test_case_started_id: started_id,
+                test_step_id: step_id,
+                timestamp: timestamp(a.at),
+                file_name: a.file_name.as_deref(),
+            }));
         }
     }
 
@@ -445,20 +456,20 @@ impl MessagesWriter {
         started_id: &str,
         step_id: &str,
         (start, end): (SystemTime, SystemTime),
-        result: Value,
+        result: StepResult<'_>,
     ) {
-        self.emit(&json!({ "testStepStarted": {
-            "testCaseStartedId": started_id,
-            "testStepId": step_id,
-            "timestamp": timestamp(start),
-        }}));
+        self.emit(&Envelope::TestStepStarted(TestStepStarted {
+            test_case_started_id: started_id,
+            test_step_id: step_id,
+            timestamp: timestamp(start),
+        }));
         self.attachments(scenario_id, index, started_id, step_id);
-        self.emit(&json!({ "testStepFinished": {
-            "testCaseStartedId": started_id,
-            "testStepId": step_id,
-            "testStepResult": result,
-            "timestamp": timestamp(end),
-        }}));
+        self.emit(&Envelope::TestStepFinished(TestStepFinished {
+            test_case_started_id: started_id,
+            test_step_id: step_id,
+            test_step_result: result,
+            timestamp: timestamp(end),
+        }));
     }
 
     /// Steps that did not run are written as skipped at the attempt's end,
@@ -475,11 +486,11 @@ impl MessagesWriter {
             self.test_step(&scenario.id, next_step + i, &started_id, step_id, (end, end), result);
         }
         self.running.remove(&scenario.id);
-        self.emit(&json!({ "testCaseFinished": {
-            "testCaseStartedId": started_id,
-            "timestamp": timestamp(end),
-            "willBeRetried": will_retry,
-        }}));
+        self.emit(&Envelope::TestCaseFinished(TestCaseFinished {
+            test_case_started_id: &started_id,
+            timestamp: timestamp(end),
+            will_be_retried: will_retry,
+        }));
     }
 
     /// A scenario that does not apply is written as one attempt with every step skipped.
@@ -489,18 +500,23 @@ impl MessagesWriter {
         };
         let (case_id, steps) = (case.id.clone(), case.steps.clone());
         let started_id = self.id();
-        self.emit(&json!({ "testCaseStarted": {
-            "id": started_id, "testCaseId": case_id, "attempt": 0, "timestamp": timestamp(at),
-        }}));
+        self.emit(&Envelope::TestCaseStarted(TestCaseStarted {
+            id: &started_id,
+            test_case_id: &case_id,
+            attempt: 0,
+            timestamp: timestamp(at),
+        }));
         let reason = scenario.excluded.as_ref().map(|e| format!("not applicable: {}", e.reason));
         for (i, step_id) in steps.iter().enumerate() {
             let message = if i == 0 { reason.as_deref() } else { None };
             let result = step_result(StepStatus::Skipped, Duration::ZERO, message);
             self.test_step(&scenario.id, i, &started_id, step_id, (at, at), result);
         }
-        self.emit(&json!({ "testCaseFinished": {
-            "testCaseStartedId": started_id, "timestamp": timestamp(at), "willBeRetried": false,
-        }}));
+        self.emit(&Envelope::TestCaseFinished(TestCaseFinished {
+            test_case_started_id: &started_id,
+            timestamp: timestamp(at),
+            will_be_retried: false,
+        }));
     }
 
     fn run_finished_envelope(&self, at: SystemTime, success: bool) -> Value {
@@ -578,16 +594,173 @@ fn meta(tool_version: &str) -> Value {
     })
 }
 
-fn timestamp(t: SystemTime) -> Value {
+/// The envelopes written once or more per scenario, as typed values: each is
+/// serialized straight to the output, its members in the order the JSON
+/// trees of the other envelopes keep.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum Envelope<'a> {
+    TestCase(TestCase<'a>),
+    TestCaseStarted(TestCaseStarted<'a>),
+    TestStepStarted(TestStepStarted<'a>),
+    Attachment(AttachmentMessage<'a>),
+    TestStepFinished(TestStepFinished<'a>),
+    TestCaseFinished(TestCaseFinished<'a>),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestCase<'a> {
+    id: &'a str,
+    pickle_id: &'a str,
+    test_steps: Vec<TestStep<'a>>,
+    test_run_started_id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestStep<'a> {
+    id: &'a str,
+    pickle_step_id: &'a str,
+    step_definition_ids: Vec<&'a str>,
+    step_match_arguments_lists: Vec<&'a StepMatchArgumentsList>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestCaseStarted<'a> {
+    id: &'a str,
+    test_case_id: &'a str,
+    attempt: usize,
+    timestamp: Timestamp,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestStepStarted<'a> {
+    test_case_started_id: &'a str,
+    test_step_id: &'a str,
+    timestamp: Timestamp,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AttachmentMessage<'a> {
+    body: &'a str,
+    content_encoding: &'static str,
+    media_type: &'a str,
+    test_case_started_id: &'a str,
+    test_step_id: &'a str,
+    timestamp: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_name: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestStepFinished<'a> {
+    test_case_started_id: &'a str,
+    test_step_id: &'a str,
+    test_step_result: StepResult<'a>,
+    timestamp: Timestamp,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestCaseFinished<'a> {
+    test_case_started_id: &'a str,
+    timestamp: Timestamp,
+    will_be_retried: bool,
+}
+
+#[derive(Serialize)]
+struct PickleEnvelope<'a> {
+    pickle: Pickle<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Pickle<'a> {
+    id: &'a str,
+    uri: &'a str,
+    location: &'a Value,
+    name: &'a str,
+    language: &'a str,
+    steps: Vec<PickleStep<'a>>,
+    tags: Vec<PickleTag<'a>>,
+    ast_node_ids: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PickleStep<'a> {
+    id: &'a str,
+    text: &'a str,
+    r#type: &'static str,
+    ast_node_ids: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    argument: Option<&'a Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PickleTag<'a> {
+    name: &'a str,
+    ast_node_id: &'a str,
+}
+
+fn pickle_tag((name, id): &(String, String)) -> PickleTag<'_> {
+    PickleTag { name, ast_node_id: id }
+}
+
+/// A `Timestamp` or a `Duration`: seconds and nanoseconds.
+#[derive(Serialize)]
+struct Timestamp {
+    seconds: u64,
+    nanos: u32,
+}
+
+#[derive(Serialize)]
+struct StepResult<'a> {
+    status: &'static str,
+    duration: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StepMatchArgumentsList {
+    step_match_arguments: Vec<StepMatchArgument>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StepMatchArgument {
+    group: Group,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameter_type_name: Option<&'static str>,
+}
+
+/// A capture group: both members, or neither for a group that took no part.
+#[derive(Debug, Serialize)]
+struct Group {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
+}
+
+fn timestamp(t: SystemTime) -> Timestamp {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    json!({ "seconds": d.as_secs(), "nanos": d.subsec_nanos() })
+    duration(d)
 }
 
-fn duration(d: Duration) -> Value {
-    json!({ "seconds": d.as_secs(), "nanos": d.subsec_nanos() })
+fn duration(d: Duration) -> Timestamp {
+    Timestamp { seconds: d.as_secs(), nanos: d.subsec_nanos() }
 }
 
-fn step_result(status: StepStatus, took: Duration, message: Option<&str>) -> Value {
+fn step_result(status: StepStatus, took: Duration, message: Option<&str>) -> StepResult<'_> {
     let status = match status {
         StepStatus::Passed => "PASSED",
         StepStatus::Failed | StepStatus::Errored => "FAILED",
@@ -595,16 +768,12 @@ fn step_result(status: StepStatus, took: Duration, message: Option<&str>) -> Val
         StepStatus::Ambiguous => "AMBIGUOUS",
         StepStatus::Skipped => "SKIPPED",
     };
-    let mut result = json!({ "status": status, "duration": duration(took) });
-    if let Some(message) = message {
-        result["message"] = json!(message);
-    }
-    result
+    StepResult { status, duration: duration(took), message }
 }
 
 /// Indices of the built-in step definitions whose regex matches `text`,
 /// each with the `StepMatchArgumentsList` of the match.
-fn definitions(text: &str) -> Vec<(usize, Value)> {
+fn definitions(text: &str) -> Vec<(usize, StepMatchArgumentsList)> {
     let with_arguments = |def: &certify_steps::StepDef| {
         let index = certify_steps::vocabulary().iter().position(|d| d.id == def.id)?;
         Some((index, step_match_arguments(def, text)))
@@ -620,20 +789,20 @@ fn definitions(text: &str) -> Vec<(usize, Value)> {
 /// code units, as Cucumber's implementations index a step's text, and the
 /// captured `value`; a group that took no part has neither) and the kind of
 /// argument as `parameterTypeName`.
-fn step_match_arguments(def: &certify_steps::StepDef, text: &str) -> Value {
-    let arguments: Vec<Value> = def
+fn step_match_arguments(def: &certify_steps::StepDef, text: &str) -> StepMatchArgumentsList {
+    let step_match_arguments = def
         .arguments(text)
         .unwrap_or_default()
         .into_iter()
         .map(|argument| match argument {
-            Some(a) => json!({
-                "group": { "start": text[..a.start].encode_utf16().count(), "value": a.value },
-                "parameterTypeName": a.kind,
-            }),
-            None => json!({ "group": {} }),
+            Some(a) => StepMatchArgument {
+                group: Group { start: Some(text[..a.start].encode_utf16().count()), value: Some(a.value) },
+                parameter_type_name: Some(a.kind),
+            },
+            None => StepMatchArgument { group: Group { start: None, value: None }, parameter_type_name: None },
         })
         .collect();
-    json!({ "stepMatchArguments": arguments })
+    StepMatchArgumentsList { step_match_arguments }
 }
 
 fn step_type(ty: gherkin::StepType) -> &'static str {
@@ -918,6 +1087,47 @@ fn loc(p: gherkin::LineCol) -> Value {
     location(p.line, p.col.max(1))
 }
 
+/// A JSON object's `"children"` array written element by element: `open`
+/// writes the object's other members (`head`, an object, as serde_json
+/// writes it) and `"children":[`, `close` the closing `]}`.
+struct Children<'o, W: Write> {
+    out: &'o mut W,
+    first: bool,
+}
+
+impl<'o, W: Write> Children<'o, W> {
+    fn open(out: &'o mut W, head: &Value) -> io::Result<Self> {
+        let mut bytes = serde_json::to_vec(head)?;
+        bytes.pop(); // the closing brace
+        out.write_all(&bytes)?;
+        out.write_all(if bytes.len() > 1 { b",\"children\":[" } else { b"\"children\":[" })?;
+        Ok(Children { out, first: true })
+    }
+
+    fn push(&mut self, child: &Value) -> io::Result<()> {
+        self.separator()?;
+        serde_json::to_writer(&mut *self.out, child)?;
+        Ok(())
+    }
+
+    /// Starts a child the caller writes itself.
+    fn push_raw(&mut self, start: &[u8]) -> io::Result<()> {
+        self.separator()?;
+        self.out.write_all(start)
+    }
+
+    fn separator(&mut self) -> io::Result<()> {
+        if !std::mem::take(&mut self.first) {
+            self.out.write_all(b",")?;
+        }
+        Ok(())
+    }
+
+    fn close(self) -> io::Result<()> {
+        self.out.write_all(b"]}")
+    }
+}
+
 /// Builds `gherkinDocument` JSON and records the ids pickles refer to.
 struct DocBuilder<'a, 's> {
     ids: &'a mut u64,
@@ -931,65 +1141,82 @@ impl DocBuilder<'_, '_> {
         id
     }
 
-    fn feature(&mut self, f: &gherkin::Feature) -> (Value, FeatureIds) {
+    /// Writes the feature's JSON object to `out` (its children as they are
+    /// built) and returns the ids its pickles refer to.
+    fn feature(&mut self, f: &gherkin::Feature, out: &mut impl Write) -> io::Result<FeatureIds> {
         let location = loc(f.position);
         let (tags, tag_ids) = self.tags(&f.tags, f.position.line, &location);
-        let mut children = Vec::new();
-        let background = f.background.as_ref().map(|bg| {
-            let (json, ids) = self.background(bg);
-            children.push(json!({ "background": json }));
-            ids
-        });
-        let mut scenarios = Vec::new();
-        for s in &f.scenarios {
-            let (json, ids) = self.scenario(s);
-            children.push(json!({ "scenario": json }));
-            scenarios.push(ids);
-        }
-        let mut rules = Vec::new();
-        for r in &f.rules {
-            let (json, ids) = self.rule(r);
-            children.push(json!({ "rule": json }));
-            rules.push(ids);
-        }
-        let json = json!({
+        let head = json!({
             "location": location,
             "tags": tags,
             "language": self.source.language(),
             "keyword": f.keyword,
             "name": f.name,
             "description": f.description.clone().unwrap_or_default(),
-            "children": children,
         });
-        (json, FeatureIds { tags: tag_ids, background, scenarios, rules })
+        let mut children = Children::open(out, &head)?;
+        let background = match f.background.as_ref() {
+            Some(bg) => {
+                let (json, ids) = self.background(bg);
+                children.push(&json!({ "background": json }))?;
+                Some(ids)
+            }
+            None => None,
+        };
+        let mut scenarios = Vec::with_capacity(f.scenarios.len());
+        for s in &f.scenarios {
+            let (json, ids) = self.scenario(s);
+            children.push(&json!({ "scenario": json }))?;
+            scenarios.push(ids);
+        }
+        let mut rules = Vec::with_capacity(f.rules.len());
+        for r in &f.rules {
+            let mut rule = Vec::new();
+            let ids = self.rule(r, &mut rule)?;
+            children.push_raw(br#"{"rule":"#)?;
+            children.out.write_all(&rule)?;
+            children.out.write_all(b"}")?;
+            rules.push(ids);
+        }
+        children.close()?;
+        Ok(FeatureIds { tags: tag_ids, background, scenarios, rules })
     }
 
-    fn rule(&mut self, r: &gherkin::Rule) -> (Value, RuleIds) {
+    /// Writes the rule's JSON object to `out`. Its id is allocated after its
+    /// children's, and comes first: the children are serialized into a
+    /// buffer (bytes, not a JSON tree) until the id is known.
+    fn rule(&mut self, r: &gherkin::Rule, out: &mut Vec<u8>) -> io::Result<RuleIds> {
         let location = loc(r.position);
         let (tags, tag_ids) = self.tags(&r.tags, r.position.line, &location);
-        let mut children = Vec::new();
-        let background = r.background.as_ref().map(|bg| {
-            let (json, ids) = self.background(bg);
-            children.push(json!({ "background": json }));
-            ids
-        });
-        let mut scenarios = Vec::new();
+        let mut body = Vec::new();
+        let mut children = Children { out: &mut body, first: true };
+        let background = match r.background.as_ref() {
+            Some(bg) => {
+                let (json, ids) = self.background(bg);
+                children.push(&json!({ "background": json }))?;
+                Some(ids)
+            }
+            None => None,
+        };
+        let mut scenarios = Vec::with_capacity(r.scenarios.len());
         for s in &r.scenarios {
             let (json, ids) = self.scenario(s);
-            children.push(json!({ "scenario": json }));
+            children.push(&json!({ "scenario": json }))?;
             scenarios.push(ids);
         }
         let id = self.id();
-        let json = json!({
+        let head = json!({
             "id": id,
             "location": location,
             "tags": tags,
             "keyword": r.keyword,
             "name": r.name,
             "description": r.description.clone().unwrap_or_default(),
-            "children": children,
         });
-        (json, RuleIds { tags: tag_ids, background, scenarios })
+        let children = Children::open(out, &head)?;
+        children.out.write_all(&body)?;
+        children.close()?;
+        Ok(RuleIds { tags: tag_ids, background, scenarios })
     }
 
     fn background(&mut self, bg: &gherkin::Background) -> (Value, Vec<String>) {
@@ -1142,6 +1369,42 @@ impl DocBuilder<'_, '_> {
 mod tests {
     use super::*;
 
+    /// The typed envelopes are written with the members in the order the
+    /// stream has always had them, optional members only when present.
+    #[test]
+    fn typed_envelopes_keep_their_bytes() {
+        let at = UNIX_EPOCH + Duration::new(5, 6);
+        let finished = Envelope::TestStepFinished(TestStepFinished {
+            test_case_started_id: "1",
+            test_step_id: "2",
+            test_step_result: step_result(StepStatus::Errored, Duration::new(0, 7), Some("boom")),
+            timestamp: timestamp(at),
+        });
+        assert_eq!(
+            serde_json::to_string(&finished).unwrap(),
+            r#"{"testStepFinished":{"testCaseStartedId":"1","testStepId":"2","testStepResult":{"status":"FAILED","duration":{"seconds":0,"nanos":7},"message":"boom"},"timestamp":{"seconds":5,"nanos":6}}}"#
+        );
+        let attachment = |file_name| {
+            serde_json::to_string(&Envelope::Attachment(AttachmentMessage {
+                body: "{}",
+                content_encoding: "IDENTITY",
+                media_type: "application/json",
+                test_case_started_id: "1",
+                test_step_id: "2",
+                timestamp: timestamp(at),
+                file_name,
+            }))
+            .unwrap()
+        };
+        assert_eq!(
+            attachment(Some("x.json")),
+            r#"{"attachment":{"body":"{}","contentEncoding":"IDENTITY","mediaType":"application/json","testCaseStartedId":"1","testStepId":"2","timestamp":{"seconds":5,"nanos":6},"fileName":"x.json"}}"#
+        );
+        assert!(!attachment(None).contains("fileName"));
+        let absent = StepMatchArgument { group: Group { start: None, value: None }, parameter_type_name: None };
+        assert_eq!(serde_json::to_string(&absent).unwrap(), r#"{"group":{}}"#);
+    }
+
     /// Offsets count UTF-16 code units, as Cucumber's reporters index the
     /// step's text (`ü` is one unit and two bytes).
     #[test]
@@ -1150,7 +1413,7 @@ mod tests {
         let certify_steps::Resolution::Matched(def) = certify_steps::resolve(text) else {
             panic!("{text} does not resolve")
         };
-        let arguments = step_match_arguments(def, text);
+        let arguments = serde_json::to_value(step_match_arguments(def, text)).unwrap();
         assert_eq!(
             arguments,
             json!({ "stepMatchArguments": [

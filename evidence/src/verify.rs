@@ -16,12 +16,12 @@ use std::{
     path::Path,
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{
     attest::{Attestation, PublicKey, TEST_RESULT_PREDICATE, TestResult, check_sigstore_bundle, verify_attestation},
     bundle::{ENVELOPE, JUNIT, MANIFEST, SIGSTORE, hash_file},
-    manifest::Manifest,
+    manifest::{FileEntry, Header, Outcome, ScenarioEntry},
 };
 
 /// One thing wrong with a bundle.
@@ -184,7 +184,7 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
 
     // bundle.json must agree with the statement.
     let manifest_text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
-    let manifest: Manifest = match serde_json::from_str(&manifest_text) {
+    let manifest = match Checked::read(&manifest_text) {
         Ok(m) => m,
         Err(e) => {
             problems.push(problem(MANIFEST, format!("not a certify bundle manifest: {e}")));
@@ -224,12 +224,8 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
     if let Some(p) = &predicate {
         let listed: BTreeSet<&str> =
             p.passed_tests.iter().chain(&p.warned_tests).chain(&p.failed_tests).map(String::as_str).collect();
-        let ran: BTreeSet<&str> = manifest
-            .scenarios
-            .iter()
-            .filter(|s| s.status != crate::manifest::Outcome::NotApplicable)
-            .map(|s| s.id.as_str())
-            .collect();
+        let ran: BTreeSet<&str> =
+            manifest.scenarios.iter().filter(|s| s.status != Outcome::NotApplicable).map(|s| s.id.as_str()).collect();
         // Feature files that did not load are failed tests too (`file:line`;
         // bundles written before that list only scenarios).
         let unloaded: Vec<String> = h.broken_files.iter().map(|b| b.id()).collect();
@@ -259,6 +255,43 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
         files: covered.len(),
         started_at: h.started_at.clone(),
     })
+}
+
+/// What the check reads of `bundle.json`: the header, the file list and each
+/// scenario's id and status. Each scenario entry is read whole (a malformed
+/// one is refused) and dropped, and the header is read by itself rather than
+/// flattened (which would buffer the whole document as a tree first), so the
+/// check holds little per scenario.
+struct Checked {
+    header: Header,
+    files: Vec<FileEntry>,
+    scenarios: Vec<CheckedScenario>,
+}
+
+#[derive(Deserialize)]
+struct Lists {
+    scenarios: Vec<CheckedScenario>,
+    files: Vec<FileEntry>,
+}
+
+struct CheckedScenario {
+    id: String,
+    status: Outcome,
+}
+
+impl<'de> Deserialize<'de> for CheckedScenario {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let entry = ScenarioEntry::deserialize(d)?;
+        Ok(CheckedScenario { id: entry.id, status: entry.status })
+    }
+}
+
+impl Checked {
+    fn read(text: &str) -> Result<Checked, serde_json::Error> {
+        let header: Header = serde_json::from_str(text)?;
+        let Lists { scenarios, files } = serde_json::from_str(text)?;
+        Ok(Checked { header, files, scenarios })
+    }
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>, problems: &mut Vec<Problem>) {
