@@ -9,6 +9,7 @@ use std::{
     cell::RefCell,
     collections::{BTreeSet, HashMap},
     fmt,
+    hash::{BuildHasherDefault, Hasher},
     path::PathBuf,
 };
 
@@ -218,22 +219,67 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
     out.into_iter().collect()
 }
 
-/// A step as the vocabulary sees it: text, doc string, whether it has a table.
-type StepKey = (String, Option<String>, bool);
+/// A step's argument as the vocabulary sees it: its doc string, whether it has a table.
+type Argument = (Option<String>, bool);
+
+/// What the vocabulary said of one step text: its findings for each
+/// (doc string, has a table) it was asked with, the variable it defines and
+/// the variables it uses.
+#[derive(Default)]
+struct Known {
+    checks: Vec<(Argument, Vec<(FindingKind, String)>)>,
+    defines: Option<Option<String>>,
+    uses: Option<Vec<(String, usize)>>,
+}
+
+/// FNV-1a: step texts are short and come from the user's own suite, so a
+/// keyed hash buys nothing here and costs a tenth of a lint.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
 
 /// Asks the vocabulary once per distinct step of a file (the answers
 /// depend on the file, the text and the argument only): suites repeat steps,
-/// and resolving one tries every pattern of the vocabulary.
+/// and resolving one tries every pattern of the vocabulary. One map by text,
+/// looked up without copying the text.
 struct Memo<'a> {
     inner: &'a dyn StepCheck,
-    checks: RefCell<HashMap<StepKey, Vec<(FindingKind, String)>>>,
-    defines: RefCell<HashMap<String, Option<String>>>,
-    uses: RefCell<HashMap<String, Vec<(String, usize)>>>,
+    known: RefCell<HashMap<String, Known, BuildHasherDefault<Fnv>>>,
 }
 
 impl<'a> Memo<'a> {
     fn new(inner: &'a dyn StepCheck) -> Memo<'a> {
-        Memo { inner, checks: RefCell::default(), defines: RefCell::default(), uses: RefCell::default() }
+        Memo { inner, known: RefCell::default() }
+    }
+
+    /// The answer `get` finds for `text`, else `ask`'s, kept with `put`.
+    fn memo<T: Clone>(
+        &self,
+        text: &str,
+        get: impl Fn(&Known) -> Option<T>,
+        ask: impl FnOnce() -> T,
+        put: impl FnOnce(&mut Known, T),
+    ) -> T {
+        if let Some(found) = self.known.borrow().get(text).and_then(&get) {
+            return found;
+        }
+        let found = ask();
+        let mut known = self.known.borrow_mut();
+        put(known.entry(text.to_owned()).or_default(), found.clone());
+        found
     }
 }
 
@@ -245,31 +291,25 @@ impl StepCheck for Memo<'_> {
         doc_string: Option<&str>,
         has_table: bool,
     ) -> Vec<(FindingKind, String)> {
-        let key = (text.to_owned(), doc_string.map(str::to_owned), has_table);
-        if let Some(found) = self.checks.borrow().get(&key) {
-            return found.clone();
-        }
-        let found = self.inner.check(file, text, doc_string, has_table);
-        self.checks.borrow_mut().insert(key, found.clone());
-        found
+        self.memo(
+            text,
+            |k| {
+                k.checks
+                    .iter()
+                    .find(|((d, t), _)| d.as_deref() == doc_string && *t == has_table)
+                    .map(|(_, found)| found.clone())
+            },
+            || self.inner.check(file, text, doc_string, has_table),
+            |k, found| k.checks.push(((doc_string.map(str::to_owned), has_table), found)),
+        )
     }
 
     fn defines(&self, text: &str) -> Option<String> {
-        if let Some(found) = self.defines.borrow().get(text) {
-            return found.clone();
-        }
-        let found = self.inner.defines(text);
-        self.defines.borrow_mut().insert(text.to_owned(), found.clone());
-        found
+        self.memo(text, |k| k.defines.clone(), || self.inner.defines(text), |k, found| k.defines = Some(found))
     }
 
     fn uses(&self, text: &str) -> Vec<(String, usize)> {
-        if let Some(found) = self.uses.borrow().get(text) {
-            return found.clone();
-        }
-        let found = self.inner.uses(text);
-        self.uses.borrow_mut().insert(text.to_owned(), found.clone());
-        found
+        self.memo(text, |k| k.uses.clone(), || self.inner.uses(text), |k, found| k.uses = Some(found))
     }
 }
 
