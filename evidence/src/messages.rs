@@ -191,7 +191,7 @@ impl MessagesWriter {
         let written = if has_outlines {
             reparsed = certify_suite::syntax::parse(text)
                 .ok()
-                .and_then(|doc| certify_suite::syntax::to_written_feature(&doc, text))
+                .and_then(|mut doc| certify_suite::syntax::to_written_feature(&mut doc, text))
                 .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("{uri}: does not parse again")))?;
             &reparsed
         } else {

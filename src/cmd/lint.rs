@@ -83,7 +83,7 @@ impl StepCheck for Vocabulary<'_> {
             )];
         }
         match certify_steps::resolve(text) {
-            Resolution::Matched(_) => certify_steps::check_static(text, doc_string, has_table)
+            Resolution::Matched(def) => certify_steps::check_matched(def, text, doc_string, has_table)
                 .into_iter()
                 .map(|m| (FindingKind::StepArgument, m))
                 .chain(self.file(feature, text).map(|m| (FindingKind::StepFile, m)))

@@ -28,8 +28,8 @@ pub use failure::{FailureKind, StepFailure};
 pub use http::send_get;
 pub use project::{OutsideProject, plain_relative_name, project_file};
 pub use registry::{
-    Dispatch, Resolution, StepArgument, StepDef, StepFile, check_static, defined_variable, dispatch, resolve,
-    step_files, vocabulary,
+    Dispatch, Resolution, StepArgument, StepDef, StepFile, check_matched, check_static, defined_variable, dispatch,
+    resolve, step_files, vocabulary,
 };
 pub use text::placeholders;
 pub use world::{Body, Cut, Exchange, Journal, RecordedRequest, RecordedResponse, World};

@@ -730,6 +730,11 @@ pub fn check_static(text: &str, doc_string: Option<&str>, has_table: bool) -> Ve
     let Resolution::Matched(def) = resolve(text) else {
         return Vec::new();
     };
+    check_matched(def, text, doc_string, has_table)
+}
+
+/// [`check_static`] of a step already resolved to `def` (lint resolves each step once).
+pub fn check_matched(def: &StepDef, text: &str, doc_string: Option<&str>, has_table: bool) -> Vec<String> {
     let Some(regex) =
         vocabulary().iter().position(|candidate| std::ptr::eq(candidate, def)).and_then(|index| compiled().get(index))
     else {

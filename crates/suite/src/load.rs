@@ -286,9 +286,9 @@ fn glob(pattern: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
 /// first error upstream Gherkin would report is the issue, with its
 /// message and position.
 pub fn parse_file(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue> {
-    let doc = crate::syntax::parse(&file.text)
+    let mut doc = crate::syntax::parse(&file.text)
         .map_err(|e| ParseIssue::new(&file.path, &file.text, e.location.line, e.location.col(), e.message))?;
-    let feature = crate::syntax::to_feature(&doc, &file.text).map_err(|e| {
+    let feature = crate::syntax::to_feature(&mut doc, &file.text).map_err(|e| {
         let message = format!("the outline uses <{}>, which no Examples column defines", e.name);
         ParseIssue::new(&file.path, &file.text, e.line, e.col, message)
     })?;

@@ -58,13 +58,13 @@ fn table(rows: &[ast::TableRow], at: ast::Location, offsets: &Offsets) -> gherki
 }
 
 /// The document's feature as `gherkin::Feature`, outlines expanded.
-pub fn to_feature(doc: &ast::GherkinDocument, text: &str) -> Result<Option<gherkin::Feature>, UnknownPlaceholder> {
+pub fn to_feature(doc: &mut ast::GherkinDocument, text: &str) -> Result<Option<gherkin::Feature>, UnknownPlaceholder> {
     convert(doc, text, Outlines::Expanded)
 }
 
 /// The document's feature as written: an outline stays one scenario whose `examples` hold
 /// every Examples table (header and rows), as reports that show the document need it.
-pub fn to_written_feature(doc: &ast::GherkinDocument, text: &str) -> Option<gherkin::Feature> {
+pub fn to_written_feature(doc: &mut ast::GherkinDocument, text: &str) -> Option<gherkin::Feature> {
     convert(doc, text, Outlines::AsWritten).ok().flatten()
 }
 
@@ -75,11 +75,11 @@ enum Outlines {
 }
 
 fn convert(
-    doc: &ast::GherkinDocument,
+    doc: &mut ast::GherkinDocument,
     text: &str,
     outlines: Outlines,
 ) -> Result<Option<gherkin::Feature>, UnknownPlaceholder> {
-    let Some(feature) = &doc.feature else { return Ok(None) };
+    let Some(feature) = &mut doc.feature else { return Ok(None) };
     let offsets = Offsets::new(text);
     let mut out = gherkin::Feature {
         keyword: feature.keyword.clone(),
@@ -93,7 +93,7 @@ fn convert(
         position: position(feature.location),
         path: None,
     };
-    for child in &feature.children {
+    for child in &mut feature.children {
         match child {
             FeatureChild::Background(b) => out.background = Some(background(b, &offsets)),
             FeatureChild::Scenario(s) => out.scenarios.extend(scenarios(s, &offsets, outlines)?),
@@ -108,7 +108,7 @@ fn convert(
                     span: offsets.span(r.location.line),
                     position: position(r.location),
                 };
-                for child in &r.children {
+                for child in &mut r.children {
                     match child {
                         RuleChild::Background(b) => rule.background = Some(background(b, &offsets)),
                         RuleChild::Scenario(s) => rule.scenarios.extend(scenarios(s, &offsets, outlines)?),
@@ -121,20 +121,22 @@ fn convert(
     Ok(Some(out))
 }
 
-fn background(b: &ast::Background, offsets: &Offsets) -> gherkin::Background {
+fn background(b: &mut ast::Background, offsets: &Offsets) -> gherkin::Background {
     gherkin::Background {
         keyword: b.keyword.clone(),
         name: b.name.clone(),
         description: description(&b.description),
-        steps: steps(&b.steps, offsets),
+        steps: steps(&mut b.steps, offsets),
         span: offsets.span(b.location.line),
         position: position(b.location),
     }
 }
 
-fn steps(list: &[ast::Step], offsets: &Offsets) -> Vec<gherkin::Step> {
+/// The steps, their texts moved out of the document (each is read once, and a large
+/// file has a few strings per step).
+fn steps(list: &mut [ast::Step], offsets: &Offsets) -> Vec<gherkin::Step> {
     let mut last = gherkin::StepType::Given;
-    list.iter()
+    list.iter_mut()
         .map(|s| {
             last = match s.keyword_type {
                 Some(StepKeywordType::Context) => gherkin::StepType::Given,
@@ -143,9 +145,9 @@ fn steps(list: &[ast::Step], offsets: &Offsets) -> Vec<gherkin::Step> {
                 _ => last,
             };
             gherkin::Step {
-                keyword: s.keyword.clone(),
+                keyword: std::mem::take(&mut s.keyword),
                 ty: last,
-                value: s.text.clone(),
+                value: std::mem::take(&mut s.text),
                 docstring: s.doc_string.as_ref().map(|d| d.content.clone()),
                 table: s.data_table.as_ref().map(|t| table(&t.rows, t.location, offsets)),
                 span: offsets.span(s.location.line),
@@ -158,7 +160,7 @@ fn steps(list: &[ast::Step], offsets: &Offsets) -> Vec<gherkin::Step> {
 /// A scenario, or an outline's concrete scenarios (none when it has no rows), or the outline
 /// as written.
 fn scenarios(
-    s: &ast::Scenario,
+    s: &mut ast::Scenario,
     offsets: &Offsets,
     outlines: Outlines,
 ) -> Result<Vec<gherkin::Scenario>, UnknownPlaceholder> {
@@ -166,7 +168,7 @@ fn scenarios(
         keyword: s.keyword.clone(),
         name: s.name.clone(),
         description: description(&s.description),
-        steps: steps(&s.steps, offsets),
+        steps: steps(&mut s.steps, offsets),
         examples: Vec::new(),
         tags: tags(&s.tags),
         span: offsets.span(s.location.line),
