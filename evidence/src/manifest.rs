@@ -249,7 +249,7 @@ impl ScenarioEntry {
             critical: s.critical,
             tags: s.tags.clone(),
             outline: s.outline_values.iter().cloned().collect(),
-            status: r.status.into(),
+            status: r.status,
             reason: s.excluded.as_ref().map(|e| e.reason.clone()),
             duration_ms: r.duration().as_millis() as u64,
             attempts: r
@@ -257,7 +257,7 @@ impl ScenarioEntry {
                 .iter()
                 .map(|a| AttemptEntry {
                     number: a.number,
-                    status: a.status.into(),
+                    status: a.status,
                     started_at: certify_runner::event::rfc3339::format(a.started_at),
                     duration_ms: (a.duration.as_micros() as f64) / 1000.0,
                     steps: a.steps.iter().map(StepEntry::of).collect(),
@@ -273,56 +273,8 @@ impl ScenarioEntry {
     }
 }
 
-/// A scenario's (or an attempt's) outcome, as bundle.json spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    Passed,
-    Flaky,
-    Failed,
-    Errored,
-    Interrupted,
-    NotRun,
-    NotApplicable,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        Status::from(self).as_str()
-    }
-    /// Failed, errored or interrupted: did not pass and did not stand aside.
-    pub fn is_failure(self) -> bool {
-        matches!(self, Outcome::Failed | Outcome::Errored | Outcome::Interrupted)
-    }
-}
-
-impl From<Status> for Outcome {
-    fn from(s: Status) -> Outcome {
-        match s {
-            Status::Passed => Outcome::Passed,
-            Status::Flaky => Outcome::Flaky,
-            Status::Failed => Outcome::Failed,
-            Status::Errored => Outcome::Errored,
-            Status::Interrupted => Outcome::Interrupted,
-            Status::NotRun => Outcome::NotRun,
-            Status::NotApplicable => Outcome::NotApplicable,
-        }
-    }
-}
-
-impl From<Outcome> for Status {
-    fn from(o: Outcome) -> Status {
-        match o {
-            Outcome::Passed => Status::Passed,
-            Outcome::Flaky => Status::Flaky,
-            Outcome::Failed => Status::Failed,
-            Outcome::Errored => Status::Errored,
-            Outcome::Interrupted => Status::Interrupted,
-            Outcome::NotRun => Status::NotRun,
-            Outcome::NotApplicable => Status::NotApplicable,
-        }
-    }
-}
+/// A scenario's (or an attempt's) outcome, as bundle.json spells it: the runner's status.
+pub use certify_runner::Status as Outcome;
 
 /// One attempt of a scenario.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

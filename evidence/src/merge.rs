@@ -37,7 +37,6 @@ use std::{
 
 use certify_catalog::{Catalog, FeatureVerdict};
 use certify_runner::{LoadFailure, Status, event::Counts};
-use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
@@ -498,41 +497,6 @@ fn same_suite(list: &[ShardBundle]) -> Result<(), MergeError> {
     Ok(())
 }
 
-/// The fields of a bundle.json scenario entry that merging reads.
-#[derive(Deserialize)]
-struct Entry {
-    id: String,
-    feature_file: String,
-    line: u64,
-    #[serde(default)]
-    feature: Option<String>,
-    #[serde(default)]
-    critical: bool,
-    status: String,
-    #[serde(default)]
-    attempts: Vec<EntryAttempt>,
-}
-
-#[derive(Deserialize)]
-struct EntryAttempt {
-    started_at: String,
-    duration_ms: f64,
-}
-
-fn status_of(text: &str) -> Option<Status> {
-    [
-        Status::Passed,
-        Status::Flaky,
-        Status::Failed,
-        Status::Errored,
-        Status::Interrupted,
-        Status::NotRun,
-        Status::NotApplicable,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == text)
-}
-
 /// One shard's scenario entries, one JSON object a line.
 fn write_entries(s: &ShardBundle, part: &Path) -> Result<(), MergeError> {
     let path = s.dir.join(MANIFEST);
@@ -554,7 +518,7 @@ struct Stats {
     tallies: Tallies,
     tests: TestLists,
     /// Per feature file: the shards' scenario lines, by shard position.
-    lines: BTreeMap<String, Vec<Vec<u64>>>,
+    lines: BTreeMap<String, Vec<Vec<usize>>>,
     /// Per feature file: first attempt start and last attempt end.
     wall: BTreeMap<String, (SystemTime, SystemTime)>,
     /// Per feature file: the catalog features its scenarios are linked to.
@@ -568,27 +532,28 @@ fn merge_entries(list: &[ShardBundle], parts: &[PathBuf], out: &Path) -> Result<
     for p in parts {
         readers.push(BufReader::new(File::open(p).map_err(io(p))?).lines());
     }
-    let next =
-        |i: usize, readers: &mut Vec<io::Lines<BufReader<File>>>| -> Result<Option<(Entry, String)>, MergeError> {
-            for line in readers[i].by_ref() {
-                let line = line.map_err(io(&parts[i]))?;
-                if line.is_empty() {
-                    continue;
-                }
-                let entry: Entry = serde_json::from_str(&line).map_err(|e| {
-                    refused(format!("{}: {MANIFEST}: a scenario entry is not what certify writes: {e}", list[i].name()))
-                })?;
-                return Ok(Some((entry, line)));
+    let next = |i: usize,
+                readers: &mut Vec<io::Lines<BufReader<File>>>|
+     -> Result<Option<(ScenarioEntry, String)>, MergeError> {
+        for line in readers[i].by_ref() {
+            let line = line.map_err(io(&parts[i]))?;
+            if line.is_empty() {
+                continue;
             }
-            Ok(None)
-        };
+            let entry: ScenarioEntry = serde_json::from_str(&line).map_err(|e| {
+                refused(format!("{}: {MANIFEST}: a scenario entry is not what certify writes: {e}", list[i].name()))
+            })?;
+            return Ok(Some((entry, line)));
+        }
+        Ok(None)
+    };
     let mut heads = Vec::new();
     for i in 0..parts.len() {
         heads.push(next(i, &mut readers)?);
     }
     let mut stats = Stats::default();
     let mut w = BufWriter::new(File::create(out).map_err(io(out))?);
-    let mut last: Option<(String, u64, usize)> = None;
+    let mut last: Option<(String, usize, usize)> = None;
     loop {
         let pick = heads
             .iter()
@@ -609,9 +574,7 @@ fn merge_entries(list: &[ShardBundle], parts: &[PathBuf], out: &Path) -> Result<
                 list[i].name()
             )));
         }
-        let status = status_of(&entry.status).ok_or_else(|| {
-            refused(format!("{}: {MANIFEST}: scenario {} has status {:?}", list[i].name(), entry.id, entry.status))
-        })?;
+        let status = entry.status;
         stats.tallies.add(entry.feature.as_deref(), status, entry.critical);
         match status {
             Status::Passed => stats.tests.passed.push(entry.id.clone()),
@@ -849,7 +812,7 @@ fn merge_junit(
     for (file, parts) in &by_file {
         let Some(&(_, first)) = parts.first() else { continue };
         // (line, shard position, testcase range)
-        let mut cases: Vec<(u64, usize, (usize, usize))> = Vec::new();
+        let mut cases: Vec<(usize, usize, (usize, usize))> = Vec::new();
         let (mut t, mut f, mut e, mut sk) = (0, 0, 0, 0);
         let ids: BTreeSet<String>;
         if let Some(failure) = broken.get(file.as_str()) {

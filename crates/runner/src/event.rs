@@ -145,8 +145,8 @@ pub struct PlannedStep {
     pub background: bool,
 }
 
-/// Outcome of a scenario, of one attempt, or of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// Outcome of a scenario, of one attempt, or of a run (as bundle.json spells it, too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Every step passed on the first attempt.
@@ -191,6 +191,10 @@ impl Status {
         ]
         .into_iter()
         .find(|s| s.as_str() == name)
+    }
+    /// Failed, errored or interrupted: did not pass and did not stand aside.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Failed | Status::Errored | Status::Interrupted)
     }
     /// Passed or flaky.
     pub fn is_pass(self) -> bool {
