@@ -141,7 +141,7 @@ pub struct RunContext {
     /// Files read by steps so far (resolved), for the bundle's `suite/`.
     used: Mutex<std::collections::BTreeSet<PathBuf>>,
     /// Feature file texts, read once, for doc string media types.
-    sources: Mutex<HashMap<PathBuf, Option<Arc<str>>>>,
+    sources: Mutex<HashMap<PathBuf, Option<Source>>>,
 }
 
 impl fmt::Debug for RunContext {
@@ -376,14 +376,17 @@ impl RunContext {
     /// feature file at `path` (read once per run; `None` when it cannot be
     /// read or the doc string has none). The rule is certify-suite's.
     pub(crate) fn doc_string_media_type(&self, path: &Path, step_line: usize) -> Option<String> {
-        let text = {
+        let source = {
             let mut sources = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
             sources
                 .entry(path.to_path_buf())
-                .or_insert_with(|| std::fs::read_to_string(path).ok().map(Arc::from))
+                .or_insert_with(|| std::fs::read_to_string(path).ok().map(Source::new))
                 .clone()
         }?;
-        certify_suite::doc_string(&text, step_line)?.media_type
+        // From the step's own line, found by the line index: the cost does not grow with
+        // how far down the file the step is.
+        let from = *source.line_starts.get(step_line.checked_sub(1)?)?;
+        certify_suite::doc_string(&source.text[from..], 1)?.media_type
     }
 
     /// The compiled JSON Schema at `path` (absolute), compiled once per run.
@@ -507,5 +510,19 @@ mod tests {
         assert!(err.message.contains("declared credentials: file, gone, inline"), "{}", err.message);
         let debug = format!("{ctx:?} {:?}", SecretSource::Value("inline-secret-456".into()));
         assert!(!debug.contains("inline-secret-456"), "{debug}");
+    }
+}
+
+/// A feature file's text with the byte offset where each line starts.
+#[derive(Clone)]
+struct Source {
+    text: Arc<str>,
+    line_starts: Arc<[usize]>,
+}
+
+impl Source {
+    fn new(text: String) -> Source {
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Source { text: Arc::from(text), line_starts }
     }
 }
