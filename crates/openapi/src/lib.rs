@@ -15,11 +15,13 @@
 //! assert_eq!(op.feature(&["items"]), Some("items"));
 //! ```
 
+mod check;
 pub mod dialect;
 mod load;
 mod model;
 mod pointer;
 
+pub use check::{Check, Part, Response, Violation};
 pub use load::{Description, DescriptionError};
 pub use model::{METHODS, Operation};
 pub use pointer::{escape as escape_pointer, unescape as unescape_pointer};
