@@ -43,9 +43,9 @@ use std::path::{Path, PathBuf};
 
 pub use error::ConfigError;
 pub use settings::{
-    CredentialSettings, DEFAULT_CONCURRENCY, DEFAULT_EVIDENCE_MAX_BODY, DEFAULT_REDACT_HEADERS, DEFAULT_REDACT_JSON,
-    DEFAULT_TARGET_MAX_BODY, DEFAULT_TIMEOUT, EvidenceLocation, EvidenceSettings, KeyRef, SecretRef, Settings,
-    SnapshotSettings, SuiteSettings, TargetSettings, VersionProbe, VersionRead,
+    ApiCheck, ApiSource, CredentialSettings, DEFAULT_CONCURRENCY, DEFAULT_EVIDENCE_MAX_BODY, DEFAULT_REDACT_HEADERS,
+    DEFAULT_REDACT_JSON, DEFAULT_TARGET_MAX_BODY, DEFAULT_TIMEOUT, EvidenceLocation, EvidenceSettings, KeyRef,
+    SecretRef, Settings, SnapshotSettings, SuiteSettings, TargetSettings, VersionProbe, VersionRead,
 };
 
 /// The name of the configuration file.

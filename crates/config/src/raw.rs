@@ -69,6 +69,7 @@ expecting! {
     RawSuite => "a table",
     RawTarget => "a table",
     RawVersion => r#"a table like { path = "/version", json = "$.version" }"#,
+    RawApi => r#"a table like { path = "/openapi.json" } or { file = "api/openapi.yaml" }"#,
     RawCredential => r#"a credential table like { bearer_env = "VAR" }"#,
     RawSnapshots => "a table",
     RawEvidence => "a table",
@@ -101,6 +102,8 @@ pub(crate) struct RawSuite {
 pub(crate) struct RawTarget {
     pub base_url: Str,
     pub version: Option<Spanned<Table<RawVersion>>>,
+    pub api: Option<Spanned<Table<RawApi>>>,
+    pub api_check: Option<Str>,
     pub auth: Option<Spanned<RawAuth>>,
     pub headers: Option<Spanned<Entries<String>>>,
     pub timeout: Option<Spanned<Scalar>>,
@@ -118,6 +121,15 @@ pub(crate) struct RawVersion {
     pub json: Option<Str>,
     pub header: Option<Str>,
     pub regex: Option<Str>,
+}
+
+/// `api = { path = "/openapi.json" }` or `{ file = "api/openapi.yaml" }` (stage two checks
+/// that exactly one is given).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawApi {
+    pub path: Option<Str>,
+    pub file: Option<Str>,
 }
 
 /// `[credentials.NAME]` or a target's inline `auth`.

@@ -19,13 +19,13 @@ use toml::Spanned;
 use crate::error::{ConfigError, KeyPath};
 use crate::interpolate::{interpolate, is_env_name};
 use crate::raw::{
-    Doc, Entries, RawAuth, RawCredential, RawEvidence, RawFile, RawKeyRef, RawSnapshots, RawSuite, RawTarget,
+    Doc, Entries, RawApi, RawAuth, RawCredential, RawEvidence, RawFile, RawKeyRef, RawSnapshots, RawSuite, RawTarget,
     RawVersion, Scalar, Str, StrList, StrOrList, Table,
 };
 use crate::settings::{
-    CredentialSettings, DEFAULT_CONCURRENCY, DEFAULT_EVIDENCE_MAX_BODY, DEFAULT_REDACT_HEADERS, DEFAULT_REDACT_JSON,
-    DEFAULT_TARGET_MAX_BODY, DEFAULT_TIMEOUT, EvidenceLocation, EvidenceSettings, KeyRef, SecretRef, Settings,
-    SnapshotSettings, SuiteSettings, TargetSettings, VersionProbe, VersionRead,
+    ApiCheck, ApiSource, CredentialSettings, DEFAULT_CONCURRENCY, DEFAULT_EVIDENCE_MAX_BODY, DEFAULT_REDACT_HEADERS,
+    DEFAULT_REDACT_JSON, DEFAULT_TARGET_MAX_BODY, DEFAULT_TIMEOUT, EvidenceLocation, EvidenceSettings, KeyRef,
+    SecretRef, Settings, SnapshotSettings, SuiteSettings, TargetSettings, VersionProbe, VersionRead,
 };
 
 const DURATION_EXPECTED: &str = r#"expected a duration like "10s" or "500ms""#;
@@ -326,6 +326,32 @@ impl Resolver<'_> {
         let target = raw.get_ref();
         let base_url = self.base_url(&target.base_url, &key.key("base_url"))?;
         let version = target.version.as_ref().map(|v| self.version(v, &key.key("version"))).transpose()?;
+        let api = target.api.as_ref().map(|api| self.api(api, &key.key("api"))).transpose()?;
+        let api_check = match &target.api_check {
+            None => ApiCheck::Step,
+            Some(raw) => {
+                let text = self.text(raw, &key.key("api_check"))?;
+                match text.value.as_str() {
+                    "every" => ApiCheck::Every,
+                    "step" => ApiCheck::Step,
+                    _ => {
+                        return Err(self.error(
+                            text.span.clone(),
+                            &key.key("api_check"),
+                            format!(r#"expected "every" (check every response) or "step", got {}"#, text.shown()),
+                        ));
+                    }
+                }
+            }
+        };
+        if api_check == ApiCheck::Every && api.is_none() {
+            let span = target.api_check.as_ref().map(|raw| raw.span()).unwrap_or_else(|| raw.span());
+            return Err(self.error(
+                span,
+                &key.key("api_check"),
+                r#"api_check = "every" needs the target's API description: add api = { path = "/openapi.json" } or { file = "..." }"#,
+            ));
+        }
         let auth = target.auth.as_ref().map(|auth| self.auth(auth, &key.key("auth"), name, credentials)).transpose()?;
         let headers = match &target.headers {
             Some(headers) => self.headers(&headers.get_ref().0, &key.key("headers"))?,
@@ -348,6 +374,8 @@ impl Resolver<'_> {
             name: name.to_owned(),
             base_url,
             version,
+            api,
+            api_check,
             auth,
             headers,
             timeout,
@@ -433,6 +461,33 @@ impl Resolver<'_> {
             }
         };
         Ok(VersionProbe { path: path.value, read })
+    }
+
+    fn api(&self, raw: &Spanned<Table<RawApi>>, key: &KeyPath) -> Result<ApiSource, ConfigError> {
+        let api = raw.get_ref();
+        match (&api.path, &api.file) {
+            (Some(path), None) => {
+                let path_key = key.key("path");
+                let text = self.non_empty(path, &path_key, r#"a path like "/openapi.json""#)?;
+                if !text.value.starts_with('/') {
+                    return Err(self.error(
+                        text.span.clone(),
+                        &path_key,
+                        format!(r#"expected a path starting with "/" like "/openapi.json", got {}"#, text.shown()),
+                    ));
+                }
+                Ok(ApiSource::Path(text.value))
+            }
+            (None, Some(file)) => {
+                Ok(ApiSource::File(self.path(file, &key.key("file"), r#"a file like "api/openapi.yaml""#)?))
+            }
+            (None, None) => Err(self.error(
+                raw.span(),
+                key,
+                r#"expected one of path or file, like { path = "/openapi.json" } or { file = "api/openapi.yaml" }"#,
+            )),
+            (Some(_), Some(_)) => Err(self.error(raw.span(), key, "expected one of path or file, got both")),
+        }
     }
 
     /// A regular expression that compiles (the `regex` crate's syntax).

@@ -70,6 +70,10 @@ pub struct TargetSettings {
     pub base_url: url::Url,
     /// How to ask the target its version.
     pub version: Option<VersionProbe>,
+    /// Where the target's API description is (PRODUCT section 11).
+    pub api: Option<ApiSource>,
+    /// Which responses are checked against the API description.
+    pub api_check: ApiCheck,
     /// The target's default credential.
     pub auth: Option<CredentialSettings>,
     /// Extra headers sent with every request, in file order; names and values are valid HTTP.
@@ -93,6 +97,27 @@ pub struct VersionProbe {
     pub path: String,
     /// Where the version is in the answer.
     pub read: VersionRead,
+}
+
+/// Where a target's OpenAPI description comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiSource {
+    /// Fetched from the target at the version under test: a path (starting with `/`, with a
+    /// query string if any) relative to the base URL.
+    Path(String),
+    /// A file of the project (absolute).
+    File(PathBuf),
+}
+
+/// Which responses of a run are checked against the target's API description.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ApiCheck {
+    /// Only where a scenario says `the response conforms to the API description`.
+    #[default]
+    Step,
+    /// Every response of the run (`api_check = "every"`); a request no operation matches is an
+    /// undocumented endpoint.
+    Every,
 }
 
 /// Where a version probe finds the version in the target's answer.
