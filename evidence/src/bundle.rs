@@ -6,6 +6,7 @@
 //!   junit.xml                   the JUnit report
 //!   transcripts/<feature path>.ndjson   every HTTP exchange, one line per attempt (see `transcripts`)
 //!   transcripts/version-probe.json      the version probe's exchange, when one was sent
+//!   transcripts/api-description.json    the request that fetched the API description, when it was fetched
 //!   suite/                      the exact certify.toml, feature files, catalog, schemas and snapshots
 //!   attestation.intoto.jsonl    DSSE envelope of an in-toto Statement v1 (test-result predicate)
 //!   attestation.sigstore.json   the same envelope as a Sigstore bundle v0.3
@@ -60,6 +61,9 @@ pub const REPORT: &str = "report.html";
 /// theirs are `transcripts/<feature file path>/...`.
 pub const PROBE_TRANSCRIPT: &str = "transcripts/version-probe.json";
 
+/// The request that fetched the target's API description, when it was fetched.
+pub const API_TRANSCRIPT: &str = "transcripts/api-description.json";
+
 /// Writes the bundle's HTML report from the manifest's header (files not yet
 /// listed), its scenario entries (streamed in suite order) and a lookup of an
 /// attempt's transcript.
@@ -89,6 +93,9 @@ pub struct BundleSpec {
     pub version: Option<semver::Version>,
     /// Writes `report.html` (a view of the manifest, signed with the rest).
     pub report: Option<ReportRenderer>,
+    /// bundle.json's `api`, asked when the run has finished (`None`: the target names no API
+    /// description).
+    pub api: Option<Box<dyn Fn() -> Option<manifest::ApiRecord> + Send>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +134,8 @@ pub struct BundleOutcome {
     pub signed: bool,
     pub status: String,
     pub files: usize,
+    /// bundle.json's `api`, when the target names an API description.
+    pub api: Option<manifest::ApiRecord>,
 }
 
 /// The bundle being built: its temporary directory and what the end needs.
@@ -230,23 +239,43 @@ impl BundleWriter {
     /// hashed and signed with the other files; bundle.json's `platform`
     /// names it.
     pub fn with_probe(mut self, exchange: &certify_steps::Exchange) -> Result<BundleWriter, BundleError> {
+        if self.transcript_of("version", PROBE_TRANSCRIPT, exchange)? {
+            self.spec.header.platform.transcript = Some(PROBE_TRANSCRIPT.to_owned());
+        }
+        Ok(self)
+    }
+
+    /// Records the request that fetched the target's API description in [`API_TRANSCRIPT`],
+    /// like the version probe's (bundle.json's `api.transcript` names it).
+    pub fn with_api_fetch(mut self, exchange: &certify_steps::Exchange) -> Result<BundleWriter, BundleError> {
+        self.transcript_of("api-description", API_TRANSCRIPT, exchange)?;
+        Ok(self)
+    }
+
+    /// Writes one exchange of the run made outside any scenario to `rel`, redacted; false
+    /// when the writer has no redactor any more (nothing written).
+    fn transcript_of(
+        &mut self,
+        kind: &str,
+        rel: &str,
+        exchange: &certify_steps::Exchange,
+    ) -> Result<bool, BundleError> {
         let secrets = (self.spec.secrets)();
-        let Some(redactor) = self.redactor.as_mut() else { return Ok(self) };
+        let Some(redactor) = self.redactor.as_mut() else { return Ok(false) };
         for s in secrets {
             redactor.add_persistent(&s);
         }
         let learnt = redactor.learn(exchange);
         redactor.scope(learnt);
         let doc = json!({
-            "probe": "version",
+            "probe": kind,
             "exchanges": [redactor.exchange(exchange, self.spec.body_cap)],
         });
-        let path = self.tmp.join(PROBE_TRANSCRIPT);
+        let path = self.tmp.join(rel);
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
         fs::write(&path, redactor.text(&text).as_bytes()).map_err(io_err(&path))?;
         self.written.push(path);
-        self.spec.header.platform.transcript = Some(PROBE_TRANSCRIPT.to_owned());
-        Ok(self)
+        Ok(true)
     }
 
     /// The temporary directory the bundle is being built in.
@@ -333,6 +362,7 @@ impl BundleWriter {
         header.unknown_features = unknown;
         header.unlinked_scenarios = tallies.unlinked();
         header.broken_files = load_errors;
+        header.api = self.spec.api.as_ref().and_then(|record| record());
         header.signature.signed = self.spec.signing_key.is_some();
         header.signature.key_fingerprint =
             self.spec.signing_key.as_ref().map(|k| format!("SHA256:{}", k.public().fingerprint()));
@@ -375,6 +405,7 @@ impl BundleWriter {
             signed: self.spec.signing_key.is_some(),
             status: header.status,
             files: count,
+            api: header.api,
         })
     }
 }

@@ -51,6 +51,70 @@ pub struct Header {
     /// shard order; empty (and absent from bundle.json) for a run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shards: Vec<ShardRecord>,
+    /// The target's API description and what the run did with it (PRODUCT section 11);
+    /// absent when the target names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<ApiRecord>,
+}
+
+/// The API description a run used: where it came from, the file `suite/` keeps of it, and,
+/// for every operation, whether the run exercised it and the feature it belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApiRecord {
+    /// Where it was read: `GET <url>` (fetched from the target) or the project file.
+    pub source: String,
+    /// Its copy in the bundle (`suite/...`).
+    pub file: String,
+    /// The transcript of the request that fetched it, when it was fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
+    /// Its `openapi` version (`3.1.0`).
+    pub openapi: String,
+    /// Its `info.version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `every` (every response was checked) or `step` (only where a scenario asked).
+    pub checked: String,
+    /// Responses that broke the description, undocumented endpoints included under `every`.
+    pub findings: u32,
+    /// Every operation of the description, in its order.
+    pub operations: Vec<ApiOperation>,
+    /// Requests no operation matched (`METHOD /path`), with how many there were.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undocumented: Vec<Undocumented>,
+}
+
+impl ApiRecord {
+    /// Operations no request of the run exercised: the API coverage gaps.
+    pub fn gaps(&self) -> impl Iterator<Item = &ApiOperation> {
+        self.operations.iter().filter(|op| !op.exercised)
+    }
+}
+
+/// One operation of the description, as a run used it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApiOperation {
+    /// `METHOD /path/template`.
+    pub operation: String,
+    /// RFC 6901 pointer to it in the description.
+    pub pointer: String,
+    /// The catalog feature it belongs to (`x-certify-feature`, or a tag equal to a feature id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    /// Whether any request of the run was for it.
+    pub exercised: bool,
+    /// Responses to it.
+    pub requests: u32,
+    /// Responses to it that broke the description.
+    pub findings: u32,
+}
+
+/// Requests to an endpoint the description does not have.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Undocumented {
+    /// `METHOD /path` as requested (relative to the base URL).
+    pub request: String,
+    pub count: u32,
 }
 
 /// One shard bundle a merged run was made from.

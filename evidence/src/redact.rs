@@ -740,6 +740,7 @@ mod tests {
                 body: Body::new(resp_body.as_bytes().to_vec()),
             }),
             error: None,
+            api: None,
             started_at: SystemTime::UNIX_EPOCH,
             duration: Duration::from_millis(5),
         }

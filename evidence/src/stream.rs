@@ -223,6 +223,7 @@ fn redacted(r: &Redactor, result: &ScenarioResult) -> ScenarioResult {
                     body: certify_steps::Body::default(),
                 }),
                 error: x.error.as_ref().map(|e| r.text(e).into_owned()),
+                api: None,
                 started_at: x.started_at,
                 duration: x.duration,
             })

@@ -102,6 +102,7 @@ pub fn write_bundle(dir: &Path, run: &SyntheticRun, key: Option<&SigningKey>) ->
         unlinked_scenarios: 0,
         broken_files: vec![],
         shards: vec![],
+        api: None,
     };
     let feature_file = "Feature: Quotas\n  @feature:quotas\n  Scenario: The free plan has a quota\n    Given the variable \"a\" is \"1\"\n";
     let spec = BundleSpec {
@@ -128,6 +129,7 @@ pub fn write_bundle(dir: &Path, run: &SyntheticRun, key: Option<&SigningKey>) ->
         catalog: certify_catalog::load_str(CATALOG, Path::new("features/catalog.toml")).ok(),
         version: semver::Version::parse(&run.version).ok(),
         report: None,
+        api: None,
     };
     // Synthetic events, no parsed suite: the messages carry no gherkin documents.
     let (mut bundle, writers) = BundleWriter::create(spec, &[])?;

@@ -62,6 +62,7 @@ fn spec(dir: &Path) -> BundleSpec {
             unlinked_scenarios: 0,
             broken_files: vec![],
             shards: vec![],
+            api: None,
         },
         junit: RunInfo {
             run_id: "run-1".into(),
@@ -80,6 +81,7 @@ fn spec(dir: &Path) -> BundleSpec {
         catalog: None,
         version: None,
         report: None,
+        api: None,
     }
 }
 
@@ -113,6 +115,7 @@ fn exchange(path: &str) -> Exchange {
             body: Body::new(format!("{{\"token\":\"{SECRET}\",\"path\":\"{path}\"}}").into_bytes()),
         }),
         error: None,
+            api: None,
         started_at: SystemTime::UNIX_EPOCH,
         duration: Duration::from_millis(1),
     }

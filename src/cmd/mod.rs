@@ -1,5 +1,6 @@
 //! One module per command; each returns an exit code or a [`Fatal`] error.
 
+mod api;
 mod archive;
 mod completions;
 mod demo;

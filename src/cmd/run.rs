@@ -222,6 +222,19 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     if let Some(note) = &platform.note {
         printer.note(format!("note: {note}"));
     }
+    // The API description is read at the version under test, through the run's client.
+    let api = tokio::select! {
+        api = super::api::load(ex.settings, &target, &ctx) => api?,
+        () = &mut stop => {
+            return Err(runtime(format!(
+                "interrupted while reading the API description of target {:?}; no scenario ran and no bundle was written",
+                target.name
+            )));
+        }
+    };
+    if let Some(api) = &api {
+        ctx.set_api(api.description.clone(), api.every);
+    }
 
     let program_key = ex.signing_key.is_some();
     let key = signing_key(ex.settings, ex.signing_key.take(), ex.select.no_sign)?;
@@ -306,15 +319,32 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         unlinked_scenarios: 0,
         broken_files: Vec::new(),
         shards: Vec::new(),
+        api: None,
     };
     let public = key.as_ref().map(SigningKey::public);
     let signer_fingerprint = public.as_ref().map(|k| format!("SHA256:{}", k.fingerprint()));
     let secrets_ctx = ctx.clone();
+    let mut suite_files = project::suite_files(ex.settings, &ex.suite);
+    if let Some(api) = &api
+        && !suite_files.iter().any(|(name, _)| *name == api.suite_name)
+    {
+        suite_files.push((api.suite_name.clone(), api.bytes.clone()));
+    }
+    let api_record = api.as_ref().map(|api| {
+        let usage_ctx = ctx.clone();
+        let (source, suite_name, fetched) = (api.source.clone(), api.suite_name.clone(), api.exchange.is_some());
+        let ids: Vec<String> =
+            ex.catalog.as_ref().map(|c| c.features.iter().map(|f| f.id.clone()).collect()).unwrap_or_default();
+        Box::new(move || {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            usage_ctx.api_usage().map(|usage| super::api::record(&usage, &source, &suite_name, fetched, &ids))
+        }) as Box<dyn Fn() -> Option<manifest::ApiRecord> + Send>
+    });
     let spec = BundleSpec {
         dir: out_dir.clone(),
         header,
         junit: info,
-        suite_files: project::suite_files(ex.settings, &ex.suite),
+        suite_files,
         redact_headers: ex.settings.evidence.redact_headers.clone(),
         redact_json: ex.settings.evidence.redact_json.clone(),
         body_cap: usize::try_from(ex.settings.evidence.max_body).unwrap_or(usize::MAX),
@@ -323,6 +353,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         catalog: ex.catalog.clone(),
         version: at_version.clone(),
         report: Some(report_renderer(signer_fingerprint)),
+        api: api_record,
     };
     let read_ctx = ctx.clone();
     let root = std::fs::canonicalize(&ex.settings.root).unwrap_or_else(|_| ex.settings.root.clone());
@@ -341,6 +372,9 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     let mut bundle = bundle.with_read_files(read_files);
     if let Some(exchange) = &platform.exchange {
         bundle = bundle.with_probe(exchange).map_err(runtime)?;
+    }
+    if let Some(exchange) = api.as_ref().and_then(|api| api.exchange.as_ref()) {
+        bundle = bundle.with_api_fetch(exchange).map_err(runtime)?;
     }
     // Every secret the bundle writer learns from the exchanges is redacted
     // from what is printed too.
@@ -385,6 +419,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         junit: &junit_path,
         out_dir: &out_dir,
         features: &outcome.features,
+        api: outcome.api.as_ref(),
         signer: public.as_ref().map(|k| format!("SHA256:{}", k.fingerprint())),
         public_key: public_key.clone(),
         verified: verified
@@ -502,10 +537,48 @@ struct Report<'a> {
     junit: &'a Path,
     out_dir: &'a Path,
     features: &'a [certify_catalog::FeatureVerdict],
+    api: Option<&'a manifest::ApiRecord>,
     signer: Option<String>,
     public_key: Option<PathBuf>,
     /// The bundle re-verified right after writing: valid, and the problems if not.
     verified: Option<(bool, Vec<String>)>,
+}
+
+/// The API description's part of the summary: coverage, gaps, findings.
+fn print_api(p: &Printer, api: &manifest::ApiRecord) {
+    let exercised = api.operations.iter().filter(|op| op.exercised).count();
+    let checked = if api.checked == "every" { "every response checked" } else { "checked where scenarios ask" };
+    p.data("");
+    p.data(format!("API description: {} (OpenAPI {}, {checked})", clip(&api.source, URL_WIDTH), api.openapi));
+    let findings = match api.findings {
+        0 => p.paint("no response broke it", Style::Good),
+        1 => p.paint("1 response broke it", Style::Bad),
+        n => p.paint(&format!("{n} responses broke it"), Style::Bad),
+    };
+    p.data(format!("  coverage   {exercised} of {} operations exercised; {findings}", api.operations.len()));
+    for op in api.operations.iter().filter(|op| op.findings > 0) {
+        p.data(format!(
+            "  {}  {}{}  ({} of {} responses)",
+            p.paint("broken  ", Style::Bad),
+            op.operation,
+            op.feature.as_deref().map(|f| format!("  [{f}]")).unwrap_or_default(),
+            op.findings,
+            op.requests
+        ));
+    }
+    for op in api.gaps() {
+        p.data(format!(
+            "  {}  {}{}",
+            p.paint("gap     ", Style::Warn),
+            op.operation,
+            op.feature.as_deref().map(|f| format!("  [{f}]")).unwrap_or_default()
+        ));
+    }
+    for u in &api.undocumented {
+        let times = if u.count == 1 { String::new() } else { format!(" ({} requests)", u.count) };
+        let style = if api.checked == "every" { Style::Bad } else { Style::Warn };
+        p.data(format!("  {}  {}{times}: not in the description", p.paint("undocumented", style), u.request));
+    }
 }
 
 impl Report<'_> {
@@ -545,6 +618,7 @@ impl Report<'_> {
             "git": self.git,
             "counts": self.summary.counts,
             "features": self.features,
+            "api": self.api,
             "started_at": certify_runner::event::rfc3339::format(self.summary.started_at),
             "duration_ms": self.summary.duration.as_millis() as u64,
             "not_ok": failures,
@@ -660,6 +734,9 @@ impl Report<'_> {
                     f.reason
                 ));
             }
+        }
+        if let Some(api) = self.api {
+            print_api(p, api);
         }
         if !self.broken.is_empty() {
             p.data("");

@@ -357,6 +357,8 @@ mod tests {
             name: "t".to_owned(),
             base_url: url::Url::parse("http://h/").unwrap(),
             version: None,
+            api: None,
+            api_check: certify_config::ApiCheck::Step,
             auth: None,
             headers: Vec::new(),
             timeout: std::time::Duration::from_secs(1),

@@ -18,6 +18,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json_path::JsonPath;
 
+use crate::api::{ApiState, ApiUsage};
 use crate::failure::StepFailure;
 use crate::ratelimit::RateLimiter;
 
@@ -142,6 +143,8 @@ pub struct RunContext {
     used: Mutex<std::collections::BTreeSet<PathBuf>>,
     /// Feature file texts, read once, for doc string media types.
     sources: Mutex<HashMap<PathBuf, Option<Source>>>,
+    /// The target's API description, once it is loaded.
+    api: std::sync::OnceLock<ApiState>,
 }
 
 impl fmt::Debug for RunContext {
@@ -217,6 +220,7 @@ impl RunContext {
             project_root: None,
             used: Mutex::new(std::collections::BTreeSet::new()),
             sources: Mutex::new(HashMap::new()),
+            api: std::sync::OnceLock::new(),
         })
     }
 
@@ -224,6 +228,22 @@ impl RunContext {
     pub fn with_project_root(mut self, root: &Path) -> RunContext {
         self.project_root = Some(root.to_path_buf());
         self
+    }
+
+    /// Gives the run the target's API description: responses are matched to its operations
+    /// from now on, and with `every` each one is checked against it. Set once; a second call
+    /// is ignored.
+    pub fn set_api(&self, description: Arc<certify_openapi::Description>, every: bool) {
+        let _ = self.api.set(ApiState::new(description, every, &self.target.base_url));
+    }
+
+    /// What the run did with its API description so far, when it has one.
+    pub fn api_usage(&self) -> Option<ApiUsage> {
+        self.api.get().map(ApiState::usage)
+    }
+
+    pub(crate) fn api(&self) -> Option<&ApiState> {
+        self.api.get()
     }
 
     /// Every file a step read so far, resolved (inside the project root).

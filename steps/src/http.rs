@@ -114,7 +114,7 @@ pub(crate) async fn perform(ctx: &RunContext, outgoing: &Outgoing, timeout: Dura
         Err((partial, error)) => (partial, Some(error)),
     };
     let duration = start.elapsed();
-    Exchange { step_line: 0, step: String::new(), request, response, error, started_at, duration }
+    Exchange { step_line: 0, step: String::new(), request, response, error, api: None, started_at, duration }
 }
 
 type Failed = (Option<RecordedResponse>, String);

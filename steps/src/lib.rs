@@ -7,6 +7,7 @@
 //! [`StepFailure`]: an assertion (the target answered, the expectation
 //! broke) or an error (the step could not be checked).
 
+mod api;
 mod body;
 mod context;
 mod failure;
@@ -21,6 +22,7 @@ mod steps;
 mod text;
 mod world;
 
+pub use api::ApiUsage;
 pub use context::{
     ContextError, CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings, compile_schema,
 };

@@ -88,7 +88,7 @@ macro_rules! m {
     };
 }
 
-static VOCABULARY: [StepDef; 34] = [
+static VOCABULARY: [StepDef; 35] = [
     // Request state.
     StepDef {
         id: "request-header",
@@ -404,6 +404,17 @@ static VOCABULARY: [StepDef; 34] = [
         data_table: false,
         help: "Validates the body against a JSON Schema file, relative to the feature file.",
         handler: handler!(json::json_schema),
+    },
+    StepDef {
+        id: "api-conformance",
+        pattern: "the response conforms to the API description",
+        regex: "^the response conforms to the API description$",
+        example: "the response conforms to the API description",
+        example_arg: None,
+        doc_string: false,
+        data_table: false,
+        help: "Checks the last response against the target's API description (certify.toml api): declared status, headers and body schema.",
+        handler: handler!(response::conforms_to_api),
     },
     StepDef {
         id: "snapshot",

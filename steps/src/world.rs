@@ -45,6 +45,9 @@ pub struct Exchange {
     pub response: Option<RecordedResponse>,
     /// Why the exchange failed, if it did.
     pub error: Option<String>,
+    /// The response checked against the target's API description, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<certify_openapi::Check>,
     /// When the request was sent.
     #[serde(serialize_with = "rfc3339")]
     pub started_at: SystemTime,
@@ -420,6 +423,19 @@ impl World {
     }
 
     /// The last response; an error when the scenario has not sent a request.
+    /// Records an API check on the newest exchange of the journal with this method and URL
+    /// (the last response's), so that its transcript shows it.
+    pub(crate) fn record_check(&self, method: &str, url: &str, check: &certify_openapi::Check) {
+        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(exchange) = journal
+            .iter_mut()
+            .rev()
+            .find(|x| x.request.method == method && x.request.url == url && x.response.is_some())
+        {
+            exchange.api = Some(check.clone());
+        }
+    }
+
     pub(crate) fn last(&self) -> Result<&Response, StepFailure> {
         self.last.as_ref().ok_or_else(|| StepFailure::error("no request has been sent in this scenario yet"))
     }
@@ -502,19 +518,29 @@ impl World {
         step: &gherkin::Step,
         outgoing: &Outgoing,
         timeout: Duration,
-    ) -> Result<Response, String> {
-        let ctx = self.ctx().map_err(|f| f.message)?;
-        let exchange = http::perform(&ctx, outgoing, timeout).await;
-        let outcome = match (&exchange.response, &exchange.error) {
-            (Some(response), None) => Ok(Response::new(
+    ) -> Result<Response, StepFailure> {
+        let ctx = self.ctx()?;
+        let mut exchange = http::perform(&ctx, outgoing, timeout).await;
+        if let (Some(api), Some(response)) = (ctx.api(), &exchange.response) {
+            api.exercised(&exchange.request.method, &exchange.request.url);
+            if api.every() && exchange.error.is_none() {
+                exchange.api = Some(api.check(&exchange.request.method, &exchange.request.url, response));
+            }
+        }
+        let finding = exchange.api.as_ref().filter(|c| c.is_finding()).map(|c| StepFailure::assertion(c.to_string()));
+        let outcome = match (&exchange.response, &exchange.error, finding) {
+            (Some(_), None, Some(finding)) => Err(finding),
+            (Some(response), None, None) => Ok(Response::new(
                 exchange.request.method.clone(),
                 exchange.request.url.clone(),
                 response.clone(),
                 exchange.duration,
                 ctx.target(),
             )),
-            (_, Some(error)) => Err(error.clone()),
-            (None, None) => Err(format!("no response from {} {}", outgoing.method, outgoing.url)),
+            (_, Some(error), _) => Err(StepFailure::error(error.clone())),
+            (None, None, _) => {
+                Err(StepFailure::error(format!("no response from {} {}", outgoing.method, outgoing.url)))
+            }
         };
         let recorded = Exchange { step_line: step.position.line, step: step.value.clone(), ..exchange };
         self.journal.lock().unwrap_or_else(PoisonError::into_inner).push(recorded);
@@ -532,7 +558,7 @@ impl World {
         self.last = None;
         let outgoing = self.outgoing(method, url, body)?;
         let timeout = self.ctx()?.target().timeout;
-        let response = self.exchange(step, &outgoing, timeout).await.map_err(StepFailure::error)?;
+        let response = self.exchange(step, &outgoing, timeout).await?;
         self.last = Some(response);
         Ok(())
     }
@@ -587,6 +613,7 @@ mod tests {
             },
             response: None,
             error: Some("boom".to_owned()),
+            api: None,
             started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(86_400),
             duration: Duration::from_micros(1500),
         };

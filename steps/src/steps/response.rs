@@ -158,3 +158,23 @@ pub(crate) async fn response_time(world: &mut World, ctx: &Context) -> Result<()
         last.describe()
     )))
 }
+
+/// `the response conforms to the API description`: the last response against the operation
+/// of the target's API description its request matched (status, declared headers, body).
+pub(crate) async fn conforms_to_api(world: &mut World, _ctx: &Context) -> Result<(), StepFailure> {
+    let run = world.ctx()?;
+    let Some(api) = run.api() else {
+        let name = &run.target().name;
+        return Err(StepFailure::error(format!(
+            "target {name:?} has no API description: add api = {{ path = \"/openapi.json\" }} or \
+             {{ file = \"api/openapi.yaml\" }} to [targets.{name}] in certify.toml"
+        )));
+    };
+    let last = world.last()?;
+    last.whole_body()?;
+    let received =
+        crate::world::RecordedResponse { status: last.status, headers: last.headers.clone(), body: last.body.clone() };
+    let check = api.check(&last.method, &last.url, &received);
+    world.record_check(&last.method.clone(), &last.url.clone(), &check);
+    if check.is_finding() { Err(StepFailure::assertion(check.to_string())) } else { Ok(()) }
+}

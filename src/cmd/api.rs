@@ -1,0 +1,135 @@
+//! The target's API description (PRODUCT.md section 11): fetched from the target through the
+//! run's own client at the version under test, or read from a project file; kept in the
+//! bundle's `suite/` and described in bundle.json's `api`.
+
+use std::sync::Arc;
+
+use certify_config::{ApiCheck, ApiSource, Settings, TargetSettings};
+use certify_evidence::manifest::{ApiOperation, ApiRecord, Undocumented};
+use certify_openapi::Description;
+use certify_steps::{ApiUsage, Exchange, RunContext};
+
+use crate::exit::{Fatal, runtime, usage};
+
+/// A description loaded for a run.
+pub struct RunApi {
+    /// The description.
+    pub description: Arc<Description>,
+    /// Its exact bytes, kept in `suite/`.
+    pub bytes: Vec<u8>,
+    /// Its name under `suite/`.
+    pub suite_name: String,
+    /// Where it was read: `GET <url>` or the project file.
+    pub source: String,
+    /// Whether every response is checked.
+    pub every: bool,
+    /// The request that fetched it, when it was fetched.
+    pub exchange: Option<Exchange>,
+}
+
+/// Loads the target's API description, if it names one. A file that cannot be read or a
+/// description that does not parse is a usage error (exit 2) naming the source and the place;
+/// a target that does not serve it is a runtime error.
+pub async fn load(settings: &Settings, target: &TargetSettings, ctx: &RunContext) -> Result<Option<RunApi>, Fatal> {
+    let Some(source) = &target.api else { return Ok(None) };
+    let key = format!("targets.{}.api", target.name);
+    let (bytes, shown, suite_name, exchange) = match source {
+        ApiSource::File(path) => {
+            let rel = certify_steps::project_file(&settings.root, path)
+                .ok()
+                .and_then(|real| {
+                    let root = std::fs::canonicalize(&settings.root).ok()?;
+                    real.strip_prefix(&root).ok().map(|r| r.to_string_lossy().replace('\\', "/"))
+                })
+                .ok_or_else(|| {
+                    usage(format!(
+                        "{key}.file: {} must be a file inside the project ({})",
+                        path.display(),
+                        settings.root.display()
+                    ))
+                })?;
+            let bytes =
+                std::fs::read(path).map_err(|e| usage(format!("{key}.file: cannot read {}: {e}", path.display())))?;
+            (bytes, rel.clone(), rel, None)
+        }
+        ApiSource::Path(path) => {
+            let exchange =
+                certify_steps::send_get(ctx, path).await.map_err(|e| usage(format!("{key}.path: {}", e.message)))?;
+            let url = exchange.request.url.clone();
+            let response = match (&exchange.response, &exchange.error) {
+                (Some(response), None) => response,
+                (_, error) => {
+                    return Err(runtime(format!(
+                        "target {:?} did not serve its API description (GET {url}): {}",
+                        target.name,
+                        error.as_deref().unwrap_or("no response")
+                    )));
+                }
+            };
+            if !(200..300).contains(&response.status) {
+                return Err(runtime(format!(
+                    "target {:?} answered {} to GET {url}: expected its API description ({key}.path in certify.toml)",
+                    target.name, response.status
+                )));
+            }
+            if response.body.cut.is_some() {
+                return Err(runtime(format!(
+                    "the API description at GET {url} is larger than the target's max_body ({} bytes)",
+                    target.max_body
+                )));
+            }
+            let bytes = response.body.bytes.to_vec();
+            let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+            let name = if json { "api-description.json" } else { "api-description.yaml" };
+            let exchange = Exchange { step: "API description".to_owned(), ..exchange.clone() };
+            (bytes, format!("GET {url}"), name.to_owned(), Some(exchange))
+        }
+    };
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| usage(format!("{shown}: the API description is not UTF-8 text: {e}")))?;
+    let description = Description::parse(&shown, text).map_err(usage)?;
+    Ok(Some(RunApi {
+        description: Arc::new(description),
+        bytes,
+        suite_name,
+        source: shown,
+        every: target.api_check == ApiCheck::Every,
+        exchange,
+    }))
+}
+
+/// bundle.json's `api` for what the run did with its description.
+pub fn record(usage: &ApiUsage, source: &str, suite_name: &str, fetched: bool, catalog_ids: &[&str]) -> ApiRecord {
+    let description = &usage.description;
+    let operations = description
+        .operations()
+        .iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let requests = usage.requests.get(i).copied().unwrap_or(0);
+            ApiOperation {
+                operation: op.name(),
+                pointer: op.pointer.clone(),
+                feature: op.feature(catalog_ids).map(str::to_owned),
+                exercised: requests > 0,
+                requests,
+                findings: usage.findings.get(i).copied().unwrap_or(0),
+            }
+        })
+        .collect();
+    ApiRecord {
+        source: source.to_owned(),
+        file: format!("suite/{suite_name}"),
+        transcript: fetched.then(|| certify_evidence::bundle::API_TRANSCRIPT.to_owned()),
+        openapi: description.openapi().to_owned(),
+        version: description.at("/info/version").and_then(|v| v.as_str()).map(str::to_owned),
+        checked: if usage.every { "every" } else { "step" }.to_owned(),
+        findings: usage.finding_count(),
+        operations,
+        undocumented: usage
+            .undocumented
+            .iter()
+            .map(|(request, count)| Undocumented { request: request.clone(), count: *count })
+            .collect(),
+    }
+}
