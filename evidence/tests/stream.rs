@@ -115,7 +115,7 @@ fn exchange(path: &str) -> Exchange {
             body: Body::new(format!("{{\"token\":\"{SECRET}\",\"path\":\"{path}\"}}").into_bytes()),
         }),
         error: None,
-            api: None,
+        api: None,
         started_at: SystemTime::UNIX_EPOCH,
         duration: Duration::from_millis(1),
     }

@@ -43,6 +43,30 @@ struct Row {
     latest: Option<Latest>,
     /// Exists at the version but has no scenario, or its latest evidence says untested.
     coverage_gap: bool,
+    /// Operations of the API description linked to it that the latest evidence with an API
+    /// description did not exercise (`METHOD /path/template`).
+    api_gaps: Vec<String>,
+}
+
+/// API coverage from the newest bundle at the version that recorded an API description.
+#[derive(Debug, Clone, Serialize)]
+struct ApiCoverage {
+    bundle: String,
+    run_id: String,
+    finished_at: String,
+    source: String,
+    operations: usize,
+    exercised: usize,
+    /// Responses that broke the description in that run.
+    findings: u32,
+    /// Operations that run did not exercise, with their features.
+    gaps: Vec<ApiGap>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ApiGap {
+    operation: String,
+    feature: Option<String>,
 }
 
 pub fn features(args: &FeaturesArgs, printer: &Printer) -> CmdResult {
@@ -70,7 +94,7 @@ pub fn features(args: &FeaturesArgs, printer: &Printer) -> CmdResult {
         }
         dirs.push(PathBuf::from("certify-out"));
     }
-    let latest = latest_evidence(&dirs, &version);
+    let (latest, api) = latest_evidence(&dirs, &version);
 
     let rows: Vec<Row> = catalog
         .features
@@ -91,6 +115,12 @@ pub fn features(args: &FeaturesArgs, printer: &Printer) -> CmdResult {
                 scenarios,
                 latest,
                 coverage_gap: gap,
+                api_gaps: api
+                    .iter()
+                    .flat_map(|a| &a.gaps)
+                    .filter(|g| g.feature.as_deref() == Some(f.id.as_str()))
+                    .map(|g| g.operation.clone())
+                    .collect(),
             }
         })
         .collect();
@@ -104,6 +134,7 @@ pub fn features(args: &FeaturesArgs, printer: &Printer) -> CmdResult {
                 "previous": notes.previous,
                 "features": rows,
                 "coverage_gaps": rows.iter().filter(|r| r.coverage_gap).map(|r| r.id.as_str()).collect::<Vec<_>>(),
+                "api": api,
             }));
         }
         FeaturesFormat::Markdown => {
@@ -111,12 +142,12 @@ pub fn features(args: &FeaturesArgs, printer: &Printer) -> CmdResult {
             let verdicts = verdicts_for_notes(&catalog, &rows);
             printer.data(release_notes_markdown(&notes, &catalog, verdicts.as_deref()));
         }
-        FeaturesFormat::Table => table(printer, &catalog, &version, &rows),
+        FeaturesFormat::Table => table(printer, &catalog, &version, &rows, api.as_ref()),
     }
     Ok(Exit::Success)
 }
 
-fn table(p: &Printer, catalog: &Catalog, version: &Version, rows: &[Row]) {
+fn table(p: &Printer, catalog: &Catalog, version: &Version, rows: &[Row], api: Option<&ApiCoverage>) {
     let previous = catalog.previous_version(version).map(|v| format!(" (previous: {v})")).unwrap_or_default();
     p.data(format!("Catalog {} at {version}{previous}", catalog.path.display()));
     let w = rows.iter().map(|r| r.id.len()).max().unwrap_or(7).max(7);
@@ -145,6 +176,27 @@ fn table(p: &Printer, catalog: &Catalog, version: &Version, rows: &[Row]) {
             "Coverage gaps at {version}: {} (no scenario, or none ran in the latest evidence)",
             gaps.join(", ")
         ));
+    }
+    if let Some(api) = api {
+        p.data("");
+        p.data(format!(
+            "API coverage at {version}: {} of {} operations exercised (run {}, {}; {})",
+            api.exercised,
+            api.operations,
+            short(&api.run_id),
+            api.finished_at,
+            match api.findings {
+                0 => "no response broke the description".to_owned(),
+                n => format!("{n} responses broke the description"),
+            }
+        ));
+        for g in &api.gaps {
+            p.data(format!(
+                "  API coverage gap: {}{}",
+                g.operation,
+                g.feature.as_deref().map(|f| format!("  [{f}]")).unwrap_or_default()
+            ));
+        }
     }
 }
 
@@ -177,12 +229,13 @@ fn verdicts_for_notes(catalog: &Catalog, rows: &[Row]) -> Option<Vec<FeatureVerd
 /// per feature. Bundles are found by their `bundle.json` up to three levels
 /// down (run outputs and the archive's `bundles/<id>/`). These are read, not
 /// verified: `certify verify` and `certify archive verify` do that.
-fn latest_evidence(dirs: &[PathBuf], version: &Version) -> BTreeMap<String, Latest> {
+fn latest_evidence(dirs: &[PathBuf], version: &Version) -> (BTreeMap<String, Latest>, Option<ApiCoverage>) {
     let mut manifests = Vec::new();
     for d in dirs {
         find_manifests(d, 3, &mut manifests);
     }
     let mut out: BTreeMap<String, Latest> = BTreeMap::new();
+    let mut api: Option<ApiCoverage> = None;
     for path in manifests {
         let Ok(text) = std::fs::read_to_string(&path) else { continue };
         let Ok(m) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
@@ -191,6 +244,24 @@ fn latest_evidence(dirs: &[PathBuf], version: &Version) -> BTreeMap<String, Late
         }
         let finished = m["finished_at"].as_str().unwrap_or_default().to_owned();
         let bundle = path.parent().unwrap_or(Path::new(".")).display().to_string();
+        if let Some(record) =
+            m.get("api").and_then(|a| serde_json::from_value::<certify_evidence::manifest::ApiRecord>(a.clone()).ok())
+            && api.as_ref().is_none_or(|a| a.finished_at < finished)
+        {
+            api = Some(ApiCoverage {
+                bundle: bundle.clone(),
+                run_id: m["run_id"].as_str().unwrap_or_default().to_owned(),
+                finished_at: finished.clone(),
+                source: record.source.clone(),
+                operations: record.operations.len(),
+                exercised: record.operations.iter().filter(|op| op.exercised).count(),
+                findings: record.findings,
+                gaps: record
+                    .gaps()
+                    .map(|op| ApiGap { operation: op.operation.clone(), feature: op.feature.clone() })
+                    .collect(),
+            });
+        }
         for f in m["features"].as_array().into_iter().flatten() {
             let (Some(id), Some(verdict)) = (f["id"].as_str(), f["verdict"].as_str()) else { continue };
             let newer = out.get(id).is_none_or(|l| l.finished_at < finished);
@@ -208,7 +279,7 @@ fn latest_evidence(dirs: &[PathBuf], version: &Version) -> BTreeMap<String, Late
             }
         }
     }
-    out
+    (out, api)
 }
 
 fn find_manifests(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {

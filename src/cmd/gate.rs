@@ -14,7 +14,9 @@ use certify_archive::{Archive, DecisionMeta, IndexEntry};
 use certify_evidence::attest::{
     Envelope, PAYLOAD_TYPE_INTOTO, PublicKey, ResourceDescriptor, SigningKey, Statement, sha256_hex,
 };
-use certify_gate::{Candidate, Decision, Evidence, FeatureEvidence, Policy, Reason, Severity, StagePolicy};
+use certify_gate::{
+    ApiEvidence, Candidate, Decision, Evidence, FeatureEvidence, Policy, Reason, Severity, StagePolicy,
+};
 
 use crate::{
     exit::{Exit, Fatal, OrExit as _, runtime, usage},
@@ -61,7 +63,8 @@ pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, serd
     let stage: StagePolicy = policy.stage(req.stage).or_usage()?.clone();
     let version = semver::Version::parse(req.candidate)
         .map_err(|e| usage(format!("--candidate {:?}: expected a semver version like 2.0.0 ({e})", req.candidate)))?;
-    let candidate = Candidate { stage: req.stage.to_owned(), version, rev: req.rev.map(str::to_owned) };
+    let candidate =
+        Candidate { stage: req.stage.to_owned(), version, rev: req.rev.map(str::to_owned), api_changes: None };
 
     let mut keys = req.extra_keys;
     for path in &stage.trusted_keys {
@@ -266,9 +269,24 @@ async fn evidence_at(
             signature_valid: check.valid,
             complete: m.header.complete,
             features,
+            api: m.header.api.as_ref().map(api_evidence),
         });
     }
     Ok(out)
+}
+
+/// What the gate needs of a run's API record: its findings, and what broke.
+fn api_evidence(record: &certify_evidence::manifest::ApiRecord) -> ApiEvidence {
+    let mut broken: Vec<String> = record
+        .operations
+        .iter()
+        .filter(|op| op.findings > 0)
+        .map(|op| format!("{}: {} of {} responses", op.operation, op.findings, op.requests))
+        .collect();
+    if record.checked == "every" {
+        broken.extend(record.undocumented.iter().map(|u| format!("undocumented {}", u.request)));
+    }
+    ApiEvidence { findings: record.findings, broken }
 }
 
 /// The fingerprint the bundle's envelope names as its signer (`SHA256:<hex>`), unverified.

@@ -43,6 +43,14 @@
 //!   feature that is not required it weighs no more than a failure would: `warn` when its
 //!   maturity is in `warn_on`, `info` otherwise.
 //!
+//! **API.** With `require_api_conformance`, a qualifying run whose responses broke the API
+//! description blocks (`api-conformance`, naming what broke), and so does one that checked no
+//! response against a description. With `block_breaking_api`, each breaking change of the
+//! candidate's description since the previous certified version's ([`Candidate::api_changes`],
+//! found by the caller) blocks for every feature it touches that was `ga` there
+//! (`breaking-api`); one that was `deprecated` there was deprecated first and is an `info`, as
+//! is a change to alpha or beta features; a change linked to no feature warns.
+//!
 //! **4. Verdict.** PROMOTE iff there is no `block` reason. `verified_levels` is
 //! `CERTIFY_<REQUIRE>_CERTIFIED` (e.g. `CERTIFY_GA_CERTIFIED`) on PROMOTE and empty on BLOCK;
 //! `relied_on` lists the qualifying bundles, oldest first, whatever the verdict.
@@ -152,6 +160,10 @@ pub enum Rule {
     Critical,
     /// A required feature with no scenario run: a coverage gap.
     Untested,
+    /// `require_api_conformance`: responses that broke the API description.
+    ApiConformance,
+    /// `block_breaking_api`: a breaking change of the API description.
+    BreakingApi,
 }
 
 impl Rule {
@@ -172,6 +184,8 @@ impl Rule {
             Self::AllowFlaky => "allow-flaky",
             Self::Critical => "critical",
             Self::Untested => "untested",
+            Self::ApiConformance => "api-conformance",
+            Self::BreakingApi => "breaking-api",
         }
     }
 }
@@ -272,6 +286,12 @@ pub fn decide(
     for (id, seen) in &by_feature {
         judge_feature(policy, id, seen, &mut reasons);
     }
+    if policy.require_api_conformance {
+        judge_api_conformance(&qualifying, &mut reasons);
+    }
+    if policy.block_breaking_api {
+        judge_api_changes(candidate, &mut reasons);
+    }
     reasons.extend(exclusions);
     reasons.sort_by_key(|reason| reason.severity);
 
@@ -282,6 +302,91 @@ pub fn decide(
         Vec::new()
     };
     Decision { promote, reasons, relied_on: qualifying.iter().map(|run| run.bundle.clone()).collect(), verified_levels }
+}
+
+/// `require_api_conformance`: every qualifying run checked its responses against the API
+/// description and none broke it. A run with no API description cannot show conformance: it
+/// blocks too (the gate fails closed).
+fn judge_api_conformance(qualifying: &[&Evidence], reasons: &mut Vec<Reason>) {
+    for run in qualifying {
+        match &run.api {
+            None => reasons.push(
+                Reason::new(
+                    Rule::ApiConformance,
+                    Severity::Block,
+                    "the run checked no response against an API description (the target names none); \
+                     the policy requires API conformance",
+                )
+                .bundle(&run.bundle),
+            ),
+            Some(api) if api.findings > 0 => {
+                let what = if api.broken.is_empty() { String::new() } else { format!(": {}", api.broken.join("; ")) };
+                reasons.push(
+                    Reason::new(
+                        Rule::ApiConformance,
+                        Severity::Block,
+                        format!(
+                            "{} response{} broke the API description{what}",
+                            api.findings,
+                            if api.findings == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .bundle(&run.bundle),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// `block_breaking_api`: a breaking change since the previous certified version's description
+/// blocks when it touches a feature that was GA there (a feature deprecated there was
+/// deprecated first: its break is reported, not blocking). A change touching no feature
+/// warns: nobody can say what it promises.
+fn judge_api_changes(candidate: &Candidate, reasons: &mut Vec<Reason>) {
+    let Some(changes) = &candidate.api_changes else {
+        reasons.push(Reason::new(
+            Rule::BreakingApi,
+            Severity::Info,
+            "no earlier certified version recorded an API description: nothing to compare with",
+        ));
+        return;
+    };
+    let since = &changes.previous_version;
+    for change in &changes.breaking {
+        let ops = change.operations.join(", ");
+        let about = if ops.is_empty() { change.pointer.clone() } else { format!("{ops} ({})", change.pointer) };
+        if change.features.is_empty() {
+            reasons.push(
+                Reason::new(
+                    Rule::BreakingApi,
+                    Severity::Warn,
+                    format!(
+                        "breaking API change since {since} linked to no catalog feature: {about}: {}",
+                        change.message
+                    ),
+                )
+                .bundle(&changes.previous_bundle),
+            );
+        }
+        for (feature, maturity) in &change.features {
+            let (severity, why) = match maturity.as_deref() {
+                Some("ga") => (Severity::Block, format!("GA at {since} and not deprecated first")),
+                Some("deprecated") => (Severity::Info, format!("deprecated at {since}: allowed")),
+                Some(other) => (Severity::Info, format!("{other} at {since}: no API promise yet")),
+                None => (Severity::Info, format!("did not exist at {since}")),
+            };
+            reasons.push(
+                Reason::new(
+                    Rule::BreakingApi,
+                    severity,
+                    format!("breaking API change since {since}: {about}: {}; the feature was {why}", change.message),
+                )
+                .feature(feature)
+                .bundle(&changes.previous_bundle),
+            );
+        }
+    }
 }
 
 /// Why `run` is not used; empty when it qualifies.

@@ -34,6 +34,44 @@ pub struct Evidence {
     pub complete: bool,
     /// One entry per catalog feature.
     pub features: Vec<FeatureEvidence>,
+    /// What the run found against the target's API description; `None` when it had none.
+    #[serde(default)]
+    pub api: Option<ApiEvidence>,
+}
+
+/// A run's responses checked against the target's API description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiEvidence {
+    /// Responses that broke the description (undocumented endpoints included when every
+    /// response was checked).
+    pub findings: u32,
+    /// What broke, one line each (`GET /v1/tenant: 2 of 3 responses`, `undocumented GET /x`).
+    pub broken: Vec<String>,
+}
+
+/// The candidate's API description compared with the previous certified version's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiChanges {
+    /// The version compared with.
+    pub previous_version: Version,
+    /// The bundle whose description is that version's.
+    pub previous_bundle: String,
+    /// The breaking changes from it to the candidate's description.
+    pub breaking: Vec<ApiBreak>,
+}
+
+/// One breaking change of the API description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiBreak {
+    /// RFC 6901 pointer of the change.
+    pub pointer: String,
+    /// What changed.
+    pub message: String,
+    /// The operations it touches (`GET /v1/tenant`).
+    pub operations: Vec<String>,
+    /// The catalog features of those operations, with their maturity at the previous version
+    /// (`ga`, `deprecated`...; `None` when the feature did not exist there).
+    pub features: Vec<(String, Option<String>)>,
 }
 
 /// One catalog feature in one run.
@@ -65,4 +103,7 @@ pub struct Candidate {
     pub version: Version,
     /// The suite revision the evidence must be for (`--rev`), when given.
     pub rev: Option<String>,
+    /// Its API description against the previous certified version's, when both are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_changes: Option<ApiChanges>,
 }

@@ -16,7 +16,7 @@ mod time;
 mod vsa;
 
 pub use decide::{CLOCK_SKEW, Decision, Reason, Rule, Severity, decide};
-pub use evidence::{Candidate, Evidence, FeatureEvidence};
+pub use evidence::{ApiBreak, ApiChanges, ApiEvidence, Candidate, Evidence, FeatureEvidence};
 pub use maturity::{Maturity, MaturityRank, Verdict, VerdictName};
 pub use policy::{Policy, PolicyError, StagePolicy};
 pub use vsa::{REASONS_FIELD, VSA_PREDICATE_TYPE, recorded_reasons, resource_uri, vsa_predicate};

@@ -13,6 +13,8 @@
 //! | `require_revision_match` | evidence must be for `--rev`, when given | `true` |
 //! | `allow_flaky` | flaky verdicts are warnings instead of blockers | `false` |
 //! | `min_runs` | integer >= 1: qualifying runs needed at the candidate version | `1` |
+//! | `require_api_conformance` | any response that broke the API description in the evidence relied on blocks (so does evidence with no API description) | `false` |
+//! | `block_breaking_api` | a breaking change of the API description since the previous certified version, touching a GA feature that was not deprecated first, blocks | `false` |
 //!
 //! `require_signed = true` needs at least one trusted key, from `trusted_keys` or given by the
 //! caller (`certify gate --trust`). Key files stay paths here (made absolute); loading them and
@@ -110,6 +112,10 @@ pub struct StagePolicy {
     pub allow_flaky: bool,
     /// At least this many qualifying runs at the candidate version.
     pub min_runs: u32,
+    /// Responses that broke the API description block.
+    pub require_api_conformance: bool,
+    /// Breaking API changes to GA features not deprecated first block.
+    pub block_breaking_api: bool,
 }
 
 fn serialize_duration<S: serde::Serializer>(value: &Option<Duration>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -120,7 +126,7 @@ fn serialize_duration<S: serde::Serializer>(value: &Option<Duration>, serializer
 }
 
 /// The keys of a `[stage.NAME]` table.
-const STAGE_KEYS: [&str; 9] = [
+const STAGE_KEYS: [&str; 11] = [
     "from_target",
     "require",
     "warn_on",
@@ -130,6 +136,8 @@ const STAGE_KEYS: [&str; 9] = [
     "require_revision_match",
     "allow_flaky",
     "min_runs",
+    "require_api_conformance",
+    "block_breaking_api",
 ];
 
 /// The maturities `require` accepts.
@@ -277,6 +285,8 @@ fn parse_stage(doc: &Doc<'_>, base: &Path, name: &Key<'_>, value: &Value<'_>) ->
     let mut require_revision_match = true;
     let mut allow_flaky = false;
     let mut min_runs = 1;
+    let mut require_api_conformance = false;
+    let mut block_breaking_api = false;
 
     for (key, value) in entries(table) {
         let path = field(key.get_ref());
@@ -331,6 +341,8 @@ fn parse_stage(doc: &Doc<'_>, base: &Path, name: &Key<'_>, value: &Value<'_>) ->
             "require_revision_match" => require_revision_match = boolean(value).map_err(&err)?,
             "allow_flaky" => allow_flaky = boolean(value).map_err(&err)?,
             "min_runs" => min_runs = positive_integer(value).map_err(&err)?,
+            "require_api_conformance" => require_api_conformance = boolean(value).map_err(&err)?,
+            "block_breaking_api" => block_breaking_api = boolean(value).map_err(&err)?,
             other => {
                 return Err(doc.error(key.span(), Some(path.clone()), unknown_key(other, &STAGE_KEYS)));
             }
@@ -368,6 +380,8 @@ fn parse_stage(doc: &Doc<'_>, base: &Path, name: &Key<'_>, value: &Value<'_>) ->
         require_revision_match,
         allow_flaky,
         min_runs,
+        require_api_conformance,
+        block_breaking_api,
     })
 }
 

@@ -146,7 +146,12 @@ mod tests {
 
     #[test]
     fn the_predicate_carries_every_reason_and_reads_them_back() {
-        let candidate = Candidate { stage: "production".into(), version: semver::Version::new(2, 0, 0), rev: None };
+        let candidate = Candidate {
+            stage: "production".into(),
+            version: semver::Version::new(2, 0, 0),
+            rev: None,
+            api_changes: None,
+        };
         let inputs = [(format!("bundles/{}/attestation.intoto.jsonl", "b".repeat(64)), "b".repeat(64))];
         let d = decision();
         let p =
@@ -181,6 +186,7 @@ mod tests {
             stage: "prod eu&x".to_owned(),
             version: semver::Version::new(2, 0, 0),
             rev: Some("abc1234".to_owned()),
+            api_changes: None,
         };
         assert_eq!(resource_uri(&candidate), "certify:platform@2.0.0?stage=prod%20eu%26x&rev=abc1234");
         let candidate = Candidate { rev: None, stage: "production".to_owned(), ..candidate };

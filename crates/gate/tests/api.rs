@@ -68,6 +68,7 @@ fn evidence_round_trips_through_json_with_rfc3339_times() {
             critical: true,
             failed_critical_scenarios: vec![],
         }],
+        api: Some(certify_gate::ApiEvidence { findings: 1, broken: vec!["GET /v1/tenant: 1 of 1 responses".into()] }),
     };
     let json = serde_json::to_value(&evidence).expect("serializes");
     assert_eq!(json["finished_at"], "2025-06-15T15:06:40.250000000Z");
@@ -92,6 +93,7 @@ fn candidate() -> Candidate {
         stage: "production".into(),
         version: Version::new(2, 0, 0),
         rev: Some("4f1c2d3e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d".into()),
+        api_changes: None,
     }
 }
 

@@ -68,6 +68,7 @@ fn run(bundle: &str, age: u64, features: Vec<FeatureEvidence>) -> Evidence {
         signature_valid: true,
         complete: true,
         features,
+        api: None,
     }
 }
 
@@ -653,7 +654,12 @@ fn summary(decision: &Decision) -> Vec<String> {
 }
 
 fn candidate(rev: Option<&str>) -> Candidate {
-    Candidate { stage: "production".to_owned(), version: Version::new(2, 0, 0), rev: rev.map(str::to_owned) }
+    Candidate {
+        stage: "production".to_owned(),
+        version: Version::new(2, 0, 0),
+        rev: rev.map(str::to_owned),
+        api_changes: None,
+    }
 }
 
 fn trusted() -> Vec<String> {

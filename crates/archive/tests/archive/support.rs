@@ -82,6 +82,7 @@ pub fn decision(
         stage: stage.into(),
         version: semver::Version::parse(candidate).expect("semver"),
         rev: rev.map(Into::into),
+        api_changes: None,
     };
     let mut predicate = serde_json::json!({
         "verifier": { "id": "https://example.invalid/certify" },
