@@ -463,6 +463,7 @@ pub fn write_run_report(
 
     signature_section(&mut body, h, signature);
     features_section(&mut body, h);
+    api_section(&mut body, h);
     repeated_failures_section(&mut body, &repeated_failures_of(entries)?);
     scenarios_section(&mut body, h, entries)?;
 
@@ -530,6 +531,56 @@ fn signature_section(body: &mut String, h: &Header, signature: &Signature) {
         let _ = write!(body, "<dt>checked at</dt><dd>{}</dd>", esc(at));
     }
     body.push_str("</dl></section>\n");
+}
+
+/// The API description the run used: where it came from, every operation with whether the
+/// run exercised it (the gaps are the rows marked `gap`), and the responses that broke it.
+fn api_section(body: &mut String, h: &Header) {
+    let Some(api) = &h.api else { return };
+    let exercised = api.operations.iter().filter(|op| op.exercised).count();
+    let checked = if api.checked == "every" { "every response checked" } else { "checked where scenarios ask" };
+    let _ = writeln!(
+        body,
+        "<section id=\"api-section\"><h2>API description</h2>\n<p><span class=\"mono\">{}</span> (OpenAPI {}{}, {checked}, \
+         kept as <span class=\"mono\">{}</span>): {exercised} of {} operations exercised; <span class=\"{}\">{} response{} broke it</span>.</p>",
+        esc(&api.source),
+        esc(&api.openapi),
+        api.version.as_deref().map(|v| format!(", version {}", esc(v))).unwrap_or_default(),
+        esc(&api.file),
+        api.operations.len(),
+        if api.findings > 0 { "failed" } else { "passed" },
+        api.findings,
+        if api.findings == 1 { "" } else { "s" },
+    );
+    body.push_str(
+        "<table id=\"api-operations\"><thead><tr><th>operation</th><th>feature</th><th>responses</th>\
+         <th>broke the description</th><th>coverage</th></tr></thead><tbody>\n",
+    );
+    for op in &api.operations {
+        let (class, coverage) = match (op.exercised, op.findings) {
+            (_, n) if n > 0 => ("failed", "exercised"),
+            (true, _) => ("passed", "exercised"),
+            (false, _) => ("untested", "gap"),
+        };
+        let _ = writeln!(
+            body,
+            "<tr class=\"{class}\"><td class=\"mono\" title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{coverage}</td></tr>",
+            esc(&op.pointer),
+            esc(&op.operation),
+            esc(op.feature.as_deref().unwrap_or("—")),
+            op.requests,
+            op.findings,
+        );
+    }
+    body.push_str("</tbody></table>\n");
+    if !api.undocumented.is_empty() {
+        body.push_str("<p>Requests to endpoints the description does not have:</p><ul>");
+        for u in &api.undocumented {
+            let _ = write!(body, "<li class=\"mono\">{} ({})</li>", esc(&u.request), u.count);
+        }
+        body.push_str("</ul>\n");
+    }
+    body.push_str("</section>\n");
 }
 
 fn features_section(body: &mut String, h: &Header) {

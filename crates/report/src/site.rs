@@ -364,6 +364,10 @@ impl Site<'_> {
             (_, None) => body.push_str("<p class=\"meta\">Not a semantic version: no release notes.</p>\n"),
         }
 
+        if let Some((run, api)) = runs.iter().find_map(|b| b.manifest.header.api.as_ref().map(|a| (*b, a))) {
+            api_coverage_html(&mut body, root, run, api);
+        }
+
         body.push_str("<h2 id=\"decisions\">Gate decisions</h2>\n");
         let mut ds: Vec<&SiteDecision> = self
             .decisions
@@ -516,6 +520,35 @@ fn release_notes_html(body: &mut String, root: &str, notes: &ReleaseNotes, site:
         );
     }
     body.push_str("</tbody></table>\n");
+}
+
+/// A version's API coverage, from its newest run that used an API description.
+fn api_coverage_html(body: &mut String, root: &str, run: &SiteBundle, api: &certify_evidence::manifest::ApiRecord) {
+    let exercised = api.operations.iter().filter(|op| op.exercised).count();
+    let _ = writeln!(
+        body,
+        "<h2 id=\"api\">API coverage</h2>\n<p>From run <a href=\"{}\">{}</a> ({}): {exercised} of {} operations of \
+         <span class=\"mono\">{}</span> exercised; {} response{} broke the description.</p>",
+        bundle_href(root, &run.id),
+        esc(&run.manifest.header.run_id),
+        esc(when(run)),
+        api.operations.len(),
+        esc(&api.source),
+        api.findings,
+        if api.findings == 1 { "" } else { "s" },
+    );
+    let gaps: Vec<_> = api.gaps().collect();
+    if !gaps.is_empty() {
+        body.push_str("<table class=\"api-gaps\"><thead><tr><th>API coverage gap</th><th>feature</th></tr></thead><tbody>\n");
+        for op in gaps {
+            let feature = match &op.feature {
+                Some(f) => format!("<a href=\"{}\">{}</a>", feature_href(root, f), esc(f)),
+                None => "—".to_owned(),
+            };
+            let _ = writeln!(body, "<tr><td class=\"mono\">{}</td><td>{feature}</td></tr>", esc(&op.operation));
+        }
+        body.push_str("</tbody></table>\n");
+    }
 }
 
 fn runs_table(body: &mut String, root: &str, runs: &[&SiteBundle]) {
