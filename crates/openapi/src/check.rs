@@ -9,10 +9,11 @@
 //!    no declared response there is nothing to check the rest against.
 //! 2. **Headers** (in the order the response declares them; `$ref`s followed): a header with
 //!    `required: true` must be present (its name in any case). A present header must match its
-//!    schema: header values are text, so the value is first read as the schema's type (an
-//!    `integer` or `number` as a JSON number, a `boolean` as `true`/`false`, an `array` as
-//!    comma-separated items, each read as the items' type); a value that cannot be read as the
-//!    type stays a string and so breaks the schema. A header described by `content` instead of
+//!    schema. Header values are text, so a value is first read as the type its schema allows
+//!    (its `type`, or its members' through `anyOf`, `oneOf` and `allOf`; `$ref`s followed): a
+//!    JSON number for `integer` or `number`, `true`/`false` for `boolean`, comma-separated items
+//!    for `array` (each read as the items' type). A value that cannot be read so stays a string,
+//!    and so breaks the schema. A header described by `content` instead of
 //!    `schema` is parsed as JSON when its media type is JSON. `Content-Type` declared as a header
 //!    is ignored, as OpenAPI says. Several fields of one name are joined with `", "`.
 //! 3. **Body**, when the response declares `content`: the media type is the response's
@@ -280,24 +281,30 @@ impl Description {
         read_scalar(text, &types)
     }
 
-    /// The types a schema allows (`$ref`s followed): its `type`, or those of its `anyOf`,
-    /// `oneOf` and `allOf` members (one level: what 3.0's `nullable` on a `$ref` becomes).
+    /// The types a schema allows (`$ref`s followed): its `type`, or else those of its `anyOf`,
+    /// `oneOf` and `allOf` members, looked through to a depth of 8 (3.0's `nullable` on a `$ref`
+    /// becomes `anyOf: [{allOf: [$ref]}, {type: null}]`).
     fn schema_types<'a>(&'a self, schema: &'a Value) -> Vec<&'a str> {
+        let mut types = Vec::new();
+        self.collect_types(schema, 8, &mut types);
+        types
+    }
+
+    fn collect_types<'a>(&'a self, schema: &'a Value, depth: usize, types: &mut Vec<&'a str>) {
         let schema = self.resolve(schema);
         match schema.get("type") {
-            Some(Value::String(t)) => vec![t.as_str()],
-            Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
-            _ => ["anyOf", "oneOf", "allOf"]
-                .iter()
-                .filter_map(|k| schema.get(*k).and_then(Value::as_array))
-                .flatten()
-                .filter_map(|member| match self.resolve(member).get("type") {
-                    Some(Value::String(t)) => Some(vec![t.as_str()]),
-                    Some(Value::Array(types)) => Some(types.iter().filter_map(Value::as_str).collect()),
-                    _ => None,
-                })
-                .flatten()
-                .collect(),
+            Some(Value::String(t)) => types.push(t),
+            Some(Value::Array(list)) => types.extend(list.iter().filter_map(Value::as_str)),
+            _ if depth > 0 => {
+                for member in ["anyOf", "oneOf", "allOf"]
+                    .iter()
+                    .filter_map(|k| schema.get(*k).and_then(Value::as_array))
+                    .flatten()
+                {
+                    self.collect_types(member, depth - 1, types);
+                }
+            }
+            _ => {}
         }
     }
 
