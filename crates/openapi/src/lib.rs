@@ -1,6 +1,7 @@
 //! OpenAPI descriptions of a platform's public API (PRODUCT.md section 11): loading a
 //! description (OpenAPI 3.0 or 3.1, JSON or YAML, through the `oas3` crate), its operations
-//! and the catalog features they belong to, and matching a request to an operation.
+//! and the catalog features they belong to, matching a request to an operation, and checking
+//! the response against it ([`Description::check`]: status, headers, media type and body).
 //!
 //! A 3.0 description is read in its own dialect: its schemas (`nullable`, boolean
 //! `exclusiveMinimum`/`exclusiveMaximum`) are rewritten once, at load, into the JSON Schema
@@ -20,6 +21,7 @@ pub mod dialect;
 mod load;
 mod model;
 mod pointer;
+mod schema;
 
 pub use check::{Check, Part, Response, Violation};
 pub use load::{Description, DescriptionError};

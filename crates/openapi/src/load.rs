@@ -18,6 +18,8 @@ pub struct Description {
     openapi: String,
     document: Value,
     operations: Vec<Operation>,
+    /// The compiled schemas of response checks (`check.rs`), shared by clones.
+    pub(crate) validators: crate::schema::Validators,
 }
 
 impl Description {
@@ -64,7 +66,7 @@ impl Description {
         }
         check_refs(&document, &document, &mut String::new()).map_err(|(at, message)| error(None, Some(at), message))?;
         let operations = operations(&document).map_err(|(at, message)| error(None, Some(at), message))?;
-        Ok(Description { source: source.to_owned(), openapi, document, operations })
+        Ok(Description { source: source.to_owned(), openapi, document, operations, validators: Default::default() })
     }
 
     /// The file or URL the description was read from.
