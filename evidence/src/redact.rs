@@ -387,7 +387,7 @@ impl Redactor {
                 "body": self.body(&r.body, cap),
             })
         });
-        json!({
+        let mut rendered = json!({
             "step_line": x.step_line,
             "step": self.text(&x.step),
             "started_at": humantime::format_rfc3339_micros(x.started_at).to_string(),
@@ -400,7 +400,29 @@ impl Redactor {
             },
             "response": response,
             "error": x.error.as_deref().map(|e| self.text(e)),
-        })
+        });
+        // The API check quotes the response (what came instead of what was expected): its
+        // text is redacted like the body's.
+        if let (Some(check), Value::Object(map)) = (&x.api, &mut rendered) {
+            let mut check = serde_json::to_value(check).unwrap_or(Value::Null);
+            self.redact_strings(&mut check);
+            map.insert("api".to_owned(), check);
+        }
+        rendered
+    }
+
+    /// Every string of `value` redacted as text.
+    fn redact_strings(&self, value: &mut Value) {
+        match value {
+            Value::String(text) => {
+                if let std::borrow::Cow::Owned(redacted) = self.text(text) {
+                    *text = redacted;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_strings(item)),
+            Value::Object(map) => map.values_mut().for_each(|item| self.redact_strings(item)),
+            _ => {}
+        }
     }
 
     /// A body for the transcript: JSON redacted field by field, text and

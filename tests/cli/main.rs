@@ -4,6 +4,7 @@
 //! own on 127.0.0.1. Fixture projects live in `tests/fixtures/` (see its
 //! README), most with an `expected.txt` where the outcome is data.
 
+mod api;
 mod body;
 mod demo;
 mod exit_codes;

@@ -539,7 +539,9 @@ fn api_coverage_html(body: &mut String, root: &str, run: &SiteBundle, api: &cert
     );
     let gaps: Vec<_> = api.gaps().collect();
     if !gaps.is_empty() {
-        body.push_str("<table class=\"api-gaps\"><thead><tr><th>API coverage gap</th><th>feature</th></tr></thead><tbody>\n");
+        body.push_str(
+            "<table class=\"api-gaps\"><thead><tr><th>API coverage gap</th><th>feature</th></tr></thead><tbody>\n",
+        );
         for op in gaps {
             let feature = match &op.feature {
                 Some(f) => format!("<a href=\"{}\">{}</a>", feature_href(root, f), esc(f)),

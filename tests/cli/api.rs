@@ -1,0 +1,346 @@
+//! API descriptions end to end (PRODUCT.md section 11) against a small shop server of the
+//! tests' own whose behaviour and description disagree on purpose: item 2's `id` is a string
+//! where the description says integer, item 3 answers an undeclared 500, and `/internal/debug`
+//! is not described at all. Items 1 and the list conform (item 1's `note` is `null`, which
+//! the 3.0 description allows with `nullable`).
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use axum::{
+    Json, Router,
+    extract::Path as UrlPath,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde_json::{Value, json};
+
+use crate::support::{Project, files_under};
+
+/// The shop's description, in OpenAPI 3.0's dialect (YAML).
+const DESCRIPTION: &str = r##"openapi: 3.0.3
+info: {title: shop, version: "1.0.0"}
+paths:
+  /items:
+    get:
+      tags: [Catalog]
+      responses:
+        "200":
+          description: all items
+          headers:
+            X-Total-Count:
+              required: true
+              schema: {type: integer}
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Item"}}
+  /items/{id}:
+    get:
+      x-certify-feature: catalog
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        "200":
+          description: one item
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Item"}
+        "404": {description: no such item}
+    delete:
+      tags: [catalog]
+      responses:
+        "204": {description: deleted}
+components:
+  schemas:
+    Item:
+      type: object
+      required: [id, name]
+      properties:
+        id: {type: integer}
+        name: {type: string}
+        note: {type: string, nullable: true}
+"##;
+
+const CATALOG: &str = r#"[[feature]]
+id = "catalog"
+title = "The item catalog"
+owner = "shop"
+lifecycle = { ga = "1.0.0" }
+"#;
+
+struct Shop {
+    addr: SocketAddr,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Shop {
+    /// Serves the shop; `/openapi.json` answers `description` as it is. `/items/echo`
+    /// answers the caller's bearer token as the item's `id`.
+    fn start(description: &'static str) -> Shop {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("tokio: {e}"));
+        let app = Router::new()
+            .route("/version", get(|| async { Json(json!({"version": "1.0.0"})) }))
+            .route("/openapi.json", get(move || async move { description }))
+            .route(
+                "/items",
+                get(|| async { ([("X-Total-Count", "1")], Json(json!([{"id": 1, "name": "one", "note": null}]))) }),
+            )
+            .route("/items/{id}", get(item))
+            .route("/internal/debug", get(|| async { Json(json!({"debug": true})) }));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
+            .unwrap_or_else(|e| panic!("bind: {e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("local_addr: {e}"));
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Shop { addr, runtime: Some(runtime) }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Shop {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+async fn item(UrlPath(id): UrlPath<String>, headers: axum::http::HeaderMap) -> Response {
+    match id.as_str() {
+        // Echoes the caller's credential where an integer belongs: the violation quotes it.
+        "echo" => {
+            let token = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            Json(json!({"id": token.trim_start_matches("Bearer "), "name": "echo"})).into_response()
+        }
+        "1" => Json(json!({"id": 1, "name": "one", "note": null})).into_response(),
+        "2" => Json(json!({"id": "2", "name": "two"})).into_response(),
+        "3" => (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "application/json")], r#"{"error":"boom"}"#)
+            .into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn project(shop: &Shop, api: &str, features: &str) -> Project {
+    Project::empty()
+        .file(
+            "certify.toml",
+            &format!(
+                "[suite]\nfeatures = \"features\"\ncatalog = \"features/catalog.toml\"\n\n[targets.shop]\nbase_url = \"{}\"\n\
+                 version = {{ path = \"/version\", json = \"$.version\" }}\n{api}\n",
+                shop.url()
+            ),
+        )
+        .file("features/catalog.toml", CATALOG)
+        .file("api/openapi.yaml", DESCRIPTION)
+        .file("features/shop.feature", features)
+}
+
+const STEP_SCENARIOS: &str = r#"@feature:catalog
+Feature: The shop's items
+
+  Scenario: the item list
+    When I send a GET request to "/items"
+    Then the response status is 200
+    And the response conforms to the API description
+
+  Scenario: item one
+    When I send a GET request to "/items/1"
+    Then the response conforms to the API description
+
+  Scenario: item two
+    When I send a GET request to "/items/2"
+    Then the response status is 200
+    And the response conforms to the API description
+
+  Scenario: item three
+    When I send a GET request to "/items/3"
+    Then the response conforms to the API description
+"#;
+
+fn manifest(bundle: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(bundle.join("bundle.json")).unwrap_or_else(|e| panic!("bundle.json: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("bundle.json: {e}"))
+}
+
+fn scenario<'a>(m: &'a Value, name: &str) -> &'a Value {
+    m["scenarios"].as_array().into_iter().flatten().find(|s| s["name"] == name).unwrap_or_else(|| panic!("{name}"))
+}
+
+fn failure_message(s: &Value) -> String {
+    s["attempts"][0]["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|step| step["failure"]["message"].as_str().or_else(|| step["error"].as_str()))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn the_step_fails_a_response_that_breaks_the_description_naming_operation_status_and_pointer() {
+    let shop = Shop::start("");
+    let p = project(&shop, "api = { file = \"api/openapi.yaml\" }", STEP_SCENARIOS);
+    let out = p.out("bundle");
+    let run = p.certify().args(["run", "--no-sign", "--out"]).arg(&out).run();
+    run.expect_code(1);
+    let m = manifest(&out);
+    assert_eq!(scenario(&m, "the item list")["status"], "passed", "{run}");
+    assert_eq!(scenario(&m, "item one")["status"], "passed", "{run}");
+    let two = failure_message(scenario(&m, "item two"));
+    assert!(two.contains("GET /items/{id} answered 200"), "{two}\n{m:#}");
+    assert!(two.contains("body /id"), "{two}");
+    assert!(two.contains("/components/schemas/Item/properties/id"), "{two}");
+    let three = failure_message(scenario(&m, "item three"));
+    assert!(three.contains("GET /items/{id} answered 500"), "{three}");
+    assert!(three.contains("500 is not declared"), "{three}");
+
+    // API coverage: every operation, exercised or not, with its feature.
+    let api = &m["api"];
+    assert_eq!(api["source"], "api/openapi.yaml");
+    assert_eq!(api["file"], "suite/api/openapi.yaml");
+    assert_eq!(api["checked"], "step");
+    assert_eq!(api["findings"], 2);
+    let ops: Vec<(String, bool, String, u64)> = api["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .map(|op| {
+            (
+                op["operation"].as_str().unwrap_or_default().to_owned(),
+                op["exercised"].as_bool().unwrap_or_default(),
+                op["feature"].as_str().unwrap_or("-").to_owned(),
+                op["findings"].as_u64().unwrap_or(99),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("GET /items".to_owned(), true, "catalog".to_owned(), 0),
+            ("GET /items/{id}".to_owned(), true, "catalog".to_owned(), 2),
+            ("DELETE /items/{id}".to_owned(), false, "catalog".to_owned(), 0),
+        ]
+    );
+    // The summary, JUnit and the transcripts say it too.
+    assert!(run.stdout.contains("2 of 3 operations exercised"), "{run}");
+    assert!(run.stdout.contains("DELETE /items/{id}  [catalog]"), "{run}");
+    let junit = std::fs::read_to_string(out.join("junit.xml")).expect("junit.xml");
+    assert!(junit.contains("GET /items/{id} answered 200"), "{junit}");
+    let transcripts: String =
+        files_under(&out.join("transcripts")).iter().map(|f| std::fs::read_to_string(f).unwrap_or_default()).collect();
+    assert!(transcripts.contains(r#""outcome":"violations""#), "the transcript records the check");
+    assert!(transcripts.contains(r#""outcome":"conforms""#), "the transcript records the check");
+    // The description that ran is kept.
+    assert_eq!(std::fs::read_to_string(out.join("suite/api/openapi.yaml")).expect("kept"), DESCRIPTION);
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(report.contains("id=\"api-operations\"") && report.contains("DELETE /items/{id}"), "report.html");
+}
+
+#[test]
+fn with_api_check_every_each_response_is_checked_and_an_undocumented_endpoint_is_a_finding() {
+    let shop = Shop::start(DESCRIPTION);
+    let features = r#"@feature:catalog
+Feature: every response
+
+  Scenario: item one
+    When I send a GET request to "/items/1"
+    Then the response status is 200
+
+  Scenario: item two
+    When I send a GET request to "/items/2"
+    Then the response status is 200
+
+  Scenario: the debug page
+    When I send a GET request to "/internal/debug"
+    Then the response status is 200
+"#;
+    let p = project(&shop, "api = { path = \"/openapi.json\" }\napi_check = \"every\"", features);
+    let key = p.keygen();
+    let out = p.out("bundle");
+    let run = p.certify().signed_by(&key).args(["run", "--out"]).arg(&out).run();
+    run.expect_code(1);
+    let m = manifest(&out);
+    assert_eq!(scenario(&m, "item one")["status"], "passed", "{run}");
+    let two = failure_message(scenario(&m, "item two"));
+    assert!(two.contains("GET /items/{id} answered 200") && two.contains("body /id"), "{two}");
+    let debug = failure_message(scenario(&m, "the debug page"));
+    assert!(debug.contains("GET /internal/debug is not in the API description"), "{debug}");
+    let api = &m["api"];
+    assert_eq!(api["checked"], "every");
+    assert_eq!(api["findings"], 2, "{api:#}");
+    assert_eq!(api["undocumented"], json!([{"request": "GET /internal/debug", "count": 1}]));
+    assert!(api["source"].as_str().unwrap_or_default().starts_with("GET http://127.0.0.1:"), "{api:#}");
+    assert_eq!(api["transcript"], "transcripts/api-description.json");
+    // The fetched description is kept as served, and the bundle (with it) verifies.
+    assert_eq!(std::fs::read_to_string(out.join("suite/api-description.yaml")).expect("kept"), DESCRIPTION);
+    assert!(out.join("transcripts/api-description.json").is_file());
+    key.assert_verifies(&out);
+    assert!(run.stdout.contains("undocumented  GET /internal/debug"), "{run}");
+}
+
+#[test]
+fn a_description_that_does_not_parse_stops_the_run_naming_source_and_line() {
+    let shop = Shop::start("openapi: 3.1.0\ninfo: {title: shop, version: '1'}\npaths:\n  /items: [\n");
+    let p = project(&shop, "api = { path = \"/openapi.json\" }", STEP_SCENARIOS);
+    let out = p.out("bundle");
+    let run = p.certify().args(["run", "--no-sign", "--out"]).arg(&out).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains(&format!("GET {}/openapi.json:", shop.url())), "{run}");
+    assert!(run.stderr.contains("not valid YAML"), "{run}");
+    assert!(!out.exists(), "no bundle for a run that did not start");
+
+    let missing = project(&shop, "api = { file = \"api/missing.yaml\" }", STEP_SCENARIOS);
+    let run = missing.certify().args(["run", "--no-sign"]).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains("targets.shop.api.file"), "{run}");
+}
+
+#[test]
+fn the_step_without_a_description_says_how_to_name_one() {
+    let shop = Shop::start("");
+    let p = project(&shop, "", STEP_SCENARIOS);
+    let out = p.out("bundle");
+    let run = p.certify().args(["run", "--no-sign", "--out"]).arg(&out).run();
+    run.expect_code(1);
+    let m = manifest(&out);
+    let message = failure_message(scenario(&m, "item one"));
+    assert!(message.contains("has no API description: add api = "), "{message}");
+    assert!(m.get("api").is_none(), "no api record without a description");
+}
+
+#[test]
+fn a_secret_the_target_echoes_into_a_violation_never_reaches_the_evidence() {
+    let shop = Shop::start(DESCRIPTION);
+    let secret = "tok_s3cr3t_echoed_0123456789";
+    let features = r#"@feature:catalog
+Feature: echo
+
+  Scenario: the echo item
+    When I send a GET request to "/items/echo"
+    Then the response conforms to the API description
+"#;
+    let p = project(&shop, "api = { path = \"/openapi.json\" }\nauth = { bearer_env = \"SHOP_TOKEN\" }", features);
+    let out = p.out("bundle");
+    let run = p.certify().env("SHOP_TOKEN", secret).args(["run", "--no-sign", "--out"]).arg(&out).run();
+    run.expect_code(1);
+    assert!(run.stdout.contains("body /id"), "the violation is reported:\n{run}");
+    assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "the console shows the secret:\n{run}");
+    let transcripts = files_under(&out.join("transcripts"));
+    assert!(transcripts.iter().any(|f| std::fs::read_to_string(f).unwrap_or_default().contains(r#""api":"#)));
+    for file in files_under(&out) {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(secret),
+            "{} holds the secret the target echoed",
+            file.display()
+        );
+    }
+}
