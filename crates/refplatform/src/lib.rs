@@ -5,6 +5,11 @@
 //! can be started with [`FAULTS`] injected to show failing certifications. State lives in memory
 //! and is lost when the platform stops. The routes are listed in the `api` module.
 //!
+//! The platform describes its own API: `GET /openapi.json` serves an OpenAPI 3.1 description of
+//! it as it behaves at the impersonated version (every route, status, header, security scheme and
+//! response schema, each operation linked to its `features/catalog.toml` feature), also available
+//! without a socket as [`openapi_description`]. Faults never change the description.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), certify_refplatform::PlatformError> {
 //! use certify_refplatform::{start, PlatformOptions, DEFAULT_VERSION};
@@ -27,6 +32,7 @@ mod api;
 mod auth;
 mod clock;
 mod error;
+mod openapi;
 mod settings;
 mod store;
 
@@ -131,6 +137,12 @@ pub async fn start(opts: PlatformOptions) -> Result<RunningPlatform, PlatformErr
         let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     });
     Ok(RunningPlatform { addr, version, stop, server })
+}
+
+/// The OpenAPI 3.1 description of the platform's API at `version` (one of [`VERSIONS`]), as
+/// `GET /openapi.json` serves it. Faults do not change it: it is what the platform promises.
+pub fn openapi_description(version: &str) -> Result<serde_json::Value, PlatformError> {
+    Ok(openapi::description(settings::Version::named(version)?))
 }
 
 /// The platform's HTTP service as an axum [`axum::Router`], for serving it some other way or

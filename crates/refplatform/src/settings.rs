@@ -13,6 +13,12 @@ pub(crate) enum Version {
 }
 
 impl Version {
+    /// The version named `text` (surrounding blanks ignored), or the error listing the supported ones.
+    pub(crate) fn named(text: &str) -> Result<Version, PlatformError> {
+        Version::parse(text.trim())
+            .ok_or_else(|| PlatformError::UnknownVersion { given: text.to_owned(), supported: VERSIONS.join(", ") })
+    }
+
     fn parse(text: &str) -> Option<Version> {
         match text {
             "1.4.0" => Some(Version::V1_4),
@@ -116,10 +122,7 @@ pub(crate) struct Settings {
 impl Settings {
     /// Validates the options: a known version, known fault names and a non-empty operator token.
     pub(crate) fn from_options(opts: &PlatformOptions) -> Result<Settings, PlatformError> {
-        let version = Version::parse(opts.version.trim()).ok_or_else(|| PlatformError::UnknownVersion {
-            given: opts.version.clone(),
-            supported: VERSIONS.join(", "),
-        })?;
+        let version = Version::named(&opts.version)?;
         let mut faults = Faults::default();
         for name in &opts.faults {
             if !faults.enable(name.trim()) {
