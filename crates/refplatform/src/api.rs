@@ -460,7 +460,14 @@ async fn current_tenant(
     TenantAuth(caller): TenantAuth,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = state.store().tenant(caller.tenant, SystemTime::now()).map_err(|_| tenant_not_found(caller.tenant))?;
-    Ok(Json(Value::Object(tenant_json(&tenant))))
+    let mut body = tenant_json(&tenant);
+    if state.settings().faults.api_drift {
+        body = body
+            .into_iter()
+            .map(|(name, value)| if name == "plan" { ("tier".to_owned(), value) } else { (name, value) })
+            .collect();
+    }
+    Ok(Json(Value::Object(body)))
 }
 
 // ---------------------------------------------------------------------------------------------

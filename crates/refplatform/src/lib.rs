@@ -8,7 +8,8 @@
 //! The platform describes its own API: `GET /openapi.json` serves an OpenAPI 3.1 description of
 //! it as it behaves at the impersonated version (every route, status, header, security scheme and
 //! response schema, each operation linked to its `features/catalog.toml` feature), also available
-//! without a socket as [`openapi_description`]. Faults never change the description.
+//! without a socket as [`openapi_description`]. Faults never change the description: the
+//! `api-drift` fault breaks one of its promises while every shipped scenario still passes.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), certify_refplatform::PlatformError> {
@@ -66,6 +67,10 @@ pub const FAULTS: &[FaultInfo] = &[
     FaultInfo { name: "slow", description: "every /v1/ request takes 1500 ms longer (response-time bounds fail)" },
     FaultInfo { name: "flaky", description: "every third /v1/ request answers 503 (deterministic, not random)" },
     FaultInfo { name: "metering-stuck", description: "usage reports are accepted but totals never change" },
+    FaultInfo {
+        name: "api-drift",
+        description: "GET /v1/tenant answers `tier` for `plan` (only the API check notices)",
+    },
 ];
 
 /// How to start the platform.

@@ -95,6 +95,8 @@ pub(crate) struct Faults {
     pub(crate) flaky: bool,
     /// Usage is accepted but never counted.
     pub(crate) metering_stuck: bool,
+    /// `GET /v1/tenant` answers `tier` where its description promises `plan`.
+    pub(crate) api_drift: bool,
 }
 
 impl Faults {
@@ -104,6 +106,7 @@ impl Faults {
             "slow" => &mut self.slow,
             "flaky" => &mut self.flaky,
             "metering-stuck" => &mut self.metering_stuck,
+            "api-drift" => &mut self.api_drift,
             _ => return false,
         };
         *flag = true;
@@ -184,7 +187,7 @@ mod tests {
         let err = Settings::from_options(&options("2.0.0", &["slow", "explode"], "t")).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("explode"), "{text}");
-        assert!(text.contains("signup-broken, slow, flaky, metering-stuck"), "{text}");
+        assert!(text.contains("signup-broken, slow, flaky, metering-stuck, api-drift"), "{text}");
     }
 
     #[test]

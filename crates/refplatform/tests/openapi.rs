@@ -1,7 +1,8 @@
 //! The platform's description of its own API (`GET /openapi.json`) against the platform itself,
 //! over real HTTP on loopback: it loads as OpenAPI 3.1, every operation it describes is routed,
 //! every answer the platform gives conforms to it and every status it declares is really given,
-//! the versions differ where the platform does, and operations name catalog features.
+//! the versions differ where the platform does, operations name catalog features, and the
+//! `api-drift` fault breaks exactly one promise.
 
 mod common;
 
@@ -446,5 +447,54 @@ async fn every_operation_names_a_feature_the_version_serves() {
         without.sort_unstable();
         assert_eq!(without, ["legacy-key-header"], "at {version}");
         assert_eq!(api.at("/components/securitySchemes/legacyApiKeyHeader/name"), Some(&json!("X-Api-Key")));
+    }
+}
+
+#[tokio::test]
+async fn api_drift_renames_a_field_only_the_description_promises() {
+    let fault = FAULTS.iter().find(|f| f.name == "api-drift").unwrap();
+    assert!(fault.description.contains("`tier`") && fault.description.contains("`plan`"));
+    for version in VERSIONS {
+        let mut drifted = Walk::start(version, &["api-drift"]).await;
+        assert_eq!(drifted.api.document(), &openapi_description(version).unwrap());
+        let t = drifted.sign_up("drifter").await;
+        assert_eq!(t.body["plan"], "free");
+
+        let request = drifted.fx.request(Method::GET, "/v1/tenant").bearer_auth(&t.key).build().unwrap();
+        let response = drifted.fx.client.execute(request).await.unwrap();
+        let answer = Answer {
+            method: "GET".into(),
+            path: "/v1/tenant".into(),
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.bytes().await.unwrap().to_vec(),
+        };
+        assert_eq!(answer.status, StatusCode::OK);
+        let body = answer.json();
+        assert_eq!(body["tier"], "free", "{body}");
+        assert!(body.get("plan").is_none(), "{body}");
+        // What the shipped scenarios assert of this answer still holds.
+        assert_eq!(body["id"], t.id.as_str());
+        assert_eq!(body["name"], t.name.as_str());
+        assert!(body.get("api_key").is_none());
+        // The description catches it: `plan` is required and `tier` is not allowed.
+        let (name, found) = violations(&drifted.api, &answer);
+        assert_eq!(name, "GET /v1/tenant");
+        assert!(found.iter().any(|v| v.contains("\"plan\"")), "{found:#?}");
+        assert!(found.iter().any(|v| v.contains("tier")), "{found:#?}");
+
+        // Other answers naming the plan are unchanged and conform.
+        let detail = format!("/v1/admin/tenants/{}", t.id);
+        let body = drifted.expect(drifted.with_key(Method::GET, &detail, OPERATOR_TOKEN), StatusCode::OK).await;
+        assert_eq!(body["plan"], "free");
+        drifted.expect(drifted.with_key(Method::GET, "/v1/quota", &t.key), StatusCode::OK).await;
+        drifted.fx.stop().await;
+
+        // Without the fault the same request conforms.
+        let mut honest = Walk::start(version, &[]).await;
+        let t = honest.sign_up("drifter").await;
+        let body = honest.expect(honest.with_key(Method::GET, "/v1/tenant", &t.key), StatusCode::OK).await;
+        assert_eq!(body["plan"], "free");
+        honest.fx.stop().await;
     }
 }
