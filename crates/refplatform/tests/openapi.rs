@@ -549,3 +549,50 @@ fn the_shipped_scenarios_cannot_see_the_api_drift() {
         }
     }
 }
+
+/// Runs openapi-spec-validator (Python, `CERTIFY_PYTHON`; installed by `.ci/run` with
+/// `moto[server]`, which requires it) on a document: `Err` with its complaint when it rejects it.
+fn outside_validation(document: &Value) -> Result<(), String> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let python = std::env::var("CERTIFY_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let script = "import json, sys\n\
+                  from openapi_spec_validator import validate\n\
+                  from openapi_spec_validator.validation.exceptions import OpenAPIValidationError\n\
+                  try:\n    validate(json.load(sys.stdin))\n\
+                  except OpenAPIValidationError as e:\n    sys.exit(f'rejected: {e}')\n";
+    let mut child = Command::new(&python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {python} (CERTIFY_PYTHON, with openapi-spec-validator): {e}"));
+    child.stdin.take().unwrap().write_all(document.to_string().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success() || said.starts_with("rejected: "),
+        "openapi-spec-validator did not run (CERTIFY_PYTHON={python} needs openapi-spec-validator): {said}"
+    );
+    if output.status.success() { Ok(()) } else { Err(said) }
+}
+
+#[test]
+fn openapi_spec_validator_accepts_the_description_at_every_version() {
+    for version in VERSIONS {
+        let description = openapi_description(version).unwrap();
+        if let Err(said) = outside_validation(&description) {
+            panic!("openapi-spec-validator rejects the description at {version}: {said}");
+        }
+        // It is a real check: a description with a malformed response or security requirement
+        // is rejected.
+        let mut broken = description.clone();
+        broken["paths"]["/health"]["get"]["responses"]["200"] = json!({"content": "text"});
+        assert!(outside_validation(&broken).is_err(), "a broken response passed at {version}");
+        let mut broken = description;
+        broken["components"]["securitySchemes"]["bearerApiKey"] = json!({"type": "bearer"});
+        assert!(outside_validation(&broken).is_err(), "a broken security scheme passed at {version}");
+    }
+}
