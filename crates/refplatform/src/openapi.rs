@@ -400,6 +400,10 @@ fn stamp_responses(version: Version, path: &str, operation: &mut Value) {
             }),
         );
     }
+    // Listed in status order (every key is a three-digit code).
+    let mut sorted: Vec<(String, Value)> = std::mem::take(responses).into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    responses.extend(sorted);
     for response in responses.values_mut() {
         let Some(response) = response.as_object_mut() else { continue };
         let headers = response.entry("headers").or_insert_with(|| json!({}));
@@ -723,6 +727,19 @@ mod tests {
             let routed: BTreeSet<(String, String)> =
                 routes(version).iter().map(|r| (r.verb.as_str().to_owned(), r.path.to_owned())).collect();
             assert_eq!(operations_of(version), routed, "at {}", version.as_str());
+        }
+    }
+
+    #[test]
+    fn responses_are_listed_in_status_order() {
+        let document = description(Version::V2_0);
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let statuses: Vec<&String> = operation["responses"].as_object().unwrap().keys().collect();
+                let mut sorted = statuses.clone();
+                sorted.sort();
+                assert_eq!(statuses, sorted, "{method} {path}");
+            }
         }
     }
 }
