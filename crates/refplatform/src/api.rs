@@ -200,15 +200,17 @@ pub(crate) fn router(settings: Settings) -> Router {
 // ---------------------------------------------------------------------------------------------
 // Middleware
 
-fn is_v1(uri: &Uri) -> bool {
-    uri.path().starts_with("/v1/")
+/// Whether a request path is under `/v1/`, where the faults apply and `X-Api-Key` is
+/// deprecated (the description declares the same).
+pub(crate) fn is_v1(path: &str) -> bool {
+    path.starts_with("/v1/")
 }
 
 /// Adds `X-Request-Id` to every response, and the deprecation headers to `/v1/` requests that
 /// authenticate with `X-Api-Key` on versions that deprecate it.
 async fn stamp_response(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let legacy_key = state.settings().version.deprecates_key_header()
-        && is_v1(request.uri())
+        && is_v1(request.uri().path())
         && request.headers().contains_key(API_KEY_HEADER)
         && !request.headers().contains_key(AUTHORIZATION);
     let mut response = next.run(request).await;
@@ -225,7 +227,7 @@ async fn stamp_response(State(state): State<AppState>, request: Request, next: N
 
 /// Applies the `slow` and `flaky` faults to `/v1/` requests.
 async fn inject_faults(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !is_v1(request.uri()) {
+    if !is_v1(request.uri().path()) {
         return next.run(request).await;
     }
     let faults = state.settings().faults;

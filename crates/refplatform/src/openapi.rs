@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::{KEY_HEADER_SUNSET, MAX_UNITS};
+use crate::api::{KEY_HEADER_SUNSET, MAX_UNITS, is_v1};
 use crate::settings::Version;
 use crate::store::{KEY_PREFIX, Metric, Plan, TenantStatus};
 
@@ -388,7 +388,7 @@ fn record_usage(version: Version, security: &Value) -> Value {
 /// the 503 of an unavailable platform and, where `X-Api-Key` is deprecated, `Deprecation` and
 /// `Sunset` (sent when the request authenticated with that header alone).
 fn stamp_responses(version: Version, path: &str, operation: &mut Value) {
-    let v1 = path.starts_with("/v1/");
+    let v1 = is_v1(path);
     let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { return };
     if v1 {
         responses.insert(
