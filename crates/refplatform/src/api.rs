@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `GET /health` | none | `{"status": "ok"}` |
 //! | `GET /version` | none | version, build and the feature ids served |
+//! | `GET /openapi.json` | none | the OpenAPI 3.1 description of this API at this version (module `openapi`) |
 //! | `POST /v1/tenants` | none | self-service sign-up; 201 with the first API key |
 //! | `GET /v1/tenants/{id}/status` | none | provisioning status of a sign-up |
 //! | `GET /v1/tenant` | key | the caller's tenant |
@@ -15,12 +16,14 @@
 //! | `GET /v1/quota` | key | per-plan limits, used and remaining for the current UTC day |
 //! | `GET, POST /v1/usage` | key | usage totals / record usage (202) |
 //! | `GET /v1/usage/export?format=csv\|json` | key | usage records (2.0.0 and later) |
+//! | `GET /v1/plans` | none | the plans and their daily limits (2.0.0 and later) |
 //! | `GET /v1/admin/tenants` | operator | list tenants, filters `name`, `plan`, `status` |
 //! | `GET /v1/admin/tenants/{id}` | operator | a tenant with its live key count and usage |
 //! | `POST /v1/admin/tenants/{id}/suspend`, `.../resume` | operator | suspend / resume a tenant |
 //!
 //! Every response carries a fresh `X-Request-Id`. In 2.0.0, `/v1/` requests authenticated with
-//! `X-Api-Key` get `Deprecation: true` and a `Sunset` date.
+//! `X-Api-Key` get `Deprecation: true` and a `Sunset` date. The routes are listed once, in
+//! `endpoints`: the router is built from that list, and the description is tested against it.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -31,11 +34,12 @@ use std::time::{Duration, SystemTime};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
+use axum::handler::Handler;
 use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -43,7 +47,7 @@ use uuid::Uuid;
 use crate::auth::{API_KEY_HEADER, OperatorAuth, TenantAuth};
 use crate::clock::{rfc3339, secs_until_next_period};
 use crate::error::ApiError;
-use crate::settings::Settings;
+use crate::settings::{Settings, Version};
 use crate::store::{
     IssuedKey, KeyView, Metric, NewTenant, Plan, Store, StoreError, TenantFilter, TenantStatus, TenantView,
     UsageRecord, UsageView,
@@ -53,10 +57,10 @@ use crate::store::{
 pub(crate) const SLOW_DELAY: Duration = Duration::from_millis(1_500);
 
 /// The date after which `X-Api-Key` authentication stops working (announced from 2.0.0).
-const KEY_HEADER_SUNSET: &str = "Fri, 01 Jan 2027 00:00:00 GMT";
+pub(crate) const KEY_HEADER_SUNSET: &str = "Fri, 01 Jan 2027 00:00:00 GMT";
 
 /// Largest number of units one usage report may carry.
-const MAX_UNITS: u64 = 1_000_000_000;
+pub(crate) const MAX_UNITS: u64 = 1_000_000_000;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
@@ -69,6 +73,8 @@ pub(crate) struct AppState(Arc<Shared>);
 #[derive(Debug)]
 struct Shared {
     settings: Settings,
+    /// The OpenAPI description served at `/openapi.json`, built once.
+    openapi: Value,
     store: Mutex<Store>,
     /// `/v1/` requests seen so far; the `flaky` fault fails every third one.
     v1_requests: AtomicU64,
@@ -77,7 +83,8 @@ struct Shared {
 impl AppState {
     fn new(settings: Settings) -> AppState {
         let store = Store::new(settings.faults.metering_stuck);
-        AppState(Arc::new(Shared { settings, store: Mutex::new(store), v1_requests: AtomicU64::new(0) }))
+        let openapi = crate::openapi::description(settings.version);
+        AppState(Arc::new(Shared { settings, openapi, store: Mutex::new(store), v1_requests: AtomicU64::new(0) }))
     }
 
     pub(crate) fn settings(&self) -> &Settings {
@@ -91,28 +98,96 @@ impl AppState {
     }
 }
 
+/// The HTTP methods the platform routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verb {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Verb {
+    /// The method's name, upper case.
+    #[cfg(test)]
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Delete => "DELETE",
+        }
+    }
+
+    fn to<H, T>(self, handler: H) -> MethodRouter<AppState>
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        match self {
+            Verb::Get => get(handler),
+            Verb::Post => post(handler),
+            Verb::Delete => delete(handler),
+        }
+    }
+}
+
+/// One route: a method on a path template (axum's `{param}` syntax, which is OpenAPI's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Route {
+    pub(crate) verb: Verb,
+    pub(crate) path: &'static str,
+}
+
+/// Every route served at `version` with its handler: the one list the router is built from.
+fn endpoints(version: Version) -> Vec<(Route, MethodRouter<AppState>)> {
+    fn at<H, T>(verb: Verb, path: &'static str, handler: H) -> (Route, MethodRouter<AppState>)
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        (Route { verb, path }, verb.to(handler))
+    }
+    use Verb::{Delete, Get, Post};
+    let mut endpoints = vec![
+        at(Get, "/health", health),
+        at(Get, "/version", version_info),
+        at(Get, "/openapi.json", openapi),
+        at(Post, "/v1/tenants", sign_up),
+        at(Get, "/v1/tenants/{id}/status", tenant_status),
+        at(Get, "/v1/tenant", current_tenant),
+        at(Get, "/v1/keys", list_keys),
+        at(Post, "/v1/keys", create_key),
+        at(Delete, "/v1/keys/{id}", revoke_key),
+        at(Get, "/v1/quota", quota),
+        at(Get, "/v1/usage", usage),
+        at(Post, "/v1/usage", record_usage),
+        at(Get, "/v1/admin/tenants", admin_list_tenants),
+        at(Get, "/v1/admin/tenants/{id}", admin_tenant),
+        at(Post, "/v1/admin/tenants/{id}/suspend", admin_suspend),
+        at(Post, "/v1/admin/tenants/{id}/resume", admin_resume),
+    ];
+    if version.has_usage_export() {
+        endpoints.push(at(Get, "/v1/usage/export", export_usage));
+    }
+    if version.has_plan_catalog() {
+        endpoints.push(at(Get, "/v1/plans", plans));
+    }
+    endpoints
+}
+
+/// Every route served at `version`, in the order the router adds them.
+#[cfg(test)]
+pub(crate) fn routes(version: Version) -> Vec<Route> {
+    endpoints(version).into_iter().map(|(route, _)| route).collect()
+}
+
 /// Builds the router for validated settings.
 pub(crate) fn router(settings: Settings) -> Router {
+    let version = settings.version;
     let state = AppState::new(settings);
-    let mut routes = Router::new()
-        .route("/health", get(health))
-        .route("/version", get(version))
-        .route("/v1/tenants", post(sign_up))
-        .route("/v1/tenants/{id}/status", get(tenant_status))
-        .route("/v1/tenant", get(current_tenant))
-        .route("/v1/keys", get(list_keys).post(create_key))
-        .route("/v1/keys/{id}", delete(revoke_key))
-        .route("/v1/quota", get(quota))
-        .route("/v1/usage", get(usage).post(record_usage))
-        .route("/v1/admin/tenants", get(admin_list_tenants))
-        .route("/v1/admin/tenants/{id}", get(admin_tenant))
-        .route("/v1/admin/tenants/{id}/suspend", post(admin_suspend))
-        .route("/v1/admin/tenants/{id}/resume", post(admin_resume));
-    if state.settings().version.has_usage_export() {
-        routes = routes.route("/v1/usage/export", get(export_usage));
-    }
-    if state.settings().version.has_plan_catalog() {
-        routes = routes.route("/v1/plans", get(plans));
+    let mut routes = Router::new();
+    for (route, handler) in endpoints(version) {
+        // Two methods on one path merge into one method router.
+        routes = routes.route(route.path, handler);
     }
     routes
         .fallback(no_route)
@@ -125,15 +200,17 @@ pub(crate) fn router(settings: Settings) -> Router {
 // ---------------------------------------------------------------------------------------------
 // Middleware
 
-fn is_v1(uri: &Uri) -> bool {
-    uri.path().starts_with("/v1/")
+/// Whether a request path is under `/v1/`, where the faults apply and `X-Api-Key` is
+/// deprecated (the description declares the same).
+pub(crate) fn is_v1(path: &str) -> bool {
+    path.starts_with("/v1/")
 }
 
 /// Adds `X-Request-Id` to every response, and the deprecation headers to `/v1/` requests that
 /// authenticate with `X-Api-Key` on versions that deprecate it.
 async fn stamp_response(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let legacy_key = state.settings().version.deprecates_key_header()
-        && is_v1(request.uri())
+        && is_v1(request.uri().path())
         && request.headers().contains_key(API_KEY_HEADER)
         && !request.headers().contains_key(AUTHORIZATION);
     let mut response = next.run(request).await;
@@ -150,7 +227,7 @@ async fn stamp_response(State(state): State<AppState>, request: Request, next: N
 
 /// Applies the `slow` and `flaky` faults to `/v1/` requests.
 async fn inject_faults(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !is_v1(request.uri()) {
+    if !is_v1(request.uri().path()) {
         return next.run(request).await;
     }
     let faults = state.settings().faults;
@@ -317,7 +394,7 @@ async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-async fn version(State(state): State<AppState>) -> Json<Value> {
+async fn version_info(State(state): State<AppState>) -> Json<Value> {
     let version = state.settings().version;
     Json(json!({
         "version": version.as_str(),
@@ -325,6 +402,12 @@ async fn version(State(state): State<AppState>) -> Json<Value> {
         "api": "v1",
         "features": version.features(),
     }))
+}
+
+/// `GET /openapi.json`: the description of this API at this version (faults do not change it:
+/// it is the promise, which a fault breaks).
+async fn openapi(State(state): State<AppState>) -> Response {
+    Json(&state.0.openapi).into_response()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,7 +462,14 @@ async fn current_tenant(
     TenantAuth(caller): TenantAuth,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = state.store().tenant(caller.tenant, SystemTime::now()).map_err(|_| tenant_not_found(caller.tenant))?;
-    Ok(Json(Value::Object(tenant_json(&tenant))))
+    let mut body = tenant_json(&tenant);
+    if state.settings().faults.api_drift {
+        body = body
+            .into_iter()
+            .map(|(name, value)| if name == "plan" { ("tier".to_owned(), value) } else { (name, value) })
+            .collect();
+    }
+    Ok(Json(Value::Object(body)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,7 +581,7 @@ async fn record_usage(
 
 /// `GET /v1/plans` (2.0): the plans a tenant can sign up for and their daily limits. Public.
 async fn plans() -> Json<Value> {
-    let plans: Vec<Value> = [Plan::Free, Plan::Team, Plan::Enterprise]
+    let plans: Vec<Value> = Plan::ALL
         .into_iter()
         .map(|p| {
             let limits: Map<String, Value> =

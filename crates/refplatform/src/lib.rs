@@ -5,6 +5,12 @@
 //! can be started with [`FAULTS`] injected to show failing certifications. State lives in memory
 //! and is lost when the platform stops. The routes are listed in the `api` module.
 //!
+//! The platform describes its own API: `GET /openapi.json` serves an OpenAPI 3.1 description of
+//! it as it behaves at the impersonated version (every route, status, header, security scheme and
+//! response schema, each operation linked to its `features/catalog.toml` feature), also available
+//! without a socket as [`openapi_description`]. Faults never change the description: the
+//! `api-drift` fault breaks one of its promises while every shipped scenario still passes.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), certify_refplatform::PlatformError> {
 //! use certify_refplatform::{start, PlatformOptions, DEFAULT_VERSION};
@@ -27,6 +33,7 @@ mod api;
 mod auth;
 mod clock;
 mod error;
+mod openapi;
 mod settings;
 mod store;
 
@@ -60,6 +67,10 @@ pub const FAULTS: &[FaultInfo] = &[
     FaultInfo { name: "slow", description: "every /v1/ request takes 1500 ms longer (response-time bounds fail)" },
     FaultInfo { name: "flaky", description: "every third /v1/ request answers 503 (deterministic, not random)" },
     FaultInfo { name: "metering-stuck", description: "usage reports are accepted but totals never change" },
+    FaultInfo {
+        name: "api-drift",
+        description: "GET /v1/tenant answers `tier` for `plan` (only the API check notices)",
+    },
 ];
 
 /// How to start the platform.
@@ -131,6 +142,12 @@ pub async fn start(opts: PlatformOptions) -> Result<RunningPlatform, PlatformErr
         let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     });
     Ok(RunningPlatform { addr, version, stop, server })
+}
+
+/// The OpenAPI 3.1 description of the platform's API at `version` (one of [`VERSIONS`]), as
+/// `GET /openapi.json` serves it. Faults do not change it: it is what the platform promises.
+pub fn openapi_description(version: &str) -> Result<serde_json::Value, PlatformError> {
+    Ok(openapi::description(settings::Version::named(version)?))
 }
 
 /// The platform's HTTP service as an axum [`axum::Router`], for serving it some other way or

@@ -13,6 +13,12 @@ pub(crate) enum Version {
 }
 
 impl Version {
+    /// The version named `text` (surrounding blanks ignored), or the error listing the supported ones.
+    pub(crate) fn named(text: &str) -> Result<Version, PlatformError> {
+        Version::parse(text.trim())
+            .ok_or_else(|| PlatformError::UnknownVersion { given: text.to_owned(), supported: VERSIONS.join(", ") })
+    }
+
     fn parse(text: &str) -> Option<Version> {
         match text {
             "1.4.0" => Some(Version::V1_4),
@@ -89,6 +95,8 @@ pub(crate) struct Faults {
     pub(crate) flaky: bool,
     /// Usage is accepted but never counted.
     pub(crate) metering_stuck: bool,
+    /// `GET /v1/tenant` answers `tier` where its description promises `plan`.
+    pub(crate) api_drift: bool,
 }
 
 impl Faults {
@@ -98,6 +106,7 @@ impl Faults {
             "slow" => &mut self.slow,
             "flaky" => &mut self.flaky,
             "metering-stuck" => &mut self.metering_stuck,
+            "api-drift" => &mut self.api_drift,
             _ => return false,
         };
         *flag = true;
@@ -116,10 +125,7 @@ pub(crate) struct Settings {
 impl Settings {
     /// Validates the options: a known version, known fault names and a non-empty operator token.
     pub(crate) fn from_options(opts: &PlatformOptions) -> Result<Settings, PlatformError> {
-        let version = Version::parse(opts.version.trim()).ok_or_else(|| PlatformError::UnknownVersion {
-            given: opts.version.clone(),
-            supported: VERSIONS.join(", "),
-        })?;
+        let version = Version::named(&opts.version)?;
         let mut faults = Faults::default();
         for name in &opts.faults {
             if !faults.enable(name.trim()) {
@@ -181,7 +187,7 @@ mod tests {
         let err = Settings::from_options(&options("2.0.0", &["slow", "explode"], "t")).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("explode"), "{text}");
-        assert!(text.contains("signup-broken, slow, flaky, metering-stuck"), "{text}");
+        assert!(text.contains("signup-broken, slow, flaky, metering-stuck, api-drift"), "{text}");
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub(crate) enum Plan {
 }
 
 impl Plan {
+    pub(crate) const ALL: [Plan; 3] = [Plan::Free, Plan::Team, Plan::Enterprise];
     pub(crate) const NAMES: &'static str = "free, team, enterprise";
 
     pub(crate) fn parse(text: &str) -> Option<Plan> {
@@ -105,6 +106,8 @@ pub(crate) enum TenantStatus {
 }
 
 impl TenantStatus {
+    pub(crate) const ALL: [TenantStatus; 3] =
+        [TenantStatus::Provisioning, TenantStatus::Active, TenantStatus::Suspended];
     pub(crate) const NAMES: &'static str = "provisioning, active, suspended";
 
     pub(crate) fn parse(text: &str) -> Option<TenantStatus> {
@@ -525,6 +528,20 @@ mod tests {
         store
             .sign_up(NewTenant { name: name.to_owned(), plan, admin_email: format!("admin@{name}.test") }, t0())
             .unwrap()
+    }
+
+    #[test]
+    fn the_listed_names_are_every_value() {
+        let join = |names: Vec<&str>| names.join(", ");
+        assert_eq!(join(Plan::ALL.map(Plan::as_str).to_vec()), Plan::NAMES);
+        assert_eq!(join(Metric::ALL.map(Metric::as_str).to_vec()), Metric::NAMES);
+        assert_eq!(join(TenantStatus::ALL.map(TenantStatus::as_str).to_vec()), TenantStatus::NAMES);
+        for plan in Plan::ALL {
+            assert_eq!(Plan::parse(plan.as_str()), Some(plan));
+        }
+        for status in TenantStatus::ALL {
+            assert_eq!(TenantStatus::parse(status.as_str()), Some(status));
+        }
     }
 
     #[test]
