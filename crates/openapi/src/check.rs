@@ -459,6 +459,8 @@ mod tests {
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Escape"}}}}}}},
         "/meta": {"get": {"responses": {"200": {"description": "ok",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Meta"}}}}}}},
+        "/loop": {"get": {"responses": {"200": {"description": "ok",
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Loop"}}}}}}},
         "/broken": {"get": {"responses": {"200": {"description": "ok",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Broken"}}}}}}}
       },
@@ -466,6 +468,8 @@ mod tests {
         "A": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}},
         "Escape": {"$id": "file:///etc/", "properties": {"a": {"$ref": "#/components/schemas/A"}}},
         "Meta": {"$schema": "file:///nonexistent/meta.json", "type": "string"},
+        "Loop": {"$ref": "#/components/schemas/Loop2"},
+        "Loop2": {"$ref": "#/components/schemas/Loop", "type": "object"},
         "Broken": {"type": "string", "pattern": "(unclosed"}
       }}}"##;
 
@@ -552,5 +556,28 @@ mod tests {
              body /0/id: type integer, got \"1\" (#/components/schemas/A/properties/id/type)\n  \
              body /1: required property \"id\", missing (#/components/schemas/A/required)"
         );
+    }
+
+    #[test]
+    fn a_body_nested_past_the_parser_limit_is_a_violation_not_a_crash() {
+        let api = Description::parse("api.json", API).unwrap();
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let found = check(&api, "/b", &json(200, &deep));
+        let Check::Violations { violations, .. } = &found else { panic!("expected a violation, got {found}") };
+        assert_eq!(violations.len(), 1, "{found}");
+        assert!(
+            violations[0].expected.starts_with("JSON (application/json), got a body that does not parse"),
+            "{found}"
+        );
+    }
+
+    #[test]
+    fn a_reference_cycle_in_the_description_ends_and_its_keywords_still_apply() {
+        let api = Description::parse("api.json", API).unwrap();
+        assert!(!check(&api, "/loop", &json(200, "{}")).is_finding());
+        let found = check(&api, "/loop", &json(200, "5"));
+        let Check::Violations { violations, .. } = &found else { panic!("expected a violation, got {found}") };
+        assert_eq!(violations.len(), 1, "{found}");
+        assert_eq!(violations[0].rule.as_deref(), Some("/components/schemas/Loop2/type"), "{found}");
     }
 }
