@@ -73,7 +73,10 @@ impl Validators {
     pub(crate) fn get(&self, document: &Value, pointer: &str) -> Compiled {
         let slot = {
             let mut compiled = self.0.compiled.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(compiled.entry(pointer.to_owned()).or_default())
+            match compiled.get(pointer) {
+                Some(slot) => Arc::clone(slot),
+                None => Arc::clone(compiled.entry(pointer.to_owned()).or_default()),
+            }
         };
         slot.get_or_init(|| self.compile(document, pointer)).clone()
     }
