@@ -151,7 +151,8 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.part {
             Part::Status => write!(f, "status: {}", self.expected)?,
-            Part::Header(name) => write!(f, "header {name}: {}", self.expected)?,
+            Part::Header(name) if self.pointer.is_empty() => write!(f, "header {name}: {}", self.expected)?,
+            Part::Header(name) => write!(f, "header {name} {}: {}", self.pointer, self.expected)?,
             Part::Body if self.pointer.is_empty() => write!(f, "body: {}", self.expected)?,
             Part::Body => write!(f, "body {}: {}", self.pointer, self.expected)?,
         }
@@ -453,7 +454,8 @@ mod tests {
         "/a/{id}": {"get": {"responses": {"200": {"description": "ok",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}}}},
         "/b": {"get": {"responses": {"200": {"description": "ok",
-          "headers": {"X-N": {"schema": {"type": "integer"}}},
+          "headers": {"X-N": {"schema": {"type": "integer"}},
+                      "X-List": {"schema": {"type": "array", "items": {"type": "integer"}}}},
           "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/A"}}}}}}}},
         "/escape": {"get": {"responses": {"200": {"description": "ok",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Escape"}}}}}}},
@@ -548,11 +550,14 @@ mod tests {
         let api = Description::parse("api.json", API).unwrap();
         let (status, mut headers, body) = json(200, r#"[{"id": "1"}, {}]"#);
         headers.push(("x-n".to_owned(), "many".to_owned()));
+        headers.push(("x-list".to_owned(), "1, two".to_owned()));
         let found = check(&api, "/b", &(status, headers, body));
         assert_eq!(
             found.to_string(),
             "GET /b answered 200, which breaks the API description:\n  \
              header X-N: type integer, got \"many\" (#/paths/~1b/get/responses/200/headers/X-N/schema/type)\n  \
+             header X-List /1: type integer, got \"two\" \
+             (#/paths/~1b/get/responses/200/headers/X-List/schema/items/type)\n  \
              body /0/id: type integer, got \"1\" (#/components/schemas/A/properties/id/type)\n  \
              body /1: required property \"id\", missing (#/components/schemas/A/required)"
         );
