@@ -468,7 +468,7 @@ mod tests {
       },
       "components": {"schemas": {
         "A": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}},
-        "Escape": {"$id": "file:///etc/", "properties": {"a": {"$ref": "#/components/schemas/A"}}},
+        "Escape": {"$id": "file:///etc/", "type": "object", "properties": {"a": {"$ref": "#/components/schemas/A"}}},
         "Meta": {"$schema": "file:///nonexistent/meta.json", "type": "string"},
         "Loop": {"$ref": "#/components/schemas/Loop2"},
         "Loop2": {"$ref": "#/components/schemas/Loop", "type": "object"},
@@ -527,6 +527,10 @@ mod tests {
         let Check::Violations { violations, .. } = &found else { panic!("expected a violation, got {found}") };
         assert_eq!(violations.len(), 1, "{found}");
         assert_eq!(violations[0].rule.as_deref(), Some("/components/schemas/A/properties/id/type"), "{found}");
+        // Nor the pointer of its own keywords' rules.
+        let found = check(&api, "/escape", &json(200, "5"));
+        let Check::Violations { violations, .. } = &found else { panic!("expected a violation, got {found}") };
+        assert_eq!(violations[0].rule.as_deref(), Some("/components/schemas/Escape/type"), "{found}");
         // A subschema's `$schema` (a file that does not exist) is neither read nor obeyed: the
         // schema is 2020-12 like every other, and compiles.
         assert!(!check(&api, "/meta", &json(200, r#""text""#)).is_finding());
