@@ -151,7 +151,8 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.part {
             Part::Status => write!(f, "status: {}", self.expected)?,
-            Part::Header(name) => write!(f, "header {name}: {}", self.expected)?,
+            Part::Header(name) if self.pointer.is_empty() => write!(f, "header {name}: {}", self.expected)?,
+            Part::Header(name) => write!(f, "header {name} {}: {}", self.pointer, self.expected)?,
             Part::Body if self.pointer.is_empty() => write!(f, "body: {}", self.expected)?,
             Part::Body => write!(f, "body {}: {}", self.pointer, self.expected)?,
         }
@@ -453,19 +454,24 @@ mod tests {
         "/a/{id}": {"get": {"responses": {"200": {"description": "ok",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}}}},
         "/b": {"get": {"responses": {"200": {"description": "ok",
-          "headers": {"X-N": {"schema": {"type": "integer"}}},
+          "headers": {"X-N": {"schema": {"type": "integer"}},
+                      "X-List": {"schema": {"type": "array", "items": {"type": "integer"}}}},
           "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/A"}}}}}}}},
         "/escape": {"get": {"responses": {"200": {"description": "ok",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Escape"}}}}}}},
         "/meta": {"get": {"responses": {"200": {"description": "ok",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Meta"}}}}}}},
+        "/loop": {"get": {"responses": {"200": {"description": "ok",
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Loop"}}}}}}},
         "/broken": {"get": {"responses": {"200": {"description": "ok",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Broken"}}}}}}}
       },
       "components": {"schemas": {
         "A": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}},
-        "Escape": {"$id": "file:///etc/", "properties": {"a": {"$ref": "#/components/schemas/A"}}},
+        "Escape": {"$id": "file:///etc/", "type": "object", "properties": {"a": {"$ref": "#/components/schemas/A"}}},
         "Meta": {"$schema": "file:///nonexistent/meta.json", "type": "string"},
+        "Loop": {"$ref": "#/components/schemas/Loop2"},
+        "Loop2": {"$ref": "#/components/schemas/Loop", "type": "object"},
         "Broken": {"type": "string", "pattern": "(unclosed"}
       }}}"##;
 
@@ -521,6 +527,10 @@ mod tests {
         let Check::Violations { violations, .. } = &found else { panic!("expected a violation, got {found}") };
         assert_eq!(violations.len(), 1, "{found}");
         assert_eq!(violations[0].rule.as_deref(), Some("/components/schemas/A/properties/id/type"), "{found}");
+        // Nor the pointer of its own keywords' rules.
+        let found = check(&api, "/escape", &json(200, "5"));
+        let Check::Violations { violations, .. } = &found else { panic!("expected a violation, got {found}") };
+        assert_eq!(violations[0].rule.as_deref(), Some("/components/schemas/Escape/type"), "{found}");
         // A subschema's `$schema` (a file that does not exist) is neither read nor obeyed: the
         // schema is 2020-12 like every other, and compiles.
         assert!(!check(&api, "/meta", &json(200, r#""text""#)).is_finding());
@@ -544,13 +554,39 @@ mod tests {
         let api = Description::parse("api.json", API).unwrap();
         let (status, mut headers, body) = json(200, r#"[{"id": "1"}, {}]"#);
         headers.push(("x-n".to_owned(), "many".to_owned()));
+        headers.push(("x-list".to_owned(), "1, two".to_owned()));
         let found = check(&api, "/b", &(status, headers, body));
         assert_eq!(
             found.to_string(),
             "GET /b answered 200, which breaks the API description:\n  \
              header X-N: type integer, got \"many\" (#/paths/~1b/get/responses/200/headers/X-N/schema/type)\n  \
+             header X-List /1: type integer, got \"two\" \
+             (#/paths/~1b/get/responses/200/headers/X-List/schema/items/type)\n  \
              body /0/id: type integer, got \"1\" (#/components/schemas/A/properties/id/type)\n  \
              body /1: required property \"id\", missing (#/components/schemas/A/required)"
         );
+    }
+
+    #[test]
+    fn a_body_nested_past_the_parser_limit_is_a_violation_not_a_crash() {
+        let api = Description::parse("api.json", API).unwrap();
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let found = check(&api, "/b", &json(200, &deep));
+        let Check::Violations { violations, .. } = &found else { panic!("expected a violation, got {found}") };
+        assert_eq!(violations.len(), 1, "{found}");
+        assert!(
+            violations[0].expected.starts_with("JSON (application/json), got a body that does not parse"),
+            "{found}"
+        );
+    }
+
+    #[test]
+    fn a_reference_cycle_in_the_description_ends_and_its_keywords_still_apply() {
+        let api = Description::parse("api.json", API).unwrap();
+        assert!(!check(&api, "/loop", &json(200, "{}")).is_finding());
+        let found = check(&api, "/loop", &json(200, "5"));
+        let Check::Violations { violations, .. } = &found else { panic!("expected a violation, got {found}") };
+        assert_eq!(violations.len(), 1, "{found}");
+        assert_eq!(violations[0].rule.as_deref(), Some("/components/schemas/Loop2/type"), "{found}");
     }
 }

@@ -73,7 +73,10 @@ impl Validators {
     pub(crate) fn get(&self, document: &Value, pointer: &str) -> Compiled {
         let slot = {
             let mut compiled = self.0.compiled.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(compiled.entry(pointer.to_owned()).or_default())
+            match compiled.get(pointer) {
+                Some(slot) => Arc::clone(slot),
+                None => Arc::clone(compiled.entry(pointer.to_owned()).or_default()),
+            }
         };
         slot.get_or_init(|| self.compile(document, pointer)).clone()
     }
@@ -126,8 +129,10 @@ pub(crate) fn failures(validator: &Validator, value: &Value) -> Vec<Failure> {
 }
 
 /// The pointer of the violated keyword in the description: the fragment of the error's absolute
-/// keyword location when it is in the document (always, unless a schema sets its own `$id`:
-/// then the absolute URI jsonschema reports, or its schema path when it reports none).
+/// keyword location, percent-decoded. Every schema is reached from the document's URI, so the
+/// location is in the document (a subschema's `$id` does not move it); should jsonschema ever
+/// report one elsewhere, the rule is that URI as reported, or the schema path when it reports
+/// none: the best there is.
 fn rule(error: &ValidationError<'_>) -> String {
     match error.absolute_keyword_location() {
         Some(uri) => match uri.as_str().strip_prefix(DOCUMENT_URI) {
