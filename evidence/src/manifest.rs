@@ -115,6 +115,10 @@ pub struct Undocumented {
     /// `METHOD /path` as requested (relative to the base URL).
     pub request: String,
     pub count: u32,
+    /// How many the target answered as if the endpoint existed (not 404 or 405): findings
+    /// when every response is checked.
+    #[serde(default)]
+    pub answered: u32,
 }
 
 /// One shard bundle a merged run was made from.

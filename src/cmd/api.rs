@@ -129,7 +129,7 @@ pub fn record(usage: &ApiUsage, source: &str, suite_name: &str, fetched: bool, c
         undocumented: usage
             .undocumented
             .iter()
-            .map(|(request, count)| Undocumented { request: request.clone(), count: *count })
+            .map(|(request, u)| Undocumented { request: request.clone(), count: u.count, answered: u.answered })
             .collect(),
     }
 }

@@ -284,7 +284,9 @@ fn api_evidence(record: &certify_evidence::manifest::ApiRecord) -> ApiEvidence {
         .map(|op| format!("{}: {} of {} responses", op.operation, op.findings, op.requests))
         .collect();
     if record.checked == "every" {
-        broken.extend(record.undocumented.iter().map(|u| format!("undocumented {}", u.request)));
+        broken.extend(
+            record.undocumented.iter().filter(|u| u.answered > 0).map(|u| format!("undocumented {}", u.request)),
+        );
     }
     ApiEvidence { findings: record.findings, broken }
 }

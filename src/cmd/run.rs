@@ -576,6 +576,13 @@ fn print_api(p: &Printer, api: &manifest::ApiRecord) {
     }
     for u in &api.undocumented {
         let times = if u.count == 1 { String::new() } else { format!(" ({} requests)", u.count) };
+        if u.answered == 0 {
+            p.data(format!(
+                "  {}  {}{times}: not in the description, and the target says it does not exist (404/405)",
+                "absent      ", u.request
+            ));
+            continue;
+        }
         let style = if api.checked == "every" { Style::Bad } else { Style::Warn };
         p.data(format!("  {}  {}{times}: not in the description", p.paint("undocumented", style), u.request));
     }

@@ -4,6 +4,10 @@
 //!
 //! Requests are matched by their path relative to the target's base URL (its path prefix cut
 //! off): one description serves every deployment, whatever its `servers` say.
+//!
+//! A request no operation matches is an undocumented endpoint. When the target answered it
+//! 404 or 405, the platform and its description agree that the endpoint does not exist (a
+//! scenario checking the answer to an unknown path): it is listed, but it is not a finding.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -22,7 +26,26 @@ pub struct ApiState {
     base_path: String,
     requests: Vec<AtomicU32>,
     findings: Vec<AtomicU32>,
-    undocumented: Mutex<BTreeMap<String, u32>>,
+    undocumented: Mutex<BTreeMap<String, Undocumented>>,
+}
+
+/// Requests to one endpoint the description does not have.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Undocumented {
+    /// How many there were.
+    pub count: u32,
+    /// How many the target answered as if the endpoint existed (not 404 or 405).
+    pub answered: u32,
+}
+
+/// Whether a check is a finding for a response with this status: violations, and an
+/// undocumented endpoint the target answered as if it existed.
+pub(crate) fn is_finding(check: &Check, status: u16) -> bool {
+    match check {
+        Check::Conforms { .. } => false,
+        Check::Violations { .. } => true,
+        Check::Undocumented { .. } => !matches!(status, 404 | 405),
+    }
 }
 
 /// How a run used its API description, for the evidence.
@@ -37,14 +60,14 @@ pub struct ApiUsage {
     /// Per operation: responses that broke the description.
     pub findings: Vec<u32>,
     /// `METHOD /path` of requests no operation matched, with how many there were.
-    pub undocumented: BTreeMap<String, u32>,
+    pub undocumented: BTreeMap<String, Undocumented>,
 }
 
 impl ApiUsage {
     /// Responses that broke the description, undocumented endpoints included when they were
     /// checked (`every`).
     pub fn finding_count(&self) -> u32 {
-        let undocumented: u32 = if self.every { self.undocumented.values().sum() } else { 0 };
+        let undocumented: u32 = if self.every { self.undocumented.values().map(|u| u.answered).sum() } else { 0 };
         self.findings.iter().sum::<u32>() + undocumented
     }
 }
@@ -80,7 +103,7 @@ impl ApiState {
     }
 
     /// Counts a response towards API coverage (its operation, or an undocumented endpoint).
-    pub(crate) fn exercised(&self, method: &str, url: &str) {
+    pub(crate) fn exercised(&self, method: &str, url: &str, status: u16) {
         let Some(path) = self.relative(url) else { return };
         let operations = self.description.operations();
         match self.description.find(method, &path) {
@@ -91,7 +114,12 @@ impl ApiState {
             }
             None => {
                 let key = format!("{} {path}", method.to_ascii_uppercase());
-                *self.undocumented.lock().unwrap_or_else(PoisonError::into_inner).entry(key).or_default() += 1;
+                let mut undocumented = self.undocumented.lock().unwrap_or_else(PoisonError::into_inner);
+                let entry = undocumented.entry(key).or_default();
+                entry.count += 1;
+                if !matches!(status, 404 | 405) {
+                    entry.answered += 1;
+                }
             }
         }
     }

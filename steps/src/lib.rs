@@ -22,7 +22,7 @@ mod steps;
 mod text;
 mod world;
 
-pub use api::ApiUsage;
+pub use api::{ApiUsage, Undocumented as UndocumentedRequests};
 pub use context::{
     ContextError, CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings, compile_schema,
 };

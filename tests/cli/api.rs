@@ -276,7 +276,7 @@ Feature: every response
     let api = &m["api"];
     assert_eq!(api["checked"], "every");
     assert_eq!(api["findings"], 2, "{api:#}");
-    assert_eq!(api["undocumented"], json!([{"request": "GET /internal/debug", "count": 1}]));
+    assert_eq!(api["undocumented"], json!([{"request": "GET /internal/debug", "count": 1, "answered": 1}]));
     assert!(api["source"].as_str().unwrap_or_default().starts_with("GET http://127.0.0.1:"), "{api:#}");
     assert_eq!(api["transcript"], "transcripts/api-description.json");
     // The fetched description is kept as served, and the bundle (with it) verifies.
