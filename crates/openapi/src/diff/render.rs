@@ -125,7 +125,7 @@ mod tests {
         assert_eq!(code("a"), "`a`");
         assert_eq!(code("a`b"), "``a`b``");
         assert_eq!(code("`x"), "`` `x ``");
-        assert_eq!(escape("*a* <b>\n[c](d)"), "\\*a\\* \\<b\\>\\n\\[c\\](d)");
+        assert_eq!(escape("*a* <b>\n[c](d)"), r"\*a\* \<b\>\\n\[c\](d)");
         assert_eq!(one_line("a\nb\tc"), "a\\nb\\tc");
     }
 }
