@@ -5,8 +5,9 @@
 //!
 //! Operations are matched by method and path template with parameter names ignored, so
 //! `/items/{id}` and `/items/{itemId}` are the same operation (path parameters are matched by
-//! their position in the template). Descriptions, summaries, examples and extensions are
-//! ignored. Both descriptions are in the 2020-12 dialect (a 3.0 description was rewritten at
+//! their position in the template); an operation whose template is spelled the same on both
+//! sides is matched first, and each operation is matched at most once. Descriptions, summaries,
+//! examples and extensions are ignored. Both descriptions are in the 2020-12 dialect (a 3.0 description was rewritten at
 //! load), so 3.0's `nullable: true` is the type `null`.
 //!
 //! # What breaks a client
@@ -181,6 +182,35 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &[ChangeKind] = &[
+        ChangeKind::OperationRemoved,
+        ChangeKind::OperationAdded,
+        ChangeKind::ParameterRemoved,
+        ChangeKind::ParameterAdded,
+        ChangeKind::ParameterRequired,
+        ChangeKind::ParameterOptional,
+        ChangeKind::RequestBodyRequired,
+        ChangeKind::RequestBodyOptional,
+        ChangeKind::RequestBodyAdded,
+        ChangeKind::RequestBodyRemoved,
+        ChangeKind::RequestFieldRemoved,
+        ChangeKind::RequestFieldAdded,
+        ChangeKind::RequestFieldRequired,
+        ChangeKind::RequestFieldOptional,
+        ChangeKind::ResponseFieldRemoved,
+        ChangeKind::ResponseFieldAdded,
+        ChangeKind::ResponseFieldRequired,
+        ChangeKind::ResponseFieldOptional,
+        ChangeKind::TypeChanged,
+        ChangeKind::EnumNarrowed,
+        ChangeKind::EnumWidened,
+        ChangeKind::SecurityAdded,
+        ChangeKind::SecurityRemoved,
+        ChangeKind::ResponseStatusRemoved,
+        ChangeKind::ResponseStatusAdded,
+    ];
+
     /// The kebab-case name, as serialized (`response-field-removed`).
     pub fn as_str(self) -> &'static str {
         use ChangeKind::*;
@@ -231,19 +261,33 @@ impl ApiDiff {
 /// catalog's feature ids, for [`Operation::feature`].
 pub fn diff(old: &Description, new: &Description, catalog_ids: &[&str]) -> ApiDiff {
     let mut walk = Walk { old, new, ops: Vec::new(), found: BTreeMap::new(), roots: Vec::new() };
-    let mut new_by_key: BTreeMap<(String, String), &Operation> = BTreeMap::new();
-    for op in new.operations() {
-        new_by_key.entry(op_key(op)).or_insert(op);
+    // An old operation is matched with the new one of the same template, else with the first
+    // unmatched one whose template differs only in parameter names; each new one matches once.
+    let mut by_template: BTreeMap<(&str, &str), &Operation> = BTreeMap::new();
+    let mut by_key: BTreeMap<(String, String), Vec<&Operation>> = BTreeMap::new();
+    for n in new.operations() {
+        by_template.entry((&n.method, &n.path)).or_insert(n);
+        by_key.entry(op_key(n)).or_default().push(n);
     }
-    let mut matched = BTreeSet::new();
+    let mut matched: BTreeSet<&str> = BTreeSet::new();
+    let mut pairs: Vec<(&Operation, Option<&Operation>)> = Vec::new();
     for o in old.operations() {
-        let key = op_key(o);
-        match new_by_key.get(&key) {
-            Some(n) if matched.insert(key) => {
+        let same = by_template.get(&(o.method.as_str(), o.path.as_str())).copied();
+        pairs.push((o, same.filter(|n| matched.insert(&n.pointer))));
+    }
+    for (o, n) in &mut pairs {
+        if n.is_none() {
+            let candidates = by_key.get(&op_key(o)).into_iter().flatten();
+            *n = candidates.copied().find(|n| matched.insert(&n.pointer));
+        }
+    }
+    for (o, n) in pairs {
+        match n {
+            Some(n) => {
                 let id = walk.op(n, catalog_ids);
                 walk.operation(o, n, id);
             }
-            _ => {
+            None => {
                 let id = walk.op(o, catalog_ids);
                 let message = format!("operation {} removed", o.name());
                 walk.fixed(id, &o.pointer, Side::Old, ChangeKind::OperationRemoved, true, message);
@@ -251,7 +295,7 @@ pub fn diff(old: &Description, new: &Description, catalog_ids: &[&str]) -> ApiDi
         }
     }
     for n in new.operations() {
-        if !matched.contains(&op_key(n)) {
+        if !matched.contains(n.pointer.as_str()) {
             let id = walk.op(n, catalog_ids);
             let message = format!("operation {} added", n.name());
             walk.fixed(id, &n.pointer, Side::New, ChangeKind::OperationAdded, false, message);
@@ -567,16 +611,19 @@ impl<'a> Walk<'a> {
             pairs.insert(pair, found);
         }
         let mut uses: BTreeMap<&Pair, Uses> = BTreeMap::new();
-        for (op, direction, root) in &self.roots {
+        let mut roots: BTreeMap<(usize, Direction), Vec<&Pair>> = BTreeMap::new();
+        for (op, direction, pair) in &self.roots {
+            roots.entry((*op, *direction)).or_default().push(pair);
+        }
+        for ((op, direction), mut stack) in roots {
             let mut seen = BTreeSet::new();
-            let mut stack = vec![root];
             while let Some(pair) = stack.pop() {
                 if !seen.insert(pair) {
                     continue;
                 }
                 let entry = uses.entry(pair).or_default();
-                entry.0.insert(*op);
-                entry.1.insert(*direction);
+                entry.0.insert(op);
+                entry.1.insert(direction);
                 stack.extend(pairs.get(pair).into_iter().flat_map(|f| f.edges.iter()));
             }
         }
@@ -1054,4 +1101,27 @@ fn properties(schema: &Value) -> Option<&Map<String, Value>> {
 
 fn required(schema: &Value) -> BTreeSet<&str> {
     schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_are_their_serialized_names() {
+        let names: BTreeSet<&str> = ChangeKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), ChangeKind::ALL.len());
+        for kind in ChangeKind::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+            assert_eq!(serde_json::from_value::<ChangeKind>(kind.as_str().into()).unwrap(), *kind);
+        }
+    }
+
+    #[test]
+    fn operations_are_keyed_without_parameter_names() {
+        let op = |path: &str| Operation::new("get", path, String::new(), &Value::Null);
+        assert_eq!(op_key(&op("/items/{id}/x")), op_key(&op("/items/{itemId}/x")));
+        assert_ne!(op_key(&op("/items/{id}")), op_key(&op("/items/{id}.json")));
+        assert_ne!(op_key(&op("/items/{id}")), op_key(&op("/items/mine")));
+    }
 }
