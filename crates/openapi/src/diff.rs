@@ -14,7 +14,9 @@
 //!
 //! A schema is read in the direction it travels: in a request (parameters, request bodies) a
 //! client sends it, in a response a client reads it. A schema used in both directions is
-//! classified by both, and the change is breaking when either says so.
+//! classified by both, and the change is breaking when either says so. A `readOnly` property
+//! (and what is inside it) travels only in responses, a `writeOnly` one only in requests: a
+//! change to one, in a schema used only in the other direction, is compatible.
 //!
 //! | change | in a request | in a response |
 //! |---|---|---|
@@ -347,9 +349,42 @@ enum Fact {
     EnumWidened(String),
 }
 
+/// Which direction a property travels in, by its `readOnly` or `writeOnly` (inherited by the
+/// schemas inside it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+enum Access {
+    #[default]
+    Both,
+    /// `readOnly: true`: only in responses.
+    ReadOnly,
+    /// `writeOnly: true`: only in requests.
+    WriteOnly,
+}
+
+impl Access {
+    /// A property's own access, else the one it inherits.
+    fn of(schema: &Value, inherited: Access) -> Access {
+        if schema.get("readOnly") == Some(&Value::Bool(true)) {
+            Access::ReadOnly
+        } else if schema.get("writeOnly") == Some(&Value::Bool(true)) {
+            Access::WriteOnly
+        } else {
+            inherited
+        }
+    }
+
+    fn travels(self, direction: Direction) -> bool {
+        match self {
+            Access::Both => true,
+            Access::ReadOnly => direction == Direction::Response,
+            Access::WriteOnly => direction == Direction::Request,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum What {
-    Schema(Fact),
+    Schema(Fact, Access),
     Fixed { kind: ChangeKind, breaking: bool, message: String },
 }
 
@@ -357,9 +392,17 @@ enum What {
 /// (old pointer, new pointer) that `$ref`s on both sides lead to.
 #[derive(Default)]
 struct Found {
-    facts: Vec<(String, Side, Fact)>,
+    facts: Vec<(String, Side, Fact, Access)>,
     edges: BTreeSet<(String, String)>,
     depth: usize,
+    /// The access of the property being compared.
+    access: Access,
+}
+
+impl Found {
+    fn push(&mut self, pointer: String, side: Side, fact: Fact) {
+        self.facts.push((pointer, side, fact, self.access));
+    }
 }
 
 type Pair = (String, String);
@@ -390,8 +433,8 @@ impl<'a> Walk<'a> {
     }
 
     fn schema_facts(&mut self, found: Found, op: usize, direction: Direction) {
-        for (pointer, side, fact) in found.facts {
-            let entry = self.found.entry((pointer, side, What::Schema(fact))).or_default();
+        for (pointer, side, fact, access) in found.facts {
+            let entry = self.found.entry((pointer, side, What::Schema(fact, access))).or_default();
             entry.0.insert(op);
             entry.1.insert(direction);
         }
@@ -628,8 +671,9 @@ impl<'a> Walk<'a> {
             }
         }
         for (pair, (ops, directions)) in uses {
-            for (pointer, side, fact) in &pairs[pair].facts {
-                let entry = self.found.entry((pointer.clone(), *side, What::Schema(fact.clone()))).or_default();
+            for (pointer, side, fact, access) in &pairs[pair].facts {
+                let what = What::Schema(fact.clone(), *access);
+                let entry = self.found.entry((pointer.clone(), *side, what)).or_default();
                 entry.0.extend(ops.iter().copied());
                 entry.1.extend(directions.iter().copied());
             }
@@ -643,7 +687,7 @@ impl<'a> Walk<'a> {
             .map(|((pointer, side, what), (ops, directions))| {
                 let (kind, breaking, message) = match what {
                     What::Fixed { kind, breaking, message } => (kind, breaking, message),
-                    What::Schema(fact) => classify(&fact, &directions),
+                    What::Schema(fact, access) => classify(&fact, access, &directions),
                 };
                 let operations: BTreeSet<&str> = ops.iter().map(|&i| self.ops[i].0.as_str()).collect();
                 let features: BTreeSet<&str> = ops.iter().filter_map(|&i| self.ops[i].1.as_deref()).collect();
@@ -685,12 +729,23 @@ fn version(description: &Description) -> Version {
     }
 }
 
-/// A schema fact in each direction it travels; breaking when either direction says so.
-fn classify(fact: &Fact, directions: &BTreeSet<Direction>) -> (ChangeKind, bool, String) {
-    let each: Vec<(ChangeKind, bool, String)> = directions.iter().map(|d| classify_one(fact, *d)).collect();
+/// A schema fact in each direction it travels; breaking when either direction says so. A
+/// `readOnly` property travels only in responses and a `writeOnly` one only in requests; one
+/// used only where it does not travel breaks nothing.
+fn classify(fact: &Fact, access: Access, directions: &BTreeSet<Direction>) -> (ChangeKind, bool, String) {
+    let travels: BTreeSet<Direction> = directions.iter().copied().filter(|d| access.travels(*d)).collect();
+    if travels.is_empty() {
+        let (kind, _, mut message) = classify_one(fact, directions.first().copied().unwrap_or(Direction::Response));
+        message.push_str(match access {
+            Access::ReadOnly => " (a readOnly field, not sent in requests)",
+            _ => " (a writeOnly field, not returned in responses)",
+        });
+        return (kind, false, message);
+    }
+    let each: Vec<(ChangeKind, bool, String)> = travels.iter().map(|d| classify_one(fact, *d)).collect();
     let (kind, breaking, mut message) =
         each.iter().find(|c| c.1).or(each.first()).cloned().unwrap_or_else(|| classify_one(fact, Direction::Response));
-    if directions.len() > 1 {
+    if travels.len() > 1 {
         message.push_str(" (in a schema used in requests and responses)");
     }
     (kind, breaking, message)
@@ -974,7 +1029,7 @@ fn compare_at(old_doc: &Description, new_doc: &Description, old: (&str, &Value),
             let old_types = resolved_types(old_doc, oi).map(|t| &t | &null());
             let new_types = resolved_types(new_doc, nv);
             if old_types != new_types {
-                out.facts.push((np_.to_owned(), Side::New, Fact::TypeChanged { old: old_types, new: new_types }));
+                out.push(np_.to_owned(), Side::New, Fact::TypeChanged { old: old_types, new: new_types });
             }
             return compare(old_doc, new_doc, (&format!("{op_}{os}"), oi), new, out);
         }
@@ -982,7 +1037,7 @@ fn compare_at(old_doc: &Description, new_doc: &Description, old: (&str, &Value),
             let old_types = resolved_types(old_doc, ov);
             let new_types = resolved_types(new_doc, ni).map(|t| &t | &null());
             if old_types != new_types {
-                out.facts.push((np_.to_owned(), Side::New, Fact::TypeChanged { old: old_types, new: new_types }));
+                out.push(np_.to_owned(), Side::New, Fact::TypeChanged { old: old_types, new: new_types });
             }
             return compare(old_doc, new_doc, old, (&format!("{np_}{ns}"), ni), out);
         }
@@ -1011,7 +1066,7 @@ fn compare_at(old_doc: &Description, new_doc: &Description, old: (&str, &Value),
     }
     let (old_types, new_types) = (types(ov), types(nv));
     if old_types != new_types {
-        out.facts.push((np_.to_owned(), Side::New, Fact::TypeChanged { old: old_types, new: new_types }));
+        out.push(np_.to_owned(), Side::New, Fact::TypeChanged { old: old_types, new: new_types });
     }
     compare_enum(ov, nv, np_, out);
     compare_properties(old_doc, new_doc, old, new, out);
@@ -1043,19 +1098,19 @@ fn compare_enum(old: &Value, new: &Value, at: &str, out: &mut Found) {
             let added: Vec<&Value> = n.iter().filter(|v| !o.contains(v)).collect();
             if !removed.is_empty() {
                 let detail = format!("{} removed", list(&removed));
-                out.facts.push((at.to_owned(), Side::New, Fact::EnumNarrowed(detail)));
+                out.push(at.to_owned(), Side::New, Fact::EnumNarrowed(detail));
             }
             if !added.is_empty() {
                 let detail = format!("{} added", list(&added));
-                out.facts.push((at.to_owned(), Side::New, Fact::EnumWidened(detail)));
+                out.push(at.to_owned(), Side::New, Fact::EnumWidened(detail));
             }
         }
         (None, Some(n)) => {
             let detail = format!("now one of {}", list(&n.iter().collect::<Vec<_>>()));
-            out.facts.push((at.to_owned(), Side::New, Fact::EnumNarrowed(detail)));
+            out.push(at.to_owned(), Side::New, Fact::EnumNarrowed(detail));
         }
         (Some(_), None) => {
-            out.facts.push((at.to_owned(), Side::New, Fact::EnumWidened("no longer restricted to an enum".into())));
+            out.push(at.to_owned(), Side::New, Fact::EnumWidened("no longer restricted to an enum".into()));
         }
         (None, None) => {}
     }
@@ -1074,25 +1129,30 @@ fn compare_properties(
     let (np_, nv) = new;
     let (old_props, new_props) = (props(ov), props(nv));
     let (old_required, new_required) = (required(ov), required(nv));
+    let outer = out.access;
     for (name, os) in old_props {
         let o_at = format!("{op_}/properties/{}", escape(name));
         let Some(ns) = new_props.get(name) else {
-            out.facts.push((o_at, Side::Old, Fact::PropertyRemoved(name.clone())));
+            out.access = Access::of(os, outer);
+            out.push(o_at, Side::Old, Fact::PropertyRemoved(name.clone()));
             continue;
         };
+        out.access = Access::of(ns, outer);
         let n_at = format!("{np_}/properties/{}", escape(name));
         match (old_required.contains(name.as_str()), new_required.contains(name.as_str())) {
-            (false, true) => out.facts.push((n_at.clone(), Side::New, Fact::BecameRequired(name.clone()))),
-            (true, false) => out.facts.push((n_at.clone(), Side::New, Fact::BecameOptional(name.clone()))),
+            (false, true) => out.push(n_at.clone(), Side::New, Fact::BecameRequired(name.clone())),
+            (true, false) => out.push(n_at.clone(), Side::New, Fact::BecameOptional(name.clone())),
             _ => {}
         }
         compare(old_doc, new_doc, (&o_at, os), (&n_at, ns), out);
     }
-    for name in new_props.keys().filter(|name| !old_props.contains_key(*name)) {
+    for (name, ns) in new_props.iter().filter(|(name, _)| !old_props.contains_key(*name)) {
+        out.access = Access::of(ns, outer);
         let n_at = format!("{np_}/properties/{}", escape(name));
         let fact = Fact::PropertyAdded { name: name.clone(), required: new_required.contains(name.as_str()) };
-        out.facts.push((n_at, Side::New, fact));
+        out.push(n_at, Side::New, fact);
     }
+    out.access = outer;
 }
 
 fn properties(schema: &Value) -> Option<&Map<String, Value>> {
