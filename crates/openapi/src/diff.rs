@@ -37,11 +37,12 @@
 //!
 //! Outside schemas: an operation removed, a parameter added as required or made required, a
 //! request body that became required (or appeared as required), a declared response status
-//! removed and a security requirement added (the operation's or the top-level `security`
-//! now demands a scheme, or a scope, that some requirement a client could meet before does not
-//! satisfy) are breaking. An operation added, an optional parameter or request body added, a
-//! parameter or request body removed or made optional, a response status added and a security
-//! requirement removed or relaxed are compatible.
+//! removed, a request or response media type removed, and a security requirement added (the
+//! operation's or the top-level `security` now demands a scheme, or a scope, that some
+//! requirement a client could meet before does not satisfy) are breaking. An operation added,
+//! an optional parameter or request body added, a parameter or request body removed or made
+//! optional, a response status or a media type added, and a security requirement removed or
+//! relaxed are compatible.
 //!
 //! # Where a change is reported
 //!
@@ -58,8 +59,8 @@
 //! Schemas are compared through `type`, `enum`, `properties`, `required`, `items`, a schema
 //! `additionalProperties`, and `allOf`/`anyOf`/`oneOf`/`prefixItems` member by member; other
 //! keywords (bounds, patterns, formats) and members added to or removed from a combinator are
-//! not classified. Request and response media types are compared where both sides have them;
-//! response headers are not compared.
+//! not classified. A request or response media type removed is breaking, one added compatible;
+//! schemas are compared for the media types both sides have. Response headers are not compared.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -177,6 +178,10 @@ pub enum ChangeKind {
     SecurityAdded,
     /// A security requirement removed or relaxed (compatible).
     SecurityRemoved,
+    /// A request or response media type is gone (breaking).
+    MediaTypeRemoved,
+    /// A new request or response media type (compatible).
+    MediaTypeAdded,
     /// A declared response status is gone (breaking).
     ResponseStatusRemoved,
     /// A new declared response status (compatible).
@@ -209,6 +214,8 @@ impl ChangeKind {
         ChangeKind::EnumWidened,
         ChangeKind::SecurityAdded,
         ChangeKind::SecurityRemoved,
+        ChangeKind::MediaTypeRemoved,
+        ChangeKind::MediaTypeAdded,
         ChangeKind::ResponseStatusRemoved,
         ChangeKind::ResponseStatusAdded,
     ];
@@ -240,6 +247,8 @@ impl ChangeKind {
             EnumWidened => "enum-widened",
             SecurityAdded => "security-added",
             SecurityRemoved => "security-removed",
+            MediaTypeRemoved => "media-type-removed",
+            MediaTypeAdded => "media-type-added",
             ResponseStatusRemoved => "response-status-removed",
             ResponseStatusAdded => "response-status-added",
         }
@@ -568,6 +577,7 @@ impl<'a> Walk<'a> {
                     ),
                     _ => {}
                 }
+                self.media_types(id, Direction::Request, (&op_, ob), (&np_, nb));
                 self.content(id, Direction::Request, (&op_, ob), (&np_, nb));
             }
         }
@@ -592,6 +602,7 @@ impl<'a> Walk<'a> {
                     let np_ = format!("{}/responses/{}", n.pointer, escape(status));
                     let (op_, or) = deref(self.old, &op_, or);
                     let (np_, nr) = deref(self.new, &np_, nr);
+                    self.media_types(id, Direction::Response, (&op_, or), (&np_, nr));
                     self.content(id, Direction::Response, (&op_, or), (&np_, nr));
                 }
             }
@@ -600,6 +611,25 @@ impl<'a> Walk<'a> {
             let np_ = format!("{}/responses/{}", n.pointer, escape(status));
             let message = format!("new response status {status}");
             self.fixed(id, &np_, Side::New, ChangeKind::ResponseStatusAdded, false, message);
+        }
+    }
+
+    /// The media types of a request body or a response: one gone is breaking (a client sends
+    /// it, or asked for it), a new one is compatible.
+    fn media_types(&mut self, id: usize, direction: Direction, old: (&str, &Value), new: (&str, &Value)) {
+        let empty = Map::new();
+        let oc = old.1.get("content").and_then(Value::as_object).unwrap_or(&empty);
+        let nc = new.1.get("content").and_then(Value::as_object).unwrap_or(&empty);
+        let what = if direction == Direction::Request { "request" } else { "response" };
+        for media in oc.keys().filter(|m| !nc.contains_key(*m)) {
+            let at = format!("{}/content/{}", old.0, escape(media));
+            let message = format!("{what} media type {media:?} removed");
+            self.fixed(id, &at, Side::Old, ChangeKind::MediaTypeRemoved, true, message);
+        }
+        for media in nc.keys().filter(|m| !oc.contains_key(*m)) {
+            let at = format!("{}/content/{}", new.0, escape(media));
+            let message = format!("new {what} media type {media:?}");
+            self.fixed(id, &at, Side::New, ChangeKind::MediaTypeAdded, false, message);
         }
     }
 

@@ -82,6 +82,8 @@ fn a_diff_read_backwards_swaps_additions_and_removals() {
         ChangeKind::ResponseStatusRemoved => Some(ChangeKind::ResponseStatusAdded),
         ChangeKind::ResponseFieldAdded => Some(ChangeKind::ResponseFieldRemoved),
         ChangeKind::ResponseFieldRemoved => Some(ChangeKind::ResponseFieldAdded),
+        ChangeKind::MediaTypeAdded => Some(ChangeKind::MediaTypeRemoved),
+        ChangeKind::MediaTypeRemoved => Some(ChangeKind::MediaTypeAdded),
         _ => None,
     };
     let mut checked = 0;
