@@ -18,6 +18,7 @@
 
 mod check;
 pub mod dialect;
+pub mod diff;
 mod load;
 mod model;
 mod pointer;
