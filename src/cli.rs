@@ -38,6 +38,8 @@ pub enum Command {
   # and add the bundle to [evidence] dir (or --archive s3://...):
   certify run --target staging --archive")]
     Run(RunArgs),
+    /// The platform's API description: compare two versions of it.
+    Api(ApiArgs),
     /// Merge the shard bundles of one run (`certify run --shard K/N`) into one signed bundle.
     #[command(after_help = "Examples:
   certify merge shard-1 shard-2 shard-3 --out merged --key keys/release.pub.pem
@@ -224,6 +226,52 @@ pub struct SelectArgs {
     /// Output: text for people, or one JSON document on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: ApiCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiCommand {
+    /// The changes between two API descriptions, breaking ones first, each with its JSON
+    /// pointer, the operations it touches and their catalog features.
+    #[command(after_help = "Examples:
+  certify api diff api/openapi-1.4.yaml api/openapi-2.0.json
+  # the descriptions two runs captured (their suite/ copies):
+  certify api diff certify-out/run-A certify-out/run-B --format markdown
+
+OLD and NEW are description files (JSON or YAML, OpenAPI 3.0 or 3.1, in any combination) or
+evidence bundles whose run used an API description. Operations are linked to catalog features
+(x-certify-feature, or a tag equal to a feature id) through the project's catalog, when there
+is one.
+Exit codes: 0 no breaking change, 1 breaking changes, 2 a description that cannot be read.")]
+    Diff(ApiDiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApiDiffArgs {
+    /// The older description: a file, or a bundle that captured one.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The newer description: a file, or a bundle that captured one.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Output: text for people, one JSON document, or Markdown.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum DiffFormat {
+    #[default]
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,9 @@ use certify_evidence::manifest::{ApiOperation, ApiRecord, Undocumented};
 use certify_openapi::Description;
 use certify_steps::{ApiUsage, Exchange, RunContext};
 
-use crate::exit::{Fatal, runtime, usage};
+use crate::cli::{ApiArgs, ApiCommand, ApiDiffArgs, DiffFormat};
+use crate::exit::{CmdResult, Exit, Fatal, runtime, usage};
+use crate::output::Printer;
 
 /// A description loaded for a run.
 pub struct RunApi {
@@ -132,4 +134,74 @@ pub fn record(usage: &ApiUsage, source: &str, suite_name: &str, fetched: bool, c
             .map(|(request, u)| Undocumented { request: request.clone(), count: u.count, answered: u.answered })
             .collect(),
     }
+}
+
+/// `certify api ...`.
+pub fn api(args: &ApiArgs, printer: &Printer) -> CmdResult {
+    match &args.command {
+        ApiCommand::Diff(diff) => api_diff(diff, args.config.config.as_deref(), printer),
+    }
+}
+
+/// `certify api diff OLD NEW`: exit 1 when anything breaks.
+fn api_diff(args: &ApiDiffArgs, config: Option<&std::path::Path>, printer: &Printer) -> CmdResult {
+    let old = read_description(&args.old)?;
+    let new = read_description(&args.new)?;
+    let catalog = catalog_ids(config)?;
+    let ids: Vec<&str> = catalog.iter().map(String::as_str).collect();
+    let diff = certify_openapi::diff::diff(&old, &new, &ids);
+    match args.format {
+        DiffFormat::Text => printer.data(diff.text().trim_end()),
+        DiffFormat::Markdown => printer.data(diff.markdown().trim_end()),
+        DiffFormat::Json => printer.json(&serde_json::to_value(&diff).map_err(runtime)?),
+    }
+    Ok(if diff.is_breaking() { Exit::Failure } else { Exit::Success })
+}
+
+/// The catalog's feature ids, from the project when there is one (`--config`, or certify.toml
+/// found upwards); none outside a project.
+fn catalog_ids(config: Option<&std::path::Path>) -> Result<Vec<String>, Fatal> {
+    let cwd = std::env::current_dir().map_err(runtime)?;
+    let Ok(path) = certify_config::discover(config, &cwd) else {
+        if config.is_some() {
+            // An explicit --config that cannot be found is the user's mistake.
+            certify_config::discover(config, &cwd).map_err(usage)?;
+        }
+        return Ok(Vec::new());
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let settings = certify_config::load(&path, &env).map_err(usage)?;
+    Ok(crate::project::load_catalog(&settings)?
+        .map(|c| c.features.iter().map(|f| f.id.clone()).collect())
+        .unwrap_or_default())
+}
+
+/// A description from a file, or from a bundle (a directory with bundle.json) that captured one.
+pub fn read_description(path: &std::path::Path) -> Result<Description, Fatal> {
+    let (file, shown) = if path.is_dir() {
+        let manifest = path.join(certify_evidence::bundle::MANIFEST);
+        let text = std::fs::read_to_string(&manifest)
+            .map_err(|e| usage(format!("{}: not a description file nor an evidence bundle: {e}", path.display())))?;
+        let header: certify_evidence::manifest::Header = serde_json::from_str(&text)
+            .map_err(|e| usage(format!("{}: not a bundle.json certify can read: {e}", manifest.display())))?;
+        let api = header.api.ok_or_else(|| {
+            usage(format!("{}: the run used no API description (its target names none)", path.display()))
+        })?;
+        // A name inside the bundle's suite/, and a file there, not a link out of it.
+        let inside = api.file.clone();
+        let file = path.join(&inside);
+        let plain = certify_steps::plain_relative_name(&inside) && inside.starts_with("suite/");
+        if !plain || std::fs::symlink_metadata(&file).is_ok_and(|m| !m.is_file()) {
+            return Err(usage(format!(
+                "{}: api.file {inside:?} is not a file of the bundle's suite/",
+                manifest.display()
+            )));
+        }
+        (file, format!("{}/{inside}", path.display()))
+    } else {
+        (path.to_path_buf(), path.display().to_string())
+    };
+    let text =
+        std::fs::read_to_string(&file).map_err(|e| usage(format!("{shown}: cannot read the API description: {e}")))?;
+    Description::parse(&shown, &text).map_err(usage)
 }

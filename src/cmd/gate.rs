@@ -63,7 +63,7 @@ pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, serd
     let stage: StagePolicy = policy.stage(req.stage).or_usage()?.clone();
     let version = semver::Version::parse(req.candidate)
         .map_err(|e| usage(format!("--candidate {:?}: expected a semver version like 2.0.0 ({e})", req.candidate)))?;
-    let candidate =
+    let mut candidate =
         Candidate { stage: req.stage.to_owned(), version, rev: req.rev.map(str::to_owned), api_changes: None };
 
     let mut keys = req.extra_keys;
@@ -87,7 +87,11 @@ pub async fn gate(req: GateRequest<'_>, printer: &Printer) -> Result<(Exit, serd
         req.signing_key.as_ref().map(|k| SigningKey::from_pkcs8_pem(&k.to_pkcs8_pem())).transpose().or_runtime()?,
     );
     let snapshot = archive.snapshot().await.map_err(archive_error)?;
-    let evidence = evidence_at(&archive, &snapshot.entries, &candidate, &keys).await?;
+    let (evidence, candidate_api) = evidence_at(&archive, &snapshot.entries, &candidate, &keys, &stage).await?;
+    if stage.block_breaking_api {
+        candidate.api_changes =
+            api_changes(&archive, &snapshot.entries, &stage, &candidate, &keys, candidate_api.as_ref()).await?;
+    }
     let now = SystemTime::now();
     let decision = certify_gate::decide(&stage, &trusted, &candidate, &evidence, now);
 
@@ -203,16 +207,98 @@ fn one_line(text: &str) -> String {
     if text.chars().any(char::is_control) { format!("{text:?}") } else { text.to_owned() }
 }
 
+/// The API description of a verified run, for comparing versions.
+struct RunDescription {
+    bundle: String,
+    finished_at: SystemTime,
+    description: certify_openapi::Description,
+    /// The run's catalog features and their maturity at its platform version.
+    features: Vec<(String, Option<String>)>,
+}
+
+/// A verified bundle's API description, when its run used one.
+fn run_description(dir: &Path, bundle: &str, header: &certify_evidence::manifest::Header) -> Option<RunDescription> {
+    header.api.as_ref()?;
+    let description = super::api::read_description(dir).ok()?;
+    Some(RunDescription {
+        bundle: bundle.to_owned(),
+        finished_at: humantime::parse_rfc3339(&header.finished_at).unwrap_or(SystemTime::UNIX_EPOCH),
+        description,
+        features: header.features.iter().map(|f| (f.id.clone(), f.maturity.map(|m| m.as_str().to_owned()))).collect(),
+    })
+}
+
+/// `block_breaking_api`: the candidate's description (from its newest verified run at the
+/// candidate version that used one) against the previous certified version's: the highest
+/// version below the candidate that this stage PROMOTEd, read from the newest bundle that
+/// decision relied on that verifies and used a description. `None` when there is nothing to
+/// compare (the gate says so).
+async fn api_changes(
+    archive: &Archive,
+    entries: &[IndexEntry],
+    stage: &StagePolicy,
+    candidate: &Candidate,
+    keys: &[PublicKey],
+    current: Option<&RunDescription>,
+) -> Result<Option<certify_gate::ApiChanges>, Fatal> {
+    let Some(current) = current else { return Ok(None) };
+    let previous = entries
+        .iter()
+        .filter_map(IndexEntry::decision)
+        .filter(|d| d.promote && d.stage == stage.name)
+        .filter_map(|d| Some((semver::Version::parse(&d.candidate).ok()?, d)))
+        .filter(|(v, _)| v.cmp_precedence(&candidate.version) == std::cmp::Ordering::Less)
+        .max_by(|(a, _), (b, _)| a.cmp_precedence(b));
+    let Some((previous_version, decision)) = previous else { return Ok(None) };
+    let scratch = tempfile::tempdir().or_runtime()?;
+    for id in decision.inputs.iter().rev() {
+        let dir = scratch.path().join(id);
+        if archive.fetch_bundle(id, &dir).await.is_err() || !certify_evidence::verify::verify_bundle(&dir, keys).valid {
+            continue;
+        }
+        let Some(header) = std::fs::read_to_string(dir.join(certify_evidence::bundle::MANIFEST))
+            .ok()
+            .and_then(|t| serde_json::from_str::<certify_evidence::manifest::Header>(&t).ok())
+        else {
+            continue;
+        };
+        let Some(old) = run_description(&dir, id, &header) else { continue };
+        let ids: Vec<&str> = old.features.iter().chain(&current.features).map(|(id, _)| id.as_str()).collect();
+        let diff = certify_openapi::diff::diff(&old.description, &current.description, &ids);
+        let breaking = diff
+            .changes
+            .iter()
+            .filter(|c| c.breaking)
+            .map(|c| certify_gate::ApiBreak {
+                pointer: c.pointer.clone(),
+                message: c.message.clone(),
+                operations: c.operations.clone(),
+                features: c
+                    .features
+                    .iter()
+                    .map(|f| (f.clone(), old.features.iter().find(|(id, _)| id == f).and_then(|(_, m)| m.clone())))
+                    .collect(),
+            })
+            .collect();
+        return Ok(Some(certify_gate::ApiChanges { previous_version, previous_bundle: old.bundle, breaking }));
+    }
+    Ok(None)
+}
+
 /// Every bundle of the archive at the candidate version, fetched and
-/// verified against the trusted keys, as the gate's evidence.
+/// verified against the trusted keys, as the gate's evidence; with the API
+/// description of the newest of them from the stage's target that verified
+/// and used one.
 async fn evidence_at(
     archive: &Archive,
     entries: &[IndexEntry],
     candidate: &Candidate,
     keys: &[PublicKey],
-) -> Result<Vec<Evidence>, Fatal> {
+    stage: &StagePolicy,
+) -> Result<(Vec<Evidence>, Option<RunDescription>), Fatal> {
     let scratch = tempfile::tempdir().or_runtime()?;
     let mut out = Vec::new();
+    let mut described: Option<RunDescription> = None;
     for entry in entries {
         let Some(meta) = entry.bundle() else { continue };
         let Ok(version) = semver::Version::parse(&meta.platform_version) else { continue };
@@ -235,6 +321,13 @@ async fn evidence_at(
             std::fs::read_to_string(dir.join("bundle.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
         let Some(m) = manifest else { continue };
         let finished_at = humantime::parse_rfc3339(&m.header.finished_at).unwrap_or(SystemTime::UNIX_EPOCH);
+        if check.valid
+            && m.header.target.name == stage.from_target
+            && described.as_ref().is_none_or(|d| d.finished_at <= finished_at)
+            && let Some(run) = run_description(&dir, &entry.id, &m.header)
+        {
+            described = Some(run);
+        }
         let failed_critical: Vec<(Option<String>, String)> = m
             .scenarios
             .iter()
@@ -272,7 +365,7 @@ async fn evidence_at(
             api: m.header.api.as_ref().map(api_evidence),
         });
     }
-    Ok(out)
+    Ok((out, described))
 }
 
 /// What the gate needs of a run's API record: its findings, and what broke.

@@ -32,6 +32,7 @@ pub fn dispatch(cli: Cli) -> Exit {
         Command::Keygen(args) => keygen::keygen(&args, &printer),
         Command::Run(args) => with_runtime(|| run::run(args, &printer)),
         Command::Merge(args) => merge::merge(&args, &printer),
+        Command::Api(args) => api::api(&args, &printer),
         Command::Demo(args) => with_runtime(|| demo::demo(args, &printer)),
         Command::Archive(args) => with_runtime(|| archive::archive(args, &printer)),
         Command::Gate(args) => with_runtime(|| archive::gate(args, &printer)),
