@@ -344,3 +344,95 @@ Feature: echo
         );
     }
 }
+
+/// A release's description, with the item's `name` gone: a response field removed.
+fn without_name() -> String {
+    DESCRIPTION
+        .replace("      required: [id, name]\n", "      required: [id]\n")
+        .replace("        name: {type: string}\n", "")
+}
+
+#[test]
+fn the_gate_blocks_a_breaking_api_change_to_a_ga_feature_and_responses_that_broke_the_description() {
+    let shop = Shop::start("");
+    let features = r#"@feature:catalog
+Feature: items
+
+  Scenario: item one
+    When I send a GET request to "/items/1"
+    Then the response conforms to the API description
+"#;
+    let p = project(&shop, "api = { file = \"api/openapi.yaml\" }", features).file(
+        "ci/promotion.toml",
+        "[stage.production]\nfrom_target = \"shop\"\nrequire = \"ga\"\ntrusted_keys = [\"../keys/release.pub.pem\"]\n\
+         require_api_conformance = true\nblock_breaking_api = true\n",
+    );
+    let key = p.keygen();
+    let archive = p.out("archive");
+    let certify_version = |version: &str, out: &str| {
+        let out = p.out(out);
+        let run = p.certify().signed_by(&key).args(["run", "--platform-version", version, "--out"]).arg(&out).run();
+        let added = p
+            .certify()
+            .args(["archive", "add"])
+            .arg(&out)
+            .arg("--key")
+            .arg(&key.public)
+            .arg("--archive")
+            .arg(&archive)
+            .run();
+        added.expect_code(0);
+        (run, out)
+    };
+    let gate = |version: &str| {
+        p.certify()
+            .args(["gate", "--policy", "ci/promotion.toml", "--stage", "production", "--candidate", version])
+            .args(["--format", "json", "--archive"])
+            .arg(&archive)
+            .signed_by(&key)
+            .run()
+    };
+    let reasons = |decision: &Value| -> Vec<String> {
+        decision["reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["rule"].as_str().is_some_and(|rule| rule.contains("api")))
+            .map(|r| format!("{} {} {}", r["severity"], r["rule"], r["feature"]))
+            .collect()
+    };
+
+    // 1.0.0 conforms and there is nothing before it: PROMOTE.
+    let (run, _) = certify_version("1.0.0", "v1");
+    run.expect_code(0);
+    let first = gate("1.0.0");
+    first.expect_code(0);
+    assert_eq!(reasons(&first.json()), [r#""info" "breaking-api" null"#], "{first}");
+
+    // 1.1.0's description drops the item's name, a GA feature's response field: BLOCK.
+    std::fs::write(p.path().join("api/openapi.yaml"), without_name()).expect("write");
+    let (run, _) = certify_version("1.1.0", "v2");
+    run.expect_code(0);
+    let second = gate("1.1.0");
+    second.expect_code(1);
+    let decision = second.json();
+    assert_eq!(decision["verdict"], "BLOCK");
+    assert_eq!(reasons(&decision), [r#""block" "breaking-api" "catalog""#], "{second}");
+    let message = decision["reasons"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("GET /items/{id}") && message.contains("/components/schemas/Item"), "{message}");
+    assert!(message.contains("GA at 1.0.0 and not deprecated first"), "{message}");
+    // The signed decision record carries the reason.
+    let record = decision["record"].as_str().expect("a decision record");
+    let shown = p.certify().args(["verify", record, "--key"]).arg(&key.public).run();
+    assert!(shown.stdout.contains("breaking-api"), "{shown}");
+
+    // 1.2.0 answers responses that break its description: BLOCK on conformance too.
+    let broken = features.replace("/items/1", "/items/2");
+    std::fs::write(p.path().join("features/shop.feature"), broken).expect("write");
+    let (run, _) = certify_version("1.2.0", "v3");
+    run.expect_code(1);
+    let third = gate("1.2.0");
+    third.expect_code(1);
+    let decision = third.json();
+    assert!(reasons(&decision).contains(&r#""block" "api-conformance" null"#.to_owned()), "{third}");
+}
