@@ -39,6 +39,9 @@ pub enum Command {
   certify run --target staging --archive")]
     Run(RunArgs),
     /// The platform's API description: compare two versions of it.
+    #[command(after_help = "Examples:
+  certify api diff api/openapi-1.4.yaml api/openapi-2.0.json
+  certify api diff certify-out/run-A certify-out/run-B --format json")]
     Api(ApiArgs),
     /// Merge the shard bundles of one run (`certify run --shard K/N`) into one signed bundle.
     #[command(after_help = "Examples:

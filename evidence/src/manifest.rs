@@ -85,6 +85,38 @@ pub struct ApiRecord {
 }
 
 impl ApiRecord {
+    /// The record of a run made of shards that used one description (`certify merge`): per
+    /// operation and per undocumented request, the shards' counts added up; an operation is
+    /// exercised when any shard exercised it. `None` when no shard used a description.
+    pub fn merged<'a>(shards: impl IntoIterator<Item = &'a ApiRecord>) -> Option<ApiRecord> {
+        let mut shards = shards.into_iter();
+        let mut out = shards.next()?.clone();
+        for shard in shards {
+            out.findings += shard.findings;
+            for op in &shard.operations {
+                match out.operations.iter_mut().find(|o| o.pointer == op.pointer && o.operation == op.operation) {
+                    Some(o) => {
+                        o.exercised |= op.exercised;
+                        o.requests += op.requests;
+                        o.findings += op.findings;
+                    }
+                    None => out.operations.push(op.clone()),
+                }
+            }
+            for u in &shard.undocumented {
+                match out.undocumented.iter_mut().find(|o| o.request == u.request) {
+                    Some(o) => {
+                        o.count += u.count;
+                        o.answered += u.answered;
+                    }
+                    None => out.undocumented.push(u.clone()),
+                }
+            }
+        }
+        out.undocumented.sort_by(|a, b| a.request.cmp(&b.request));
+        Some(out)
+    }
+
     /// Operations no request of the run exercised: the API coverage gaps.
     pub fn gaps(&self) -> impl Iterator<Item = &ApiOperation> {
         self.operations.iter().filter(|op| !op.exercised)

@@ -21,7 +21,9 @@
 //!   documents, pickles, step definitions, parse errors), files that did not
 //!   load, JSON transcripts (the same name with other contents is refused);
 //!   the first shard's version probe keeps its name, the others' are kept as
-//!   `transcripts/version-probe.shard-K.json`.
+//!   `transcripts/version-probe.shard-K.json` (and the API description's fetch, when there is
+//!   one, as `transcripts/api-description.shard-K.json`); bundle.json's `api`, the shards'
+//!   counts added up ([`ApiRecord::merged`]).
 //!
 //! bundle.json's `shards` records each shard's `K/N`, run id and the sha256
 //! of its envelope. Nothing here talks to a target; the CLI passes in the
@@ -44,11 +46,11 @@ use crate::{
     GitInfo,
     attest::{PublicKey, SigningKey},
     bundle::{
-        self, BundleError, ENVELOPE, JUNIT, MANIFEST, MESSAGES, PROBE_TRANSCRIPT, REPORT, ReportRenderer, SIGSTORE,
-        TestLists, hash_file, list_files,
+        self, API_TRANSCRIPT, BundleError, ENVELOPE, JUNIT, MANIFEST, MESSAGES, PROBE_TRANSCRIPT, REPORT,
+        ReportRenderer, SIGSTORE, TestLists, hash_file, list_files,
     },
     junit::{self, RunInfo},
-    manifest::{self, FileEntry, Header, Manifest, ScenarioEntry, ShardRecord, Tallies},
+    manifest::{self, ApiRecord, FileEntry, Header, Manifest, ScenarioEntry, ShardRecord, Tallies},
     verify::verify_bundle,
     xml,
 };
@@ -324,6 +326,7 @@ impl Shards {
         header.unknown_features = unknown;
         header.unlinked_scenarios = stats.tallies.unlinked();
         header.broken_files = broken;
+        header.api = ApiRecord::merged(self.list.iter().filter_map(|s| s.header.api.as_ref()));
         header.signature.signed = spec.signing_key.is_some();
         header.signature.key_fingerprint =
             spec.signing_key.as_ref().map(|k| format!("SHA256:{}", k.public().fingerprint()));
@@ -409,6 +412,8 @@ impl Shards {
                 let from = s.dir.join(&rel);
                 let dest_rel = if rel == PROBE_TRANSCRIPT && i > 0 {
                     format!("transcripts/version-probe.shard-{}.json", s.shard.index)
+                } else if rel == API_TRANSCRIPT && i > 0 {
+                    format!("transcripts/api-description.shard-{}.json", s.shard.index)
                 } else {
                     rel.clone()
                 };

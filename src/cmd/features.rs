@@ -140,7 +140,11 @@ pub fn features(args: &FeaturesArgs, printer: &Printer) -> CmdResult {
         FeaturesFormat::Markdown => {
             let notes = release_notes(&catalog, &version);
             let verdicts = verdicts_for_notes(&catalog, &rows);
-            printer.data(release_notes_markdown(&notes, &catalog, verdicts.as_deref()));
+            let mut markdown = release_notes_markdown(&notes, &catalog, verdicts.as_deref());
+            if let Some(previous) = &notes.previous {
+                markdown.push_str(&api_changes_markdown(&dirs, &catalog, previous, &version));
+            }
+            printer.data(markdown);
         }
         FeaturesFormat::Table => table(printer, &catalog, &version, &rows, api.as_ref()),
     }
@@ -202,6 +206,59 @@ fn table(p: &Printer, catalog: &Catalog, version: &Version, rows: &[Row], api: O
 
 fn short(id: &str) -> &str {
     &id[id.len().saturating_sub(8)..]
+}
+
+/// The release notes' API section: each feature's API changes from `previous` to `version`, from
+/// the descriptions kept by the newest bundles at each version that used one. Empty when either
+/// version has none (nothing to compare).
+fn api_changes_markdown(dirs: &[PathBuf], catalog: &Catalog, previous: &Version, version: &Version) -> String {
+    let (Some(old), Some(new)) = (newest_described(dirs, previous), newest_described(dirs, version)) else {
+        return String::new();
+    };
+    let (Ok(old_api), Ok(new_api)) = (super::api::read_description(&old), super::api::read_description(&new)) else {
+        return String::new();
+    };
+    let ids: Vec<&str> = catalog.features.iter().map(|f| f.id.as_str()).collect();
+    let diff = certify_openapi::diff::diff(&old_api, &new_api, &ids);
+    let mut out = format!("\n## API changes since {previous}\n\n");
+    if diff.changes.is_empty() {
+        out.push_str("The API description did not change.\n");
+        return out;
+    }
+    for feature in &catalog.features {
+        let bullets = diff.feature_markdown(&feature.id);
+        if !bullets.is_empty() {
+            out.push_str(&format!("### {} (`{}`)\n\n{bullets}\n", feature.title.replace('\n', " "), feature.id));
+        }
+    }
+    let unlinked: Vec<_> = diff.changes.iter().filter(|c| c.features.is_empty()).collect();
+    if !unlinked.is_empty() {
+        out.push_str(&format!(
+            "{} change{} touch{} operations linked to no catalog feature (`certify api diff` lists them).\n",
+            unlinked.len(),
+            if unlinked.len() == 1 { "" } else { "s" },
+            if unlinked.len() == 1 { "es" } else { "" }
+        ));
+    }
+    out
+}
+
+/// The newest bundle (by finish time) at `version` whose run used an API description.
+fn newest_described(dirs: &[PathBuf], version: &Version) -> Option<PathBuf> {
+    let mut manifests = Vec::new();
+    for d in dirs {
+        find_manifests(d, 3, &mut manifests);
+    }
+    manifests
+        .into_iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(&path).ok()?;
+            let header: certify_evidence::manifest::Header = serde_json::from_str(&text).ok()?;
+            (header.platform.version == version.to_string() && header.api.is_some())
+                .then(|| (header.finished_at, path.parent().map(Path::to_path_buf)))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .and_then(|(_, dir)| dir)
 }
 
 /// Verdicts in the shape the release notes take, from the latest evidence.

@@ -935,6 +935,7 @@ mod tests {
             "the response JSON matches:",
             r#"the response body contains "TEXT""#,
             r#"the response JSON conforms to the schema "FILE""#,
+            "the response conforms to the API description",
             r#"the response body matches the snapshot "NAME""#,
             r#"I save the response JSON at "PATH" as "NAME""#,
             r#"I save the response header "HEADER" as "NAME""#,

@@ -202,6 +202,24 @@ fn three_shards_merge_into_the_unsharded_run() {
     let full = manifest(&r.full);
     assert_eq!(m["counts"], full["counts"]);
     assert_eq!(m["status"], "passed");
+    // API coverage: the shards' requests add up to the unsharded run's, operation by operation.
+    let coverage = |m: &Value| -> Vec<(String, bool, u64)> {
+        m["api"]["operations"]
+            .as_array()
+            .expect("the shipped project checks the API description")
+            .iter()
+            .map(|op| {
+                (
+                    op["operation"].as_str().unwrap_or_default().to_owned(),
+                    op["exercised"].as_bool().unwrap_or_default(),
+                    op["requests"].as_u64().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(coverage(&m), coverage(&full), "API coverage");
+    assert_eq!(m["api"]["undocumented"], full["api"]["undocumented"]);
+    assert!(merged.join("transcripts/api-description.shard-2.json").is_file());
     let verdicts = |m: &Value| -> Vec<(String, String)> {
         m["features"]
             .as_array()

@@ -112,9 +112,17 @@ fn certify_features_shows_maturity_latest_verdict_and_gaps() {
     let keys: Vec<&str> = rows[0].as_object().expect("object").keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["id", "title", "owner", "maturity", "since", "scenarios", "latest", "coverage_gap"],
+        ["id", "title", "owner", "maturity", "since", "scenarios", "latest", "coverage_gap", "api_gaps"],
         "the documented shape"
     );
+    // API coverage gaps, next to the feature coverage gaps: the operations the latest run with
+    // an API description did not exercise, with their features.
+    let plans = rows.iter().find(|r| r["id"] == "plan-catalog").expect("plan-catalog");
+    assert_eq!(plans["api_gaps"], serde_json::json!(["GET /v1/plans"]));
+    let api_gaps: Vec<&str> =
+        doc["api"]["gaps"].as_array().expect("api gaps").iter().filter_map(|g| g["operation"].as_str()).collect();
+    assert!(api_gaps.contains(&"GET /v1/plans"), "{doc:#}");
+    assert_eq!(doc["api"]["findings"], 0);
     let signup = rows.iter().find(|r| r["id"] == "tenant-signup").expect("tenant-signup");
     assert_eq!(signup["latest"]["verdict"], "certified");
     assert_eq!(signup["maturity"], "ga");
@@ -123,6 +131,31 @@ fn certify_features_shows_maturity_latest_verdict_and_gaps() {
         (gap["scenarios"].as_u64(), gap["latest"]["verdict"].as_str(), gap["coverage_gap"].as_bool()),
         (Some(0), Some("untested"), Some(true))
     );
+
+    let table = p
+        .certify()
+        .args(["features", "--version", "2.0.0", "--config"])
+        .arg(&config)
+        .arg("--evidence")
+        .arg(p.out("runs"))
+        .run();
+    table.expect_code(0);
+    assert!(table.stdout.contains("API coverage gap: GET /v1/plans  [plan-catalog]"), "{table}");
+
+    // Release notes carry each feature's API changes since the previous version, from the
+    // descriptions the bundles of both versions kept.
+    p.certify().args(["demo", "--platform-version", "1.4.0", "--out"]).arg(p.out("runs/old")).run().expect_code(0);
+    let md = p
+        .certify()
+        .args(["features", "--version", "2.0.0", "--format", "markdown", "--config"])
+        .arg(&config)
+        .arg("--evidence")
+        .arg(p.out("runs"))
+        .run();
+    md.expect_code(0);
+    let notes = md.stdout.split("## API changes since 1.4.0").nth(1).unwrap_or_else(|| panic!("{md}"));
+    assert!(notes.contains("(`plan-catalog`)") && notes.contains("operation GET /v1/plans added"), "{md}");
+    assert!(notes.contains("(`usage-export`)") && notes.contains("GET /v1/usage/export"), "{md}");
 
     // Without evidence for the version: "no evidence".
     let table = p

@@ -67,6 +67,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "dsse", run: dsse, dictionary: &[DSSE, JSON] },
     Target { name: "sigstore", run: sigstore, dictionary: &[DSSE, JSON] },
     Target { name: "checkpoint", run: checkpoint, dictionary: &[CHECKPOINT] },
+    Target { name: "openapi", run: openapi, dictionary: &[OPENAPI, JSON] },
 ];
 
 /// The target called `name`.
@@ -208,6 +209,22 @@ fn sigstore(data: &[u8]) {
         let _ = check_sigstore_bundle(data, &envelope, corpus_key());
         statement_of(&envelope);
     }
+}
+
+/// A target's API description (fetched from the target: untrusted): loaded, every operation
+/// matched and a response checked against it, and compared with itself.
+fn openapi(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let Ok(api) = certify_openapi::Description::parse("fuzz", text) else { return };
+    let headers = [("content-type".to_owned(), "application/json".to_owned())];
+    for op in api.operations().iter().take(16) {
+        let path = op.path.replace(['{', '}'], "");
+        for body in [&b"{}"[..], b"[1, \"x\", null]", b"not json"] {
+            let response = certify_openapi::Response { status: 200, headers: &headers, body };
+            let _ = api.check(&op.method, &path, &response).to_string();
+        }
+    }
+    let _ = certify_openapi::diff::diff(&api, &api, &[]).text();
 }
 
 /// An archive checkpoint (a signed note): parsed, its signatures checked, its origin read,
@@ -419,6 +436,38 @@ const JSON: &[&str] = &[
     "\"files\"",
     "\"sha256\"",
     "\"2026-11-29T14:42:21Z\"",
+];
+
+const OPENAPI: &[&str] = &[
+    "openapi",
+    "3.0.3",
+    "3.1.0",
+    "paths",
+    "responses",
+    "components",
+    "schemas",
+    "$ref",
+    "#/components/schemas/",
+    "nullable",
+    "exclusiveMinimum",
+    "allOf",
+    "oneOf",
+    "anyOf",
+    "items",
+    "properties",
+    "required",
+    "type",
+    "content",
+    "application/json",
+    "headers",
+    "4XX",
+    "default",
+    "{id}",
+    "x-certify-feature",
+    "~1",
+    ": ",
+    "\n  ",
+    "- ",
 ];
 
 const CHECKPOINT: &[&str] = &[

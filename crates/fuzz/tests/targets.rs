@@ -47,7 +47,7 @@ macro_rules! targets {
     };
 }
 
-targets!(feature, config, catalog, policy, manifest, index, dsse, sigstore, checkpoint);
+targets!(feature, config, catalog, policy, manifest, index, dsse, sigstore, checkpoint, openapi);
 
 /// The signed seeds verify as they are, so that the mutations start from inputs that reach
 /// the whole reader (signature, Statement, Sigstore form).
