@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-use certify_openapi::Description;
+use certify_openapi::{Check, Description, Response};
 use certify_refplatform::{FAULTS, PlatformError, VERSIONS, openapi_description};
 use common::{Fixture, OPERATOR_TOKEN, Tenant};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -22,16 +22,6 @@ const NOBODY: &str = "00000000-0000-4000-8000-000000000000";
 fn load(version: &str) -> Description {
     let text = openapi_description(version).unwrap().to_string();
     Description::parse(&format!("openapi-{version}.json"), &text).unwrap()
-}
-
-/// Errors of `instance` against a schema of the description (which may `$ref` its components).
-fn schema_errors(api: &Description, schema: &Value, instance: &Value) -> Vec<String> {
-    let mut root = api.document().clone();
-    root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
-    root["$defs"] = json!({ "target": schema });
-    root["$ref"] = json!("#/$defs/target");
-    let validator = jsonschema::options().should_validate_formats(true).build(&root).unwrap();
-    validator.iter_errors(instance).map(|e| format!("{}: {e}", e.instance_path())).collect()
 }
 
 /// What one exchange was, for checking against the description.
@@ -49,57 +39,26 @@ impl Answer {
     }
 }
 
-/// The violations of an answer against the description: an undocumented operation or status,
-/// a missing or malformed declared header, a body of an undeclared media type or against its
-/// schema. Returns the operation's name with them.
+/// The violations of an answer against the description, as certify checks a response (one
+/// home for the rules): an undocumented operation or status, a missing or malformed declared
+/// header, a body of an undeclared media type or against its schema. Returns the operation's
+/// name with them.
 fn violations(api: &Description, answer: &Answer) -> (String, Vec<String>) {
-    let Some(op) = api.find(&answer.method, &answer.path) else {
-        return (format!("{} {}", answer.method, answer.path), vec!["no operation describes this request".into()]);
-    };
-    let name = op.name();
-    let code = answer.status.as_str();
-    let Some(response) = api.at(&format!("{}/responses/{code}", op.pointer)).map(|r| api.resolve(r)) else {
-        return (name, vec![format!("status {code} is not declared")]);
-    };
-    let mut found = Vec::new();
-    for (header, declared) in response["headers"].as_object().into_iter().flatten() {
-        let declared = api.resolve(declared);
-        match answer.headers.get(header.as_str()).map(|v| v.to_str().unwrap().to_owned()) {
-            None if declared["required"] == true => found.push(format!("header {header} is missing")),
-            None => {}
-            Some(text) => {
-                let value = match declared["schema"]["type"].as_str() {
-                    Some("integer") => text.parse::<i64>().map(Value::from).unwrap_or(Value::String(text)),
-                    _ => Value::String(text),
-                };
-                for error in schema_errors(api, &declared["schema"], &value) {
-                    found.push(format!("header {header}: {error}"));
-                }
-            }
+    let headers: Vec<(String, String)> = answer
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))
+        .collect();
+    let response = Response { status: answer.status.as_u16(), headers: &headers, body: &answer.body };
+    match api.check(&answer.method, &answer.path, &response) {
+        Check::Conforms { operation } => (operation, Vec::new()),
+        Check::Violations { operation, violations, .. } => {
+            (operation, violations.iter().map(ToString::to_string).collect())
+        }
+        Check::Undocumented { method, path } => {
+            (format!("{method} {path}"), vec!["no operation describes this request".to_owned()])
         }
     }
-    match response.get("content").and_then(Value::as_object) {
-        None if answer.body.is_empty() => {}
-        None => found.push(format!("a body where none is declared: {}", String::from_utf8_lossy(&answer.body))),
-        Some(content) => {
-            let media = answer.headers.get("content-type").map(|v| v.to_str().unwrap()).unwrap_or_default();
-            let media = media.split(';').next().unwrap_or_default().trim();
-            match content.get(media) {
-                None => found.push(format!("media type {media:?} is not declared")),
-                Some(declared) => {
-                    let instance = if media == "application/json" {
-                        serde_json::from_slice(&answer.body).unwrap_or(Value::Null)
-                    } else {
-                        Value::String(String::from_utf8_lossy(&answer.body).into_owned())
-                    };
-                    for error in schema_errors(api, &declared["schema"], &instance) {
-                        found.push(format!("body {error}"));
-                    }
-                }
-            }
-        }
-    }
-    (name, found)
 }
 
 /// A platform, its description, and every (operation, status) seen so far.
