@@ -436,3 +436,34 @@ Feature: items
     let decision = third.json();
     assert!(reasons(&decision).contains(&r#""block" "api-conformance" null"#.to_owned()), "{third}");
 }
+
+#[test]
+fn the_reference_platform_conforms_at_both_versions_and_api_drift_blocks_on_conformance() {
+    let p = Project::empty();
+    for version in ["1.4.0", "2.0.0"] {
+        let run = p
+            .certify()
+            .args(["demo", "--format", "json", "--platform-version", version, "--out"])
+            .arg(p.out(&format!("v{version}")))
+            .run();
+        run.expect_code(0);
+        let doc = run.json();
+        let api = &doc["api"];
+        assert_eq!(api["checked"], "every", "{doc:#}");
+        assert_eq!(api["findings"], 0, "{version}: {api:#}");
+        assert_eq!(api["version"], version, "the description served is the version's own");
+        let exercised = api["operations"].as_array().expect("operations").iter().filter(|op| op["exercised"] == true);
+        assert!(exercised.count() >= 15, "{version}: {api:#}");
+    }
+    let run = p.certify().args(["demo", "--format", "json", "--fault", "api-drift", "--out"]).arg(p.out("drift")).run();
+    run.expect_code(1);
+    let doc = run.json();
+    assert!(doc["api"]["findings"].as_u64().unwrap_or_default() > 0, "{doc:#}");
+    let reasons = doc["gate"]["reasons"].as_array().expect("reasons");
+    let conformance = reasons
+        .iter()
+        .find(|r| r["rule"] == "api-conformance" && r["severity"] == "block")
+        .unwrap_or_else(|| panic!("no api-conformance blocker: {reasons:#?}"));
+    assert!(conformance["message"].as_str().unwrap_or_default().contains("GET /v1/tenant"), "{conformance}");
+    assert_eq!(doc["gate"]["verdict"], "BLOCK");
+}
