@@ -559,7 +559,7 @@ fn print_api(p: &Printer, api: &manifest::ApiRecord) {
     for op in api.operations.iter().filter(|op| op.findings > 0) {
         p.data(format!(
             "  {}  {}{}  ({} of {} responses)",
-            p.paint("broken  ", Style::Bad),
+            p.paint("broken      ", Style::Bad),
             op.operation,
             op.feature.as_deref().map(|f| format!("  [{f}]")).unwrap_or_default(),
             op.findings,
@@ -569,7 +569,7 @@ fn print_api(p: &Printer, api: &manifest::ApiRecord) {
     for op in api.gaps() {
         p.data(format!(
             "  {}  {}{}",
-            p.paint("gap     ", Style::Warn),
+            p.paint("gap         ", Style::Warn),
             op.operation,
             op.feature.as_deref().map(|f| format!("  [{f}]")).unwrap_or_default()
         ));
