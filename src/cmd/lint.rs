@@ -20,6 +20,8 @@ pub struct Vocabulary<'a> {
     pub root: &'a Path,
     /// Where snapshots are kept (`[snapshots] dir`).
     pub snapshots_dir: &'a Path,
+    /// Whether any target names an API description (`api = ...`).
+    pub has_api: bool,
 }
 
 impl Vocabulary<'_> {
@@ -83,6 +85,12 @@ impl StepCheck for Vocabulary<'_> {
             )];
         }
         match certify_steps::resolve(text) {
+            Resolution::Matched(def) if def.id == "api-conformance" && !self.has_api => vec![(
+                FindingKind::NoApiDescription,
+                "no target names an API description for this step to check against: add api = { path = \"/openapi.json\" } \
+                 or { file = \"api/openapi.yaml\" } to a [targets.NAME] table of certify.toml"
+                    .to_owned(),
+            )],
             Resolution::Matched(def) => certify_steps::check_matched(def, text, doc_string, has_table)
                 .into_iter()
                 .map(|m| (FindingKind::StepArgument, m))
@@ -110,6 +118,7 @@ pub fn lint(args: &LintArgs, printer: &Printer) -> CmdResult {
         credentials: settings.credentials.keys().map(String::as_str).collect(),
         root: &settings.root,
         snapshots_dir: &settings.suite.snapshots_dir,
+        has_api: settings.targets.values().any(|t| t.api.is_some()),
     };
     let mut findings = certify_suite::lint(&suite, &vocabulary);
     findings.extend(catalog_findings(&settings, &suite)?);

@@ -314,6 +314,13 @@ fn the_step_without_a_description_says_how_to_name_one() {
     let message = failure_message(scenario(&m, "item one"));
     assert!(message.contains("has no API description: add api = "), "{message}");
     assert!(m.get("api").is_none(), "no api record without a description");
+    // Lint says so before any request, at the step's line.
+    let lint = p.certify().arg("lint").run();
+    lint.expect_code(1);
+    assert!(lint.stdout.contains("features/shop.feature:7:"), "{lint}");
+    assert!(lint.stdout.contains("no target names an API description"), "{lint}");
+    let described = project(&shop, "api = { file = \"api/openapi.yaml\" }", STEP_SCENARIOS);
+    described.certify().arg("lint").run().expect_code(0);
 }
 
 #[test]
@@ -466,4 +473,70 @@ fn the_reference_platform_conforms_at_both_versions_and_api_drift_blocks_on_conf
         .unwrap_or_else(|| panic!("no api-conformance blocker: {reasons:#?}"));
     assert!(conformance["message"].as_str().unwrap_or_default().contains("GET /v1/tenant"), "{conformance}");
     assert_eq!(doc["gate"]["verdict"], "BLOCK");
+}
+
+#[test]
+fn api_diff_names_a_removed_operation_and_a_removed_response_field_and_exits_1() {
+    let shop = Shop::start("");
+    let p = project(&shop, "", STEP_SCENARIOS).file("api/old.yaml", DESCRIPTION).file(
+        "api/new.yaml",
+        // Without DELETE /items/{id} and without the item's name.
+        &without_name().replace(
+            "    delete:\n      tags: [catalog]\n      responses:\n        \"204\": {description: deleted}\n",
+            "",
+        ),
+    );
+    let diff = p.certify().args(["api", "diff", "api/old.yaml", "api/new.yaml"]).run();
+    diff.expect_code(1);
+    let text = &diff.stdout;
+    assert!(text.contains("Breaking changes:"), "{diff}");
+    assert!(text.contains("operation DELETE /items/{id} removed"), "{diff}");
+    assert!(text.contains("/components/schemas/Item/properties/name"), "{diff}");
+    assert!(text.contains("features: catalog"), "the catalog links the operations:\n{diff}");
+    let breaking = text.find("Breaking changes:").unwrap_or(usize::MAX);
+    assert!(text.find("Compatible changes:").is_none_or(|c| c > breaking), "breaking first:\n{diff}");
+
+    let json = p.certify().args(["api", "diff", "api/old.yaml", "api/new.yaml", "--format", "json"]).run();
+    json.expect_code(1);
+    let doc = json.json();
+    let kinds: Vec<&str> =
+        doc["changes"].as_array().expect("changes").iter().filter_map(|c| c["kind"].as_str()).collect();
+    assert!(kinds.contains(&"operation-removed") && kinds.contains(&"response-field-removed"), "{doc:#}");
+    assert_eq!(doc["breaking"].as_u64(), Some(kinds.len() as u64), "{doc:#}");
+    let md = p.certify().args(["api", "diff", "api/old.yaml", "api/new.yaml", "--format", "markdown"]).run();
+    md.expect_code(1);
+    assert!(md.stdout.contains("**Breaking**"), "{md}");
+
+    // The same description: nothing changed.
+    let same = p.certify().args(["api", "diff", "api/old.yaml", "api/old.yaml"]).run();
+    same.expect_code(0);
+    assert!(same.stdout.contains("0 breaking, 0 compatible"), "{same}");
+
+    // A description that does not parse: exit 2, naming the file and the line.
+    let p = p.file("api/broken.yaml", "openapi: 3.1.0\ninfo: {title: x, version: '1'}\npaths:\n  /x: [\n");
+    let bad = p.certify().args(["api", "diff", "api/old.yaml", "api/broken.yaml"]).run();
+    bad.expect_code(2);
+    assert!(bad.stderr.contains("api/broken.yaml:"), "{bad}");
+}
+
+#[test]
+fn api_diff_reads_the_descriptions_bundles_kept() {
+    let shop = Shop::start("");
+    let features = "@feature:catalog\nFeature: f\n\n  Scenario: one\n    When I send a GET request to \"/items/1\"\n";
+    let p = project(&shop, "api = { file = \"api/openapi.yaml\" }", features);
+    let first = p.out("first");
+    p.certify().args(["run", "--no-sign", "--out"]).arg(&first).run().expect_code(0);
+    std::fs::write(p.path().join("api/openapi.yaml"), without_name()).expect("write");
+    let second = p.out("second");
+    p.certify().args(["run", "--no-sign", "--out"]).arg(&second).run().expect_code(0);
+    let diff = p.certify().args(["api", "diff"]).arg(&first).arg(&second).run();
+    diff.expect_code(1);
+    assert!(diff.stdout.contains("/components/schemas/Item/properties/name"), "{diff}");
+    // A bundle whose run used no description says so.
+    let plain = project(&shop, "", features);
+    let none = plain.out("none");
+    plain.certify().args(["run", "--no-sign", "--out"]).arg(&none).run().expect_code(0);
+    let refused = plain.certify().args(["api", "diff"]).arg(&none).arg(&second).run();
+    refused.expect_code(2);
+    assert!(refused.stderr.contains("used no API description"), "{refused}");
 }

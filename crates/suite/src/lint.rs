@@ -34,6 +34,8 @@ pub enum FindingKind {
     /// A file a step reads (a JSON Schema, a snapshot) that is missing,
     /// outside the project, or not what the step needs.
     StepFile,
+    /// `the response conforms to the API description` where no target names one.
+    NoApiDescription,
 }
 
 impl FindingKind {
@@ -50,6 +52,7 @@ impl FindingKind {
             FindingKind::CoverageGap => "coverage-gap",
             FindingKind::UnknownVariable => "unknown-variable",
             FindingKind::StepFile => "step-file",
+            FindingKind::NoApiDescription => "no-api-description",
         }
     }
 
