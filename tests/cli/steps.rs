@@ -78,7 +78,8 @@ fn every_printed_example_lints_clean_under_every_keyword() {
     assert!(defs.len() >= 30, "{json}");
 
     let keywords = ["Given", "When", "Then", "And", "But"];
-    // The examples' context: the variable and the schema file they refer to.
+    // The examples' context: the variable, the schema file, the credential and the API
+    // description they refer to.
     let mut feature = String::from(
         "@feature:examples\nFeature: The examples of `certify steps`\n\n  Background:\n    Given the variable \"tenant_id\" is \"t-1\"\n",
     );
@@ -92,8 +93,8 @@ fn every_printed_example_lints_clean_under_every_keyword() {
     let project = dir
         .file(
             "certify.toml",
-            "[suite]\nfeatures = \"features\"\n\n[targets.t]\nbase_url = \"http://127.0.0.1:9\"\n\n\
-             [credentials.admin]\nbearer_env = \"EXAMPLES_ADMIN_TOKEN\"\n",
+            "[suite]\nfeatures = \"features\"\n\n[targets.t]\nbase_url = \"http://127.0.0.1:9\"\n\
+             api = { path = \"/openapi.json\" }\n\n[credentials.admin]\nbearer_env = \"EXAMPLES_ADMIN_TOKEN\"\n",
         )
         .file(
             "features/catalog.toml",
