@@ -73,7 +73,8 @@ struct Shop {
 }
 
 impl Shop {
-    /// Serves the shop; `/openapi.json` answers `description` as it is. `/items/echo`
+    /// Serves the shop, at the root and under `/gateway/shop`; `/openapi.json` answers
+    /// `description` as it is. `/items/echo`
     /// answers the caller's bearer token as the item's `id`.
     fn start(description: &'static str) -> Shop {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -90,6 +91,8 @@ impl Shop {
             )
             .route("/items/{id}", get(item))
             .route("/internal/debug", get(|| async { Json(json!({"debug": true})) }));
+        // The same shop behind a path prefix, as a deployment behind a gateway serves it.
+        let app = app.clone().nest("/gateway/shop", app);
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
             .unwrap_or_else(|e| panic!("bind: {e}"));
@@ -539,4 +542,40 @@ fn api_diff_reads_the_descriptions_bundles_kept() {
     let refused = plain.certify().args(["api", "diff"]).arg(&none).arg(&second).run();
     refused.expect_code(2);
     assert!(refused.stderr.contains("used no API description"), "{refused}");
+}
+
+#[test]
+fn requests_are_matched_relative_to_the_base_url_whatever_the_servers_say() {
+    let shop = Shop::start("");
+    // The description's servers name another host and path: they are ignored.
+    let description = DESCRIPTION.replace(
+        "info: {title: shop, version: \"1.0.0\"}\n",
+        "info: {title: shop, version: \"1.0.0\"}\nservers: [{url: \"https://shop.example.com/v9\"}]\n",
+    );
+    let features = "@feature:catalog\nFeature: f\n\n  Scenario: one\n    When I send a GET request to \"/items/1\"\n";
+    let p = Project::empty()
+        .file(
+            "certify.toml",
+            &format!(
+                "[suite]\nfeatures = \"features\"\ncatalog = \"features/catalog.toml\"\n\n[targets.shop]\n\
+                 base_url = \"{}/gateway/shop\"\napi = {{ file = \"api/openapi.yaml\" }}\napi_check = \"every\"\n",
+                shop.url()
+            ),
+        )
+        .file("features/catalog.toml", CATALOG)
+        .file("api/openapi.yaml", &description)
+        .file("features/shop.feature", features);
+    let out = p.out("bundle");
+    let run = p.certify().args(["run", "--no-sign", "--platform-version", "1.0.0", "--out"]).arg(&out).run();
+    run.expect_code(0);
+    let m = manifest(&out);
+    let item = m["api"]["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .find(|op| op["operation"] == "GET /items/{id}")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!((item["exercised"].as_bool(), item["requests"].as_u64()), (Some(true), Some(1)), "{m:#}");
+    assert_eq!(m["api"]["undocumented"], Value::Null, "{m:#}");
 }
