@@ -128,6 +128,14 @@ fn a_run_report_shows_the_verdict_and_the_failure_from_disk() {
         .and_then(|n| n.parse::<usize>().ok());
     assert!(group.is_some_and(|n| n >= 10), "the repeated sign-up failure is not grouped with its count: {group:?}");
     assert!(!page.contains("data-status=\"passed\""), "#failed filters passing scenarios out");
+    // The API description's coverage: every operation, the unexercised ones as gaps.
+    let api = page.split("id=\"api-operations\"").nth(1).unwrap_or_else(|| panic!("no API coverage table"));
+    let plans =
+        api.split("<tr").find(|row| row.contains("GET /v1/plans")).unwrap_or_else(|| panic!("no GET /v1/plans row"));
+    assert!(
+        plans.contains("plan-catalog") && plans.contains(">gap<"),
+        "GET /v1/plans is a gap of plan-catalog: {plans}"
+    );
     screenshot(&format!("{}#failed", file_url(&report)), "run-report-failed.png");
     // The report inside the bundle is signed with it, so it cannot vouch for
     // its own signature; `certify report --key` renders it again, checked.
@@ -160,6 +168,9 @@ fn the_archive_site_shows_the_matrix_from_disk_and_over_serve() {
     assert!(old.contains("certified") && old.contains("beta"), "cell at 1.4.0: {old}");
     assert!(new.contains("bundles/"), "a cell links to its run's report: {new}");
     screenshot(&file_url(&site.join("index.html")), "archive-site.png");
+    let version = dom(&file_url(&site.join("versions/2.0.0.html")));
+    let coverage = version.split("id=\"api\"").nth(1).unwrap_or_else(|| panic!("no API coverage on the version page"));
+    assert!(coverage.contains("operations of") && coverage.contains("GET /v1/plans"), "{coverage}");
 
     // The same site over `certify serve`.
     let mut serve = Command::new(env!("CARGO_BIN_EXE_certify"))
