@@ -787,22 +787,64 @@ pub fn check_matched(def: &StepDef, text: &str, doc_string: Option<&str>, has_ta
 }
 
 /// The unescaped text of capture `group` (1-based) of a step that resolves to `id`.
-fn capture(text: &str, id: &str, group: usize) -> Option<String> {
-    let Resolution::Matched(def) = resolve(text) else { return None };
-    if def.id != id {
+/// The literal text every match of an anchored step regex starts with (`the variable ` for
+/// `^the variable "(...)" is ...`): the regex up to its first metacharacter, less a character a
+/// quantifier makes optional. A cheap test that rules a text out before any regex runs.
+fn literal_prefix(regex: &str) -> &str {
+    let Some(body) = regex.strip_prefix('^') else { return "" };
+    let mut end = 0;
+    for (i, c) in body.char_indices() {
+        match c {
+            '?' | '*' | '{' => {
+                // The previous character is optional or repeated: it is not part of the prefix.
+                end = body[..i].char_indices().last().map_or(0, |(j, _)| j);
+                break;
+            }
+            '\\' | '.' | '+' | '(' | ')' | '[' | ']' | '|' | '^' | '$' => {
+                end = i;
+                break;
+            }
+            _ => end = i + c.len_utf8(),
+        }
+    }
+    &body[..end]
+}
+
+/// The steps that define a variable, and the group that names it.
+const DEFINES: &[(&str, usize)] = &[("variable", 1), ("save-json", 2), ("save-header", 2)];
+/// The steps that read a file, and the group that names it.
+const READS: &[(&str, usize)] = &[("json-schema", 1), ("snapshot", 1)];
+
+/// For each `(id, group)` of `wanted`: the step's index in the vocabulary, the group, and its
+/// literal prefix.
+fn wanted_steps(wanted: &[(&str, usize)]) -> Vec<(usize, usize, &'static str)> {
+    wanted
+        .iter()
+        .filter_map(|(id, group)| {
+            let index = vocabulary().iter().position(|d| d.id == *id)?;
+            Some((index, *group, literal_prefix(vocabulary()[index].regex)))
+        })
+        .collect()
+}
+
+/// The group of `text` that one of `wanted` (index, group, prefix) names, when the text
+/// resolves to that step, unescaped. The text is resolved only when it starts with the
+/// literal prefix of one of them, and then once.
+fn capture(text: &str, wanted: &[(usize, usize, &'static str)]) -> Option<String> {
+    if !wanted.iter().any(|(_, _, prefix)| text.starts_with(prefix)) {
         return None;
     }
-    let regex = vocabulary()
-        .iter()
-        .position(|candidate| std::ptr::eq(candidate, def))
-        .and_then(|index| compiled().get(index))?;
+    let Resolution::Matched(def) = resolve(text) else { return None };
+    let &(index, group, _) = wanted.iter().find(|(index, _, _)| std::ptr::eq(&vocabulary()[*index], def))?;
+    let regex = compiled().get(index)?;
     regex.captures(text).and_then(|c| c.get(group)).map(|m| text::unescape(m.as_str()))
 }
 
 /// The variable a step saves (`I save ... as "NAME"`, `the variable "NAME"
 /// is ...`), as written (it may itself hold `{{...}}`).
 pub fn defined_variable(text: &str) -> Option<String> {
-    capture(text, "variable", 1).or_else(|| capture(text, "save-json", 2)).or_else(|| capture(text, "save-header", 2))
+    static WANTED: LazyLock<Vec<(usize, usize, &'static str)>> = LazyLock::new(|| wanted_steps(DEFINES));
+    capture(text, &WANTED)
 }
 
 /// A file a step reads, as written in the step.
@@ -816,9 +858,37 @@ pub enum StepFile {
 
 /// The file a step reads, if it reads one.
 pub fn step_files(text: &str) -> Option<StepFile> {
-    capture(text, "json-schema", 1)
-        .map(StepFile::Schema)
-        .or_else(|| capture(text, "snapshot", 1).map(StepFile::Snapshot))
+    static WANTED: LazyLock<Vec<(usize, usize, &'static str)>> = LazyLock::new(|| wanted_steps(READS));
+    let name = capture(text, &WANTED)?;
+    // The two patterns read their file at the same group: which one matched says which file.
+    if matches!(resolve(text), Resolution::Matched(def) if def.id == "json-schema") {
+        Some(StepFile::Schema(name))
+    } else {
+        Some(StepFile::Snapshot(name))
+    }
+}
+
+/// Whether a JSONPath compiles, remembered per thread for the paths seen last: a suite asks the
+/// same few paths thousands of times (`$.id` in every scenario).
+fn path_checked(path: &str) -> Result<(), StepFailure> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    const KEPT: usize = 4096;
+    thread_local! {
+        static SEEN: RefCell<HashMap<String, Result<(), StepFailure>>> = RefCell::new(HashMap::new());
+    }
+    if let Some(known) = SEEN.with(|seen| seen.borrow().get(path).cloned()) {
+        return known;
+    }
+    let outcome = jsonpath::compile(path).map(drop);
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= KEPT {
+            seen.clear();
+        }
+        seen.insert(path.to_owned(), outcome.clone());
+    });
+    outcome
 }
 
 fn check_arg(kind: Arg, raw: &str) -> Option<String> {
@@ -828,7 +898,7 @@ fn check_arg(kind: Arg, raw: &str) -> Option<String> {
     let unquoted = text::unescape(raw);
     let outcome = match kind {
         Arg::Text | Arg::Fixed => Ok(()),
-        Arg::Path => jsonpath::compile(&unquoted).map(drop),
+        Arg::Path => path_checked(&unquoted),
         Arg::Value => text::parse_value(raw).map(drop),
         Arg::Regex => Regex::new(&unquoted)
             .map(drop)
@@ -868,6 +938,35 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn literal_prefixes_are_what_every_match_starts_with() {
+        let prefix = |id: &str| literal_prefix(vocabulary().iter().find(|d| d.id == id).expect(id).regex);
+        assert_eq!(prefix("variable"), "the variable \"");
+        assert_eq!(prefix("send"), "I send a");
+        assert_eq!(prefix("status"), "the response status is ");
+        assert_eq!(literal_prefix("^ab*c"), "a");
+        assert_eq!(literal_prefix("^a{2}"), "");
+        assert_eq!(literal_prefix("unanchored"), "");
+        for def in vocabulary() {
+            let p = literal_prefix(def.regex);
+            assert!(def.example.starts_with(p), "{}: {:?} is not a prefix of {:?}", def.id, p, def.example);
+            assert!(!p.is_empty(), "{}: no literal prefix: every step starts with words", def.id);
+        }
+        // The prefilter never hides a variable or a file a step names.
+        assert_eq!(
+            defined_variable(r#"I save the response JSON at "$.id" as "tenant_id""#).as_deref(),
+            Some("tenant_id")
+        );
+        assert_eq!(defined_variable(r#"the variable "plan" is "free""#).as_deref(), Some("plan"));
+        assert_eq!(defined_variable(r#"the response status is 200"#), None);
+        assert_eq!(
+            step_files(r#"the response JSON conforms to the schema "s.json""#),
+            Some(StepFile::Schema("s.json".into()))
+        );
+        assert_eq!(step_files(r#"the response body matches the snapshot "n""#), Some(StepFile::Snapshot("n".into())));
+        assert_eq!(step_files(r#"the response status is 200"#), None);
+    }
 
     #[test]
     fn every_regex_compiles_and_is_anchored() {
