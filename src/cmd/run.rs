@@ -242,13 +242,14 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     let applicable = |s: &certify_runner::event::PlannedScenario| {
         let v = at_version.as_ref()?;
         if let (Some(c), Some(id)) = (&ex.catalog, &s.catalog_feature)
-            && let Some(f) = c.get(id)
-            && !f.lifecycle.exists_at(v)
+            && let Some(absence) = c.get(id).and_then(|f| f.lifecycle.absence_at(v))
         {
-            return Some(match (&f.lifecycle.removed, f.lifecycle.first()) {
-                (Some(r), _) if v >= r => format!("not applicable at {v}: {id} was removed in {r}"),
-                (_, Some((stage, since))) => format!("not applicable at {v}: {id} arrives as {stage} in {since}"),
-                _ => format!("not applicable at {v}: {id} does not exist there"),
+            return Some(match absence {
+                certify_catalog::Absence::Removed(r) => format!("not applicable at {v}: {id} was removed in {r}"),
+                certify_catalog::Absence::NotYet(stage, since) => {
+                    format!("not applicable at {v}: {id} arrives as {stage} in {since}")
+                }
+                certify_catalog::Absence::NoStage => format!("not applicable at {v}: {id} does not exist there"),
             });
         }
         certify_suite::certify_tags([s.tags.as_slice()]).0.outside_window(v)

@@ -115,7 +115,10 @@ async fn ask(
         Ok(x) => Exchange { step: format!("version probe ({})", read.describe()), ..x },
         // Nothing was sent: the path or the target's credential cannot be used.
         Err(e) => {
-            let url = format!("{}{}", target.base_url, probe.path.trim_start_matches('/'));
+            // The URL as the request would have had it (the one rule that joins them), or the
+            // path as configured when it cannot be joined.
+            let url = certify_steps::join_url(&target.base_url, &probe.path)
+                .map_or_else(|_| probe.path.clone(), |url| url.to_string());
             return (None, Err(usage(format!("{}: {}", named(&url), e.message))));
         }
     };

@@ -32,7 +32,7 @@ pub(crate) struct Outgoing {
 /// `http://h/api/v1/x`). The base URL's query and any fragment are dropped.
 /// An absolute URL (`scheme://...`) is an error: credentials only go to the
 /// target.
-pub(crate) fn join_url(base: &Url, relative: &str) -> Result<Url, StepFailure> {
+pub fn join_url(base: &Url, relative: &str) -> Result<Url, StepFailure> {
     let has_scheme = relative.split_once("://").is_some_and(|(scheme, _)| {
         let mut chars = scheme.chars();
         chars.next().is_some_and(|c| c.is_ascii_alphabetic())

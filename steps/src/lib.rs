@@ -27,7 +27,7 @@ pub use context::{
     ContextError, CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings, compile_schema,
 };
 pub use failure::{FailureKind, StepFailure};
-pub use http::send_get;
+pub use http::{join_url, send_get};
 pub use project::{OutsideProject, plain_relative_name, project_file};
 pub use registry::{
     Dispatch, Resolution, StepArgument, StepDef, StepFile, check_matched, check_static, defined_variable, dispatch,

@@ -34,7 +34,7 @@ mod verdict;
 
 pub use error::CatalogError;
 pub use load::{load, load_str};
-pub use model::{Catalog, CatalogFeature, Lifecycle, Maturity, ParseMaturityError};
+pub use model::{Absence, Catalog, CatalogFeature, Lifecycle, Maturity, ParseMaturityError};
 pub use notes::{NoteEntry, Promotion, ReleaseNotes, release_notes, release_notes_markdown};
 pub use semver::Version;
 pub use verdict::{FeatureVerdict, Tally, Verdict, scenarios, verdicts};

@@ -159,6 +159,30 @@ impl Lifecycle {
     pub fn exists_at(&self, v: &Version) -> bool {
         self.maturity_at(v).is_some_and(|maturity| maturity != Maturity::Removed)
     }
+
+    /// Why the feature does not exist at v, or `None` when it does: the one rule the run's
+    /// applicability, the verdicts and the release notes share.
+    pub fn absence_at(&self, v: &Version) -> Option<Absence> {
+        if self.exists_at(v) {
+            return None;
+        }
+        Some(match (self.removed.as_ref(), self.first()) {
+            (Some(removed), _) if self.maturity_at(v).is_some() => Absence::Removed(removed.clone()),
+            (_, Some((stage, from))) => Absence::NotYet(stage, from.clone()),
+            (_, None) => Absence::NoStage,
+        })
+    }
+}
+
+/// Why a feature does not exist at a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Absence {
+    /// It was removed in this version (at or before the one asked about).
+    Removed(Version),
+    /// It arrives later: its first stage and the version of it.
+    NotYet(Maturity, Version),
+    /// The catalog gives it no lifecycle stage at all.
+    NoStage,
 }
 
 impl Catalog {
@@ -229,6 +253,20 @@ mod tests {
     fn full() -> Lifecycle {
         use Maturity::*;
         lifecycle(&[(Alpha, "1.0.0"), (Beta, "1.2.0"), (Ga, "1.4.0"), (Deprecated, "3.0.0"), (Removed, "4.0.0")])
+    }
+
+    #[test]
+    fn absence_says_why_a_feature_does_not_exist() {
+        let life = full();
+        assert_eq!(life.absence_at(&v("0.9.0")), Some(Absence::NotYet(Maturity::Alpha, v("1.0.0"))));
+        assert_eq!(life.absence_at(&v("1.0.0")), None);
+        assert_eq!(life.absence_at(&v("3.9.9")), None);
+        assert_eq!(life.absence_at(&v("4.0.0")), Some(Absence::Removed(v("4.0.0"))));
+        assert_eq!(life.absence_at(&v("5.0.0")), Some(Absence::Removed(v("4.0.0"))));
+        assert_eq!(Lifecycle::default().absence_at(&v("1.0.0")), Some(Absence::NoStage));
+        for version in ["0.1.0", "1.0.0", "2.0.0", "4.0.0", "9.0.0"] {
+            assert_eq!(life.absence_at(&v(version)).is_none(), life.exists_at(&v(version)), "{version}");
+        }
     }
 
     #[test]

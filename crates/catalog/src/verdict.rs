@@ -8,7 +8,7 @@ use std::fmt;
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Catalog, CatalogFeature, Maturity};
+use crate::model::{Absence, Catalog, CatalogFeature, Maturity};
 
 /// Outcome counts of one catalog feature's scenarios in a run.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,12 +117,11 @@ pub fn verdicts(
 }
 
 fn decide(feature: &CatalogFeature, v: &Version, tally: &Tally) -> (Verdict, String) {
-    let lifecycle = &feature.lifecycle;
-    if !lifecycle.exists_at(v) {
-        let reason = match (lifecycle.removed.as_ref(), lifecycle.first()) {
-            (Some(removed), _) if lifecycle.maturity_at(v).is_some() => format!("removed in {removed}"),
-            (_, Some((stage, from))) => format!("not available at {v}: {stage} from {from}"),
-            (_, None) => format!("not available at {v}: the catalog gives it no lifecycle stage"),
+    if let Some(absence) = feature.lifecycle.absence_at(v) {
+        let reason = match absence {
+            Absence::Removed(removed) => format!("removed in {removed}"),
+            Absence::NotYet(stage, from) => format!("not available at {v}: {stage} from {from}"),
+            Absence::NoStage => format!("not available at {v}: the catalog gives it no lifecycle stage"),
         };
         return (Verdict::NotApplicable, reason);
     }
