@@ -1,6 +1,7 @@
 //! Flat memory (PRODUCT.md section 10), counted rather than timed: a
-//! counting global allocator measures the bytes the plan keeps per scenario
-//! and the peak the bundle's writers reach over a whole run (created over the
+//! counting global allocator measures the peak of converting a parsed
+//! document, the bytes the parsed suite and the plan keep per scenario, and
+//! the peak the bundle's writers reach over a whole run (created over the
 //! parsed suite, fed every scenario's events, finished), at 1,000 and at
 //! 10,000 scenarios in one feature file. What grows with the suite must be a
 //! small record per scenario; everything else is streamed to disk.
@@ -181,14 +182,27 @@ fn events(s: &PlannedScenario, steps: Vec<PlannedStep>, at: SystemTime) -> Vec<R
 /// What a suite of `n` scenarios costs: the bytes its plan keeps, and the
 /// peak the bundle's writers add over a whole run.
 struct Cost {
+    /// The peak of converting a parsed document into its feature, above the document.
+    convert: usize,
+    /// What the parsed suite keeps.
+    suite: usize,
     plan: usize,
     writers: usize,
 }
 
 fn cost(n: usize) -> Cost {
     let text = feature_text(n);
+    let convert = {
+        let mut doc = certify_suite::syntax::parse(&text).expect("the feature file parses");
+        let base = reset_peak();
+        let feature = certify_suite::syntax::to_feature(&mut doc, &text).expect("it converts");
+        assert!(feature.is_some());
+        PEAK.load(Ordering::Relaxed).saturating_sub(base)
+    };
     let file = SourceFile { path: "features/items.feature".into(), abs_path: None, text: text.into() };
+    let base = live();
     let suite = Suite::parse(vec![file]);
+    let suite_bytes = live().saturating_sub(base);
     assert_eq!(suite.scenario_count(), n);
 
     let before = live();
@@ -239,7 +253,7 @@ fn cost(n: usize) -> Cost {
     }
     let writers = PEAK.load(Ordering::Relaxed).saturating_sub(base);
     assert!(out.join("bundle.json").is_file());
-    Cost { plan: plan_bytes, writers }
+    Cost { convert, suite: suite_bytes, plan: plan_bytes, writers }
 }
 
 /// Growth per scenario from 1,000 to 10,000 scenarios.
@@ -248,12 +262,31 @@ fn per_scenario(small: usize, large: usize) -> usize {
 }
 
 #[test]
-fn the_plan_and_the_writers_keep_a_small_record_per_scenario() {
+fn the_suite_the_plan_and_the_writers_keep_a_small_record_per_scenario() {
     let small = cost(1_000);
     let large = cost(10_000);
+    let convert = per_scenario(small.convert, large.convert);
+    let suite = per_scenario(small.suite, large.suite);
     let plan = per_scenario(small.plan, large.plan);
     let writers = per_scenario(small.writers, large.writers);
-    eprintln!("per scenario: the plan keeps {plan} bytes, the writers' peak grows by {writers} bytes");
+    eprintln!(
+        "per scenario: converting adds {convert} bytes at its peak, the suite keeps {suite}, the plan {plan}, the writers' peak grows by {writers}"
+    );
+    // Converting: the document's children are dropped as they become the
+    // feature's, so the document and the feature are never held whole at once.
+    assert!(
+        convert <= 400,
+        "converting adds {convert} bytes per scenario at its peak ({} at 1,000, {} at 10,000)",
+        small.convert,
+        large.convert
+    );
+    // The suite: the `gherkin` types of four steps, their strings, no slack.
+    assert!(
+        suite <= 1_100,
+        "the suite keeps {suite} bytes per scenario ({} at 1,000, {} at 10,000)",
+        small.suite,
+        large.suite
+    );
     // The plan: ids, names, tags and exclusions, no copy of the steps.
     assert!(
         plan <= 512,
