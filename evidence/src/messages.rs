@@ -63,7 +63,10 @@ pub struct MessagesWriter {
     pickles: Option<Spool>,
     test_run_started_id: Option<String>,
     /// Test cases of scenarios that have not finished, by scenario id.
-    cases: HashMap<String, TestCaseIds>,
+    /// Keyed by the scenario's place (see [`MessagesWriter::place`]), not its id.
+    cases: HashMap<u64, TestCaseIds>,
+    /// Each feature file's rank, by path: a scenario's place is its file's rank and its line.
+    files: HashMap<String, u64>,
     /// Attempts in flight, by scenario id (attempts of one scenario never overlap).
     running: HashMap<String, RunningAttempt>,
     run_finished: bool,
@@ -75,6 +78,8 @@ pub struct MessagesWriter {
 #[derive(Serialize, serde::Deserialize)]
 struct PendingPickle {
     scenario_id: String,
+    /// The scenario's place: its file's rank and its line.
+    place: u64,
     pickle_id: String,
     steps: Vec<PendingStep>,
 }
@@ -133,6 +138,7 @@ impl MessagesWriter {
             pickles: Some(Spool::create(&path.with_extension("pickles.part"))?),
             test_run_started_id: None,
             cases: HashMap::new(),
+            files: HashMap::new(),
             running: HashMap::new(),
             run_finished: false,
             run_started: None,
@@ -191,6 +197,8 @@ impl MessagesWriter {
     /// `source` and `gherkinDocument` of one feature file; its pickles are kept for the plan.
     fn feature(&mut self, parsed: &ParsedFeature) -> io::Result<()> {
         let uri = parsed.file.path.to_string_lossy().replace('\\', "/");
+        let rank = self.files.len() as u64;
+        self.files.entry(uri.clone()).or_insert(rank);
         let text: &str = &parsed.file.text;
         self.write(&json!({ "source": { "uri": uri, "data": text, "mediaType": GHERKIN_MEDIA_TYPE } }))?;
 
@@ -308,8 +316,10 @@ impl MessagesWriter {
         };
         let envelope = serde_json::to_vec(&pickle).unwrap_or_default();
         drop(pickle);
+        let place = self.place(context.uri, concrete.position.line).unwrap_or(u64::MAX);
         if let Some(spool) = self.pickles.as_mut() {
-            let mut record = serde_json::to_vec(&PendingPickle { scenario_id, pickle_id, steps }).unwrap_or_default();
+            let mut record =
+                serde_json::to_vec(&PendingPickle { scenario_id, place, steps, pickle_id }).unwrap_or_default();
             record.push(b'\n');
             record.extend_from_slice(&envelope);
             record.push(b'\n');
@@ -417,11 +427,22 @@ impl MessagesWriter {
             test_steps,
             test_run_started_id: run_id,
         }));
-        self.cases.insert(p.scenario_id, TestCaseIds { id: case_id, steps: step_ids.len() as u64 });
+        self.cases.insert(p.place, TestCaseIds { id: case_id, steps: step_ids.len() as u64 });
+    }
+
+    /// A scenario's place: its feature file's rank and its line (its id,
+    /// `path:line`, as two numbers).
+    fn place(&self, path: &str, line: usize) -> Option<u64> {
+        self.files.get(path).map(|rank| (rank << 32) | line as u64)
+    }
+
+    /// The test case of a scenario that takes part.
+    fn case(&self, scenario: &PlannedScenario) -> Option<TestCaseIds> {
+        self.cases.get(&self.place(&scenario.feature_path, scenario.line)?).copied()
     }
 
     fn attempt_started(&mut self, scenario: &PlannedScenario, attempt: usize, at: SystemTime) {
-        let Some(case_id) = self.cases.get(&scenario.id).map(|c| c.id.to_string()) else {
+        let Some(case_id) = self.case(scenario).map(|c| c.id.to_string()) else {
             return;
         };
         let started_id = self.id();
@@ -471,10 +492,11 @@ impl MessagesWriter {
     }
 
     fn step_finished(&mut self, scenario: &PlannedScenario, step: &StepRecord) {
+        let case = self.case(scenario);
         let Some(running) = self.running.get_mut(&scenario.id) else {
             return;
         };
-        let Some(step_id) = self.cases.get(&scenario.id).and_then(|c| c.step(running.next_step)) else {
+        let Some(step_id) = case.and_then(|c| c.step(running.next_step)) else {
             return;
         };
         let started_id = running.started_id.clone();
@@ -518,8 +540,7 @@ impl MessagesWriter {
             return;
         };
         let remaining: Vec<String> = self
-            .cases
-            .get(&scenario.id)
+            .case(scenario)
             .map(|c| (next_step..c.steps as usize).filter_map(|i| c.step(i)).collect())
             .unwrap_or_default();
         for (i, step_id) in remaining.iter().enumerate() {
@@ -536,7 +557,7 @@ impl MessagesWriter {
 
     /// A scenario that does not apply is written as one attempt with every step skipped.
     fn not_applicable(&mut self, scenario: &PlannedScenario, at: SystemTime) {
-        let Some(&case) = self.cases.get(&scenario.id) else {
+        let Some(case) = self.case(scenario) else {
             return;
         };
         let case_id = case.id.to_string();
@@ -611,7 +632,9 @@ impl EventSink for MessagesWriter {
                     let at = self.run_started.unwrap_or_else(SystemTime::now);
                     self.not_applicable(&result.scenario, at);
                 }
-                self.cases.remove(&result.scenario.id);
+                if let Some(place) = self.place(&result.scenario.feature_path, result.scenario.line) {
+                    self.cases.remove(&place);
+                }
             }
             RunEvent::FeatureFinished { .. } => self.flush(),
             RunEvent::LoadFailed { failure } => {
