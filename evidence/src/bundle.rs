@@ -175,7 +175,7 @@ impl BundleWriter {
     /// `features` is the parsed suite as it runs (for the Cucumber Messages'
     /// sources, documents and pickles, and JUnit's testcase names).
     pub fn create(
-        spec: BundleSpec,
+        mut spec: BundleSpec,
         features: &[certify_suite::ParsedFeature],
     ) -> Result<(BundleWriter, BundleWriters), BundleError> {
         if spec.dir.exists() && fs::read_dir(&spec.dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
@@ -191,7 +191,8 @@ impl BundleWriter {
             fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
         }
         fs::create_dir_all(tmp.join("transcripts")).map_err(io_err(&tmp))?;
-        for (rel, bytes) in &spec.suite_files {
+        // Written, then let go: the feature files' text is not held twice for the run.
+        for (rel, bytes) in std::mem::take(&mut spec.suite_files) {
             let path = tmp.join("suite").join(rel);
             if let Some(p) = path.parent() {
                 fs::create_dir_all(p).map_err(io_err(p))?;
@@ -206,7 +207,7 @@ impl BundleWriter {
         let spool_path = tmp.join(SPOOL);
         let entries = EntriesWriter {
             spool: Spool::create(&spool_path).map_err(io_err(&spool_path))?,
-            order: HashMap::new(),
+            files: HashMap::new(),
             tallies: Tallies::default(),
             tests: TestLists::default(),
             load_errors: Vec::new(),
@@ -478,8 +479,9 @@ pub fn sign(dir: &Path, statement: &Statement, key: &SigningKey) -> Result<(), B
 /// tallies and test lists (for the verdicts and the statement).
 pub struct EntriesWriter {
     spool: Spool,
-    /// Scenario id -> its place in suite order (feature file, then line).
-    order: HashMap<String, u64>,
+    /// Feature file path -> its rank in suite order: a scenario's place is
+    /// its file's rank, then its line (nothing is kept per scenario).
+    files: HashMap<String, u64>,
     tallies: Tallies,
     tests: TestLists,
     /// Feature files that failed to load, as the run reported them.
@@ -499,10 +501,10 @@ impl Writer for EntriesWriter {
     fn write(&mut self, record: &Record) -> Result<(), BundleError> {
         match &record.event {
             RunEvent::Started { plan, .. } => {
-                let mut places: Vec<(&str, usize, &str)> =
-                    plan.scenarios().map(|s| (s.feature_path.as_str(), s.line, s.id.as_str())).collect();
-                places.sort();
-                self.order = places.into_iter().enumerate().map(|(i, (_, _, id))| (id.to_owned(), i as u64)).collect();
+                let mut paths: Vec<&str> = plan.features.iter().map(|f| f.path.as_str()).collect();
+                paths.sort_unstable();
+                paths.dedup();
+                self.files = paths.into_iter().enumerate().map(|(i, p)| (p.to_owned(), i as u64)).collect();
             }
             RunEvent::LoadFailed { failure } => {
                 self.tallies.load_failed(failure);
@@ -521,7 +523,7 @@ impl Writer for EntriesWriter {
                 let transcript = (!result.attempts.is_empty()).then(|| transcript_path(&s.feature_path));
                 let mut line = serde_json::to_vec(&ScenarioEntry::of(result, transcript)).unwrap_or_default();
                 line.push(b'\n');
-                let place = self.order.get(&s.id).copied().unwrap_or(u64::MAX);
+                let place = self.files.get(&s.feature_path).map_or(u64::MAX, |rank| (rank << 32) | s.line as u64);
                 let path = self.spool.path().to_path_buf();
                 self.spool.append(place, &line).map_err(io_err(&path))?;
             }
@@ -599,6 +601,11 @@ impl Entries for SpoolEntries<'_> {
 /// never spans lines: every form of it is single-line), replacing the file
 /// only when something changed.
 fn redact_file(redactor: &Redactor, path: &Path) -> Result<(String, u64), BundleError> {
+    if redactor.secret_count() == 0 {
+        // Nothing to redact: the file is only hashed, streamed (a line of
+        // it, such as a large feature file's gherkinDocument, is never held).
+        return hash_file(path).map_err(io_err(path));
+    }
     let tmp = path.with_extension("redacting");
     let mut changed = false;
     let mut hasher = Sha256::new();

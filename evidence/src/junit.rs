@@ -114,7 +114,8 @@ pub struct JunitWriter {
     verdicts: HashMap<String, (String, String)>,
     started_at: Option<SystemTime>,
     /// Testcase names by scenario id, from the suite as written; made
-    /// unique per testsuite when the run starts.
+    /// unique per testsuite when the run starts, and from then on only
+    /// those that are not the scenario's own name.
     names: HashMap<String, String>,
     /// Numbers the feature files' spools.
     spools: usize,
@@ -168,6 +169,7 @@ impl JunitWriter {
     }
 
     fn started(&mut self, plan: &Plan) {
+        let written = std::mem::take(&mut self.names);
         let mut files_named: HashMap<&str, usize> = HashMap::new();
         for f in &plan.features {
             *files_named.entry(f.name.as_str()).or_default() += 1;
@@ -194,10 +196,13 @@ impl JunitWriter {
                 in_suite.sort_by_key(|s| s.line);
                 let named = in_suite
                     .iter()
-                    .map(|s| (self.names.get(&s.id).cloned().unwrap_or_else(|| s.name.clone()), s.line))
+                    .map(|s| (written.get(&s.id).cloned().unwrap_or_else(|| s.name.clone()), s.line))
                     .collect();
                 for (s, unique) in in_suite.iter().zip(unique(named)) {
-                    self.names.insert(s.id.clone(), unique);
+                    // A testcase named as its scenario is named by it when it ends.
+                    if unique != s.name {
+                        self.names.insert(s.id.clone(), unique);
+                    }
                 }
                 let buf = FeatureBuf {
                     name,

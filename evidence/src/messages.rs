@@ -55,14 +55,18 @@ pub struct MessagesWriter {
     out: BufWriter<File>,
     error: Option<io::Error>,
     next_id: u64,
-    /// Pickles waiting for the plan, which says which scenarios take part.
-    pending: Vec<PendingPickle>,
-    /// The pending pickles' envelopes, spooled until the run starts (in the
-    /// order of `pending`), so they are not held in memory.
+    /// Pickles spooled so far.
+    pending: u64,
+    /// Pickles waiting for the plan, which says which scenarios take part:
+    /// each spooled as what its test case needs (a [`PendingPickle`] line)
+    /// and its envelope, so none is held in memory until the run starts.
     pickles: Option<Spool>,
     test_run_started_id: Option<String>,
     /// Test cases of scenarios that have not finished, by scenario id.
-    cases: HashMap<String, TestCaseIds>,
+    /// Keyed by the scenario's place (see [`MessagesWriter::place`]), not its id.
+    cases: HashMap<u64, TestCaseIds>,
+    /// Each feature file's rank, by path: a scenario's place is its file's rank and its line.
+    files: HashMap<String, u64>,
     /// Attempts in flight, by scenario id (attempts of one scenario never overlap).
     running: HashMap<String, RunningAttempt>,
     run_finished: bool,
@@ -70,13 +74,17 @@ pub struct MessagesWriter {
     run_started: Option<SystemTime>,
 }
 
-/// A pickle, serialized, with what its test case needs.
+/// What a pickle's test case needs, spooled before the pickle's envelope.
+#[derive(Serialize, serde::Deserialize)]
 struct PendingPickle {
     scenario_id: String,
+    /// The scenario's place: its file's rank and its line.
+    place: u64,
     pickle_id: String,
     steps: Vec<PendingStep>,
 }
 
+#[derive(Serialize, serde::Deserialize)]
 struct PendingStep {
     pickle_step_id: String,
     /// The step's text: its definitions (and their arguments) are matched
@@ -84,9 +92,17 @@ struct PendingStep {
     text: String,
 }
 
+/// A test case's id and its test steps' ids, which follow it: `id + 1` to `id + steps`.
+#[derive(Clone, Copy)]
 struct TestCaseIds {
-    id: String,
-    steps: Vec<String>,
+    id: u64,
+    steps: u64,
+}
+
+impl TestCaseIds {
+    fn step(self, index: usize) -> Option<String> {
+        ((index as u64) < self.steps).then(|| (self.id + 1 + index as u64).to_string())
+    }
 }
 
 struct RunningAttempt {
@@ -118,10 +134,11 @@ impl MessagesWriter {
             out: BufWriter::new(File::create(path)?),
             error: None,
             next_id: 0,
-            pending: Vec::new(),
+            pending: 0,
             pickles: Some(Spool::create(&path.with_extension("pickles.part"))?),
             test_run_started_id: None,
             cases: HashMap::new(),
+            files: HashMap::new(),
             running: HashMap::new(),
             run_finished: false,
             run_started: None,
@@ -180,6 +197,8 @@ impl MessagesWriter {
     /// `source` and `gherkinDocument` of one feature file; its pickles are kept for the plan.
     fn feature(&mut self, parsed: &ParsedFeature) -> io::Result<()> {
         let uri = parsed.file.path.to_string_lossy().replace('\\', "/");
+        let rank = self.files.len() as u64;
+        self.files.entry(uri.clone()).or_insert(rank);
         let text: &str = &parsed.file.text;
         self.write(&json!({ "source": { "uri": uri, "data": text, "mediaType": GHERKIN_MEDIA_TYPE } }))?;
 
@@ -229,8 +248,7 @@ impl MessagesWriter {
                     let Some(concrete) = expanded.next() else {
                         break;
                     };
-                    let pending = self.pickle(&context, concrete, sids, row, &inherited, &bg);
-                    self.pending.push(pending);
+                    self.pickle(&context, concrete, sids, row, &inherited, &bg);
                 }
             }
         }
@@ -245,7 +263,7 @@ impl MessagesWriter {
         row: Option<RowRef<'_>>,
         inherited_tags: &[(String, String)],
         background: &[(&gherkin::Step, String)],
-    ) -> PendingPickle {
+    ) {
         let scenario_id = certify_suite::scenario_id(context.uri, concrete);
         let mut steps_json = Vec::new();
         let mut steps: Vec<PendingStep> = Vec::new();
@@ -296,38 +314,52 @@ impl MessagesWriter {
                 ast_node_ids,
             },
         };
+        let envelope = serde_json::to_vec(&pickle).unwrap_or_default();
+        drop(pickle);
+        let place = self.place(context.uri, concrete.position.line).unwrap_or(u64::MAX);
         if let Some(spool) = self.pickles.as_mut() {
-            let mut line = serde_json::to_string(&pickle).unwrap_or_default();
-            line.push('\n');
-            let key = self.pending.len() as u64;
-            if let Err(e) = spool.append(key, line.as_bytes()) {
+            let mut record =
+                serde_json::to_vec(&PendingPickle { scenario_id, place, steps, pickle_id }).unwrap_or_default();
+            record.push(b'\n');
+            record.extend_from_slice(&envelope);
+            record.push(b'\n');
+            if let Err(e) = spool.append(self.pending, &record) {
                 self.error.get_or_insert(e);
             }
         }
-        PendingPickle { scenario_id, pickle_id, steps }
+        self.pending += 1;
     }
 
     /// Pickles of the scenarios that take part, step definitions,
     /// `testRunStarted` and the test cases. Without a plan, every pickle takes part.
+    /// The spooled pickles are read twice, one at a time: their envelopes,
+    /// then (after the step definitions) their test cases.
     fn start_run(&mut self, taking_part: Option<&HashSet<&str>>, at: SystemTime) {
-        let pending = std::mem::take(&mut self.pending);
         let takes_part = |p: &PendingPickle| taking_part.is_none_or(|ids| ids.contains(p.scenario_id.as_str()));
-        if let Some(spool) = self.pickles.take() {
+        let spooled = self.pickles.take().map(|spool| {
             let path = spool.path().to_path_buf();
-            let mut next = pending.iter();
-            let read = spool.finish().and_then(|reader| {
-                reader.each(&mut |line| {
-                    if next.next().is_some_and(takes_part) {
-                        self.emit_line(&String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(line)));
-                    }
-                    Ok(())
-                })
+            (spool.finish(), path)
+        });
+        let reader = match spooled {
+            Some((Ok(reader), path)) => Some((reader, path)),
+            Some((Err(e), _)) => {
+                self.error.get_or_insert(e);
+                None
+            }
+            None => None,
+        };
+        if let Some((reader, _)) = &reader {
+            let read = reader.each(&mut |record| {
+                let (pending, envelope) = pending_pickle(record)?;
+                if takes_part(&pending) {
+                    self.emit_line(&String::from_utf8_lossy(envelope));
+                }
+                Ok(())
             });
-            if let Err(e) = read.and_then(|()| std::fs::remove_file(&path)) {
+            if let Err(e) = read {
                 self.error.get_or_insert(e);
             }
         }
-        let pending: Vec<PendingPickle> = pending.into_iter().filter(|p| takes_part(p)).collect();
         let mut definition_ids = Vec::new();
         for def in certify_steps::vocabulary() {
             let id = self.id();
@@ -343,47 +375,74 @@ impl MessagesWriter {
         self.run_started = Some(at);
         self.emit(&json!({ "testRunStarted": { "id": run_id, "timestamp": timestamp(at) } }));
         self.test_run_started_id = Some(run_id.clone());
-        if taking_part.is_none() {
-            return;
-        }
-        for p in pending {
-            let case_id = self.id();
-            let mut step_ids = Vec::with_capacity(p.steps.len());
-            let mut matches = Vec::with_capacity(p.steps.len());
-            for step in &p.steps {
-                step_ids.push(self.id());
-                matches.push(definitions(&step.text));
+        let Some((reader, path)) = reader else { return };
+        if taking_part.is_some() {
+            let read = reader.each(&mut |record| {
+                let (pending, _) = pending_pickle(record)?;
+                if takes_part(&pending) {
+                    self.test_case(pending, &definition_ids, &run_id);
+                }
+                Ok(())
+            });
+            if let Err(e) = read {
+                self.error.get_or_insert(e);
             }
-            let test_steps: Vec<TestStep<'_>> = p
-                .steps
-                .iter()
-                .zip(&step_ids)
-                .zip(&matches)
-                .map(|((step, id), matched)| {
-                    let (defs, arguments) = matched
-                        .iter()
-                        .filter_map(|(i, arguments)| Some((definition_ids.get(*i)?.as_str(), arguments)))
-                        .unzip();
-                    TestStep {
-                        id,
-                        pickle_step_id: &step.pickle_step_id,
-                        step_definition_ids: defs,
-                        step_match_arguments_lists: arguments,
-                    }
-                })
-                .collect();
-            self.emit(&Envelope::TestCase(TestCase {
-                id: &case_id,
-                pickle_id: &p.pickle_id,
-                test_steps,
-                test_run_started_id: &run_id,
-            }));
-            self.cases.insert(p.scenario_id, TestCaseIds { id: case_id, steps: step_ids });
+        }
+        if let Err(e) = std::fs::remove_file(&path) {
+            self.error.get_or_insert(e);
         }
     }
 
+    /// Writes the test case of a pickle that takes part and keeps its ids.
+    fn test_case(&mut self, p: PendingPickle, definition_ids: &[String], run_id: &str) {
+        let case_id = self.next_id;
+        let case = self.id();
+        let mut step_ids = Vec::with_capacity(p.steps.len());
+        let mut matches = Vec::with_capacity(p.steps.len());
+        for step in &p.steps {
+            step_ids.push(self.id());
+            matches.push(definitions(&step.text));
+        }
+        let test_steps: Vec<TestStep<'_>> = p
+            .steps
+            .iter()
+            .zip(&step_ids)
+            .zip(&matches)
+            .map(|((step, id), matched)| {
+                let (defs, arguments) = matched
+                    .iter()
+                    .filter_map(|(i, arguments)| Some((definition_ids.get(*i)?.as_str(), arguments)))
+                    .unzip();
+                TestStep {
+                    id,
+                    pickle_step_id: &step.pickle_step_id,
+                    step_definition_ids: defs,
+                    step_match_arguments_lists: arguments,
+                }
+            })
+            .collect();
+        self.emit(&Envelope::TestCase(TestCase {
+            id: &case,
+            pickle_id: &p.pickle_id,
+            test_steps,
+            test_run_started_id: run_id,
+        }));
+        self.cases.insert(p.place, TestCaseIds { id: case_id, steps: step_ids.len() as u64 });
+    }
+
+    /// A scenario's place: its feature file's rank and its line (its id,
+    /// `path:line`, as two numbers).
+    fn place(&self, path: &str, line: usize) -> Option<u64> {
+        self.files.get(path).map(|rank| (rank << 32) | line as u64)
+    }
+
+    /// The test case of a scenario that takes part.
+    fn case(&self, scenario: &PlannedScenario) -> Option<TestCaseIds> {
+        self.cases.get(&self.place(&scenario.feature_path, scenario.line)?).copied()
+    }
+
     fn attempt_started(&mut self, scenario: &PlannedScenario, attempt: usize, at: SystemTime) {
-        let Some(case_id) = self.cases.get(&scenario.id).map(|c| c.id.clone()) else {
+        let Some(case_id) = self.case(scenario).map(|c| c.id.to_string()) else {
             return;
         };
         let started_id = self.id();
@@ -433,10 +492,11 @@ impl MessagesWriter {
     }
 
     fn step_finished(&mut self, scenario: &PlannedScenario, step: &StepRecord) {
+        let case = self.case(scenario);
         let Some(running) = self.running.get_mut(&scenario.id) else {
             return;
         };
-        let Some(step_id) = self.cases.get(&scenario.id).and_then(|c| c.steps.get(running.next_step)).cloned() else {
+        let Some(step_id) = case.and_then(|c| c.step(running.next_step)) else {
             return;
         };
         let started_id = running.started_id.clone();
@@ -479,8 +539,10 @@ impl MessagesWriter {
         else {
             return;
         };
-        let remaining: Vec<String> =
-            self.cases.get(&scenario.id).map(|c| c.steps.iter().skip(next_step).cloned().collect()).unwrap_or_default();
+        let remaining: Vec<String> = self
+            .case(scenario)
+            .map(|c| (next_step..c.steps as usize).filter_map(|i| c.step(i)).collect())
+            .unwrap_or_default();
         for (i, step_id) in remaining.iter().enumerate() {
             let result = step_result(StepStatus::Skipped, Duration::ZERO, None);
             self.test_step(&scenario.id, next_step + i, &started_id, step_id, (end, end), result);
@@ -495,10 +557,11 @@ impl MessagesWriter {
 
     /// A scenario that does not apply is written as one attempt with every step skipped.
     fn not_applicable(&mut self, scenario: &PlannedScenario, at: SystemTime) {
-        let Some(case) = self.cases.get(&scenario.id) else {
+        let Some(case) = self.case(scenario) else {
             return;
         };
-        let (case_id, steps) = (case.id.clone(), case.steps.clone());
+        let case_id = case.id.to_string();
+        let steps: Vec<String> = (0..case.steps as usize).filter_map(|i| case.step(i)).collect();
         let started_id = self.id();
         self.emit(&Envelope::TestCaseStarted(TestCaseStarted {
             id: &started_id,
@@ -569,7 +632,9 @@ impl EventSink for MessagesWriter {
                     let at = self.run_started.unwrap_or_else(SystemTime::now);
                     self.not_applicable(&result.scenario, at);
                 }
-                self.cases.remove(&result.scenario.id);
+                if let Some(place) = self.place(&result.scenario.feature_path, result.scenario.line) {
+                    self.cases.remove(&place);
+                }
             }
             RunEvent::FeatureFinished { .. } => self.flush(),
             RunEvent::LoadFailed { failure } => {
@@ -582,6 +647,14 @@ impl EventSink for MessagesWriter {
             RunEvent::Finished { summary } => self.run_finished(summary),
         }
     }
+}
+
+/// A spooled pickle: what its test case needs, and its envelope's line.
+fn pending_pickle(record: &[u8]) -> io::Result<(PendingPickle, &[u8])> {
+    let record = record.strip_suffix(b"\n").unwrap_or(record);
+    let at = record.iter().position(|b| *b == b'\n').unwrap_or(record.len());
+    let pending = serde_json::from_slice(&record[..at]).map_err(io::Error::other)?;
+    Ok((pending, record.get(at + 1..).unwrap_or_default()))
 }
 
 fn meta(tool_version: &str) -> Value {
@@ -683,7 +756,7 @@ struct PickleEnvelope<'a> {
 struct Pickle<'a> {
     id: &'a str,
     uri: &'a str,
-    location: &'a Value,
+    location: &'a Location,
     name: &'a str,
     language: &'a str,
     steps: Vec<PickleStep<'a>>,
@@ -879,7 +952,7 @@ struct PickleContext<'a> {
 /// An Examples body row a pickle comes from.
 struct RowRef<'a> {
     id: &'a str,
-    location: &'a Value,
+    location: &'a Location,
     tags: &'a [(String, String)],
 }
 
@@ -899,7 +972,7 @@ struct RuleIds {
 
 struct ScenarioIds {
     id: String,
-    location: Value,
+    location: Location,
     tags: Vec<(String, String)>,
     steps: Vec<String>,
     examples: Vec<ExamplesIds>,
@@ -908,7 +981,7 @@ struct ScenarioIds {
 struct ExamplesIds {
     tags: Vec<(String, String)>,
     /// Body rows: id and location.
-    rows: Vec<(String, Value)>,
+    rows: Vec<(String, Location)>,
 }
 
 /// The text of a feature file by line, for what the parser does not keep
@@ -946,7 +1019,7 @@ impl<'a> Source<'a> {
     }
 
     /// Where each tag of a node on `node_line` is: the tag lines just above it.
-    fn tag_locations(&self, node_line: usize, tags: &[String], fallback: &Value) -> Vec<Value> {
+    fn tag_locations(&self, node_line: usize, tags: &[String], fallback: Location) -> Vec<Location> {
         let mut first = node_line;
         while first > 1 {
             let t = self.line(first - 1).map(str::trim).unwrap_or("");
@@ -971,7 +1044,7 @@ impl<'a> Source<'a> {
                     }
                     line += 1;
                 }
-                fallback.clone()
+                fallback
             })
             .collect()
     }
@@ -1063,7 +1136,7 @@ impl<'a> Source<'a> {
 }
 
 struct DocString {
-    location: Value,
+    location: Location,
     delimiter: &'static str,
     media_type: Option<String>,
     content: String,
@@ -1079,11 +1152,19 @@ impl DocString {
     }
 }
 
-fn location(line: usize, column: usize) -> Value {
-    json!({ "line": line, "column": column })
+/// A Cucumber Messages `Location`, written as `{"line":…,"column":…}`: a
+/// pair of numbers, not a JSON tree, while the ids of a document are kept.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Location {
+    line: usize,
+    column: usize,
 }
 
-fn loc(p: gherkin::LineCol) -> Value {
+fn location(line: usize, column: usize) -> Location {
+    Location { line, column }
+}
+
+fn loc(p: gherkin::LineCol) -> Location {
     location(p.line, p.col.max(1))
 }
 
@@ -1145,7 +1226,7 @@ impl DocBuilder<'_, '_> {
     /// built) and returns the ids its pickles refer to.
     fn feature(&mut self, f: &gherkin::Feature, out: &mut impl Write) -> io::Result<FeatureIds> {
         let location = loc(f.position);
-        let (tags, tag_ids) = self.tags(&f.tags, f.position.line, &location);
+        let (tags, tag_ids) = self.tags(&f.tags, f.position.line, location);
         let head = json!({
             "location": location,
             "tags": tags,
@@ -1187,7 +1268,7 @@ impl DocBuilder<'_, '_> {
     /// buffer (bytes, not a JSON tree) until the id is known.
     fn rule(&mut self, r: &gherkin::Rule, out: &mut Vec<u8>) -> io::Result<RuleIds> {
         let location = loc(r.position);
-        let (tags, tag_ids) = self.tags(&r.tags, r.position.line, &location);
+        let (tags, tag_ids) = self.tags(&r.tags, r.position.line, location);
         let mut body = Vec::new();
         let mut children = Children { out: &mut body, first: true };
         let background = match r.background.as_ref() {
@@ -1243,7 +1324,7 @@ impl DocBuilder<'_, '_> {
             examples.push(json);
             examples_ids.push(ids);
         }
-        let (tags, tag_ids) = self.tags(&s.tags, s.position.line, &location);
+        let (tags, tag_ids) = self.tags(&s.tags, s.position.line, location);
         let id = self.id();
         let json = json!({
             "id": id,
@@ -1260,7 +1341,7 @@ impl DocBuilder<'_, '_> {
 
     fn examples(&mut self, ex: &gherkin::Examples) -> (Value, ExamplesIds) {
         let location = loc(ex.position);
-        let (tags, tag_ids) = self.tags(&ex.tags, ex.position.line, &location);
+        let (tags, tag_ids) = self.tags(&ex.tags, ex.position.line, location);
         let mut header = None;
         let mut body = Vec::new();
         let mut rows = Vec::new();
@@ -1327,7 +1408,7 @@ impl DocBuilder<'_, '_> {
     }
 
     /// Every row of a table as a `TableRow`, with its id and location.
-    fn table_rows(&mut self, table: &gherkin::Table) -> Vec<(Value, String, Value)> {
+    fn table_rows(&mut self, table: &gherkin::Table) -> Vec<(Value, String, Location)> {
         let lines = self.source.table_lines(table.position.line, table.rows.len());
         table
             .rows
@@ -1351,7 +1432,7 @@ impl DocBuilder<'_, '_> {
     }
 
     /// Tags as `Tag` JSON, and (name, id) pairs for pickles.
-    fn tags(&mut self, tags: &[String], node_line: usize, fallback: &Value) -> (Vec<Value>, Vec<(String, String)>) {
+    fn tags(&mut self, tags: &[String], node_line: usize, fallback: Location) -> (Vec<Value>, Vec<(String, String)>) {
         let locations = self.source.tag_locations(node_line, tags, fallback);
         let mut json = Vec::with_capacity(tags.len());
         let mut ids = Vec::with_capacity(tags.len());

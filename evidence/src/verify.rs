@@ -13,6 +13,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     fs,
+    io::{BufRead, BufReader},
     path::Path,
 };
 
@@ -183,8 +184,7 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
     }
 
     // bundle.json must agree with the statement.
-    let manifest_text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
-    let manifest = match Checked::read(&manifest_text) {
+    let manifest = match Checked::read(&dir.join(MANIFEST)).ok()? {
         Ok(m) => m,
         Err(e) => {
             problems.push(problem(MANIFEST, format!("not a certify bundle manifest: {e}")));
@@ -234,8 +234,9 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
             problems.push(problem(MANIFEST, "its scenarios disagree with the tests the attestation lists"));
         }
     }
-    if let Ok(junit) = fs::read_to_string(dir.join(JUNIT))
-        && !junit.contains(&format!("name=\"certify.run_id\" value=\"{}\"", h.run_id))
+    let run_property = format!("name=\"certify.run_id\" value=\"{}\"", h.run_id);
+    if let Ok(junit) = fs::File::open(dir.join(JUNIT))
+        && let Ok(false) = contains_line(BufReader::new(junit), &run_property)
     {
         problems.push(problem(JUNIT, format!("does not belong to run {} (its certify.run_id differs)", h.run_id)));
     }
@@ -257,11 +258,22 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
     })
 }
 
+/// Whether a line of `text` contains `needle` (read a line at a time; an
+/// unreadable or non-UTF-8 text is an error).
+fn contains_line(text: impl BufRead, needle: &str) -> std::io::Result<bool> {
+    for line in text.lines() {
+        if line?.contains(needle) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// What the check reads of `bundle.json`: the header, the file list and each
-/// scenario's id and status. Each scenario entry is read whole (a malformed
-/// one is refused) and dropped, and the header is read by itself rather than
-/// flattened (which would buffer the whole document as a tree first), so the
-/// check holds little per scenario.
+/// scenario's id and status. The file is streamed (never held as text), each
+/// scenario entry is read whole (a malformed one is refused) and dropped, and
+/// the header is read by itself rather than flattened (which would buffer the
+/// whole document as a tree first), so the check holds little per scenario.
 struct Checked {
     header: Header,
     files: Vec<FileEntry>,
@@ -287,10 +299,14 @@ impl<'de> Deserialize<'de> for CheckedScenario {
 }
 
 impl Checked {
-    fn read(text: &str) -> Result<Checked, serde_json::Error> {
-        let header: Header = serde_json::from_str(text)?;
-        let Lists { scenarios, files } = serde_json::from_str(text)?;
-        Ok(Checked { header, files, scenarios })
+    /// `Err` when the file cannot be opened; `Ok(Err)` when it is not a manifest.
+    fn read(path: &Path) -> std::io::Result<Result<Checked, serde_json::Error>> {
+        let open = || fs::File::open(path).map(|f| BufReader::with_capacity(64 * 1024, f));
+        let header: Header = match serde_json::from_reader(open()?) {
+            Ok(h) => h,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(serde_json::from_reader(open()?).map(|Lists { scenarios, files }| Checked { header, files, scenarios }))
     }
 }
 

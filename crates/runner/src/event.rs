@@ -114,7 +114,9 @@ pub struct PlannedScenario {
     pub critical: bool,
     /// For an outline row: its Examples values.
     pub outline_values: Vec<(String, String)>,
-    /// Background steps first, then the scenario's.
+    /// Background steps first, then the scenario's. Empty in the [`Plan`]
+    /// (which keeps no copy of the suite's steps, so its size per scenario
+    /// stays small); filled in the events of a scenario that started.
     pub steps: Vec<PlannedStep>,
     /// Why it does not run, or `None` when it runs.
     pub excluded: Option<Exclusion>,

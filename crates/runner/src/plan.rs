@@ -29,22 +29,14 @@ pub fn plan_features(
     for parsed in features {
         let f = &parsed.feature;
         let path = parsed.file.path.to_string_lossy().replace('\\', "/");
-        let background: Vec<PlannedStep> = f.background.iter().flat_map(|b| &b.steps).map(|s| step(s, true)).collect();
-        let mut scenarios = Vec::new();
-        let groups = std::iter::once((None, &f.scenarios, None))
-            .chain(f.rules.iter().map(|r| (Some(r), &r.scenarios, r.background.as_ref())));
-        for (rule, list, rule_bg) in groups {
+        let mut scenarios = Vec::with_capacity(f.scenarios.len());
+        let groups = std::iter::once((None, &f.scenarios)).chain(f.rules.iter().map(|r| (Some(r), &r.scenarios)));
+        for (rule, list) in groups {
             for s in list {
                 let levels = [Some(f.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(s.tags.as_slice())];
                 let (tags, _) = certify_tags(levels.into_iter().flatten());
                 let all_tags: Vec<String> =
                     f.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(&s.tags).cloned().collect();
-                let steps = background
-                    .iter()
-                    .cloned()
-                    .chain(rule_bg.iter().flat_map(|b| &b.steps).map(|st| step(st, true)))
-                    .chain(s.steps.iter().map(|st| step(st, false)))
-                    .collect();
                 let mut planned = PlannedScenario {
                     id: scenario_id(&path, s),
                     feature_path: path.clone(),
@@ -56,7 +48,9 @@ pub fn plan_features(
                     catalog_feature: tags.feature,
                     critical: tags.critical,
                     outline_values: outline_values(s),
-                    steps,
+                    // Filled when the scenario starts, from the parsed suite
+                    // (`planned_steps`): the plan holds no copy of the steps.
+                    steps: Vec::new(),
                     excluded: selection
                         .excludes(ordinal, all_tags.iter())
                         .map(|reason| Exclusion { kind: ExclusionKind::Filtered, reason }),
@@ -74,8 +68,18 @@ pub fn plan_features(
     Plan { features: out, load_errors: Vec::new() }
 }
 
-fn step(s: &gherkin::Step, background: bool) -> PlannedStep {
-    PlannedStep { keyword: s.keyword.trim().to_owned(), text: s.value.clone(), line: s.position.line, background }
+/// The steps a scenario runs, as its events carry them: the Feature's
+/// background, the Rule's, then the scenario's own.
+pub(crate) fn planned_steps<'a>(steps: impl IntoIterator<Item = (&'a gherkin::Step, bool)>) -> Vec<PlannedStep> {
+    steps
+        .into_iter()
+        .map(|(s, background)| PlannedStep {
+            keyword: s.keyword.trim().to_owned(),
+            text: s.value.clone(),
+            line: s.position.line,
+            background,
+        })
+        .collect()
 }
 
 /// The Examples values of an expanded outline row.

@@ -42,6 +42,7 @@ use crate::event::{
     Attempt, Counts, EventSink, FailureKind, Plan, PlannedScenario, RunEvent, RunSummary, ScenarioResult, Status,
     StepFailure, StepRecord, StepStatus,
 };
+use crate::plan::planned_steps;
 
 /// Settings of one run that are not the HTTP context.
 #[derive(Debug, Clone)]
@@ -206,7 +207,7 @@ pub async fn run(
             let progress = Rc::new(RefCell::new(Progress::default()));
             let seq = started;
             started += 1;
-            let planned = Arc::new(job.planned.clone());
+            let planned = Arc::new(PlannedScenario { steps: planned_steps(job.steps()), ..job.planned.clone() });
             let future = run_scenario(seq, job, planned.clone(), &shared, ctx.clone(), progress.clone());
             in_flight.push(future.boxed_local());
             running.insert(seq, Running { job, planned, progress });
@@ -354,7 +355,7 @@ async fn run_attempt(
     progress.borrow_mut().current = Some(Current {
         number,
         started_at: at,
-        steps: Vec::with_capacity(job.planned.steps.len()),
+        steps: Vec::with_capacity(planned.steps.len()),
         journal: journal.clone(),
     });
     shared.borrow_mut().sink.on_event(&RunEvent::AttemptStarted { scenario: planned.clone(), attempt: number, at });

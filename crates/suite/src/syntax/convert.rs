@@ -57,13 +57,15 @@ fn table(rows: &[ast::TableRow], at: ast::Location, offsets: &Offsets) -> gherki
     }
 }
 
-/// The document's feature as `gherkin::Feature`, outlines expanded.
+/// The document's feature as `gherkin::Feature`, outlines expanded. The
+/// feature's children are moved out of `doc` as they are converted.
 pub fn to_feature(doc: &mut ast::GherkinDocument, text: &str) -> Result<Option<gherkin::Feature>, UnknownPlaceholder> {
     convert(doc, text, Outlines::Expanded)
 }
 
 /// The document's feature as written: an outline stays one scenario whose `examples` hold
-/// every Examples table (header and rows), as reports that show the document need it.
+/// every Examples table (header and rows), as reports that show the document need it. The
+/// feature's children are moved out of `doc` as they are converted.
 pub fn to_written_feature(doc: &mut ast::GherkinDocument, text: &str) -> Option<gherkin::Feature> {
     convert(doc, text, Outlines::AsWritten).ok().flatten()
 }
@@ -93,8 +95,13 @@ fn convert(
         position: position(feature.location),
         path: None,
     };
-    for child in &mut feature.children {
-        match child {
+    // One scenario per child (outlines add their rows as they come), so a
+    // large file's scenarios take the room they need, not twice as much.
+    out.scenarios.reserve_exact(feature.children.iter().filter(|c| matches!(c, FeatureChild::Scenario(_))).count());
+    // Each child is moved out of the document and dropped once converted:
+    // a large file is never held twice, as its document and as its feature.
+    for mut child in std::mem::take(&mut feature.children) {
+        match &mut child {
             FeatureChild::Background(b) => out.background = Some(background(b, &offsets)),
             FeatureChild::Scenario(s) => out.scenarios.extend(scenarios(s, &offsets, outlines)?),
             FeatureChild::Rule(r) => {
@@ -108,8 +115,8 @@ fn convert(
                     span: offsets.span(r.location.line),
                     position: position(r.location),
                 };
-                for child in &mut r.children {
-                    match child {
+                for mut child in std::mem::take(&mut r.children) {
+                    match &mut child {
                         RuleChild::Background(b) => rule.background = Some(background(b, &offsets)),
                         RuleChild::Scenario(s) => rule.scenarios.extend(scenarios(s, &offsets, outlines)?),
                     }

@@ -1,0 +1,305 @@
+//! Flat memory (PRODUCT.md section 10), counted rather than timed: a
+//! counting global allocator measures the peak of converting a parsed
+//! document, the bytes the parsed suite and the plan keep per scenario, and
+//! the peak the bundle's writers reach over a whole run (created over the
+//! parsed suite, fed every scenario's events, finished), at 1,000 and at
+//! 10,000 scenarios in one feature file. What grows with the suite must be a
+//! small record per scenario; everything else is streamed to disk.
+
+use std::{
+    alloc::{GlobalAlloc, Layout, System},
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, SystemTime},
+};
+
+use certify_evidence::{
+    GitInfo, RunInfo,
+    bundle::{BundleSpec, BundleWriter},
+    manifest,
+};
+use certify_runner::{
+    EventSink, RunEvent, ScenarioResult, Status,
+    event::{Attempt, Counts, PlannedScenario, PlannedStep, RunSummary, StepRecord, StepStatus},
+};
+use certify_suite::{Selection, SourceFile, Suite};
+
+/// The system allocator, counting the bytes live and their peak.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// A test-only allocator: the count is all it adds to the system allocator.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            let live = LIVE.fetch_add(new_size, Ordering::Relaxed) + new_size;
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Bytes live now.
+fn live() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// Starts measuring a peak from what is live now.
+fn reset_peak() -> usize {
+    let now = live();
+    PEAK.store(now, Ordering::Relaxed);
+    now
+}
+
+/// The benchmark's feature file: `n` scenarios of four steps.
+fn feature_text(n: usize) -> String {
+    let mut text = String::from("@feature:items\nFeature: items at scale\n\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "  Scenario: item {i}\n    When I send a GET request to \"/items/{i}.json\"\n    Then the response status is 200\n    And the response header \"Content-Type\" contains \"json\"\n    And the response JSON at \"$.id\" is {i}\n\n"
+        ));
+    }
+    text
+}
+
+fn spec(dir: &Path) -> BundleSpec {
+    BundleSpec {
+        dir: dir.to_path_buf(),
+        header: manifest::Header {
+            schema: manifest::SCHEMA.into(),
+            run_id: "run-1".into(),
+            status: String::new(),
+            complete: false,
+            started_at: String::new(),
+            finished_at: String::new(),
+            duration_ms: 0,
+            tool: manifest::Tool { name: "certify".into(), version: "0.1.0".into() },
+            target: manifest::Target { name: "t".into(), base_url: "http://h/".into() },
+            platform: manifest::Platform {
+                version: "1.0.0".into(),
+                source: "flag".into(),
+                probed: None,
+                reported: None,
+                note: None,
+                transcript: None,
+            },
+            git: manifest::Git {
+                commit: None,
+                branch: None,
+                tags: vec![],
+                dirty: false,
+                remote: None,
+                source: "none".into(),
+            },
+            selection: manifest::Selection { tags: None, shard: None, concurrency: 16 },
+            signature: manifest::SignatureInfo { signed: false, key_fingerprint: None },
+            counts: serde_json::Value::Null,
+            features: vec![],
+            unknown_features: vec![],
+            unlinked_scenarios: 0,
+            broken_files: vec![],
+            shards: vec![],
+            api: None,
+        },
+        junit: RunInfo {
+            run_id: "run-1".into(),
+            target: "t".into(),
+            platform_version: "1.0.0".into(),
+            git: GitInfo::default(),
+            tool_version: "0.1.0".into(),
+            signed: false,
+        },
+        suite_files: vec![],
+        redact_headers: vec![],
+        redact_json: vec![],
+        body_cap: 1 << 16,
+        signing_key: None,
+        secrets: Box::new(Vec::new),
+        catalog: None,
+        version: None,
+        report: None,
+        api: None,
+    }
+}
+
+/// One passed attempt of `s`, with its steps, as the scheduler reports it.
+fn events(s: &PlannedScenario, steps: Vec<PlannedStep>, at: SystemTime) -> Vec<RunEvent> {
+    let s = Arc::new(PlannedScenario { steps, ..s.clone() });
+    let records: Vec<StepRecord> = s
+        .steps
+        .iter()
+        .map(|p| StepRecord {
+            keyword: p.keyword.clone(),
+            text: p.text.clone(),
+            line: p.line,
+            background: p.background,
+            status: StepStatus::Passed,
+            started_at: at,
+            duration: Duration::from_micros(50),
+            failure: None,
+        })
+        .collect();
+    let attempt = Attempt {
+        number: 1,
+        status: Status::Passed,
+        started_at: at,
+        duration: Duration::from_micros(200),
+        steps: records.clone(),
+        exchanges: vec![],
+    };
+    let mut out = vec![RunEvent::AttemptStarted { scenario: s.clone(), attempt: 1, at }];
+    out.extend(records.into_iter().map(|step| RunEvent::StepFinished { scenario: s.clone(), attempt: 1, step }));
+    out.push(RunEvent::AttemptFinished { scenario: s.clone(), attempt: attempt.clone(), will_retry: false });
+    out.push(RunEvent::ScenarioFinished {
+        result: Arc::new(ScenarioResult { scenario: s, status: Status::Passed, attempts: vec![attempt] }),
+    });
+    out
+}
+
+/// What a suite of `n` scenarios costs: the bytes its plan keeps, and the
+/// peak the bundle's writers add over a whole run.
+struct Cost {
+    /// The peak of converting a parsed document into its feature, above the document.
+    convert: usize,
+    /// What the parsed suite keeps.
+    suite: usize,
+    plan: usize,
+    writers: usize,
+}
+
+fn cost(n: usize) -> Cost {
+    let text = feature_text(n);
+    let convert = {
+        let mut doc = certify_suite::syntax::parse(&text).expect("the feature file parses");
+        let base = reset_peak();
+        let feature = certify_suite::syntax::to_feature(&mut doc, &text).expect("it converts");
+        assert!(feature.is_some());
+        PEAK.load(Ordering::Relaxed).saturating_sub(base)
+    };
+    let file = SourceFile { path: "features/items.feature".into(), abs_path: None, text: text.into() };
+    let base = live();
+    let suite = Suite::parse(vec![file]);
+    let suite_bytes = live().saturating_sub(base);
+    assert_eq!(suite.scenario_count(), n);
+
+    let before = live();
+    let plan = Arc::new(certify_runner::plan(&suite, &Selection::default(), &|_| None));
+    let plan_bytes = live().saturating_sub(before);
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("bundle");
+    // The steps each scenario's events carry, as the scheduler makes them when it starts.
+    let feature = &suite.features[0].feature;
+    let steps_of = |i: usize| -> Vec<PlannedStep> {
+        feature.scenarios[i]
+            .steps
+            .iter()
+            .map(|s| PlannedStep {
+                keyword: s.keyword.trim().to_owned(),
+                text: s.value.clone(),
+                line: s.position.line,
+                background: false,
+            })
+            .collect()
+    };
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let base = reset_peak();
+    {
+        let (mut bundle, writers) = BundleWriter::create(spec(&out), &suite.features).expect("a bundle writer");
+        let mut writer = bundle.redact(writers);
+        writer.on_event(&RunEvent::Started { plan: plan.clone(), at });
+        for (i, s) in plan.scenarios().enumerate() {
+            for event in events(s, steps_of(i), at) {
+                writer.on_event(&event);
+            }
+        }
+        writer.on_event(&RunEvent::FeatureFinished { path: "features/items.feature".into() });
+        let mut counts = Counts { planned: n, selected: n, ..Counts::default() };
+        (0..n).for_each(|_| counts.add(Status::Passed));
+        writer.on_event(&RunEvent::Finished {
+            summary: RunSummary {
+                status: Status::Passed,
+                counts,
+                interrupted: false,
+                started_at: at,
+                finished_at: at + Duration::from_secs(1),
+                duration: Duration::from_secs(1),
+            },
+        });
+        bundle.finish_redacted(writer).expect("the bundle");
+    }
+    let writers = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    assert!(out.join("bundle.json").is_file());
+    Cost { convert, suite: suite_bytes, plan: plan_bytes, writers }
+}
+
+/// Growth per scenario from 1,000 to 10,000 scenarios.
+fn per_scenario(small: usize, large: usize) -> usize {
+    large.saturating_sub(small) / 9_000
+}
+
+#[test]
+fn the_suite_the_plan_and_the_writers_keep_a_small_record_per_scenario() {
+    let small = cost(1_000);
+    let large = cost(10_000);
+    let convert = per_scenario(small.convert, large.convert);
+    let suite = per_scenario(small.suite, large.suite);
+    let plan = per_scenario(small.plan, large.plan);
+    let writers = per_scenario(small.writers, large.writers);
+    eprintln!(
+        "per scenario: converting adds {convert} bytes at its peak, the suite keeps {suite}, the plan {plan}, the writers' peak grows by {writers}"
+    );
+    // Converting: the document's children are dropped as they become the
+    // feature's, so the document and the feature are never held whole at once.
+    assert!(
+        convert <= 400,
+        "converting adds {convert} bytes per scenario at its peak ({} at 1,000, {} at 10,000)",
+        small.convert,
+        large.convert
+    );
+    // The suite: the `gherkin` types of four steps, their strings, no slack.
+    assert!(
+        suite <= 1_100,
+        "the suite keeps {suite} bytes per scenario ({} at 1,000, {} at 10,000)",
+        small.suite,
+        large.suite
+    );
+    // The plan: ids, names, tags and exclusions, no copy of the steps.
+    assert!(
+        plan <= 512,
+        "the plan keeps {plan} bytes per scenario ({} at 1,000, {} at 10,000)",
+        small.plan,
+        large.plan
+    );
+    // The writers: places, counts, test names and ids; entries, testcases,
+    // pickles, messages and transcripts are on disk.
+    assert!(
+        writers <= 320,
+        "the writers' peak grows by {writers} bytes per scenario ({} at 1,000, {} at 10,000)",
+        small.writers,
+        large.writers
+    );
+}
