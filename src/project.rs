@@ -104,12 +104,7 @@ pub fn load_suite(settings: &Settings) -> Result<Suite, Fatal> {
 pub fn suite_files(settings: &Settings, suite: &Suite) -> Vec<(String, Vec<u8>)> {
     use std::collections::BTreeMap;
     let root = &settings.root;
-    let root_real = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
-    // Inside the project by the one rule steps follow too (`..` and links resolved).
-    let rel = |p: &Path| -> Option<String> {
-        let real = certify_steps::project_file(root, p).ok()?;
-        real.strip_prefix(&root_real).ok().map(|r| r.to_string_lossy().replace('\\', "/")).filter(|r| !r.is_empty())
-    };
+    let rel = |p: &Path| project_name(root, p);
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     if let Some(name) = rel(&settings.path) {
         files.insert(name, settings.source.as_bytes().to_vec());
@@ -146,4 +141,13 @@ pub fn suite_files(settings: &Settings, suite: &Suite) -> Vec<(String, Vec<u8>)>
         files.insert(f.path.to_string_lossy().replace('\\', "/"), f.text.as_bytes().to_vec());
     }
     files.into_iter().collect()
+}
+
+/// `path`'s name relative to the project `root` (`/`-separated), when it lies inside it by the
+/// one rule steps follow too (`certify_steps::project_file`: `..` and links resolved): the
+/// name a project file has in the bundle's `suite/`.
+pub fn project_name(root: &Path, path: &Path) -> Option<String> {
+    let root_real = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let real = certify_steps::project_file(root, path).ok()?;
+    real.strip_prefix(&root_real).ok().map(|r| r.to_string_lossy().replace('\\', "/")).filter(|r| !r.is_empty())
 }

@@ -57,6 +57,35 @@ pub struct Header {
     pub api: Option<ApiRecord>,
 }
 
+impl Default for Header {
+    /// A header of this schema and this tool with nothing of a run in it yet: what a run
+    /// starts from before it fills in its target, platform, revision and selection.
+    fn default() -> Header {
+        Header {
+            schema: SCHEMA.to_owned(),
+            run_id: String::new(),
+            status: String::new(),
+            complete: false,
+            started_at: String::new(),
+            finished_at: String::new(),
+            duration_ms: 0,
+            tool: Tool { name: "certify".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() },
+            target: Target::default(),
+            platform: Platform::default(),
+            git: Git::default(),
+            selection: Selection::default(),
+            signature: SignatureInfo::default(),
+            counts: serde_json::Value::Null,
+            features: Vec::new(),
+            unknown_features: Vec::new(),
+            unlinked_scenarios: 0,
+            broken_files: Vec::new(),
+            shards: Vec::new(),
+            api: None,
+        }
+    }
+}
+
 /// The API description a run used: where it came from, the file `suite/` keeps of it, and,
 /// for every operation, whether the run exercised it and the feature it belongs to.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -203,19 +232,19 @@ fn broken_files<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<LoadFailur
         .collect())
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Tool {
     pub name: String,
     pub version: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Target {
     pub name: String,
     pub base_url: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Platform {
     /// The version the run was made at (semver), or `unknown`.
     pub version: String,
@@ -234,7 +263,7 @@ pub struct Platform {
     pub transcript: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Git {
     pub commit: Option<String>,
     pub branch: Option<String>,
@@ -245,14 +274,14 @@ pub struct Git {
     pub source: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Selection {
     pub tags: Option<String>,
     pub shard: Option<String>,
     pub concurrency: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct SignatureInfo {
     pub signed: bool,
     /// `SHA256:<hex of the SPKI DER>` of the signer's public key.

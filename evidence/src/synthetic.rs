@@ -69,40 +69,17 @@ pub fn write_bundle(dir: &Path, run: &SyntheticRun, key: Option<&SigningKey>) ->
         source: "repository",
     };
     let header = Header {
-        schema: manifest::SCHEMA.into(),
         run_id: run_id.clone(),
-        status: String::new(),
-        complete: false,
-        started_at: String::new(),
-        finished_at: String::new(),
-        duration_ms: 0,
-        tool: manifest::Tool { name: "certify".into(), version: "0.1.0".into() },
         target: manifest::Target { name: run.target.clone(), base_url: "http://127.0.0.1:9/".into() },
-        platform: manifest::Platform {
-            version: run.version.clone(),
-            source: "flag".into(),
-            probed: None,
-            reported: None,
-            note: None,
-            transcript: None,
-        },
+        platform: manifest::Platform { version: run.version.clone(), source: "flag".into(), ..Default::default() },
         git: manifest::Git {
             commit: Some(commit),
             branch: Some("main".into()),
-            tags: vec![],
-            dirty: false,
-            remote: None,
             source: "repository".into(),
+            ..Default::default()
         },
-        selection: manifest::Selection { tags: None, shard: None, concurrency: 1 },
-        signature: manifest::SignatureInfo { signed: false, key_fingerprint: None },
-        counts: serde_json::Value::Null,
-        features: vec![],
-        unknown_features: vec![],
-        unlinked_scenarios: 0,
-        broken_files: vec![],
-        shards: vec![],
-        api: None,
+        selection: manifest::Selection { concurrency: 1, ..Default::default() },
+        ..Default::default()
     };
     let feature_file = "Feature: Quotas\n  @feature:quotas\n  Scenario: The free plan has a quota\n    Given the variable \"a\" is \"1\"\n";
     let spec = BundleSpec {

@@ -37,19 +37,13 @@ pub async fn load(settings: &Settings, target: &TargetSettings, ctx: &RunContext
     let key = format!("targets.{}.api", target.name);
     let (bytes, shown, suite_name, exchange) = match source {
         ApiSource::File(path) => {
-            let rel = certify_steps::project_file(&settings.root, path)
-                .ok()
-                .and_then(|real| {
-                    let root = std::fs::canonicalize(&settings.root).ok()?;
-                    real.strip_prefix(&root).ok().map(|r| r.to_string_lossy().replace('\\', "/"))
-                })
-                .ok_or_else(|| {
-                    usage(format!(
-                        "{key}.file: {} must be a file inside the project ({})",
-                        path.display(),
-                        settings.root.display()
-                    ))
-                })?;
+            let rel = crate::project::project_name(&settings.root, path).ok_or_else(|| {
+                usage(format!(
+                    "{key}.file: {} must be a file inside the project ({})",
+                    path.display(),
+                    settings.root.display()
+                ))
+            })?;
             let bytes =
                 std::fs::read(path).map_err(|e| usage(format!("{key}.file: cannot read {}: {e}", path.display())))?;
             (bytes, rel.clone(), rel, None)

@@ -212,7 +212,9 @@ fn short(id: &str) -> &str {
 /// the descriptions kept by the newest bundles at each version that used one. Empty when either
 /// version has none (nothing to compare).
 fn api_changes_markdown(dirs: &[PathBuf], catalog: &Catalog, previous: &Version, version: &Version) -> String {
-    let (Some(old), Some(new)) = (newest_described(dirs, previous), newest_described(dirs, version)) else {
+    // The newest bundle at each version that used a description, as `latest_evidence` finds it.
+    let described = |v: &Version| latest_evidence(dirs, v).1.map(|api| PathBuf::from(api.bundle));
+    let (Some(old), Some(new)) = (described(previous), described(version)) else {
         return String::new();
     };
     let (Ok(old_api), Ok(new_api)) = (super::api::read_description(&old), super::api::read_description(&new)) else {
@@ -241,24 +243,6 @@ fn api_changes_markdown(dirs: &[PathBuf], catalog: &Catalog, previous: &Version,
         ));
     }
     out
-}
-
-/// The newest bundle (by finish time) at `version` whose run used an API description.
-fn newest_described(dirs: &[PathBuf], version: &Version) -> Option<PathBuf> {
-    let mut manifests = Vec::new();
-    for d in dirs {
-        find_manifests(d, 3, &mut manifests);
-    }
-    manifests
-        .into_iter()
-        .filter_map(|path| {
-            let text = std::fs::read_to_string(&path).ok()?;
-            let header: certify_evidence::manifest::Header = serde_json::from_str(&text).ok()?;
-            (header.platform.version == version.to_string() && header.api.is_some())
-                .then(|| (header.finished_at, path.parent().map(Path::to_path_buf)))
-        })
-        .max_by(|a, b| a.0.cmp(&b.0))
-        .and_then(|(_, dir)| dir)
 }
 
 /// Verdicts in the shape the release notes take, from the latest evidence.

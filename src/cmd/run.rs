@@ -285,15 +285,9 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         signed: key.is_some(),
     };
+    // Status, times, counts, verdicts and the API record are filled in when the run ends.
     let header = manifest::Header {
-        schema: manifest::SCHEMA.to_owned(),
         run_id: run_id.clone(),
-        status: String::new(),
-        complete: false,
-        started_at: String::new(),
-        finished_at: String::new(),
-        duration_ms: 0,
-        tool: manifest::Tool { name: "certify".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() },
         target: manifest::Target { name: target.name.clone(), base_url: target.base_url.to_string() },
         platform: manifest::Platform {
             version: platform.version.clone(),
@@ -314,13 +308,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         },
         selection: manifest::Selection { tags: ex.select.tags.clone(), shard: ex.select.shard.clone(), concurrency },
         signature: manifest::SignatureInfo { signed: key.is_some(), key_fingerprint: None },
-        counts: serde_json::Value::Null,
-        features: Vec::new(),
-        unknown_features: Vec::new(),
-        unlinked_scenarios: 0,
-        broken_files: Vec::new(),
-        shards: Vec::new(),
-        api: None,
+        ..manifest::Header::default()
     };
     let public = key.as_ref().map(SigningKey::public);
     let signer_fingerprint = public.as_ref().map(|k| format!("SHA256:{}", k.fingerprint()));

@@ -6,8 +6,9 @@
 //! off): one description serves every deployment, whatever its `servers` say.
 //!
 //! A request no operation matches is an undocumented endpoint. When the target answered it
-//! 404 or 405, the platform and its description agree that the endpoint does not exist (a
-//! scenario checking the answer to an unknown path): it is listed, but it is not a finding.
+//! 404 or 405 (`certify_openapi::denies_endpoint`), the platform and its description agree
+//! that the endpoint does not exist (a scenario checking the answer to an unknown path): it is
+//! listed, but it is not a finding.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -36,16 +37,6 @@ pub struct Undocumented {
     pub count: u32,
     /// How many the target answered as if the endpoint existed (not 404 or 405).
     pub answered: u32,
-}
-
-/// Whether a check is a finding for a response with this status: violations, and an
-/// undocumented endpoint the target answered as if it existed.
-pub(crate) fn is_finding(check: &Check, status: u16) -> bool {
-    match check {
-        Check::Conforms { .. } => false,
-        Check::Violations { .. } => true,
-        Check::Undocumented { .. } => !matches!(status, 404 | 405),
-    }
 }
 
 /// How a run used its API description, for the evidence.
@@ -98,10 +89,6 @@ impl ApiState {
         Some(if rest.starts_with('/') { rest.to_owned() } else { format!("/{rest}") })
     }
 
-    fn index(&self, name: &str) -> Option<usize> {
-        self.description.operations().iter().position(|op| op.name() == name)
-    }
-
     /// Counts a response towards API coverage (its operation, or an undocumented endpoint).
     pub(crate) fn exercised(&self, method: &str, url: &str, status: u16) {
         let Some(path) = self.relative(url) else { return };
@@ -117,7 +104,7 @@ impl ApiState {
                 let mut undocumented = self.undocumented.lock().unwrap_or_else(PoisonError::into_inner);
                 let entry = undocumented.entry(key).or_default();
                 entry.count += 1;
-                if !matches!(status, 404 | 405) {
+                if !certify_openapi::denies_endpoint(status) {
                     entry.answered += 1;
                 }
             }
@@ -136,8 +123,9 @@ impl ApiState {
                 body: &response.body.bytes,
             },
         );
-        if let Check::Violations { operation, .. } = &check
-            && let Some(i) = self.index(operation)
+        if matches!(check, Check::Violations { .. })
+            && let Some(op) = self.description.find(method, &path)
+            && let Some(i) = self.description.operations().iter().position(|o| std::ptr::eq(o, op))
         {
             self.findings[i].fetch_add(1, Ordering::Relaxed);
         }

@@ -529,12 +529,7 @@ impl World {
                 exchange.api = Some(api.check(&exchange.request.method, &exchange.request.url, response));
             }
         }
-        let status = exchange.response.as_ref().map_or(0, |r| r.status);
-        let finding = exchange
-            .api
-            .as_ref()
-            .filter(|c| crate::api::is_finding(c, status))
-            .map(|c| StepFailure::assertion(c.to_string()));
+        let finding = exchange.api.as_ref().filter(|c| c.is_finding()).map(|c| StepFailure::assertion(c.to_string()));
         let outcome = match (&exchange.response, &exchange.error, finding) {
             (Some(_), None, Some(finding)) => Err(finding),
             (Some(response), None, None) => Ok(Response::new(

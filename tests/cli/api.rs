@@ -304,6 +304,17 @@ fn a_description_that_does_not_parse_stops_the_run_naming_source_and_line() {
     let run = missing.certify().args(["run", "--no-sign"]).run();
     run.expect_code(2);
     assert!(run.stderr.contains("targets.shop.api.file"), "{run}");
+
+    // A description outside the project is refused, as every file a run reads outside it is.
+    // (a sibling of the project's directory, named after it so that no other test shares it)
+    let name = format!("{}-outside.yaml", missing.path().file_name().and_then(|n| n.to_str()).unwrap_or("p"));
+    let outside = project(&shop, &format!("api = {{ file = \"../{name}\" }}"), STEP_SCENARIOS);
+    let sibling = outside.path().join("..").join(&name);
+    std::fs::write(&sibling, DESCRIPTION).expect("write");
+    let run = outside.certify().args(["run", "--no-sign"]).run();
+    let _ = std::fs::remove_file(&sibling);
+    run.expect_code(2);
+    assert!(run.stderr.contains("targets.shop.api.file") && run.stderr.contains("inside the project"), "{run}");
 }
 
 #[test]
@@ -382,16 +393,7 @@ Feature: items
     let certify_version = |version: &str, out: &str| {
         let out = p.out(out);
         let run = p.certify().signed_by(&key).args(["run", "--platform-version", version, "--out"]).arg(&out).run();
-        let added = p
-            .certify()
-            .args(["archive", "add"])
-            .arg(&out)
-            .arg("--key")
-            .arg(&key.public)
-            .arg("--archive")
-            .arg(&archive)
-            .run();
-        added.expect_code(0);
+        p.archive_add(&out, &key, &archive).expect_code(0);
         (run, out)
     };
     let gate = |version: &str| {

@@ -151,16 +151,7 @@ fn a_critical_feature_file_that_does_not_load_fails_the_run_and_blocks_the_gate(
 
     // Archived and gated: a policy requiring GA blocks on the uncertified feature.
     let archive = p.out("archive");
-    let add = p
-        .certify()
-        .args(["archive", "add"])
-        .arg(&out)
-        .arg("--key")
-        .arg(&key.public)
-        .arg("--archive")
-        .arg(&archive)
-        .run();
-    add.expect_code(0);
+    p.archive_add(&out, &key, &archive).expect_code(0);
     let gate = p
         .certify()
         .args([

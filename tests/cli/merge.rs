@@ -412,17 +412,7 @@ fn the_merged_bundle_is_archived_and_gated() {
     let (run, merged) = r.merge(&shards, "merged-gated");
     run.expect_code(0);
     let archive = r.project.out("archive");
-    let add = r
-        .project
-        .certify()
-        .args(["archive", "add"])
-        .arg(&merged)
-        .arg("--key")
-        .arg(&r.key.public)
-        .arg("--archive")
-        .arg(&archive)
-        .run();
-    add.expect_code(0);
+    r.project.archive_add(&merged, &r.key, &archive).expect_code(0);
     let gate = r
         .project
         .certify()

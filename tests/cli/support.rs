@@ -253,6 +253,18 @@ impl Project {
         self.path().join(name)
     }
 
+    /// `certify archive add BUNDLE --key KEY --archive ARCHIVE`, in the project's directory.
+    pub fn archive_add(&self, bundle: &Path, key: &KeyPair, archive: &Path) -> Outcome {
+        self.certify()
+            .args(["archive", "add"])
+            .arg(bundle)
+            .arg("--key")
+            .arg(&key.public)
+            .arg("--archive")
+            .arg(archive)
+            .run()
+    }
+
     /// The project's signing key pair, made by `certify keygen` under `keys/`
     /// on first use.
     pub fn keygen(&self) -> KeyPair {

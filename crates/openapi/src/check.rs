@@ -76,13 +76,31 @@ pub enum Check {
         /// Every violation, in the order found.
         violations: Vec<Violation>,
     },
-    /// No operation of the description has this method and path: an undocumented endpoint.
+    /// No operation of the description has this method and path, yet the target answered as
+    /// if the endpoint existed: an undocumented endpoint.
     Undocumented {
         /// The request's method.
         method: String,
         /// The request's path relative to the base URL.
         path: String,
     },
+    /// No operation has this method and path, and the target answered 404 or 405
+    /// ([`denies_endpoint`]): the platform and its description agree that the endpoint does
+    /// not exist (a scenario checking the answer to an unknown path). Not a finding.
+    Absent {
+        /// The request's method.
+        method: String,
+        /// The request's path relative to the base URL.
+        path: String,
+        /// The status the target answered.
+        status: u16,
+    },
+}
+
+/// Whether a status says the endpoint does not exist (404 Not Found, 405 Method Not Allowed):
+/// the one rule for an endpoint the description does not have and the target denies.
+pub fn denies_endpoint(status: u16) -> bool {
+    matches!(status, 404 | 405)
 }
 
 /// What part of the response a violation is about.
@@ -117,15 +135,7 @@ pub struct Violation {
 impl Check {
     /// Whether the response breaks the description (violations or an undocumented endpoint).
     pub fn is_finding(&self) -> bool {
-        !matches!(self, Check::Conforms { .. })
-    }
-
-    /// The operation's name, when the request matched one.
-    pub fn operation(&self) -> Option<&str> {
-        match self {
-            Check::Conforms { operation } | Check::Violations { operation, .. } => Some(operation),
-            Check::Undocumented { .. } => None,
-        }
+        matches!(self, Check::Violations { .. } | Check::Undocumented { .. })
     }
 }
 
@@ -143,6 +153,11 @@ impl fmt::Display for Check {
             Check::Undocumented { method, path } => {
                 write!(f, "{method} {path} is not in the API description (an undocumented endpoint)")
             }
+            Check::Absent { method, path, status } => write!(
+                f,
+                "{method} {path} is not in the API description, and the target answered {status}: \
+                 the endpoint does not exist"
+            ),
         }
     }
 }
@@ -167,7 +182,7 @@ impl Description {
     /// Checks a response to `method path` (the path relative to the target's base URL, without
     /// query) against the operation it matches: its status, headers and body, every violation
     /// reported (see the module's rules). A request that matches no operation is
-    /// [`Check::Undocumented`].
+    /// [`Check::Undocumented`], or [`Check::Absent`] when the target denied it (404, 405).
     ///
     /// ```
     /// use certify_openapi::{Check, Description, Response};
@@ -184,7 +199,12 @@ impl Description {
     /// ```
     pub fn check(&self, method: &str, path: &str, response: &Response<'_>) -> Check {
         let Some(operation) = self.find(method, path) else {
-            return Check::Undocumented { method: method.to_ascii_uppercase(), path: path.to_owned() };
+            let (method, path) = (method.to_ascii_uppercase(), path.to_owned());
+            return if denies_endpoint(response.status) {
+                Check::Absent { method, path, status: response.status }
+            } else {
+                Check::Undocumented { method, path }
+            };
         };
         let violations = self.violations(operation, response);
         if violations.is_empty() {

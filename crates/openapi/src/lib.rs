@@ -24,7 +24,6 @@ mod model;
 mod pointer;
 mod schema;
 
-pub use check::{Check, Part, Response, Violation};
+pub use check::{Check, Part, Response, Violation, denies_endpoint};
 pub use load::{Description, DescriptionError};
 pub use model::{METHODS, Operation};
-pub use pointer::{escape as escape_pointer, unescape as unescape_pointer};

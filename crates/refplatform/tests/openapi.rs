@@ -55,7 +55,7 @@ fn violations(api: &Description, answer: &Answer) -> (String, Vec<String>) {
         Check::Violations { operation, violations, .. } => {
             (operation, violations.iter().map(ToString::to_string).collect())
         }
-        Check::Undocumented { method, path } => {
+        Check::Undocumented { method, path } | Check::Absent { method, path, .. } => {
             (format!("{method} {path}"), vec!["no operation describes this request".to_owned()])
         }
     }
