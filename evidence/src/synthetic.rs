@@ -54,6 +54,40 @@ impl SyntheticRun {
     }
 }
 
+/// The spec of a plain unsigned run to write at `dir` (run `run-1` of target `t` at 1.0.0, no
+/// catalog, no redaction list, no report), for tests of the writers to adjust field by field.
+pub fn blank_spec(dir: &Path) -> BundleSpec {
+    BundleSpec {
+        dir: dir.to_path_buf(),
+        header: Header {
+            run_id: "run-1".into(),
+            target: manifest::Target { name: "t".into(), base_url: "http://h/".into() },
+            platform: manifest::Platform { version: "1.0.0".into(), source: "flag".into(), ..Default::default() },
+            git: manifest::Git { source: "none".into(), ..Default::default() },
+            selection: manifest::Selection { concurrency: 4, ..Default::default() },
+            ..Default::default()
+        },
+        junit: RunInfo {
+            run_id: "run-1".into(),
+            target: "t".into(),
+            platform_version: "1.0.0".into(),
+            git: GitInfo::default(),
+            tool_version: "0.1.0".into(),
+            signed: false,
+        },
+        suite_files: vec![],
+        redact_headers: vec![],
+        redact_json: vec![],
+        body_cap: 1 << 16,
+        signing_key: None,
+        secrets: Box::new(Vec::new),
+        catalog: None,
+        version: None,
+        report: None,
+        api: None,
+    }
+}
+
 /// Writes a complete bundle for `run` at `dir`, signed with `key` (unsigned with `None`).
 pub fn write_bundle(dir: &Path, run: &SyntheticRun, key: Option<&SigningKey>) -> Result<PathBuf, BundleError> {
     let started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000 + run.seed as u64 * 60);

@@ -16,11 +16,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use certify_evidence::{
-    GitInfo, RunInfo,
-    bundle::{BundleSpec, BundleWriter},
-    manifest,
-};
+use certify_evidence::bundle::{BundleSpec, BundleWriter};
 use certify_runner::{
     EventSink, RunEvent, ScenarioResult, Status,
     event::{Attempt, Counts, PlannedScenario, PlannedStep, RunSummary, StepRecord, StepStatus},
@@ -86,35 +82,7 @@ fn feature_text(n: usize) -> String {
 }
 
 fn spec(dir: &Path) -> BundleSpec {
-    BundleSpec {
-        dir: dir.to_path_buf(),
-        header: manifest::Header {
-            run_id: "run-1".into(),
-            target: manifest::Target { name: "t".into(), base_url: "http://h/".into() },
-            platform: manifest::Platform { version: "1.0.0".into(), source: "flag".into(), ..Default::default() },
-            git: manifest::Git { source: "none".into(), ..Default::default() },
-            selection: manifest::Selection { concurrency: 16, ..Default::default() },
-            ..Default::default()
-        },
-        junit: RunInfo {
-            run_id: "run-1".into(),
-            target: "t".into(),
-            platform_version: "1.0.0".into(),
-            git: GitInfo::default(),
-            tool_version: "0.1.0".into(),
-            signed: false,
-        },
-        suite_files: vec![],
-        redact_headers: vec![],
-        redact_json: vec![],
-        body_cap: 1 << 16,
-        signing_key: None,
-        secrets: Box::new(Vec::new),
-        catalog: None,
-        version: None,
-        report: None,
-        api: None,
-    }
+    certify_evidence::synthetic::blank_spec(dir)
 }
 
 /// One passed attempt of `s`, with its steps, as the scheduler reports it.

@@ -10,9 +10,8 @@ use std::{
 };
 
 use certify_evidence::{
-    GitInfo, RunInfo,
     bundle::{BundleError, BundleSpec, BundleWriter},
-    manifest::{self, Manifest},
+    manifest::Manifest,
     stream,
 };
 use certify_runner::{
@@ -25,36 +24,7 @@ use serde_json::Value;
 const SECRET: &str = "tok_live_4f9a8b7c6d5e";
 
 fn spec(dir: &Path) -> BundleSpec {
-    let git = GitInfo::default();
-    BundleSpec {
-        dir: dir.to_path_buf(),
-        header: manifest::Header {
-            run_id: "run-1".into(),
-            target: manifest::Target { name: "t".into(), base_url: "http://h/".into() },
-            platform: manifest::Platform { version: "1.0.0".into(), source: "flag".into(), ..Default::default() },
-            git: manifest::Git { source: "none".into(), ..Default::default() },
-            selection: manifest::Selection { concurrency: 4, ..Default::default() },
-            ..Default::default()
-        },
-        junit: RunInfo {
-            run_id: "run-1".into(),
-            target: "t".into(),
-            platform_version: "1.0.0".into(),
-            git,
-            tool_version: "0.1.0".into(),
-            signed: false,
-        },
-        suite_files: vec![],
-        redact_headers: vec![],
-        redact_json: vec!["$..token".into()],
-        body_cap: 1 << 16,
-        signing_key: None,
-        secrets: Box::new(Vec::new),
-        catalog: None,
-        version: None,
-        report: None,
-        api: None,
-    }
+    BundleSpec { redact_json: vec!["$..token".into()], ..certify_evidence::synthetic::blank_spec(dir) }
 }
 
 fn scenario(file: &str, line: usize) -> Arc<PlannedScenario> {
