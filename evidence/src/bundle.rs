@@ -328,12 +328,8 @@ impl BundleWriter {
         let mut junit = junit;
         junit.set_feature_verdicts(&features);
         let junit_path = self.tmp.join(JUNIT);
-        junit.finish().map_err(io_err(&junit_path))?;
         let messages_path = self.tmp.join(MESSAGES);
-        messages.finish().map_err(io_err(&messages_path))?;
         let mut written = self.written.clone();
-        written.push(junit_path);
-        written.push(messages_path);
         written.extend(transcripts.finish()?.into_iter().map(|rel| self.tmp.join(rel)));
         let spool_path = spool.path().to_path_buf();
         let spool = spool.finish().map_err(io_err(&spool_path))?;
@@ -341,51 +337,39 @@ impl BundleWriter {
         // with only some of them active. The spool's entries are redacted
         // as they are read back (the pass would move their offsets).
         redactor.widen();
-        // Each file is hashed as the pass writes it: listing the bundle
-        // does not read it again.
-        let mut known = HashMap::new();
-        for path in &written {
-            let digest = redact_file(&redactor, path)?;
-            let rel = path.strip_prefix(&self.tmp).unwrap_or(path).to_string_lossy().replace('\\', "/");
-            known.insert(rel, digest);
-        }
-        let entries = SpoolEntries { spool: &spool, redactor: &redactor };
+        let redactor = &redactor;
+        let rel = |path: &Path| path.strip_prefix(&self.tmp).unwrap_or(path).to_string_lossy().replace('\\', "/");
+        // Each file is hashed as the pass writes it: listing the bundle does
+        // not read it again. JUnit and the messages (the largest file, which
+        // report.html does not read) are completed and passed over on a
+        // second thread while this one renders the report.
+        let (known, header) = std::thread::scope(|scope| -> Result<_, BundleError> {
+            let second = scope.spawn(|| -> Result<Vec<(String, Digest)>, BundleError> {
+                junit.finish().map_err(io_err(&junit_path))?;
+                messages.finish().map_err(io_err(&messages_path))?;
+                [&junit_path, &messages_path].into_iter().map(|p| Ok((rel(p), redact_file(redactor, p)?))).collect()
+            });
+            let mut known = HashMap::new();
+            for path in &written {
+                known.insert(rel(path), redact_file(redactor, path)?);
+            }
+            let header = self.complete_header(&summary, features, unknown, &tallies, load_errors);
+            if let Some(render) = &self.spec.report {
+                let entries = SpoolEntries { spool: &spool, redactor };
+                known.insert(REPORT.to_owned(), self.render_report(render, &header, &entries)?);
+            }
+            let theirs = second.join().map_err(|_| BundleError::WriterPanicked)??;
+            known.extend(theirs);
+            Ok((known, header))
+        })?;
 
-        let mut header = self.spec.header.clone();
-        header.schema = manifest::SCHEMA.to_owned();
-        header.status = summary.status.as_str().to_owned();
-        header.complete = !summary.interrupted;
-        header.started_at = certify_runner::event::rfc3339::format(summary.started_at);
-        header.finished_at = certify_runner::event::rfc3339::format(summary.finished_at);
-        header.duration_ms = summary.duration.as_millis() as u64;
-        header.counts = serde_json::to_value(&summary.counts).unwrap_or(Value::Null);
-        header.features = features;
-        header.unknown_features = unknown;
-        header.unlinked_scenarios = tallies.unlinked();
-        header.broken_files = load_errors;
-        header.api = self.spec.api.as_ref().and_then(|record| record());
-        header.signature.signed = self.spec.signing_key.is_some();
-        header.signature.key_fingerprint =
-            self.spec.signing_key.as_ref().map(|k| format!("SHA256:{}", k.public().fingerprint()));
-
-        if let Some(render) = &self.spec.report {
-            let path = self.tmp.join(REPORT);
-            let index = TranscriptIndex::new(&self.tmp);
-            let lookup = |rel: &str, id: &str, attempt: usize| index.lookup(rel, id, attempt);
-            let mut hasher = Sha256::new();
-            let mut out = Hashed::new(BufWriter::new(File::create(&path).map_err(io_err(&path))?), &mut hasher);
-            render(&header, &entries, &lookup, &mut out).map_err(io_err(&path))?;
-            out.flush().map_err(io_err(&path))?;
-            let size = out.size;
-            known.insert(REPORT.to_owned(), (hex(&hasher.finalize()), size));
-        }
         let files = list_files_known(&self.tmp, &[MANIFEST, ENVELOPE, SIGSTORE, SPOOL], &known)?;
         let manifest_path = self.tmp.join(MANIFEST);
-        write_manifest(&manifest_path, &header, &spool, &redactor, &files)?;
+        let (sha256, size) = write_manifest(&manifest_path, &header, &spool, redactor, &files)?;
         fs::remove_file(&spool_path).map_err(io_err(&spool_path))?;
 
         let mut subjects = files.clone();
-        subjects.push(file_entry(&self.tmp, MANIFEST)?);
+        subjects.push(FileEntry { path: MANIFEST.to_owned(), sha256, size });
         subjects.sort_by(|a, b| a.path.cmp(&b.path));
         let count = subjects.len();
         if let Some(key) = &self.spec.signing_key {
@@ -408,6 +392,54 @@ impl BundleWriter {
             files: count,
             api: header.api,
         })
+    }
+}
+
+impl BundleWriter {
+    /// The manifest's header as the run ended.
+    fn complete_header(
+        &self,
+        summary: &RunSummary,
+        features: Vec<certify_catalog::FeatureVerdict>,
+        unknown: Vec<String>,
+        tallies: &Tallies,
+        load_errors: Vec<certify_runner::LoadFailure>,
+    ) -> Header {
+        let mut header = self.spec.header.clone();
+        header.schema = manifest::SCHEMA.to_owned();
+        header.status = summary.status.as_str().to_owned();
+        header.complete = !summary.interrupted;
+        header.started_at = certify_runner::event::rfc3339::format(summary.started_at);
+        header.finished_at = certify_runner::event::rfc3339::format(summary.finished_at);
+        header.duration_ms = summary.duration.as_millis() as u64;
+        header.counts = serde_json::to_value(&summary.counts).unwrap_or(Value::Null);
+        header.features = features;
+        header.unknown_features = unknown;
+        header.unlinked_scenarios = tallies.unlinked();
+        header.broken_files = load_errors;
+        header.api = self.spec.api.as_ref().and_then(|record| record());
+        header.signature.signed = self.spec.signing_key.is_some();
+        header.signature.key_fingerprint =
+            self.spec.signing_key.as_ref().map(|k| format!("SHA256:{}", k.public().fingerprint()));
+        header
+    }
+
+    /// Writes report.html, hashed as it is written.
+    fn render_report(
+        &self,
+        render: &ReportRenderer,
+        header: &Header,
+        entries: &SpoolEntries<'_>,
+    ) -> Result<(String, u64), BundleError> {
+        let path = self.tmp.join(REPORT);
+        let index = TranscriptIndex::new(&self.tmp);
+        let lookup = |rel: &str, id: &str, attempt: usize| index.lookup(rel, id, attempt);
+        let mut hasher = Sha256::new();
+        let mut out = Hashed::new(BufWriter::new(File::create(&path).map_err(io_err(&path))?), &mut hasher);
+        render(header, entries, &lookup, &mut out).map_err(io_err(&path))?;
+        out.flush().map_err(io_err(&path))?;
+        let size = out.size;
+        Ok((hex(&hasher.finalize()), size))
     }
 }
 
@@ -647,6 +679,9 @@ fn redact_file(redactor: &Redactor, path: &Path) -> Result<(String, u64), Bundle
     Ok((hex(&hasher.finalize()), size))
 }
 
+/// A file's sha256 (hex) and size.
+type Digest = (String, u64);
+
 /// A writer that hashes and counts what goes through it.
 struct Hashed<'a, W> {
     inner: W,
@@ -680,7 +715,7 @@ fn write_manifest(
     spool: &SpoolReader,
     redactor: &Redactor,
     files: &[FileEntry],
-) -> Result<(), BundleError> {
+) -> Result<(String, u64), BundleError> {
     let entries = SpoolEntries { spool, redactor };
     write_manifest_lines(path, header, &mut |line| entries.lines(line), files)
 }
@@ -690,14 +725,16 @@ pub type EntryLine<'a> = &'a mut dyn FnMut(&str) -> io::Result<()>;
 
 /// Writes `bundle.json` from its header, the scenario entries `entries` hands
 /// over as JSON lines in suite order, and the file list: the one layout of the
-/// file, for runs and merges alike.
+/// file, for runs and merges alike. Returns its sha256 (hex) and size, hashed
+/// as it is written.
 pub fn write_manifest_lines(
     path: &Path,
     header: &Header,
     entries: &mut dyn FnMut(EntryLine<'_>) -> io::Result<()>,
     files: &[FileEntry],
-) -> Result<(), BundleError> {
-    let mut out = BufWriter::new(File::create(path).map_err(io_err(path))?);
+) -> Result<(String, u64), BundleError> {
+    let mut hasher = Sha256::new();
+    let mut out = Hashed::new(BufWriter::new(File::create(path).map_err(io_err(path))?), &mut hasher);
     let head = serde_json::to_string_pretty(header).unwrap_or_else(|_| "{}".to_owned());
     let head = head.trim_end().strip_suffix('}').unwrap_or(&head).trim_end();
     let mut w = || -> io::Result<()> {
@@ -715,9 +752,11 @@ pub fn write_manifest_lines(
         out.write_all(list.replace('\n', "\n  ").as_bytes())?;
         out.write_all(b"\n}\n")?;
         out.flush()?;
-        out.get_ref().sync_all()
+        out.inner.get_ref().sync_all()
     };
-    w().map_err(io_err(path))
+    w().map_err(io_err(path))?;
+    let size = out.size;
+    Ok((hex(&hasher.finalize()), size))
 }
 
 /// Every regular file under `root` (sorted, `/`-separated), except the names in `skip` at the top.

@@ -370,7 +370,7 @@ impl Shards {
 
         let files = list_files(tmp, &[MANIFEST, ENVELOPE, SIGSTORE, ".scenarios.part"])?;
         let manifest_path = tmp.join(MANIFEST);
-        bundle::write_manifest_lines(
+        let (sha256, size) = bundle::write_manifest_lines(
             &manifest_path,
             &header,
             &mut |line| {
@@ -384,7 +384,7 @@ impl Shards {
         )?;
         fs::remove_file(&merged_part).map_err(io(&merged_part))?;
         let mut subjects: Vec<FileEntry> = files;
-        subjects.push(bundle::file_entry(tmp, MANIFEST)?);
+        subjects.push(FileEntry { path: MANIFEST.to_owned(), sha256, size });
         subjects.sort_by(|a, b| a.path.cmp(&b.path));
         let result = bundle::attestation_result(status, interrupted);
         if let Some(key) = &spec.signing_key {

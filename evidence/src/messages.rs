@@ -1143,13 +1143,133 @@ struct DocString {
 }
 
 impl DocString {
-    fn json(&self) -> Value {
-        let mut doc = json!({ "location": self.location, "content": self.content, "delimiter": self.delimiter });
-        if let Some(media_type) = &self.media_type {
-            doc["mediaType"] = json!(media_type);
+    fn json(self) -> DocStringJson<'static> {
+        DocStringJson {
+            location: self.location,
+            content: self.content.into(),
+            delimiter: self.delimiter,
+            media_type: self.media_type,
         }
-        doc
     }
+}
+
+/// The members of a `gherkinDocument`, typed: each is serialized straight to
+/// the output with its members in the order Cucumber's own implementations
+/// write them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DocStringJson<'a> {
+    location: Location,
+    content: std::borrow::Cow<'a, str>,
+    delimiter: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media_type: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TagJson {
+    location: Location,
+    name: String,
+    id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StepJson<'a> {
+    location: Location,
+    keyword: &'a str,
+    keyword_type: &'static str,
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    doc_string: Option<DocStringJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_table: Option<DataTableJson<'a>>,
+    id: String,
+}
+
+#[derive(Serialize)]
+struct DataTableJson<'a> {
+    location: Location,
+    rows: Vec<TableRowJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct TableRowJson<'a> {
+    id: String,
+    location: Location,
+    cells: Vec<CellJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct CellJson<'a> {
+    location: Location,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+struct BackgroundJson<'a> {
+    id: String,
+    location: Location,
+    keyword: &'a str,
+    name: &'a str,
+    description: &'a str,
+    steps: Vec<StepJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ScenarioJson<'a> {
+    id: String,
+    location: Location,
+    tags: Vec<TagJson>,
+    keyword: &'a str,
+    name: &'a str,
+    description: &'a str,
+    steps: Vec<StepJson<'a>>,
+    examples: Vec<ExamplesJson<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExamplesJson<'a> {
+    id: String,
+    location: Location,
+    tags: Vec<TagJson>,
+    keyword: &'a str,
+    name: &'a str,
+    description: &'a str,
+    table_body: Vec<TableRowJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table_header: Option<TableRowJson<'a>>,
+}
+
+/// A feature's members before its children.
+#[derive(Serialize)]
+struct FeatureHead<'a> {
+    location: Location,
+    tags: Vec<TagJson>,
+    language: String,
+    keyword: &'a str,
+    name: &'a str,
+    description: &'a str,
+}
+
+/// A rule's members before its children.
+#[derive(Serialize)]
+struct RuleHead<'a> {
+    id: String,
+    location: Location,
+    tags: Vec<TagJson>,
+    keyword: &'a str,
+    name: &'a str,
+    description: &'a str,
+}
+
+/// A child of a feature or a rule (a rule is written by hand, children first).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum ChildJson<'a> {
+    Background(BackgroundJson<'a>),
+    Scenario(ScenarioJson<'a>),
 }
 
 /// A Cucumber Messages `Location`, written as `{"line":…,"column":…}`: a
@@ -1177,7 +1297,7 @@ struct Children<'o, W: Write> {
 }
 
 impl<'o, W: Write> Children<'o, W> {
-    fn open(out: &'o mut W, head: &Value) -> io::Result<Self> {
+    fn open(out: &'o mut W, head: &impl Serialize) -> io::Result<Self> {
         let mut bytes = serde_json::to_vec(head)?;
         bytes.pop(); // the closing brace
         out.write_all(&bytes)?;
@@ -1185,7 +1305,7 @@ impl<'o, W: Write> Children<'o, W> {
         Ok(Children { out, first: true })
     }
 
-    fn push(&mut self, child: &Value) -> io::Result<()> {
+    fn push(&mut self, child: &impl Serialize) -> io::Result<()> {
         self.separator()?;
         serde_json::to_writer(&mut *self.out, child)?;
         Ok(())
@@ -1215,7 +1335,7 @@ struct DocBuilder<'a, 's> {
     source: &'a Source<'s>,
 }
 
-impl DocBuilder<'_, '_> {
+impl<'s> DocBuilder<'_, 's> {
     fn id(&mut self) -> String {
         let id = self.ids.to_string();
         *self.ids += 1;
@@ -1227,19 +1347,19 @@ impl DocBuilder<'_, '_> {
     fn feature(&mut self, f: &gherkin::Feature, out: &mut impl Write) -> io::Result<FeatureIds> {
         let location = loc(f.position);
         let (tags, tag_ids) = self.tags(&f.tags, f.position.line, location);
-        let head = json!({
-            "location": location,
-            "tags": tags,
-            "language": self.source.language(),
-            "keyword": f.keyword,
-            "name": f.name,
-            "description": f.description.clone().unwrap_or_default(),
-        });
+        let head = FeatureHead {
+            location,
+            tags,
+            language: self.source.language(),
+            keyword: &f.keyword,
+            name: &f.name,
+            description: f.description.as_deref().unwrap_or_default(),
+        };
         let mut children = Children::open(out, &head)?;
         let background = match f.background.as_ref() {
             Some(bg) => {
                 let (json, ids) = self.background(bg);
-                children.push(&json!({ "background": json }))?;
+                children.push(&ChildJson::Background(json))?;
                 Some(ids)
             }
             None => None,
@@ -1247,7 +1367,7 @@ impl DocBuilder<'_, '_> {
         let mut scenarios = Vec::with_capacity(f.scenarios.len());
         for s in &f.scenarios {
             let (json, ids) = self.scenario(s);
-            children.push(&json!({ "scenario": json }))?;
+            children.push(&ChildJson::Scenario(json))?;
             scenarios.push(ids);
         }
         let mut rules = Vec::with_capacity(f.rules.len());
@@ -1274,7 +1394,7 @@ impl DocBuilder<'_, '_> {
         let background = match r.background.as_ref() {
             Some(bg) => {
                 let (json, ids) = self.background(bg);
-                children.push(&json!({ "background": json }))?;
+                children.push(&ChildJson::Background(json))?;
                 Some(ids)
             }
             None => None,
@@ -1282,43 +1402,41 @@ impl DocBuilder<'_, '_> {
         let mut scenarios = Vec::with_capacity(r.scenarios.len());
         for s in &r.scenarios {
             let (json, ids) = self.scenario(s);
-            children.push(&json!({ "scenario": json }))?;
+            children.push(&ChildJson::Scenario(json))?;
             scenarios.push(ids);
         }
-        let id = self.id();
-        let head = json!({
-            "id": id,
-            "location": location,
-            "tags": tags,
-            "keyword": r.keyword,
-            "name": r.name,
-            "description": r.description.clone().unwrap_or_default(),
-        });
+        let head = RuleHead {
+            id: self.id(),
+            location,
+            tags,
+            keyword: &r.keyword,
+            name: &r.name,
+            description: r.description.as_deref().unwrap_or_default(),
+        };
         let children = Children::open(out, &head)?;
         children.out.write_all(&body)?;
         children.close()?;
         Ok(RuleIds { tags: tag_ids, background, scenarios })
     }
 
-    fn background(&mut self, bg: &gherkin::Background) -> (Value, Vec<String>) {
+    fn background<'f>(&mut self, bg: &'f gherkin::Background) -> (BackgroundJson<'f>, Vec<String>) {
         let (steps, ids) = self.steps(&bg.steps);
-        let id = self.id();
-        let json = json!({
-            "id": id,
-            "location": loc(bg.position),
-            "keyword": bg.keyword,
-            "name": bg.name,
-            "description": bg.description.clone().unwrap_or_default(),
-            "steps": steps,
-        });
+        let json = BackgroundJson {
+            id: self.id(),
+            location: loc(bg.position),
+            keyword: &bg.keyword,
+            name: &bg.name,
+            description: bg.description.as_deref().unwrap_or_default(),
+            steps,
+        };
         (json, ids)
     }
 
-    fn scenario(&mut self, s: &gherkin::Scenario) -> (Value, ScenarioIds) {
+    fn scenario<'f>(&mut self, s: &'f gherkin::Scenario) -> (ScenarioJson<'f>, ScenarioIds) {
         let location = loc(s.position);
         let (steps, step_ids) = self.steps(&s.steps);
-        let mut examples = Vec::new();
-        let mut examples_ids = Vec::new();
+        let mut examples = Vec::with_capacity(s.examples.len());
+        let mut examples_ids = Vec::with_capacity(s.examples.len());
         for ex in &s.examples {
             let (json, ids) = self.examples(ex);
             examples.push(json);
@@ -1326,20 +1444,21 @@ impl DocBuilder<'_, '_> {
         }
         let (tags, tag_ids) = self.tags(&s.tags, s.position.line, location);
         let id = self.id();
-        let json = json!({
-            "id": id,
-            "location": location,
-            "tags": tags,
-            "keyword": s.keyword,
-            "name": s.name,
-            "description": s.description.clone().unwrap_or_default(),
-            "steps": steps,
-            "examples": examples,
-        });
-        (json, ScenarioIds { id, location, tags: tag_ids, steps: step_ids, examples: examples_ids })
+        let ids = ScenarioIds { id: id.clone(), location, tags: tag_ids, steps: step_ids, examples: examples_ids };
+        let json = ScenarioJson {
+            id,
+            location,
+            tags,
+            keyword: &s.keyword,
+            name: &s.name,
+            description: s.description.as_deref().unwrap_or_default(),
+            steps,
+            examples,
+        };
+        (json, ids)
     }
 
-    fn examples(&mut self, ex: &gherkin::Examples) -> (Value, ExamplesIds) {
+    fn examples<'f>(&mut self, ex: &'f gherkin::Examples) -> (ExamplesJson<'f>, ExamplesIds) {
         let location = loc(ex.position);
         let (tags, tag_ids) = self.tags(&ex.tags, ex.position.line, location);
         let mut header = None;
@@ -1347,29 +1466,26 @@ impl DocBuilder<'_, '_> {
         let mut rows = Vec::new();
         if let Some(table) = &ex.table {
             let mut table_rows = self.table_rows(table).into_iter();
-            header = table_rows.next().map(|(json, _, _)| json);
-            for (json, id, location) in table_rows {
-                body.push(json);
-                rows.push((id, location));
+            header = table_rows.next();
+            for row in table_rows {
+                rows.push((row.id.clone(), row.location));
+                body.push(row);
             }
         }
-        let id = self.id();
-        let mut json = json!({
-            "id": id,
-            "location": location,
-            "tags": tags,
-            "keyword": ex.keyword,
-            "name": ex.name.clone().unwrap_or_default(),
-            "description": ex.description.clone().unwrap_or_default(),
-            "tableBody": body,
-        });
-        if let Some(header) = header {
-            json["tableHeader"] = header;
-        }
+        let json = ExamplesJson {
+            id: self.id(),
+            location,
+            tags,
+            keyword: &ex.keyword,
+            name: ex.name.as_deref().unwrap_or_default(),
+            description: ex.description.as_deref().unwrap_or_default(),
+            table_body: body,
+            table_header: header,
+        };
         (json, ExamplesIds { tags: tag_ids, rows })
     }
 
-    fn steps(&mut self, steps: &[gherkin::Step]) -> (Vec<Value>, Vec<String>) {
+    fn steps<'f>(&mut self, steps: &'f [gherkin::Step]) -> (Vec<StepJson<'f>>, Vec<String>) {
         let mut out = Vec::with_capacity(steps.len());
         let mut ids = Vec::with_capacity(steps.len());
         // The keyword that introduced the current step type: a later step of
@@ -1383,32 +1499,36 @@ impl DocBuilder<'_, '_> {
                     step_type(step.ty)
                 }
             };
-            let mut json = json!({
-                "location": loc(step.position),
-                "keyword": step.keyword,
-                "keywordType": keyword_type,
-                "text": step.value,
+            let doc_string = step.docstring.as_ref().map(|raw| match self.source.doc_string(step.position.line) {
+                Some(doc) => doc.json(),
+                None => DocStringJson {
+                    location: loc(step.position),
+                    content: raw.clone().into(),
+                    delimiter: "\"\"\"",
+                    media_type: None,
+                },
             });
-            if let Some(raw) = &step.docstring {
-                json["docString"] = match self.source.doc_string(step.position.line) {
-                    Some(doc) => doc.json(),
-                    None => json!({ "location": loc(step.position), "content": raw, "delimiter": "\"\"\"" }),
-                };
-            }
-            if let Some(table) = &step.table {
-                let rows: Vec<Value> = self.table_rows(table).into_iter().map(|(json, _, _)| json).collect();
-                json["dataTable"] = json!({ "location": loc(table.position), "rows": rows });
-            }
+            let data_table = step
+                .table
+                .as_ref()
+                .map(|table| DataTableJson { location: loc(table.position), rows: self.table_rows(table) });
             let id = self.id();
-            json["id"] = json!(id);
-            out.push(json);
-            ids.push(id);
+            ids.push(id.clone());
+            out.push(StepJson {
+                location: loc(step.position),
+                keyword: &step.keyword,
+                keyword_type,
+                text: &step.value,
+                doc_string,
+                data_table,
+                id,
+            });
         }
         (out, ids)
     }
 
     /// Every row of a table as a `TableRow`, with its id and location.
-    fn table_rows(&mut self, table: &gherkin::Table) -> Vec<(Value, String, Location)> {
+    fn table_rows<'f>(&mut self, table: &'f gherkin::Table) -> Vec<TableRowJson<'f>> {
         let lines = self.source.table_lines(table.position.line, table.rows.len());
         table
             .rows
@@ -1416,31 +1536,29 @@ impl DocBuilder<'_, '_> {
             .zip(lines)
             .map(|(row, line)| {
                 let (row_col, columns) = self.source.cell_columns(line);
-                let cells: Vec<Value> = row
+                let cells = row
                     .iter()
                     .enumerate()
                     .map(|(i, value)| {
                         let column = columns.get(i).copied().unwrap_or(row_col);
-                        json!({ "location": location(line, column), "value": value })
+                        CellJson { location: location(line, column), value }
                     })
                     .collect();
-                let id = self.id();
-                let row_location = location(line, row_col);
-                (json!({ "id": id, "location": row_location, "cells": cells }), id, row_location)
+                TableRowJson { id: self.id(), location: location(line, row_col), cells }
             })
             .collect()
     }
 
     /// Tags as `Tag` JSON, and (name, id) pairs for pickles.
-    fn tags(&mut self, tags: &[String], node_line: usize, fallback: Location) -> (Vec<Value>, Vec<(String, String)>) {
+    fn tags(&mut self, tags: &[String], node_line: usize, fallback: Location) -> (Vec<TagJson>, Vec<(String, String)>) {
         let locations = self.source.tag_locations(node_line, tags, fallback);
         let mut json = Vec::with_capacity(tags.len());
         let mut ids = Vec::with_capacity(tags.len());
         for (tag, location) in tags.iter().zip(locations) {
             let name = format!("@{}", tag.trim_start_matches('@'));
             let id = self.id();
-            json.push(json!({ "location": location, "name": name, "id": id }));
-            ids.push((name, id));
+            ids.push((name.clone(), id.clone()));
+            json.push(TagJson { location, name, id });
         }
         (json, ids)
     }

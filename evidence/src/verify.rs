@@ -15,6 +15,10 @@ use std::{
     fs,
     io::{BufRead, BufReader},
     path::Path,
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -146,10 +150,12 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
         }
     }
 
-    // Subjects: every file, by digest.
+    // Subjects: every file, by digest. The files are hashed on a second
+    // thread while this one reads bundle.json, then this one helps.
     let mut covered = BTreeSet::new();
     let mut git_commit = None;
     let mut digests: BTreeMap<String, String> = BTreeMap::new();
+    let mut to_hash: Vec<(&str, &str)> = Vec::new();
     for s in &statement.subject {
         if let Some(commit) = s.digest.get("gitCommit") {
             git_commit = Some(commit.clone());
@@ -169,12 +175,25 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
             problems.push(problem(name, "missing: the attestation lists it, the bundle does not have it"));
             continue;
         }
-        match hash_file(&dir.join(name)) {
-            Ok((got, _)) if &got == want => {}
-            Ok((got, _)) => {
+        to_hash.push((name, want));
+    }
+    let queue = HashQueue::new(dir, &to_hash);
+    let manifest = std::thread::scope(|scope| {
+        let helper = scope.spawn(|| queue.work());
+        let manifest = Checked::read(&dir.join(MANIFEST));
+        queue.work();
+        let _ = helper.join();
+        manifest
+    });
+    let hashed = queue.into_results();
+    for ((name, want), got) in to_hash.iter().zip(hashed) {
+        match got {
+            Some(Ok(got)) if got == *want => {}
+            Some(Ok(got)) => {
                 problems.push(problem(name, format!("modified: sha256 is {got}, the attestation says {want}")))
             }
-            Err(e) => problems.push(problem(name, format!("cannot read: {e}"))),
+            Some(Err(e)) => problems.push(problem(name, format!("cannot read: {e}"))),
+            None => problems.push(problem(name, "cannot read: it was not hashed")),
         }
     }
     for f in &present {
@@ -184,7 +203,7 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
     }
 
     // bundle.json must agree with the statement.
-    let manifest = match Checked::read(&dir.join(MANIFEST)).ok()? {
+    let manifest = match manifest.ok()? {
         Ok(m) => m,
         Err(e) => {
             problems.push(problem(MANIFEST, format!("not a certify bundle manifest: {e}")));
@@ -258,6 +277,43 @@ fn check(dir: &Path, keys: &[PublicKey], problems: &mut Vec<Problem>) -> Option<
     })
 }
 
+/// Files to hash, taken one at a time, largest first, by every thread that
+/// calls [`HashQueue::work`]; each result lands at its file's index.
+struct HashQueue<'a> {
+    dir: &'a Path,
+    /// Indices into `names`, largest file first.
+    order: Vec<usize>,
+    names: &'a [(&'a str, &'a str)],
+    next: AtomicUsize,
+    results: Mutex<Vec<Option<std::io::Result<String>>>>,
+}
+
+impl<'a> HashQueue<'a> {
+    fn new(dir: &'a Path, names: &'a [(&'a str, &'a str)]) -> HashQueue<'a> {
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        let size = |i: &usize| fs::symlink_metadata(dir.join(names[*i].0)).map_or(0, |m| m.len());
+        order.sort_by_key(|i| std::cmp::Reverse(size(i)));
+        let results = Mutex::new((0..names.len()).map(|_| None).collect());
+        HashQueue { dir, order, names, next: AtomicUsize::new(0), results }
+    }
+
+    fn work(&self) {
+        loop {
+            let Some(&i) = self.order.get(self.next.fetch_add(1, Ordering::Relaxed)) else {
+                return;
+            };
+            let digest = hash_file(&self.dir.join(self.names[i].0)).map(|(sha256, _)| sha256);
+            if let Ok(mut results) = self.results.lock() {
+                results[i] = Some(digest);
+            }
+        }
+    }
+
+    fn into_results(self) -> Vec<Option<std::io::Result<String>>> {
+        self.results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// Whether a line of `text` contains `needle` (read a line at a time; an
 /// unreadable or non-UTF-8 text is an error).
 fn contains_line(text: impl BufRead, needle: &str) -> std::io::Result<bool> {
@@ -270,20 +326,15 @@ fn contains_line(text: impl BufRead, needle: &str) -> std::io::Result<bool> {
 }
 
 /// What the check reads of `bundle.json`: the header, the file list and each
-/// scenario's id and status. The file is streamed (never held as text), each
-/// scenario entry is read whole (a malformed one is refused) and dropped, and
-/// the header is read by itself rather than flattened (which would buffer the
-/// whole document as a tree first), so the check holds little per scenario.
+/// scenario's id and status, in one streamed pass. The file is never held as
+/// text; each scenario entry is read whole (a malformed one is refused) and
+/// dropped; the header's members are gathered as they come (they are few and
+/// small) and read as a [`Header`] at the end, so the check holds little per
+/// scenario.
 struct Checked {
     header: Header,
     files: Vec<FileEntry>,
     scenarios: Vec<CheckedScenario>,
-}
-
-#[derive(Deserialize)]
-struct Lists {
-    scenarios: Vec<CheckedScenario>,
-    files: Vec<FileEntry>,
 }
 
 struct CheckedScenario {
@@ -298,15 +349,47 @@ impl<'de> Deserialize<'de> for CheckedScenario {
     }
 }
 
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Checked;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a certify bundle manifest (a JSON object)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+                use serde::de::Error as _;
+                let mut header = serde_json::Map::new();
+                let (mut scenarios, mut files) = (None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "scenarios" if scenarios.is_none() => scenarios = Some(map.next_value()?),
+                        "files" if files.is_none() => files = Some(map.next_value()?),
+                        "scenarios" | "files" => return Err(A::Error::custom(format!("duplicate field `{key}`"))),
+                        _ => {
+                            if header.insert(key.clone(), map.next_value()?).is_some() {
+                                return Err(A::Error::custom(format!("duplicate field `{key}`")));
+                            }
+                        }
+                    }
+                }
+                let header = Header::deserialize(serde_json::Value::Object(header)).map_err(A::Error::custom)?;
+                Ok(Checked {
+                    header,
+                    scenarios: scenarios.ok_or_else(|| A::Error::missing_field("scenarios"))?,
+                    files: files.ok_or_else(|| A::Error::missing_field("files"))?,
+                })
+            }
+        }
+        d.deserialize_map(Members)
+    }
+}
+
 impl Checked {
     /// `Err` when the file cannot be opened; `Ok(Err)` when it is not a manifest.
     fn read(path: &Path) -> std::io::Result<Result<Checked, serde_json::Error>> {
-        let open = || fs::File::open(path).map(|f| BufReader::with_capacity(64 * 1024, f));
-        let header: Header = match serde_json::from_reader(open()?) {
-            Ok(h) => h,
-            Err(e) => return Ok(Err(e)),
-        };
-        Ok(serde_json::from_reader(open()?).map(|Lists { scenarios, files }| Checked { header, files, scenarios }))
+        let file = fs::File::open(path).map(|f| BufReader::with_capacity(64 * 1024, f))?;
+        Ok(serde_json::from_reader(file))
     }
 }
 
