@@ -30,7 +30,7 @@ pub fn dispatch(cli: Cli) -> Exit {
         Command::Verify(args) => with_runtime(|| async { verify::verify(&args, &printer).await }),
         Command::Features(args) => features::features(&args, &printer),
         Command::Keygen(args) => keygen::keygen(&args, &printer),
-        Command::Run(args) => with_runtime(|| run::run(args, &printer)),
+        Command::Run(args) => with_local_runtime(|| run::run(args, &printer)),
         Command::Merge(args) => merge::merge(&args, &printer),
         Command::Api(args) => api::api(&args, &printer),
         Command::Demo(args) => with_runtime(|| demo::demo(args, &printer)),
@@ -48,6 +48,20 @@ pub fn dispatch(cli: Cli) -> Exit {
             fatal.exit
         }
     }
+}
+
+/// A runtime on the calling thread alone, for `certify run`: the scenarios,
+/// their HTTP connections and their timers share one thread, so a request
+/// and its response never cross threads (file IO has its own thread, see
+/// `certify_evidence::stream`).
+fn with_local_runtime<F: std::future::Future<Output = Result<Exit, Fatal>>>(
+    f: impl FnOnce() -> F,
+) -> Result<Exit, Fatal> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::exit::runtime(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(f())
 }
 
 fn with_runtime<F: std::future::Future<Output = Result<Exit, Fatal>>>(f: impl FnOnce() -> F) -> Result<Exit, Fatal> {

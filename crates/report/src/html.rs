@@ -4,8 +4,6 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
-
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
@@ -25,7 +23,7 @@ pub fn esc(s: &str) -> String {
 /// JSON text that cannot end or confuse the `<script>` element holding it:
 /// `</` becomes `<\/` and `<!--` becomes `\u003c!--` (both still valid JSON,
 /// since either can only occur inside a JSON string).
-pub fn script_json(value: &Value) -> String {
+pub fn script_json(value: &impl serde::Serialize) -> String {
     let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
     text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
 }
@@ -146,7 +144,7 @@ mod tests {
         let text = script_json(&v);
         assert!(!text.contains("</"), "{text}");
         assert!(!text.contains("<!--"), "{text}");
-        let back: Value = serde_json::from_str(&text).unwrap();
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, v);
     }
 

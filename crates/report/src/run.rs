@@ -3,11 +3,16 @@
 //! scenarios travel as one JSON blob that the page's script renders lazily, so
 //! a 10,000-scenario run stays quick to open.
 
-use std::{collections::BTreeSet, fmt::Write as _, io};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    fmt::Write as _,
+    io,
+};
 
 use certify_evidence::manifest::{Header, Manifest, Outcome, ScenarioEntry};
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::html::{and_list, duration, esc, page, plural, script_json};
 
@@ -97,14 +102,36 @@ fn is_bad(status: Outcome) -> bool {
 /// Why the run got its verdict, in one sentence: "2 scenarios failed, in
 /// tenant-signup (critical) and quotas."
 pub fn verdict_sentence(manifest: &Manifest) -> String {
-    verdict_sentence_of(&manifest.header, &manifest.scenarios).unwrap_or_default()
+    RunTally::of(&manifest.scenarios).map(|t| t.sentence(&manifest.header)).unwrap_or_default()
 }
 
-fn verdict_sentence_of(header: &Header, entries: &dyn Entries) -> io::Result<String> {
-    let mut o = Outcomes::default();
-    // Per outcome class, the features where it happened (bounded by the catalog).
-    let mut seen: [Vec<(String, bool)>; 3] = Default::default();
-    entries.each(&mut |s| {
+/// What the page's summaries need of the scenarios, gathered in one pass
+/// over them: outcome counts and the features each class of problem
+/// touched (the verdict's sentence), the repeated failures, and the
+/// features and number of the scenarios (the scenario list's filters).
+#[derive(Default)]
+struct RunTally {
+    outcomes: Outcomes,
+    /// Per outcome class (flaky, a failure, failed or errored), the features
+    /// where it happened, with whether a critical scenario did (bounded by
+    /// the catalog).
+    seen: [Vec<(String, bool)>; 3],
+    /// Failures by step and message, in the order they first appear.
+    groups: Vec<FailureGroup>,
+    group_of: HashMap<(String, String), usize>,
+    features: BTreeSet<String>,
+    count: usize,
+}
+
+impl RunTally {
+    fn of(entries: &dyn Entries) -> io::Result<RunTally> {
+        let mut tally = RunTally::default();
+        entries.each(&mut |s| tally.add(s))?;
+        Ok(tally)
+    }
+
+    fn add(&mut self, s: &ScenarioEntry) {
+        let o = &mut self.outcomes;
         match s.status {
             Outcome::Passed => o.passed += 1,
             Outcome::Flaky => o.flaky += 1,
@@ -116,83 +143,117 @@ fn verdict_sentence_of(header: &Header, entries: &dyn Entries) -> io::Result<Str
         }
         let classes =
             [s.status == Outcome::Flaky, s.status.is_failure(), matches!(s.status, Outcome::Failed | Outcome::Errored)];
-        for (list, _) in seen.iter_mut().zip(classes).filter(|(_, hit)| *hit) {
+        for (list, _) in self.seen.iter_mut().zip(classes).filter(|(_, hit)| *hit) {
             let id = s.feature.as_deref().unwrap_or("unlinked scenarios");
             match list.iter_mut().find(|(f, _)| f == id) {
                 Some(entry) => entry.1 |= s.critical,
                 None => list.push((id.to_owned(), s.critical)),
             }
         }
-    })?;
-    let ran = o.passed + o.flaky + o.failed + o.errored;
-    let na = if o.not_applicable > 0 {
-        format!(" ({} not applicable at {})", o.not_applicable, header.platform.version)
-    } else {
-        String::new()
-    };
-    let where_ = |class: usize| -> String {
-        let mut seen = seen[class].clone();
-        // Critical features first: they are what blocks a promotion.
-        seen.sort_by_key(|(_, critical)| !critical);
-        let mut names: Vec<String> =
-            seen.iter().take(5).map(|(f, c)| if *c { format!("{f} (critical)") } else { f.clone() }).collect();
-        if seen.len() > 5 {
-            names.push(plural(seen.len() - 5, "more feature", "more features"));
+        self.count += 1;
+        if let Some(f) = &s.feature
+            && !self.features.contains(f)
+        {
+            self.features.insert(f.clone());
         }
-        if names.is_empty() { String::new() } else { format!(", in {}", and_list(&names)) }
-    };
-    let problems = || {
-        let mut parts = Vec::new();
-        if o.failed > 0 {
-            parts.push(format!("{} failed", plural(o.failed, "scenario", "scenarios")));
-        }
-        if o.errored > 0 {
-            parts.push(if parts.is_empty() {
-                format!("{} errored (the target or the harness broke)", plural(o.errored, "scenario", "scenarios"))
-            } else {
-                format!("{} errored", o.errored)
-            });
-        }
-        if o.interrupted > 0 {
-            parts.push(if parts.is_empty() {
-                format!("{} interrupted", plural(o.interrupted, "scenario was", "scenarios were"))
-            } else {
-                format!("{} interrupted", o.interrupted)
-            });
-        }
-        and_list(&parts)
-    };
-    let all = |n: usize| if n == 1 { "the 1 scenario passed".to_owned() } else { format!("all {n} scenarios passed") };
-    let mut sentence = match RunVerdict::of(header) {
-        RunVerdict::Passed if ran == 0 => format!("no scenario ran{na}"),
-        RunVerdict::Passed => format!("{}{na}", all(ran)),
-        RunVerdict::Flaky => format!("{}, {} only after a retry{}", all(ran), o.flaky, where_(0)),
-        RunVerdict::Failed | RunVerdict::Errored => {
-            let p = problems();
-            if p.is_empty() { format!("the run reported {}", header.status) } else { format!("{p}{}", where_(1)) }
-        }
-        RunVerdict::Interrupted => {
-            let selected = ran + o.interrupted + o.not_run;
-            let mut s = format!("the run was interrupted after {ran} of {selected} scenarios");
-            let bad = o.failed + o.errored;
-            if bad > 0 {
-                let _ = write!(s, "; {} had failed{}", plural(bad, "scenario", "scenarios"), where_(2));
+        if matches!(s.status, Outcome::Failed | Outcome::Errored)
+            && let Some((st, f)) = s.attempts.last().and_then(|a| a.first_failure())
+        {
+            let key = (format!("{} {}", st.keyword, st.text), f.message.clone());
+            let scenario = (s.id.clone(), s.name.clone());
+            match self.group_of.get(&key) {
+                Some(&i) => self.groups[i].scenarios.push(scenario),
+                None => {
+                    self.group_of.insert(key.clone(), self.groups.len());
+                    let (step, message) = key;
+                    self.groups.push(FailureGroup { step, message, scenarios: vec![scenario] });
+                }
             }
-            s
         }
-    };
-    if !header.broken_files.is_empty() {
-        let _ = write!(
-            sentence,
-            "; {} did not load, so the run cannot pass",
-            plural(header.broken_files.len(), "feature file", "feature files")
-        );
     }
-    let mut chars = sentence.chars();
-    Ok(match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    })
+
+    /// The failures shared by two scenarios or more, most frequent first.
+    fn repeated_failures(&self) -> Vec<FailureGroup> {
+        let mut groups: Vec<FailureGroup> = self.groups.iter().filter(|g| g.scenarios.len() > 1).cloned().collect();
+        groups.sort_by_key(|g| std::cmp::Reverse(g.scenarios.len()));
+        groups
+    }
+
+    /// Why the run got its verdict, in one sentence.
+    fn sentence(&self, header: &Header) -> String {
+        let o = &self.outcomes;
+        let seen = &self.seen;
+        let ran = o.passed + o.flaky + o.failed + o.errored;
+        let na = if o.not_applicable > 0 {
+            format!(" ({} not applicable at {})", o.not_applicable, header.platform.version)
+        } else {
+            String::new()
+        };
+        let where_ = |class: usize| -> String {
+            let mut seen = seen[class].clone();
+            // Critical features first: they are what blocks a promotion.
+            seen.sort_by_key(|(_, critical)| !critical);
+            let mut names: Vec<String> =
+                seen.iter().take(5).map(|(f, c)| if *c { format!("{f} (critical)") } else { f.clone() }).collect();
+            if seen.len() > 5 {
+                names.push(plural(seen.len() - 5, "more feature", "more features"));
+            }
+            if names.is_empty() { String::new() } else { format!(", in {}", and_list(&names)) }
+        };
+        let problems = || {
+            let mut parts = Vec::new();
+            if o.failed > 0 {
+                parts.push(format!("{} failed", plural(o.failed, "scenario", "scenarios")));
+            }
+            if o.errored > 0 {
+                parts.push(if parts.is_empty() {
+                    format!("{} errored (the target or the harness broke)", plural(o.errored, "scenario", "scenarios"))
+                } else {
+                    format!("{} errored", o.errored)
+                });
+            }
+            if o.interrupted > 0 {
+                parts.push(if parts.is_empty() {
+                    format!("{} interrupted", plural(o.interrupted, "scenario was", "scenarios were"))
+                } else {
+                    format!("{} interrupted", o.interrupted)
+                });
+            }
+            and_list(&parts)
+        };
+        let all =
+            |n: usize| if n == 1 { "the 1 scenario passed".to_owned() } else { format!("all {n} scenarios passed") };
+        let mut sentence = match RunVerdict::of(header) {
+            RunVerdict::Passed if ran == 0 => format!("no scenario ran{na}"),
+            RunVerdict::Passed => format!("{}{na}", all(ran)),
+            RunVerdict::Flaky => format!("{}, {} only after a retry{}", all(ran), o.flaky, where_(0)),
+            RunVerdict::Failed | RunVerdict::Errored => {
+                let p = problems();
+                if p.is_empty() { format!("the run reported {}", header.status) } else { format!("{p}{}", where_(1)) }
+            }
+            RunVerdict::Interrupted => {
+                let selected = ran + o.interrupted + o.not_run;
+                let mut s = format!("the run was interrupted after {ran} of {selected} scenarios");
+                let bad = o.failed + o.errored;
+                if bad > 0 {
+                    let _ = write!(s, "; {} had failed{}", plural(bad, "scenario", "scenarios"), where_(2));
+                }
+                s
+            }
+        };
+        if !header.broken_files.is_empty() {
+            let _ = write!(
+                sentence,
+                "; {} did not load, so the run cannot pass",
+                plural(header.broken_files.len(), "feature file", "feature files")
+            );
+        }
+        let mut chars = sentence.chars();
+        match chars.next() {
+            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+            None => String::new(),
+        }
+    }
 }
 
 /// The scenario data the page's script renders: one compact object per
@@ -201,7 +262,7 @@ fn verdict_sentence_of(header: &Header, entries: &dyn Entries) -> io::Result<Str
 /// failing attempt.
 pub fn scenario_data(manifest: &Manifest, transcript: &dyn Fn(&str) -> Option<String>) -> Value {
     let lookup = |path: &str, _: &str, _: usize| transcript(path);
-    let scenarios: Vec<Value> = manifest.scenarios.iter().map(|s| scenario_json(s, &lookup)).collect();
+    let scenarios: Vec<ScenarioData<'_>> = manifest.scenarios.iter().map(|s| scenario_json(s, &lookup)).collect();
     json!({
         "run_id": manifest.header.run_id,
         "version": manifest.header.platform.version,
@@ -209,7 +270,43 @@ pub fn scenario_data(manifest: &Manifest, transcript: &dyn Fn(&str) -> Option<St
     })
 }
 
-fn scenario_json(s: &ScenarioEntry, transcript: Transcripts<'_>) -> Value {
+/// One scenario as the page's script reads it.
+#[derive(Serialize)]
+struct ScenarioData<'a> {
+    id: &'a str,
+    name: &'a str,
+    feature: Option<&'a str>,
+    file: &'a str,
+    line: usize,
+    status: &'static str,
+    critical: bool,
+    ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    outline: &'a BTreeMap<String, String>,
+    attempts: Vec<AttemptData<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcript: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exchanges: Option<Vec<Value>>,
+}
+
+#[derive(Serialize)]
+struct AttemptData<'a> {
+    n: usize,
+    status: &'static str,
+    ms: f64,
+    steps: Vec<StepData<'a>>,
+}
+
+/// `[keyword, text, status, duration_ms, line, message]`.
+#[derive(Serialize)]
+struct StepData<'a>(&'a str, &'a str, &'static str, f64, usize, Option<&'a str>);
+
+fn scenario_json<'a>(s: &'a ScenarioEntry, transcript: Transcripts<'_>) -> ScenarioData<'a> {
     let status = s.status;
     let failing = s.failing_attempt();
     let mut message = None;
@@ -221,55 +318,52 @@ fn scenario_json(s: &ScenarioEntry, transcript: Transcripts<'_>) -> Value {
             message = Some(format!("attempt {} {}", a.number, a.status.as_str()));
         }
     }
-    let attempts_out: Vec<Value> = s
+    let attempts = s
         .attempts
         .iter()
-        .map(|a| {
-            let steps: Vec<Value> = a
+        .map(|a| AttemptData {
+            n: a.number,
+            status: a.status.as_str(),
+            ms: a.duration_ms,
+            steps: a
                 .steps
                 .iter()
                 .map(|st| {
-                    json!([
-                        st.keyword,
-                        st.text,
+                    StepData(
+                        &st.keyword,
+                        &st.text,
                         st.status.as_str(),
                         st.duration_ms,
                         st.line,
                         st.failure.as_ref().map(|f| f.message.as_str()),
-                    ])
+                    )
                 })
-                .collect();
-            json!({ "n": a.number, "status": a.status.as_str(), "ms": a.duration_ms, "steps": steps })
+                .collect(),
         })
         .collect();
-    let mut out = Map::new();
-    out.insert("id".into(), json!(s.id));
-    out.insert("name".into(), json!(s.name));
-    out.insert("feature".into(), json!(s.feature));
-    out.insert("file".into(), json!(s.feature_file));
-    out.insert("line".into(), json!(s.line));
-    out.insert("status".into(), json!(status.as_str()));
-    out.insert("critical".into(), json!(s.critical));
-    out.insert("ms".into(), json!(s.duration_ms as f64));
-    if let Some(reason) = &s.reason {
-        out.insert("reason".into(), json!(reason));
-    }
-    if !s.outline.is_empty() {
-        out.insert("outline".into(), json!(s.outline));
-    }
-    out.insert("attempts".into(), Value::Array(attempts_out));
-    if let Some(m) = message {
-        out.insert("message".into(), json!(m));
-    }
+    let mut data = ScenarioData {
+        id: &s.id,
+        name: &s.name,
+        feature: s.feature.as_deref(),
+        file: &s.feature_file,
+        line: s.line,
+        status: status.as_str(),
+        critical: s.critical,
+        ms: s.duration_ms as f64,
+        reason: s.reason.as_deref(),
+        outline: &s.outline,
+        attempts,
+        message,
+        transcript: None,
+        exchanges: None,
+    };
     if is_bad(status)
         && let (Some(a), Some(path)) = (failing, s.transcript.as_deref())
     {
-        out.insert("transcript".into(), json!(path));
-        if let Some(text) = transcript(path, &s.id, a.number) {
-            out.insert("exchanges".into(), Value::Array(exchanges(&text, &s.id, a.number)));
-        }
+        data.transcript = Some(path);
+        data.exchanges = transcript(path, &s.id, a.number).map(|text| exchanges(&text, &s.id, a.number));
     }
-    Value::Object(out)
+    data
 }
 
 /// The exchanges of attempt `number` of scenario `id` from a transcript's
@@ -381,6 +475,7 @@ pub fn write_run_report(
     transcript: Transcripts<'_>,
 ) -> io::Result<()> {
     let verdict = RunVerdict::of(h);
+    let tally = RunTally::of(entries)?;
     let mut body = String::with_capacity(64 * 1024);
 
     let _ = writeln!(
@@ -389,7 +484,7 @@ pub fn write_run_report(
          <p id=\"why\">{why}</p></header>",
         cls = verdict.class(),
         label = verdict.label(),
-        why = esc(&verdict_sentence_of(h, entries)?),
+        why = esc(&tally.sentence(h)),
     );
 
     body.push_str("<section id=\"run\"><h2>Run</h2><dl class=\"facts\">\n");
@@ -464,8 +559,8 @@ pub fn write_run_report(
     signature_section(&mut body, h, signature);
     features_section(&mut body, h);
     api_section(&mut body, h);
-    repeated_failures_section(&mut body, &repeated_failures_of(entries)?);
-    scenarios_section(&mut body, h, entries)?;
+    repeated_failures_section(&mut body, &tally.repeated_failures());
+    scenarios_section(&mut body, h, &tally);
 
     let title = format!("{} — {} at {} — certify run {}", verdict.label(), h.target.name, h.platform.version, h.run_id);
     let shell = page(&title, "", false, &body);
@@ -680,26 +775,7 @@ pub struct FailureGroup {
 /// in the order their first scenario appears). A scenario counts with the
 /// first failed step of its last attempt.
 pub fn repeated_failures(manifest: &Manifest) -> Vec<FailureGroup> {
-    repeated_failures_of(&manifest.scenarios).unwrap_or_default()
-}
-
-fn repeated_failures_of(entries: &dyn Entries) -> io::Result<Vec<FailureGroup>> {
-    let mut groups: Vec<FailureGroup> = Vec::new();
-    entries.each(&mut |s| {
-        if !matches!(s.status, Outcome::Failed | Outcome::Errored) {
-            return;
-        }
-        let Some((st, f)) = s.attempts.last().and_then(|a| a.first_failure()) else { return };
-        let step = format!("{} {}", st.keyword, st.text);
-        let scenario = (s.id.clone(), s.name.clone());
-        match groups.iter_mut().find(|g| g.step == step && g.message == f.message) {
-            Some(g) => g.scenarios.push(scenario),
-            None => groups.push(FailureGroup { step, message: f.message.clone(), scenarios: vec![scenario] }),
-        }
-    })?;
-    groups.retain(|g| g.scenarios.len() > 1);
-    groups.sort_by_key(|g| std::cmp::Reverse(g.scenarios.len()));
-    Ok(groups)
+    RunTally::of(&manifest.scenarios).map(|t| t.repeated_failures()).unwrap_or_default()
 }
 
 fn repeated_failures_section(body: &mut String, groups: &[FailureGroup]) {
@@ -724,17 +800,9 @@ fn repeated_failures_section(body: &mut String, groups: &[FailureGroup]) {
     body.push_str("</section>\n");
 }
 
-fn scenarios_section(body: &mut String, h: &Header, entries: &dyn Entries) -> io::Result<()> {
-    let mut features: BTreeSet<String> = h.features.iter().map(|f| f.id.clone()).collect();
-    let mut count = 0;
-    entries.each(&mut |s| {
-        count += 1;
-        if let Some(f) = &s.feature
-            && !features.contains(f)
-        {
-            features.insert(f.clone());
-        }
-    })?;
+fn scenarios_section(body: &mut String, h: &Header, tally: &RunTally) {
+    let count = tally.count;
+    let features: BTreeSet<&String> = h.features.iter().map(|f| &f.id).chain(&tally.features).collect();
     let _ = write!(
         body,
         "<section id=\"scenarios-section\"><h2>Scenarios ({count})</h2>\n\
@@ -753,5 +821,4 @@ fn scenarios_section(body: &mut String, h: &Header, entries: &dyn Entries) -> io
     );
     let _ =
         write!(body, "<script type=\"application/json\" id=\"data\">{DATA_MARK}</script>\n<script>\n{SCRIPT}</script>");
-    Ok(())
 }
