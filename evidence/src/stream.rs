@@ -100,8 +100,9 @@ pub struct Redact<W> {
     redactor: Redactor,
     cap: usize,
     secrets: Secrets,
-    /// Attempt and step events of the scenarios in flight (bounded by the concurrency).
-    pending: HashMap<String, Vec<RunEvent>>,
+    /// Attempt and step events of the scenarios in flight (bounded by the
+    /// concurrency), as they were sent: shared, not copied.
+    pending: HashMap<String, Vec<Arc<RunEvent>>>,
     inner: W,
     error: Option<BundleError>,
 }
@@ -136,6 +137,8 @@ impl<W: Writer> Redact<W> {
         let rendered: Vec<Rendered> =
             result.attempts.iter().flat_map(|a| a.exchanges.iter().map(|x| self.render(a.number, x))).collect();
         for ev in self.pending.remove(&result.scenario.id).unwrap_or_default() {
+            // The writer thread has let go of its handle: taking the event is free.
+            let ev = Arc::try_unwrap(ev).unwrap_or_else(|shared| (*shared).clone());
             let exchanges = match &ev {
                 RunEvent::AttemptStarted { attempt, .. } => {
                     rendered.iter().filter(|x| x.attempt == *attempt).cloned().collect()
@@ -164,12 +167,19 @@ impl<W: Writer> Redact<W> {
 
 impl<W: Writer> EventSink for Redact<W> {
     fn on_event(&mut self, event: &RunEvent) {
-        match event {
+        self.on_shared(&Arc::new(event.clone()));
+    }
+
+    fn on_shared(&mut self, event: &Arc<RunEvent>) {
+        match &**event {
             RunEvent::AttemptStarted { scenario, .. }
             | RunEvent::StepFinished { scenario, .. }
-            | RunEvent::AttemptFinished { scenario, .. } => {
-                self.pending.entry(scenario.id.clone()).or_default().push(event.clone());
-            }
+            | RunEvent::AttemptFinished { scenario, .. } => match self.pending.get_mut(&scenario.id) {
+                Some(events) => events.push(event.clone()),
+                None => {
+                    self.pending.insert(scenario.id.clone(), vec![event.clone()]);
+                }
+            },
             RunEvent::ScenarioFinished { result } => self.scenario(result),
             other => self.pass(other.clone(), Vec::new()),
         }
@@ -279,19 +289,42 @@ impl Budget {
     }
 }
 
-/// The body bytes an event holds (each exchange counted once: a scenario's
-/// result shares its attempts' bodies).
+/// The body bytes an event holds: a scenario's result holds its attempts'
+/// exchanges (an `AttemptFinished` travels without them, see [`Sender`]).
 fn weight(event: &RunEvent) -> usize {
     match event {
-        RunEvent::AttemptFinished { attempt, .. } => attempt
-            .exchanges
+        RunEvent::ScenarioFinished { result } => result
+            .attempts
             .iter()
+            .flat_map(|a| &a.exchanges)
             .map(|x| {
                 x.request.body.as_ref().map_or(0, |b| b.bytes.len())
                     + x.response.as_ref().map_or(0, |r| r.body.bytes.len())
             })
             .sum(),
         _ => 0,
+    }
+}
+
+/// The copy of an event the writer thread gets. An `AttemptFinished` goes
+/// without its exchanges: the scenario's `ScenarioFinished` carries every
+/// attempt's, and the redaction adapter (the writers' side) takes them from
+/// there, so the runner's exchanges are never copied on the way.
+fn sent(event: &RunEvent) -> RunEvent {
+    match event {
+        RunEvent::AttemptFinished { scenario, attempt, will_retry } => RunEvent::AttemptFinished {
+            scenario: scenario.clone(),
+            attempt: certify_runner::event::Attempt {
+                number: attempt.number,
+                status: attempt.status,
+                started_at: attempt.started_at,
+                duration: attempt.duration,
+                steps: attempt.steps.clone(),
+                exchanges: Vec::new(),
+            },
+            will_retry: *will_retry,
+        },
+        other => other.clone(),
     }
 }
 
@@ -329,7 +362,7 @@ impl Sender {
 impl EventSink for Sender {
     fn on_event(&mut self, event: &RunEvent) {
         self.weight += weight(event);
-        self.batch.push(Arc::new(event.clone()));
+        self.batch.push(Arc::new(sent(event)));
         if !matches!(
             event,
             RunEvent::AttemptStarted { .. } | RunEvent::StepFinished { .. } | RunEvent::AttemptFinished { .. }
@@ -373,7 +406,7 @@ pub fn spawn<S: EventSink + Send + 'static>(
         .spawn(move || {
             for (batch, weight) in rx {
                 for event in batch {
-                    sink.on_event(&event);
+                    sink.on_shared(&event);
                 }
                 theirs.release(weight);
             }

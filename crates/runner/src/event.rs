@@ -389,6 +389,12 @@ pub enum RunEvent {
 /// A writer composed over the event stream.
 pub trait EventSink {
     fn on_event(&mut self, event: &RunEvent);
+
+    /// The same event, shared: a sink that keeps events (rather than
+    /// reading them as they pass) keeps the `Arc` instead of a copy.
+    fn on_shared(&mut self, event: &std::sync::Arc<RunEvent>) {
+        self.on_event(event);
+    }
 }
 
 /// Several sinks fed in order.
