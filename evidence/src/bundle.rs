@@ -430,7 +430,7 @@ impl BundleWriter {
         render: &ReportRenderer,
         header: &Header,
         entries: &SpoolEntries<'_>,
-    ) -> Result<(String, u64), BundleError> {
+    ) -> Result<Digest, BundleError> {
         let path = self.tmp.join(REPORT);
         let index = TranscriptIndex::new(&self.tmp);
         let lookup = |rel: &str, id: &str, attempt: usize| index.lookup(rel, id, attempt);
@@ -680,7 +680,7 @@ fn redact_file(redactor: &Redactor, path: &Path) -> Result<(String, u64), Bundle
 }
 
 /// A file's sha256 (hex) and size.
-type Digest = (String, u64);
+pub type Digest = (String, u64);
 
 /// A writer that hashes and counts what goes through it.
 struct Hashed<'a, W> {
@@ -715,7 +715,7 @@ fn write_manifest(
     spool: &SpoolReader,
     redactor: &Redactor,
     files: &[FileEntry],
-) -> Result<(String, u64), BundleError> {
+) -> Result<Digest, BundleError> {
     let entries = SpoolEntries { spool, redactor };
     write_manifest_lines(path, header, &mut |line| entries.lines(line), files)
 }
@@ -732,7 +732,7 @@ pub fn write_manifest_lines(
     header: &Header,
     entries: &mut dyn FnMut(EntryLine<'_>) -> io::Result<()>,
     files: &[FileEntry],
-) -> Result<(String, u64), BundleError> {
+) -> Result<Digest, BundleError> {
     let mut hasher = Sha256::new();
     let mut out = Hashed::new(BufWriter::new(File::create(path).map_err(io_err(path))?), &mut hasher);
     let head = serde_json::to_string_pretty(header).unwrap_or_else(|_| "{}".to_owned());

@@ -424,7 +424,37 @@ pub use certify_steps::plain_relative_name as safe_relative;
 
 #[cfg(test)]
 mod tests {
-    use super::safe_relative;
+    use super::{Checked, safe_relative};
+
+    /// bundle.json is read in one pass: the header from the members that
+    /// are not the two lists, each list once.
+    #[test]
+    fn the_manifest_is_read_whole_in_one_pass() {
+        let header = serde_json::to_value(crate::manifest::Header::default()).unwrap();
+        let mut doc = header.as_object().unwrap().clone();
+        doc.insert(
+            "scenarios".into(),
+            serde_json::json!([{ "id": "a.feature:3", "name": "a", "feature_file": "a.feature", "line": 3, "status": "passed" }]),
+        );
+        doc.insert("files".into(), serde_json::json!([{ "path": "junit.xml", "sha256": "ab", "size": 1 }]));
+        let text = serde_json::to_string(&doc).unwrap();
+        let checked: Checked = serde_json::from_str(&text).expect("a manifest");
+        assert_eq!(checked.scenarios.len(), 1);
+        assert_eq!(checked.scenarios[0].id, "a.feature:3");
+        assert_eq!(checked.files[0].path, "junit.xml");
+
+        let refused = |text: &str, why: &str| {
+            let err = serde_json::from_str::<Checked>(text).err().unwrap_or_else(|| panic!("accepted: {text}"));
+            assert!(err.to_string().contains(why), "{err}");
+        };
+        let body = text.strip_prefix('{').unwrap();
+        refused(&format!(r#"{{"files": [],{body}"#), "duplicate field `files`");
+        refused(&format!(r#"{{"scenarios": [],{body}"#), "duplicate field `scenarios`");
+        refused(&format!(r#"{{"run_id": "x",{body}"#), "duplicate field `run_id`");
+        refused(&text.replace(r#""files":"#, r#""filez":"#), "missing field `files`");
+        refused(&text.replace(r#""status":"passed""#, r#""status":"great""#), "unknown variant");
+        refused("[]", "a certify bundle manifest");
+    }
 
     #[test]
     fn names_must_stay_inside() {

@@ -200,3 +200,70 @@ fn a_directory_that_breaks_mid_run_leaves_no_bundle() {
     assert!(shown.contains("transcripts"), "the error names the path: {shown}");
     assert!(!out.exists(), "no bundle at {}", out.display());
 }
+
+/// A sink that records what reaches the writer thread and holds each
+/// `ScenarioFinished` until the test lets it go.
+struct Gated {
+    gate: std::sync::mpsc::Receiver<()>,
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl EventSink for Gated {
+    fn on_event(&mut self, event: &RunEvent) {
+        let what = match event {
+            RunEvent::AttemptFinished { attempt, .. } => format!("attempt with {} exchanges", attempt.exchanges.len()),
+            RunEvent::ScenarioFinished { result } => {
+                let _ = self.gate.recv();
+                format!("result with {} exchanges", result.attempts.iter().map(|a| a.exchanges.len()).sum::<usize>())
+            }
+            _ => return,
+        };
+        self.seen.lock().unwrap().push(what);
+    }
+}
+
+/// The exchanges travel to the writer thread once, with the scenario's
+/// result (an `AttemptFinished` goes without them), and their bodies count
+/// against the budget there: a scenario whose bodies would take the bodies
+/// waiting beyond the budget is sent only once the writers have let go of
+/// the earlier ones.
+#[test]
+fn bodies_waiting_for_the_writers_stay_within_the_budget() {
+    let (open, gate) = std::sync::mpsc::channel();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Gated { gate, seen: seen.clone() };
+    let body = exchange("/x").response.map_or(0, |r| r.body.bytes.len());
+    // Room for one scenario's bodies, not two.
+    let (mut sender, thread) = stream::spawn(sink, body + body / 2).expect("the writer thread");
+    let t0 = SystemTime::UNIX_EPOCH;
+    for ev in scenario_events(&scenario("a.feature", 3), t0) {
+        sender.on_event(&ev);
+    }
+    let second_sent = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sending = {
+        let second_sent = second_sent.clone();
+        std::thread::spawn(move || {
+            for ev in scenario_events(&scenario("a.feature", 7), t0) {
+                sender.on_event(&ev);
+            }
+            second_sent.store(true, std::sync::atomic::Ordering::SeqCst);
+            sender
+        })
+    };
+    // The writer thread holds the first result: the second waits for it.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        !second_sent.load(std::sync::atomic::Ordering::SeqCst),
+        "the second scenario's bodies were sent beyond the budget"
+    );
+    open.send(()).unwrap();
+    let sender = sending.join().expect("the sending thread");
+    assert!(second_sent.load(std::sync::atomic::Ordering::SeqCst));
+    open.send(()).unwrap();
+    drop(sender);
+    thread.join().expect("the writer thread");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["attempt with 0 exchanges", "result with 1 exchanges", "attempt with 0 exchanges", "result with 1 exchanges"]
+    );
+}
