@@ -8,7 +8,8 @@
 //! with full, signed evidence alternately, and the best of `CERTIFY_BENCH_REPEAT` (default 2)
 //! of each is kept.
 //!
-//! Printed: wall time of both, their ratio, certify's cost per scenario and peak RSS, then
+//! Printed: wall time of both, their ratio, certify's cost per scenario and peak RSS, where
+//! certify's time went (the run summary's `phases_ms`), then
 //! the goals: ratio at 10,000, wall(20,000)/wall(2,000), RSS(20,000)/RSS(1,000), and the time
 //! of `certify lint` on the 10,000-scenario file.
 //!
@@ -150,19 +151,25 @@ async fn baseline(client: &reqwest::Client, url: &str, requests: usize) -> Durat
     started.elapsed()
 }
 
-/// Wall time and peak RSS (KiB, VmHWM from /proc, polled) of one certify command.
-fn measured(dir: &Path, args: &[&str], url: &str) -> (Duration, u64) {
+/// Wall time, peak RSS (KiB, VmHWM from /proc, polled) and standard output of one certify command.
+fn measured(dir: &Path, args: &[&str], url: &str) -> (Duration, u64, String) {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_certify"))
         .args(args)
         .env("BENCH_URL", url)
         .env_remove("CERTIFY_SIGNING_KEY")
         .current_dir(dir)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("certify");
     let pid = child.id();
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut out);
+        out
+    });
     let mut peak = 0;
     loop {
         if let Ok(Some(status)) = child.try_wait() {
@@ -185,13 +192,33 @@ fn measured(dir: &Path, args: &[&str], url: &str) -> (Duration, u64) {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-    (started.elapsed(), peak)
+    let elapsed = started.elapsed();
+    (elapsed, peak, reader.join().unwrap_or_default())
+}
+
+/// The run summary's `phases_ms`, as `load 55 ms, prepare 46 ms, ...`.
+fn phases(summary: &str) -> String {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(summary) else {
+        return "(no summary)".to_owned();
+    };
+    json["phases_ms"]
+        .as_object()
+        .map(|phases| {
+            phases
+                .iter()
+                .map(|(name, ms)| format!("{name} {:.0} ms", ms.as_f64().unwrap_or(0.0)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }
 
 struct Row {
     base: Duration,
     run: Duration,
     rss_kib: u64,
+    /// The fastest run's phases.
+    phases: String,
 }
 
 fn main() {
@@ -219,18 +246,19 @@ fn main() {
         write_project(project.path(), n);
         // Warm the loop's pool and nginx's page cache once.
         rt.block_on(baseline(&client, &url, n.min(500)));
-        let mut row = Row { base: Duration::MAX, run: Duration::MAX, rss_kib: 0 };
+        let mut row = Row { base: Duration::MAX, run: Duration::MAX, rss_kib: 0, phases: String::new() };
         for k in 0..repeat {
             row.base = row.base.min(rt.block_on(baseline(&client, &url, n)));
             let out: PathBuf = project.path().join(format!("out-{k}"));
             let out_arg = out.display().to_string();
-            let (run, rss) = measured(
+            let (run, rss, summary) = measured(
                 project.path(),
                 &["run", "--target", "bench", "--platform-version", "1.0.0", "--format", "json", "--out", &out_arg],
                 &url,
             );
             if run < row.run {
                 row.run = run;
+                row.phases = phases(&summary);
             }
             row.rss_kib = row.rss_kib.max(rss);
             let _ = std::fs::remove_dir_all(&out);
@@ -243,6 +271,7 @@ fn main() {
             row.run.as_secs_f64() * 1e6 / n as f64,
             row.rss_kib / 1024
         );
+        println!("  phases: {}", row.phases);
         if n == 10_000 || (lint_10k.is_none() && n == largest) {
             let best = (0..3).map(|_| measured(project.path(), &["lint"], &url).0).min();
             if let Some(d) = best {

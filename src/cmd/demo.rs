@@ -26,6 +26,7 @@ const OPERATOR: &str = "operator";
 const BUNDLE: &str = "bundle";
 
 pub async fn demo(mut args: DemoArgs, printer: &Printer) -> CmdResult {
+    let started = std::time::Instant::now();
     // `--out DIR` is a folder of everything the demo makes.
     if let Some(dir) = args.select.out.take() {
         args.select.out = Some(dir.join(BUNDLE));
@@ -85,6 +86,7 @@ pub async fn demo(mut args: DemoArgs, printer: &Printer) -> CmdResult {
         signing_key: Some(run_key),
         json_to_caller: true,
         printer,
+        started,
     })
     .await;
     platform.shutdown().await;

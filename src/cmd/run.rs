@@ -7,7 +7,7 @@ use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
     sync::Arc,
-    time::SystemTime,
+    time::{Duration, Instant, SystemTime},
 };
 
 use certify_config::Settings;
@@ -32,6 +32,7 @@ use crate::{
 };
 
 pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
+    let started = Instant::now();
     let settings = project::load_settings(args.config.config.as_deref())?;
     let target_name = match &args.target {
         Some(name) => name.clone(),
@@ -53,6 +54,7 @@ pub async fn run(args: RunArgs, printer: &Printer) -> CmdResult {
         signing_key: None,
         json_to_caller: false,
         printer,
+        started,
     })
     .await?;
     let (exit, outcome) = result;
@@ -115,6 +117,9 @@ pub struct Execution<'a> {
     /// printing it (the demo adds the archive entry and the gate decision).
     pub json_to_caller: bool,
     pub printer: &'a Printer,
+    /// When the command started (before the project was loaded): the
+    /// summary's `phases_ms` start there.
+    pub started: Instant,
 }
 
 /// The signing key of a run: the program's own, `CERTIFY_SIGNING_KEY`, or
@@ -169,6 +174,7 @@ pub fn signing_key_from(settings: Option<&Settings>) -> Result<SigningKey, Fatal
 
 pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal> {
     let printer = ex.printer;
+    let mut phases = Phases::new(ex.started);
     let mut target = ex.settings.target(ex.target).or_usage()?.clone();
     if let Some(url) = &ex.base_url {
         target.base_url = url.clone();
@@ -354,6 +360,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
             .filter_map(|p| Some((p.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/"), p)))
             .collect()
     });
+    phases.mark("load");
     let (bundle, writers) = BundleWriter::create(spec, &ex.suite.features).map_err(|e| match e {
         e @ BundleError::Exists { .. } => usage(format!("--out: {e}")),
         e => runtime(e),
@@ -377,10 +384,12 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     let body_budget = usize::try_from(target.max_body).unwrap_or(usize::MAX);
     let (mut sender, writer) = stream::spawn(redact, body_budget).map_err(runtime)?;
     let options = RunOptions { concurrency };
+    phases.mark("prepare");
     let summary = {
         let mut sinks: Vec<&mut dyn EventSink> = vec![&mut sender];
         certify_runner::run(&ex.suite.features, plan.clone(), &options, ctx, &mut sinks, stop).await
     };
+    phases.mark("scenarios");
     drop(sender);
     let partial = bundle.partial_dir().to_path_buf();
     let incomplete = |e: BundleError| {
@@ -392,10 +401,12 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     let (redactor, Tee { left: writers, right: Tee { right: Sink(failures), .. } }, error) =
         writer.join().map_err(incomplete)?.into_parts();
     let outcome = bundle.finish(redactor, writers, error).map_err(incomplete)?;
+    phases.mark("bundle");
     let junit_path = outcome.dir.join(certify_evidence::bundle::JUNIT);
     let verified =
         public.as_ref().map(|k| certify_evidence::verify::verify_bundle(&outcome.dir, std::slice::from_ref(k)));
 
+    phases.mark("verify");
     let report = Report {
         run_id: &run_id,
         target: &target,
@@ -414,6 +425,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         verified: verified
             .as_ref()
             .map(|v| (v.valid, v.problems.iter().map(|p| format!("{}: {}", p.file, p.reason)).collect())),
+        phases: &phases,
     };
     let json = match ex.select.format {
         Format::Json if ex.json_to_caller => Some(report.json()),
@@ -531,6 +543,35 @@ struct Report<'a> {
     public_key: Option<PathBuf>,
     /// The bundle re-verified right after writing: valid, and the problems if not.
     verified: Option<(bool, Vec<String>)>,
+    phases: &'a Phases,
+}
+
+/// Where a run's time went, phase by phase (the summary's `phases_ms`):
+/// `load` (the project, the suite, the version probe, the plan), `prepare`
+/// (the bundle's writers: the document and pickles of the messages, JUnit's
+/// names), `scenarios`, `bundle` (finishing and signing it) and `verify`
+/// (the check after the run).
+struct Phases {
+    last: Instant,
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn new(started: Instant) -> Phases {
+        Phases { last: started, done: Vec::new() }
+    }
+
+    /// Ends the phase `name` now.
+    fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.done.push((name, now - self.last));
+        self.last = now;
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let ms = |d: &Duration| (d.as_secs_f64() * 1e4).round() / 10.0;
+        serde_json::Value::Object(self.done.iter().map(|(name, d)| ((*name).to_owned(), ms(d).into())).collect())
+    }
 }
 
 /// The API description's part of the summary: coverage, gaps, findings.
@@ -617,6 +658,7 @@ impl Report<'_> {
             "api": self.api,
             "started_at": certify_runner::event::rfc3339::format(self.summary.started_at),
             "duration_ms": self.summary.duration.as_millis() as u64,
+            "phases_ms": self.phases.json(),
             "not_ok": failures,
             "broken_files": self.broken.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "load_errors": self.broken,

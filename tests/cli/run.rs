@@ -195,6 +195,11 @@ fn serial_scenarios_never_overlap_with_any_other() {
         1,
         "a @serial scenario ran while another request was in flight"
     );
+    // Where the time went, phase by phase, in order.
+    let phases = run.json()["phases_ms"].as_object().cloned().unwrap_or_default();
+    let names: Vec<&str> = phases.keys().map(String::as_str).collect();
+    assert_eq!(names, ["load", "prepare", "scenarios", "bundle", "verify"], "{run}");
+    assert!(phases.values().all(|ms| ms.as_f64().is_some_and(|ms| ms >= 0.0)), "{run}");
 }
 
 /// Runs the selection fixture with extra arguments; returns the JSON summary
