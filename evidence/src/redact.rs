@@ -370,45 +370,46 @@ impl Redactor {
     /// (JSON bodies field by field), each body capped at `cap` bytes with its
     /// full size and sha256 recorded when it was cut.
     pub fn exchange(&self, x: &Exchange, cap: usize) -> Value {
-        let headers = |list: &[(String, String)]| -> Value {
-            Value::Array(
-                list.iter()
-                    .map(|(k, v)| {
-                        let v = if self.is_redacted_header(k) { MARKER.to_owned() } else { self.text(v).into_owned() };
-                        json!([k, v])
-                    })
-                    .collect(),
-            )
+        serde_json::to_value(self.transcript(x, cap)).unwrap_or(Value::Null)
+    }
+
+    /// [`Redactor::exchange`], typed: what a transcript line holds, to be
+    /// serialized as it is.
+    pub fn transcript<'x>(&self, x: &'x Exchange, cap: usize) -> TranscriptExchange<'x> {
+        let headers = |list: &'x [(String, String)]| -> Vec<(&'x str, Cow<'x, str>)> {
+            list.iter()
+                .map(|(k, v)| {
+                    let v = if self.is_redacted_header(k) { Cow::Borrowed(MARKER) } else { self.text(v) };
+                    (k.as_str(), v)
+                })
+                .collect()
         };
-        let response = x.response.as_ref().map(|r| {
-            json!({
-                "status": r.status,
-                "headers": headers(&r.headers),
-                "body": self.body(&r.body, cap),
-            })
-        });
-        let mut rendered = json!({
-            "step_line": x.step_line,
-            "step": self.text(&x.step),
-            "started_at": humantime::format_rfc3339_micros(x.started_at).to_string(),
-            "duration_ms": (x.duration.as_micros() as f64) / 1000.0,
-            "request": {
-                "method": x.request.method,
-                "url": self.text(&x.request.url),
-                "headers": headers(&x.request.headers),
-                "body": x.request.body.as_ref().map(|b| self.body(b, cap)),
-            },
-            "response": response,
-            "error": x.error.as_deref().map(|e| self.text(e)),
-        });
         // The API check quotes the response (what came instead of what was expected): its
         // text is redacted like the body's.
-        if let (Some(check), Value::Object(map)) = (&x.api, &mut rendered) {
+        let api = x.api.as_ref().map(|check| {
             let mut check = serde_json::to_value(check).unwrap_or(Value::Null);
             self.redact_strings(&mut check);
-            map.insert("api".to_owned(), check);
+            check
+        });
+        TranscriptExchange {
+            step_line: x.step_line,
+            step: self.text(&x.step),
+            started_at: humantime::format_rfc3339_micros(x.started_at).to_string(),
+            duration_ms: (x.duration.as_micros() as f64) / 1000.0,
+            request: TranscriptRequest {
+                method: &x.request.method,
+                url: self.text(&x.request.url),
+                headers: headers(&x.request.headers),
+                body: x.request.body.as_ref().map(|b| self.body(b, cap)),
+            },
+            response: x.response.as_ref().map(|r| TranscriptResponse {
+                status: r.status,
+                headers: headers(&r.headers),
+                body: self.body(&r.body, cap),
+            }),
+            error: x.error.as_deref().map(|e| self.text(e)),
+            api,
         }
-        rendered
     }
 
     /// Every string of `value` redacted as text.
@@ -484,6 +485,38 @@ impl Redactor {
         }
         Value::Object(out)
     }
+}
+
+/// One exchange as its transcript records it: texts redacted, redacted
+/// headers' values replaced, bodies capped (see [`Redactor::transcript`]).
+#[derive(Debug, serde::Serialize)]
+pub struct TranscriptExchange<'x> {
+    pub step_line: usize,
+    pub step: Cow<'x, str>,
+    pub started_at: String,
+    pub duration_ms: f64,
+    pub request: TranscriptRequest<'x>,
+    pub response: Option<TranscriptResponse<'x>>,
+    pub error: Option<Cow<'x, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<Value>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct TranscriptRequest<'x> {
+    pub method: &'x str,
+    pub url: Cow<'x, str>,
+    /// `[name, value]` pairs.
+    pub headers: Vec<(&'x str, Cow<'x, str>)>,
+    pub body: Option<Value>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct TranscriptResponse<'x> {
+    pub status: u16,
+    /// `[name, value]` pairs.
+    pub headers: Vec<(&'x str, Cow<'x, str>)>,
+    pub body: Value,
 }
 
 /// The values worth redacting in `value`: for a credential written with its

@@ -153,7 +153,7 @@ impl<W: Writer> Redact<W> {
     }
 
     fn render(&self, attempt: usize, x: &certify_steps::Exchange) -> Rendered {
-        let json = serde_json::to_string(&self.redactor.exchange(x, self.cap)).unwrap_or_default();
+        let json = serde_json::to_string(&self.redactor.transcript(x, self.cap)).unwrap_or_default();
         Rendered {
             attempt,
             json: Arc::from(self.redactor.text(&json).as_ref()),
