@@ -361,11 +361,11 @@ impl<'t> Parser<'t> {
             RuleType::Step => {
                 let line = node.token(TokenType::StepLine).ok_or_else(missing)?;
                 let data_table = match node.take(Key::Rule(RuleType::DataTable)) {
-                    Some(Child::DataTable(t)) => Some(t),
+                    Some(Child::DataTable(t)) => Some(Box::new(t)),
                     _ => None,
                 };
                 let doc_string = match node.take(Key::Rule(RuleType::DocString)) {
-                    Some(Child::DocString(d)) => Some(d),
+                    Some(Child::DocString(d)) => Some(Box::new(d)),
                     _ => None,
                 };
                 Child::Step(Step {
@@ -489,21 +489,28 @@ impl<'t> Parser<'t> {
                 let mut header = node.node(RuleType::FeatureHeader).ok_or_else(missing)?;
                 let tags = self.tags(&mut header);
                 let line = header.token(TokenType::FeatureLine).ok_or_else(missing)?;
-                // Background first, then scenarios, then rules (the grammar's order).
-                let mut background = Vec::new();
-                let mut scenarios = Vec::new();
-                let mut rules = Vec::new();
-                for (_, child) in node.children.drain(..) {
+                // Background first, then scenarios, then rules (the grammar's
+                // order, which the children already have): one vector of the
+                // exact size, the node's own freed as it is read.
+                let rank = |c: &FeatureChild| match c {
+                    FeatureChild::Background(_) => 0,
+                    FeatureChild::Scenario(_) => 1,
+                    FeatureChild::Rule(_) => 2,
+                };
+                let taken = std::mem::take(&mut node.children);
+                let mut children = Vec::with_capacity(taken.len());
+                for (_, child) in taken {
                     match child {
-                        Child::Background(b) => background.push(FeatureChild::Background(b)),
-                        Child::Scenario(s) => scenarios.push(FeatureChild::Scenario(s)),
-                        Child::Rule(r) => rules.push(FeatureChild::Rule(r)),
+                        Child::Background(b) => children.push(FeatureChild::Background(b)),
+                        Child::Scenario(s) => children.push(FeatureChild::Scenario(s)),
+                        Child::Rule(r) => children.push(FeatureChild::Rule(r)),
                         _ => {}
                     }
                 }
+                if !children.is_sorted_by_key(rank) {
+                    children.sort_by_key(rank);
+                }
                 let description = header.description();
-                background.extend(scenarios);
-                background.extend(rules);
                 Child::Feature(Feature {
                     tags,
                     location: Location::at(line.number, line.column),
@@ -511,7 +518,7 @@ impl<'t> Parser<'t> {
                     keyword: line.keyword.to_owned(),
                     name: line.text,
                     description,
-                    children: background,
+                    children,
                 })
             }
             RuleType::GherkinDocument
