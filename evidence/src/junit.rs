@@ -486,7 +486,7 @@ pub fn testcase_names(parsed: &ParsedFeature) -> Vec<(String, String)> {
     let mut concrete = expanded.scenarios.iter().chain(expanded.rules.iter().flat_map(|r| &r.scenarios));
     // The outlines as written (expansion replaces them by their rows).
     let written = if concrete.any(|s| !s.examples.is_empty()) {
-        gherkin::Feature::parse(&*parsed.file.text, gherkin::GherkinEnv::default()).ok()
+        certify_suite::syntax::written_feature(&parsed.file.text)
     } else {
         None
     };

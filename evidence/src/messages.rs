@@ -208,9 +208,7 @@ impl MessagesWriter {
         let has_outlines = all_scenarios(&parsed.feature).any(|s| !s.examples.is_empty());
         let reparsed;
         let written = if has_outlines {
-            reparsed = certify_suite::syntax::parse(text)
-                .ok()
-                .and_then(|mut doc| certify_suite::syntax::to_written_feature(&mut doc, text))
+            reparsed = certify_suite::syntax::written_feature(text)
                 .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("{uri}: does not parse again")))?;
             &reparsed
         } else {

@@ -167,6 +167,31 @@ fn names_are_computed_over_the_whole_file() {
     assert_eq!(names.len(), 8);
 }
 
+/// Outline rows are named from the file as certify parses it, also where the
+/// `gherkin` crate's parser refuses the file (a cell ending in a backslash,
+/// from upstream's corpus): each row still gets its `#table.row`.
+#[test]
+fn outline_rows_are_named_in_files_only_certifys_parser_reads() {
+    let text = r#"Feature: Backslashes
+  Scenario Outline: cell <c>
+    Given the variable "c" is "<c>"
+
+    Examples:
+      | c     |
+      | x\\y |
+      | this\ |
+"#;
+    assert!(
+        gherkin::Feature::parse(text, gherkin::GherkinEnv::default()).is_err(),
+        "the gherkin crate reads this file, so this test proves nothing"
+    );
+    let names: Vec<String> = certify_evidence::junit::testcase_names(&parse("features/backslashes.feature", text))
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect();
+    assert_eq!(names, [r"cell <c> - #1.1: cell x\y", r"cell <c> - #1.2: cell this\"]);
+}
+
 /// Two files whose features share a name: the classname says which file.
 #[test]
 fn classnames_tell_files_with_one_feature_name_apart() {

@@ -25,6 +25,14 @@ pub use parse::{Work, parse, parse_counting};
 pub use pickle::{Pickle, pickles};
 pub use token::is_language;
 
+/// A feature file's feature as written (outlines not expanded: each keeps
+/// its Examples tables), for what shows the document or names its outline
+/// rows (the Cucumber Messages' `gherkinDocument`, JUnit's testcase names).
+/// `None` when the text does not parse: a file that ran has parsed already.
+pub fn written_feature(text: &str) -> Option<gherkin::Feature> {
+    parse(text).ok().and_then(|mut doc| to_written_feature(&mut doc, text))
+}
+
 /// A parse error: upstream's message and where it is (at the end of the
 /// file there is a line but no column).
 #[derive(Debug, Clone, PartialEq, Eq)]
