@@ -393,9 +393,7 @@ impl BundleWriter {
             api: header.api,
         })
     }
-}
 
-impl BundleWriter {
     /// The manifest's header as the run ended.
     fn complete_header(
         &self,

@@ -57,15 +57,18 @@ pub fn dispatch(cli: Cli) -> Exit {
 fn with_local_runtime<F: std::future::Future<Output = Result<Exit, Fatal>>>(
     f: impl FnOnce() -> F,
 ) -> Result<Exit, Fatal> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| crate::exit::runtime(format!("cannot start the async runtime: {e}")))?;
-    rt.block_on(f())
+    on_runtime(tokio::runtime::Builder::new_current_thread(), f)
 }
 
 fn with_runtime<F: std::future::Future<Output = Result<Exit, Fatal>>>(f: impl FnOnce() -> F) -> Result<Exit, Fatal> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    on_runtime(tokio::runtime::Builder::new_multi_thread(), f)
+}
+
+fn on_runtime<F: std::future::Future<Output = Result<Exit, Fatal>>>(
+    mut builder: tokio::runtime::Builder,
+    f: impl FnOnce() -> F,
+) -> Result<Exit, Fatal> {
+    let rt = builder
         .enable_all()
         .build()
         .map_err(|e| crate::exit::runtime(format!("cannot start the async runtime: {e}")))?;

@@ -4,8 +4,6 @@
 //! is not described at all. Items 1 and the list conform (item 1's `note` is `null`, which
 //! the 3.0 description allows with `nullable`).
 
-use std::net::{Ipv4Addr, SocketAddr};
-
 use axum::{
     Json, Router,
     extract::Path as UrlPath,
@@ -15,7 +13,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{Project, files_under};
+use crate::support::{Project, Served, files_under};
 
 /// The shop's description, in OpenAPI 3.0's dialect (YAML).
 const DESCRIPTION: &str = r##"openapi: 3.0.3
@@ -68,8 +66,7 @@ lifecycle = { ga = "1.0.0" }
 "#;
 
 struct Shop {
-    addr: SocketAddr,
-    runtime: Option<tokio::runtime::Runtime>,
+    served: Served,
 }
 
 impl Shop {
@@ -77,11 +74,6 @@ impl Shop {
     /// `description` as it is. `/items/echo`
     /// answers the caller's bearer token as the item's `id`.
     fn start(description: &'static str) -> Shop {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("tokio: {e}"));
         let app = Router::new()
             .route("/version", get(|| async { Json(json!({"version": "1.0.0"})) }))
             .route("/openapi.json", get(move || async move { description }))
@@ -93,26 +85,12 @@ impl Shop {
             .route("/internal/debug", get(|| async { Json(json!({"debug": true})) }));
         // The same shop behind a path prefix, as a deployment behind a gateway serves it.
         let app = app.clone().nest("/gateway/shop", app);
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-            .unwrap_or_else(|e| panic!("bind: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("local_addr: {e}"));
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Shop { addr, runtime: Some(runtime) }
+        let served = Served::start(app, 1);
+        Shop { served }
     }
 
     fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Shop {
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
+        self.served.url()
     }
 }
 

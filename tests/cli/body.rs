@@ -7,7 +7,6 @@
 
 use std::{
     collections::HashMap,
-    net::Ipv4Addr,
     path::{Path, PathBuf},
     process::{Command, Stdio},
     sync::{
@@ -27,7 +26,7 @@ use axum::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::support::{BIN, Project, files_under};
+use crate::support::{BIN, Project, Served, files_under};
 
 const MIB: usize = 1 << 20;
 /// Each `/huge` answer: 40 MiB, chunked (no Content-Length).
@@ -92,16 +91,12 @@ fn zeros_member() -> Bytes {
 struct Target {
     url: String,
     seen: Arc<Seen>,
-    runtime: Option<tokio::runtime::Runtime>,
+    /// Serving until dropped.
+    _served: Served,
 }
 
 impl Target {
     fn start() -> Target {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("tokio runtime: {e}"));
         let seen = Arc::new(Seen::default());
         let app = Router::new()
             .route("/tiny", get(|| async { ([("content-type", "application/json")], "{\"ok\": true}") }))
@@ -111,22 +106,8 @@ impl Target {
             .route("/endless", get(endless))
             .route("/echo/{case}", post(echo))
             .with_state(Arc::clone(&seen));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-            .unwrap_or_else(|e| panic!("bind: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("local_addr: {e}"));
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Target { url: format!("http://{addr}"), seen, runtime: Some(runtime) }
-    }
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
+        let served = Served::start(app, 2);
+        Target { url: served.url(), seen, _served: served }
     }
 }
 

@@ -10,10 +10,7 @@
 //! Not covered here: content-encoded (gzip, br) echoes, which the HTTP layer
 //! does not decode yet on this branch.
 
-use std::{
-    net::Ipv4Addr,
-    sync::{Arc, Mutex, PoisonError},
-};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::{
     Json, Router,
@@ -26,7 +23,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{GeneralPurpose, STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use serde_json::json;
 
-use crate::support::{Project, files_under};
+use crate::support::{Project, Served, files_under};
 
 /// The bearer credential: ASCII (it travels in a header) with every
 /// character that needs escaping somewhere.
@@ -403,16 +400,12 @@ fn html_unescape(text: &str) -> String {
 struct Hostile {
     url: String,
     seen: Arc<Mutex<Vec<String>>>,
-    runtime: Option<tokio::runtime::Runtime>,
+    /// Serving until dropped.
+    _served: Served,
 }
 
 impl Hostile {
     fn start() -> Hostile {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let app = Router::new()
             .route("/version", get(|| async { Json(json!({"version": "1.0.0"})) }))
@@ -433,14 +426,8 @@ impl Hostile {
             .route("/basic", get(|| async { text(&every_form(PASSWORD)) }))
             .layer(axum::middleware::from_fn_with_state(seen.clone(), record))
             .with_state(());
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-            .unwrap_or_else(|e| panic!("cannot bind the hostile target: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("local_addr: {e}"));
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Hostile { url: format!("http://{addr}"), seen, runtime: Some(runtime) }
+        let served = Served::start(app, 2);
+        Hostile { url: served.url(), seen, _served: served }
     }
 
     fn url(&self) -> String {
@@ -450,14 +437,6 @@ impl Hostile {
     /// Every URI and Authorization header the target received.
     fn seen(&self) -> Vec<String> {
         self.seen.lock().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-}
-
-impl Drop for Hostile {
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
     }
 }
 

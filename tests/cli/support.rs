@@ -396,19 +396,51 @@ impl ServerState {
 /// | `/flaky/{key}` | 500 on odd requests per key (the 1st, 3rd...), 200 JSON on even ones |
 /// | `/slow/serial`, `/slow/parallel` | 200 after 150 ms, counting overlaps |
 /// | `/echo` (any method) | 200 JSON with the request's headers, query and body |
-pub struct Server {
-    addr: SocketAddr,
-    pub state: Arc<ServerState>,
+/// An axum app served on 127.0.0.1 (a free port) by a runtime of its own,
+/// stopped when dropped: every test server is one.
+pub struct Served {
+    pub addr: SocketAddr,
     runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Served {
+    pub fn start(app: Router, workers: usize) -> Served {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
+            .unwrap_or_else(|e| panic!("cannot bind a test server: {e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("local_addr: {e}"));
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Served { addr, runtime: Some(runtime) }
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+pub struct Server {
+    served: Served,
+    pub state: Arc<ServerState>,
 }
 
 impl Server {
     pub fn start() -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
         let state = Arc::new(ServerState::default());
         let app = Router::new()
             .route("/version", get(|| async { Json(json!({"version": "1.0.0"})) }))
@@ -437,27 +469,13 @@ impl Server {
             .route("/slow/{kind}", get(slow))
             .route("/echo", any(echo))
             .with_state(state.clone());
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-            .unwrap_or_else(|e| panic!("cannot bind the test server: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("local_addr: {e}"));
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Server { addr, state, runtime: Some(runtime) }
+        let served = Served::start(app, 2);
+        Server { served, state }
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
+        self.served.url()
     }
 }
 

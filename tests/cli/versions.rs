@@ -11,7 +11,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{Outcome, Project, Server, assert_valid_junit, read_junit, repo_root};
+use crate::support::{Outcome, Project, Served, Server, assert_valid_junit, read_junit, repo_root};
 
 fn demo_json(p: &Project, version: &str, out: &str) -> Value {
     let run =
@@ -264,39 +264,19 @@ fn a_version_probe_that_cannot_give_a_version_is_a_configuration_error() {
 
 /// A small target of one test's own on 127.0.0.1.
 struct Target {
-    addr: std::net::SocketAddr,
-    runtime: Option<tokio::runtime::Runtime>,
+    served: Served,
 }
 
 impl Target {
     /// Serves `routes`, plus `/ok` for the scenario.
     fn start(routes: axum::Router) -> Target {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
         let app = routes.route("/ok", get(|| async { Json(json!({"ok": true})) }));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)))
-            .unwrap_or_else(|e| panic!("cannot bind the target: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("local_addr: {e}"));
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Target { addr, runtime: Some(runtime) }
+        let served = Served::start(app, 1);
+        Target { served }
     }
 
     fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
+        self.served.url()
     }
 }
 
