@@ -163,3 +163,31 @@ fn doc_strings_have_the_upstream_content() {
     assert!(checked >= 10, "the corpus has doc strings to compare ({checked})");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Every child of every `good/` file, parsed again alone from where it
+/// started (what a large suite does instead of holding its tree), is the
+/// child the whole parse gave, ids included, and ids move with the base.
+#[test]
+fn every_child_parses_again_alone_to_the_same_nodes() {
+    let mut children = 0;
+    for path in corpus("good") {
+        let text = std::fs::read_to_string(&path).expect("read corpus file");
+        let mut pieces = Vec::new();
+        let (result, _) = syntax::parse_pieces(&text, &mut |piece| pieces.push(piece));
+        result.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for piece in pieces {
+            let (syntax::Piece::Background(_, start) | syntax::Piece::Scenario(_, start)) = &piece else { continue };
+            let again = syntax::parse_child(&text, start, 0).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(again, piece, "{}: the child at line {}", path.display(), start.index + 1);
+            let moved = syntax::parse_child(&text, start, 1000).expect("parses again");
+            let id = |p: &syntax::Piece| match p {
+                syntax::Piece::Background(b, _) => b.id.parse::<usize>().expect("id"),
+                syntax::Piece::Scenario(s, _) => s.id.parse::<usize>().expect("id"),
+                syntax::Piece::Rule(r) => r.id.parse::<usize>().expect("id"),
+            };
+            assert_eq!(id(&moved), id(&piece) + 1000, "{}", path.display());
+            children += 1;
+        }
+    }
+    assert!(children > 100, "only {children} children in the corpus");
+}

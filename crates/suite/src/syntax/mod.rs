@@ -21,7 +21,7 @@ use std::fmt;
 
 pub use ast::GherkinDocument;
 pub use convert::{UnknownPlaceholder, to_feature, to_written_feature};
-pub use parse::{Work, parse, parse_counting};
+pub use parse::{ChildStart, Piece, Work, parse, parse_child, parse_counting, parse_pieces};
 pub use pickle::{Pickle, pickles};
 pub use token::is_language;
 

@@ -6,6 +6,8 @@
 //! size of the file. The first error stops the parse; it is the first error
 //! upstream reports.
 
+use std::collections::VecDeque;
+
 use super::{
     Error,
     ast::{
@@ -76,6 +78,34 @@ pub struct Work {
     pub ids: usize,
 }
 
+/// A child of the feature, or of one of its rules, handed over as soon as
+/// it is parsed ([`parse_pieces`]): a large file never exists as one tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Background(Background, ChildStart),
+    Scenario(Scenario, ChildStart),
+    /// A rule, after its children (handed over before it, with
+    /// [`ChildStart::in_rule`]); its own `children` is empty.
+    Rule(Rule),
+}
+
+/// Where a child of the feature or of a rule starts, so that it can be
+/// parsed again alone ([`parse_child`]) with the same nodes and ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildStart {
+    /// Byte offset of the child's first line (its first tag line, or its title).
+    pub offset: usize,
+    /// That line's 0-based index.
+    pub index: usize,
+    /// The first id the child's nodes take (ids count from 0 in a file).
+    pub first_id: usize,
+    /// The child belongs to a rule, not to the feature.
+    pub in_rule: bool,
+    /// The parser's state before the line.
+    state: u8,
+    language: &'static str,
+}
+
 /// Parses a feature file into its `gherkinDocument`.
 pub fn parse(text: &str) -> Result<GherkinDocument, Error> {
     parse_counting(text).0
@@ -83,28 +113,136 @@ pub fn parse(text: &str) -> Result<GherkinDocument, Error> {
 
 /// [`parse`], and the work it did.
 pub fn parse_counting(text: &str) -> (Result<GherkinDocument, Error>, Work) {
-    let lines = split_lines(text);
-    let mut parser = Parser {
-        lines: &lines,
-        next: 0,
-        ids: 0,
-        work: Work { lines: lines.len(), ..Work::default() },
-        stack: Vec::new(),
-        comments: Vec::new(),
+    let mut children = Vec::new();
+    let mut rule_children = Vec::new();
+    let (result, work) = parse_pieces(text, &mut |piece| match piece {
+        Piece::Background(b, at) if at.in_rule => rule_children.push(RuleChild::Background(b)),
+        Piece::Scenario(s, at) if at.in_rule => rule_children.push(RuleChild::Scenario(s)),
+        Piece::Background(b, _) => children.push(FeatureChild::Background(b)),
+        Piece::Scenario(s, _) => children.push(FeatureChild::Scenario(s)),
+        Piece::Rule(mut rule) => {
+            rule.children = std::mem::take(&mut rule_children);
+            children.push(FeatureChild::Rule(rule));
+        }
+    });
+    let result = result.map(|mut doc| {
+        if let Some(feature) = &mut doc.feature {
+            // Background first, then scenarios, then rules: the grammar's order.
+            let rank = |c: &FeatureChild| match c {
+                FeatureChild::Background(_) => 0,
+                FeatureChild::Scenario(_) => 1,
+                FeatureChild::Rule(_) => 2,
+            };
+            if !children.is_sorted_by_key(rank) {
+                children.sort_by_key(rank);
+            }
+            feature.children = children;
+        }
+        doc
+    });
+    (result, work)
+}
+
+/// Parses a feature file, handing over each child of its feature (and of
+/// its rules) as soon as it is complete. The document returned has no
+/// children: they went to `each`, in the order of the file.
+pub fn parse_pieces(text: &str, each: &mut dyn FnMut(Piece)) -> (Result<GherkinDocument, Error>, Work) {
+    let matcher = match Matcher::new() {
+        Ok(m) => m,
+        Err(e) => return (Err(e), Work::default()),
     };
+    let mut parser = Parser::new(text, each, 0, matcher);
     let result = parser.run();
     parser.work.ids = parser.ids;
+    parser.work.lines = parser.lines.count;
     (result, parser.work)
 }
 
+/// Parses again the one child of the feature or of a rule that starts at
+/// `start` (from [`parse_pieces`] over the same text). Its ids count from
+/// `id_base` + the child's first id; only its lines (and those a lookahead
+/// reads past it) are read.
+pub fn parse_child(text: &str, start: &ChildStart, id_base: usize) -> Result<Piece, Error> {
+    let mut found = None;
+    let mut keep = |piece: Piece| {
+        if found.is_none() {
+            found = Some(piece);
+        }
+    };
+    let matcher = Matcher::with_language(start.language)?;
+    let mut parser = Parser::new(text, &mut keep, id_base + start.first_id, matcher);
+    parser.resume(start)?;
+    drop(parser);
+    found.ok_or_else(|| {
+        Error::new(Location::at(start.index + 1, 1), "internal: the child does not parse again".to_owned())
+    })
+}
+
 /// The lines as upstream's scanner splits them: at `\n` or `\r\n`, and a
-/// last line that is blank is not a line.
-fn split_lines(text: &str) -> Vec<&str> {
-    let mut lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
-    if lines.last().is_some_and(|l| l.trim().is_empty()) {
-        lines.pop();
+/// last line that is blank is not a line. Split as the parser reads, so a
+/// file is never held as a vector of its lines.
+struct Lines<'t> {
+    text: &'t str,
+    /// Where the first line not yet split starts; `None` past the end.
+    rest: Option<usize>,
+    /// Lines split and not yet read (a lookahead splits ahead), with their
+    /// byte offsets; the first is line `first` (0-based).
+    ahead: VecDeque<(usize, &'t str)>,
+    first: usize,
+    /// Lines split so far.
+    count: usize,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t str, offset: usize, first: usize) -> Lines<'t> {
+        Lines { text, rest: Some(offset), ahead: VecDeque::new(), first, count: first }
     }
-    lines
+
+    fn split(&mut self) -> Option<(usize, &'t str)> {
+        let start = self.rest?;
+        let tail = self.text.get(start..).unwrap_or_default();
+        let line = match tail.find('\n') {
+            Some(i) => {
+                self.rest = Some(start + i + 1);
+                &tail[..i]
+            }
+            None => {
+                self.rest = None;
+                if tail.trim().is_empty() {
+                    return None;
+                }
+                tail
+            }
+        };
+        self.count += 1;
+        Some((start, line.strip_suffix('\r').unwrap_or(line)))
+    }
+
+    /// Line `index` (0-based, not before the next line to read) and its byte offset.
+    fn get(&mut self, index: usize) -> Option<(usize, &'t str)> {
+        let at = index.checked_sub(self.first)?;
+        while at >= self.ahead.len() {
+            let line = self.split()?;
+            self.ahead.push_back(line);
+        }
+        self.ahead.get(at).copied()
+    }
+
+    /// The next line has been read.
+    fn advance(&mut self) {
+        self.ahead.pop_front();
+        self.first += 1;
+    }
+}
+
+#[cfg(test)]
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut lines = Lines::new(text, 0, 0);
+    let mut out = Vec::new();
+    while let Some((_, line)) = lines.get(out.len()) {
+        out.push(line);
+    }
+    out
 }
 
 /// What a node of the tree under construction holds.
@@ -193,19 +331,44 @@ impl<'a> Node<'a> {
     }
 }
 
-struct Parser<'t> {
-    lines: &'t [&'t str],
+struct Parser<'t, 's> {
+    lines: Lines<'t>,
     /// The index of the next line to read.
     next: usize,
+    /// Byte offset of the line read last.
+    offset: usize,
     ids: usize,
     work: Work,
     stack: Vec<Node<'t>>,
     comments: Vec<Comment>,
+    matcher: Matcher,
+    /// Where the child being parsed started.
+    start: Option<ChildStart>,
+    each: &'s mut dyn FnMut(Piece),
+    /// Parsing again one child ([`parse_child`]): stop once it is handed over.
+    one_child: bool,
+    done: bool,
 }
 
-impl<'t> Parser<'t> {
+impl<'t, 's> Parser<'t, 's> {
+    fn new(text: &'t str, each: &'s mut dyn FnMut(Piece), ids: usize, matcher: Matcher) -> Parser<'t, 's> {
+        Parser {
+            lines: Lines::new(text, 0, 0),
+            next: 0,
+            offset: 0,
+            ids,
+            work: Work::default(),
+            stack: Vec::new(),
+            comments: Vec::new(),
+            matcher,
+            start: None,
+            each,
+            one_child: false,
+            done: false,
+        }
+    }
+
     fn run(&mut self) -> Result<GherkinDocument, Error> {
-        let mut matcher = Matcher::new()?;
         // The root that receives the document, and the document.
         self.stack.push(Node::new(RuleType::GherkinDocument));
         self.stack.push(Node::new(RuleType::GherkinDocument));
@@ -213,7 +376,7 @@ impl<'t> Parser<'t> {
         loop {
             let token = self.read();
             let eof = token.is_eof();
-            state = self.match_token(state, token, &mut matcher)?;
+            state = self.match_token(state, token, false)?;
             if eof || state == END {
                 break;
             }
@@ -230,8 +393,35 @@ impl<'t> Parser<'t> {
         Ok(GherkinDocument { uri: None, feature, comments: std::mem::take(&mut self.comments) })
     }
 
+    /// Parses the child that starts at `start`, from the state the parser
+    /// was in there, under an empty feature (and rule): the rules that the
+    /// child's first line ends (its preceding sibling's) are not on the stack.
+    fn resume(&mut self, start: &ChildStart) -> Result<(), Error> {
+        self.lines = Lines::new(self.lines.text, start.offset, start.index);
+        self.next = start.index;
+        self.one_child = true;
+        for rule in [RuleType::GherkinDocument, RuleType::GherkinDocument, RuleType::Feature] {
+            self.stack.push(Node::new(rule));
+        }
+        if start.in_rule {
+            self.stack.push(Node::new(RuleType::Rule));
+        }
+        let mut state = start.state;
+        let mut first = true;
+        while !self.done {
+            let token = self.read();
+            let eof = token.is_eof();
+            state = self.match_token(state, token, first)?;
+            first = false;
+            if eof || state == END {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn line(&mut self, index: usize) -> Option<Line<'t>> {
-        let text = *self.lines.get(index)?;
+        let (_, text) = self.lines.get(index)?;
         self.work.lines_read += 1;
         self.work.bytes_read += text.len();
         Some(Line::new(index + 1, text))
@@ -239,6 +429,8 @@ impl<'t> Parser<'t> {
 
     fn read(&mut self) -> Token<'t> {
         let line = self.line(self.next);
+        self.offset = self.lines.get(self.next).map_or(self.offset, |(at, _)| at);
+        self.lines.advance();
         self.next += 1;
         Token::new(line, self.next)
     }
@@ -249,19 +441,35 @@ impl<'t> Parser<'t> {
         id
     }
 
-    fn match_token(&mut self, state: u8, mut token: Token<'t>, matcher: &mut Matcher) -> Result<u8, Error> {
+    /// Takes the transition `token` matches from `state`. `resumed`: the
+    /// first line of a child parsed again, whose ends are not on the stack.
+    fn match_token(&mut self, state: u8, mut token: Token<'t>, resumed: bool) -> Result<u8, Error> {
         let Some(current) = STATES.get(usize::from(state)) else {
             return Err(Error::new(Location::at(token.number, 1), format!("unknown parser state {state}")));
         };
         for t in current.transitions {
-            if !matcher.matches(t.token, &mut token)? {
+            if !self.matcher.matches(t.token, &mut token)? {
                 continue;
             }
-            if t.look != Look::None && !self.lookahead(t.look, matcher) {
+            if t.look != Look::None && !self.lookahead(t.look) {
                 continue;
             }
-            for _ in 0..t.end {
+            for _ in 0..if resumed { 0 } else { t.end } {
                 self.end_rule()?;
+                if self.done {
+                    return Ok(t.next);
+                }
+            }
+            let child = matches!(t.start.first(), Some(RuleType::ScenarioDefinition | RuleType::Background));
+            if child && let Some(parent) = self.stack.last().map(|p| p.rule) {
+                self.start = Some(ChildStart {
+                    offset: self.offset,
+                    index: self.next - 1,
+                    first_id: self.ids,
+                    in_rule: parent == RuleType::Rule,
+                    state,
+                    language: self.matcher.language(),
+                });
             }
             for rule in t.start {
                 self.stack.push(Node::new(*rule));
@@ -284,7 +492,7 @@ impl<'t> Parser<'t> {
 
     /// Whether the first line after the current one that is not blank, a
     /// comment or a tag line is a title line of the kind `look` wants.
-    fn lookahead(&mut self, look: Look, matcher: &Matcher) -> bool {
+    fn lookahead(&mut self, look: Look) -> bool {
         let want = match look {
             Look::Scenario => TokenType::ScenarioLine,
             Look::Examples => TokenType::ExamplesLine,
@@ -292,7 +500,7 @@ impl<'t> Parser<'t> {
         };
         let mut index = self.next;
         while let Some(line) = self.line(index) {
-            if matcher.is_title(&line, want) {
+            if self.matcher.is_title(&line, want) {
                 return true;
             }
             let t = line.trimmed;
@@ -314,14 +522,32 @@ impl<'t> Parser<'t> {
         }
     }
 
+    /// Ends the innermost rule: its node becomes a child of its parent's,
+    /// or a [`Piece`] when it is a child of the feature or of a rule.
     fn end_rule(&mut self) -> Result<(), Error> {
         let Some(node) = self.stack.pop() else { return Ok(()) };
         let rule = node.rule;
         let child = self.transform(node)?;
-        if let Some(parent) = self.stack.last_mut() {
-            parent.children.push((Key::Rule(rule), child));
-        }
+        let Some(parent) = self.stack.last_mut() else { return Ok(()) };
+        let top = matches!(parent.rule, RuleType::Feature | RuleType::Rule);
+        let piece = match child {
+            Child::Background(b) if top => Piece::Background(b, self.child_start()?),
+            Child::Scenario(s) if top => Piece::Scenario(s, self.child_start()?),
+            Child::Rule(r) if parent.rule == RuleType::Feature => Piece::Rule(r),
+            child => {
+                parent.children.push((Key::Rule(rule), child));
+                return Ok(());
+            }
+        };
+        (self.each)(piece);
+        self.done = self.one_child;
         Ok(())
+    }
+
+    fn child_start(&mut self) -> Result<ChildStart, Error> {
+        self.start
+            .take()
+            .ok_or_else(|| Error::new(Location::at(self.next, 1), "internal: a child with no start".to_owned()))
     }
 
     fn tags(&mut self, node: &mut Node<'t>) -> Vec<Tag> {
@@ -466,14 +692,6 @@ impl<'t> Parser<'t> {
                 let mut header = node.node(RuleType::RuleHeader).ok_or_else(missing)?;
                 let line = header.token(TokenType::RuleLine).ok_or_else(missing)?;
                 let tags = self.tags(&mut header);
-                let mut children = Vec::new();
-                for (_, child) in node.children.drain(..) {
-                    match child {
-                        Child::Background(b) => children.push(RuleChild::Background(b)),
-                        Child::Scenario(s) => children.push(RuleChild::Scenario(s)),
-                        _ => {}
-                    }
-                }
                 let description = header.description();
                 Child::Rule(Rule {
                     id: self.id(),
@@ -481,7 +699,8 @@ impl<'t> Parser<'t> {
                     keyword: line.keyword.to_owned(),
                     name: line.text,
                     description,
-                    children,
+                    // Handed over as pieces, before the rule.
+                    children: Vec::new(),
                     tags,
                 })
             }
@@ -489,27 +708,6 @@ impl<'t> Parser<'t> {
                 let mut header = node.node(RuleType::FeatureHeader).ok_or_else(missing)?;
                 let tags = self.tags(&mut header);
                 let line = header.token(TokenType::FeatureLine).ok_or_else(missing)?;
-                // Background first, then scenarios, then rules (the grammar's
-                // order, which the children already have): one vector of the
-                // exact size, the node's own freed as it is read.
-                let rank = |c: &FeatureChild| match c {
-                    FeatureChild::Background(_) => 0,
-                    FeatureChild::Scenario(_) => 1,
-                    FeatureChild::Rule(_) => 2,
-                };
-                let taken = std::mem::take(&mut node.children);
-                let mut children = Vec::with_capacity(taken.len());
-                for (_, child) in taken {
-                    match child {
-                        Child::Background(b) => children.push(FeatureChild::Background(b)),
-                        Child::Scenario(s) => children.push(FeatureChild::Scenario(s)),
-                        Child::Rule(r) => children.push(FeatureChild::Rule(r)),
-                        _ => {}
-                    }
-                }
-                if !children.is_sorted_by_key(rank) {
-                    children.sort_by_key(rank);
-                }
                 let description = header.description();
                 Child::Feature(Feature {
                     tags,
@@ -518,7 +716,8 @@ impl<'t> Parser<'t> {
                     keyword: line.keyword.to_owned(),
                     name: line.text,
                     description,
-                    children,
+                    // Handed over as pieces.
+                    children: Vec::new(),
                 })
             }
             RuleType::GherkinDocument

@@ -298,6 +298,19 @@ impl Matcher {
         Ok(Matcher { language, dialect, doc_string: None, indent_to_remove: 0 })
     }
 
+    /// A matcher of `language`'s keywords (a child parsed again: the
+    /// language header is the file's first line).
+    pub(crate) fn with_language(language: &str) -> Result<Matcher, Error> {
+        let (language, dialect) = DIALECTS
+            .get_key_value(language)
+            .ok_or_else(|| Error::new(super::ast::Location::at(1, 1), format!("Language not supported: {language}")))?;
+        Ok(Matcher { language, dialect, doc_string: None, indent_to_remove: 0 })
+    }
+
+    pub(crate) fn language(&self) -> &'static str {
+        self.language
+    }
+
     fn set(
         &self,
         token: &mut Token<'_>,
