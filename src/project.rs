@@ -42,20 +42,18 @@ pub fn load_catalog(settings: &Settings) -> Result<Option<certify_catalog::Catal
     certify_catalog::load_str(&text, shown).map(Some).map_err(|e| crate::exit::usage(context(e.to_string())))
 }
 
-/// Every scenario of the suite with its file and its `@feature:` id (from
-/// the Scenario, its Rule or its Feature, innermost first).
-pub fn scenario_features(suite: &Suite) -> Vec<(&certify_suite::ParsedFeature, &gherkin::Scenario, Option<String>)> {
+/// Every scenario of the suite with its file, its position and its
+/// `@feature:` id (from the Scenario, its Rule or its Feature, innermost
+/// first). A file whose scenarios do not read again is the linter's to
+/// report; its scenarios stop there.
+pub fn scenario_features(suite: &Suite) -> Vec<(&certify_suite::ParsedFeature, gherkin::LineCol, Option<String>)> {
     let mut out = Vec::new();
     for f in &suite.features {
-        let feature = &f.feature;
-        let scenarios = feature
-            .scenarios
-            .iter()
-            .map(|s| (None, s))
-            .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))));
-        for (rule, s) in scenarios {
+        let feature = &f.header;
+        for concrete in f.scenarios() {
+            let Ok(certify_suite::Concrete { rule, scenario: s, .. }) = concrete else { break };
             let levels = [Some(feature.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(s.tags.as_slice())];
-            out.push((f, s, certify_suite::certify_tags(levels.into_iter().flatten()).0.feature));
+            out.push((f, s.position, certify_suite::certify_tags(levels.into_iter().flatten()).0.feature));
         }
     }
     out
@@ -70,14 +68,14 @@ pub fn feature_links(
 ) -> (std::collections::BTreeSet<String>, Vec<certify_suite::Finding>) {
     let mut linked = std::collections::BTreeSet::new();
     let mut unknown = Vec::new();
-    for (f, s, id) in scenario_features(suite) {
+    for (f, position, id) in scenario_features(suite) {
         let Some(id) = id else { continue };
         if catalog.get(&id).is_none() {
             let hint = catalog.closest(&id).map(|c| format!("; did you mean @feature:{c}?")).unwrap_or_default();
             unknown.push(certify_suite::Finding {
                 path: f.file.path.clone(),
-                line: s.position.line,
-                col: s.position.col,
+                line: position.line,
+                col: position.col,
                 kind: certify_suite::FindingKind::UnknownFeature,
                 message: format!("@feature:{id} is not in the catalog {}{hint}", catalog.path.display()),
             });

@@ -40,7 +40,7 @@ use certify_runner::{
     event::{Attempt, ExclusionKind, FailureKind, StepStatus},
 };
 
-use certify_suite::{ParsedFeature, scenario_id};
+use certify_suite::{DocumentChild, ParsedFeature, syntax::pickle::interpolate};
 
 use crate::{GitInfo, spool::Spool, xml};
 
@@ -482,40 +482,27 @@ impl EventSink for JunitWriter {
 /// computed over the whole file, so they do not depend on the selection.
 pub fn testcase_names(parsed: &ParsedFeature) -> Vec<(String, String)> {
     let path = parsed.file.path.to_string_lossy().replace('\\', "/");
-    let expanded = &parsed.feature;
-    let mut concrete = expanded.scenarios.iter().chain(expanded.rules.iter().flat_map(|r| &r.scenarios));
-    // The outlines as written (expansion replaces them by their rows).
-    let written = if concrete.any(|s| !s.examples.is_empty()) {
-        certify_suite::syntax::written_feature(&parsed.file.text)
-    } else {
-        None
-    };
-    let reparsed = written.is_some();
-    let written = written.as_ref().unwrap_or(expanded);
-    let groups = std::iter::once((None, &written.scenarios, &expanded.scenarios)).chain(
-        written.rules.iter().zip(&expanded.rules).map(|(w, e)| (Some(w.name.as_str()), &w.scenarios, &e.scenarios)),
-    );
     let mut named = Vec::new();
-    for (rule, written, expanded) in groups {
-        let mut expanded = expanded.iter();
-        for s in written {
-            if s.examples.is_empty() || !reparsed {
-                let Some(e) = expanded.next() else { break };
-                named.push((scenario_id(&path, e), join(&[rule.unwrap_or(""), &e.name]), e.position.line));
-                continue;
-            }
-            for (t, examples) in s.examples.iter().enumerate() {
-                let rows = examples.table.as_ref().map_or(0, |t| t.rows.len().saturating_sub(1));
-                for row in 0..rows {
-                    let Some(e) = expanded.next() else { break };
-                    let mut number = format!("#{}.{}", t + 1, row + 1);
-                    if e.name != s.name {
-                        let _ = write!(number, ": {}", e.name);
-                    }
-                    let examples_name = examples.name.as_deref().unwrap_or("");
-                    let name = join(&[rule.unwrap_or(""), &s.name, examples_name, &number]);
-                    named.push((scenario_id(&path, e), name, e.position.line));
+    // The document's scenarios as written, one at a time: an outline's rows
+    // are named from its Examples tables.
+    for child in parsed.document_children(0) {
+        let Ok((rule, DocumentChild::Scenario(s))) = child else { continue };
+        let rule = rule.and_then(|r| parsed.rules().get(r)).map_or("", |r| r.name.as_str());
+        if s.examples.is_empty() {
+            let id = format!("{path}:{}", s.location.line);
+            named.push((id, join(&[rule, &s.name]), s.location.line));
+            continue;
+        }
+        for (t, examples) in s.examples.iter().enumerate() {
+            let Some(header) = &examples.table_header else { continue };
+            for (row, values) in examples.table_body.iter().enumerate() {
+                let mut number = format!("#{}.{}", t + 1, row + 1);
+                let row_name = interpolate(&s.name, &header.cells, &values.cells);
+                if row_name != s.name {
+                    let _ = write!(number, ": {row_name}");
                 }
+                let name = join(&[rule, &s.name, &examples.name, &number]);
+                named.push((format!("{path}:{}", values.location.line), name, values.location.line));
             }
         }
     }

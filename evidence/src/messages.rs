@@ -32,7 +32,7 @@ use certify_runner::{
     EventSink,
     event::{ExclusionKind, PlannedScenario, RunEvent, RunSummary, StepRecord, StepStatus},
 };
-use certify_suite::ParsedFeature;
+use certify_suite::{DocumentChild, ParsedFeature, syntax::ast};
 
 use crate::spool::Spool;
 use serde::Serialize;
@@ -195,6 +195,11 @@ impl MessagesWriter {
     }
 
     /// `source` and `gherkinDocument` of one feature file; its pickles are kept for the plan.
+    /// The document is written as its children are read again from the
+    /// text, one at a time (a file of 10,000 scenarios never exists as one
+    /// tree), with the parser's own nodes and ids, moved past the ids
+    /// written before; each scenario's pickles are compiled from its nodes
+    /// as it is written, and spooled.
     fn feature(&mut self, parsed: &ParsedFeature) -> io::Result<()> {
         let uri = parsed.file.path.to_string_lossy().replace('\\', "/");
         let rank = self.files.len() as u64;
@@ -202,122 +207,104 @@ impl MessagesWriter {
         let text: &str = &parsed.file.text;
         self.write(&json!({ "source": { "uri": uri, "data": text, "mediaType": GHERKIN_MEDIA_TYPE } }))?;
 
-        // The document shows outlines as written, so a file with outlines is
-        // read again without expanding them. Files without outlines are used
-        // as parsed (expanding changes nothing there).
-        let has_outlines = all_scenarios(&parsed.feature).any(|s| !s.examples.is_empty());
-        let reparsed;
-        let written = if has_outlines {
-            reparsed = certify_suite::syntax::written_feature(text)
-                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("{uri}: does not parse again")))?;
-            &reparsed
-        } else {
-            &parsed.feature
-        };
-
-        let source = Source::new(text);
-        let mut doc = DocBuilder { ids: &mut self.next_id, source: &source };
-        // Written as it is built, one child at a time: a file of 10,000
-        // scenarios never exists as one JSON tree.
+        let document = parsed.document();
+        let Some(feature) = &document.feature else { return Ok(()) };
+        let base = self.next_id as usize;
+        let mut next_pickle_id = base + parsed.ids();
+        let feature_tags = shifted(&feature.tags, base);
         self.out.write_all(b"{\"gherkinDocument\":{\"uri\":")?;
         serde_json::to_writer(&mut self.out, &uri)?;
         self.out.write_all(b",\"feature\":")?;
-        let ids = doc.feature(written, &mut self.out)?;
-        self.out.write_all(b",\"comments\":[]}}\n")?;
-
-        let language = source.language();
-        let context = PickleContext { uri: &uri, source: &source, language: &language };
-        let feature_bg = background_steps(written.background.as_ref(), ids.background.as_deref());
-        let groups = std::iter::once((&written.scenarios, &parsed.feature.scenarios, &ids.scenarios, None)).chain(
-            written.rules.iter().zip(&parsed.feature.rules).zip(&ids.rules).map(|((rule, expanded), rule_ids)| {
-                (&rule.scenarios, &expanded.scenarios, &rule_ids.scenarios, Some((rule, rule_ids)))
-            }),
-        );
-        for (scenarios, expanded, scenario_ids, rule) in groups {
-            let mut inherited = ids.tags.clone();
-            let mut bg = feature_bg.clone();
-            if let Some((rule, rule_ids)) = rule {
-                inherited.extend(rule_ids.tags.iter().cloned());
-                bg.extend(background_steps(rule.background.as_ref(), rule_ids.background.as_deref()));
+        let head = FeatureHead {
+            location: feature.location,
+            tags: &feature_tags,
+            language: &feature.language,
+            keyword: &feature.keyword,
+            name: &feature.name,
+            description: &feature.description,
+        };
+        let mut children = Children::open(&mut self.out, &head)?;
+        let rules = parsed.rules();
+        let mut rule_tags: Vec<ast::Tag> = Vec::new();
+        // The rule whose children are being written, and the rules opened so far.
+        let (mut open_rule, mut opened) = (None::<usize>, 0);
+        let mut feature_background: Vec<ast::Step> = Vec::new();
+        let mut rule_background: Vec<ast::Step> = Vec::new();
+        let mut pickles = Vec::new();
+        let invalid = |e: certify_suite::ParseIssue| io::Error::new(io::ErrorKind::InvalidData, e.to_string());
+        for child in parsed.document_children(base) {
+            let (rule, child) = child.map_err(invalid)?;
+            // Rules open in order, empty ones included, as their children come.
+            if let Some(r) = rule {
+                while open_rule != Some(r) {
+                    if let Some(open) = open_rule.take() {
+                        close_rule(&mut children, &mut self.out, &rules[open], base)?;
+                    }
+                    let Some(next) = rules.get(opened) else { break };
+                    open_rule_head(&mut children, &mut self.out, next, base)?;
+                    rule_tags = feature_tags.iter().cloned().chain(shifted(&next.tags, base)).collect();
+                    rule_background.clear();
+                    open_rule = Some(opened);
+                    opened += 1;
+                }
             }
-            let mut expanded = expanded.iter();
-            for (scenario, sids) in scenarios.iter().zip(scenario_ids) {
-                for row in rows_of(scenario, sids) {
-                    let Some(concrete) = expanded.next() else {
-                        break;
-                    };
-                    self.pickle(&context, concrete, sids, row, &inherited, &bg);
+            let tags = if rule.is_some() { &rule_tags } else { &feature_tags };
+            match child {
+                DocumentChild::Background(b) => {
+                    children.push(&mut self.out, &ast::RuleChild::Background(b.clone()))?;
+                    match rule {
+                        Some(_) => rule_background.extend(b.steps),
+                        None => feature_background = b.steps,
+                    }
+                }
+                DocumentChild::Scenario(s) => {
+                    // The feature's background, then the rule's.
+                    let rule_steps = rule.and(Some(&rule_background)).into_iter().flatten();
+                    let steps: Vec<&ast::Step> = feature_background.iter().chain(rule_steps).collect();
+                    pickles.extend(certify_suite::syntax::scenario_pickles(
+                        &uri,
+                        &feature.language,
+                        tags,
+                        &steps,
+                        &s,
+                        &mut next_pickle_id,
+                    ));
+                    children.push(&mut self.out, &ast::RuleChild::Scenario(s))?;
+                    for pickle in pickles.drain(..) {
+                        self.spool_pickle(&uri, &pickle);
+                    }
                 }
             }
         }
+        if let Some(open) = open_rule {
+            close_rule(&mut children, &mut self.out, &rules[open], base)?;
+        }
+        for rule in rules.iter().skip(opened) {
+            open_rule_head(&mut children, &mut self.out, rule, base)?;
+            close_rule(&mut children, &mut self.out, rule, base)?;
+        }
+        children.close(&mut self.out)?;
+        self.out.write_all(b",\"comments\":")?;
+        serde_json::to_writer(&mut self.out, &document.comments)?;
+        self.out.write_all(b"}}\n")?;
+        self.next_id = next_pickle_id as u64;
         Ok(())
     }
 
-    fn pickle(
-        &mut self,
-        context: &PickleContext<'_>,
-        concrete: &gherkin::Scenario,
-        ids: &ScenarioIds,
-        row: Option<RowRef<'_>>,
-        inherited_tags: &[(String, String)],
-        background: &[(&gherkin::Step, String)],
-    ) {
-        let scenario_id = certify_suite::scenario_id(context.uri, concrete);
-        let mut steps_json = Vec::new();
-        let mut steps: Vec<PendingStep> = Vec::new();
-        let outline_row = row.as_ref().map(|_| concrete);
-        let scenario_steps = concrete.steps.iter().zip(&ids.steps).map(|(step, ast)| {
-            let mut ast_ids = vec![ast.clone()];
-            if let Some(row) = &row {
-                ast_ids.push(row.id.to_owned());
-            }
-            (step, ast_ids, outline_row)
-        });
-        let all_steps = background.iter().map(|(step, ast)| (*step, vec![ast.clone()], None)).chain(scenario_steps);
-        for (step, ast_ids, outline_row) in all_steps {
-            let pickle_step_id = self.id();
-            steps_json.push((step_type(step.ty), ast_ids, pickle_argument(step, context.source, outline_row)));
-            steps.push(PendingStep { pickle_step_id, text: step.value.clone() });
-        }
-        let mut tags: Vec<PickleTag<'_>> = inherited_tags.iter().chain(&ids.tags).map(pickle_tag).collect();
-        let mut ast_node_ids = vec![ids.id.as_str()];
-        let location = match &row {
-            Some(row) => {
-                tags.extend(row.tags.iter().map(pickle_tag));
-                ast_node_ids.push(row.id);
-                row.location
-            }
-            None => &ids.location,
+    /// Spools a pickle with what its test case will need.
+    fn spool_pickle(&mut self, uri: &str, pickle: &certify_suite::syntax::Pickle) {
+        let line = pickle.location.map_or(0, |l| l.line);
+        let steps =
+            pickle.steps.iter().map(|s| PendingStep { pickle_step_id: s.id.clone(), text: s.text.clone() }).collect();
+        let pending = PendingPickle {
+            scenario_id: format!("{uri}:{line}"),
+            place: self.place(uri, line).unwrap_or(u64::MAX),
+            pickle_id: pickle.id.clone(),
+            steps,
         };
-        let pickle_id = self.id();
-        let pickle = PickleEnvelope {
-            pickle: Pickle {
-                id: &pickle_id,
-                uri: context.uri,
-                location,
-                name: &concrete.name,
-                language: context.language,
-                steps: steps_json
-                    .iter()
-                    .zip(&steps)
-                    .map(|((ty, ast_ids, argument), pending)| PickleStep {
-                        id: &pending.pickle_step_id,
-                        text: &pending.text,
-                        r#type: ty,
-                        ast_node_ids: ast_ids,
-                        argument: argument.as_ref(),
-                    })
-                    .collect(),
-                tags,
-                ast_node_ids,
-            },
-        };
-        let envelope = serde_json::to_vec(&pickle).unwrap_or_default();
-        drop(pickle);
-        let place = self.place(context.uri, concrete.position.line).unwrap_or(u64::MAX);
+        let envelope = serde_json::to_vec(&PickleEnvelope { pickle }).unwrap_or_default();
         if let Some(spool) = self.pickles.as_mut() {
-            let mut record =
-                serde_json::to_vec(&PendingPickle { scenario_id, place, steps, pickle_id }).unwrap_or_default();
+            let mut record = serde_json::to_vec(&pending).unwrap_or_default();
             record.push(b'\n');
             record.extend_from_slice(&envelope);
             record.push(b'\n');
@@ -637,7 +624,7 @@ impl EventSink for MessagesWriter {
             RunEvent::FeatureFinished { .. } => self.flush(),
             RunEvent::LoadFailed { failure } => {
                 let envelope = json!({ "parseError": {
-                    "source": { "uri": failure.file, "location": location(failure.line, failure.column) },
+                    "source": { "uri": failure.file, "location": ast::Location { line: failure.line, column: Some(failure.column) } },
                     "message": failure.to_string(),
                 }});
                 self.emit(&envelope);
@@ -745,47 +732,6 @@ struct TestCaseFinished<'a> {
 }
 
 #[derive(Serialize)]
-struct PickleEnvelope<'a> {
-    pickle: Pickle<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Pickle<'a> {
-    id: &'a str,
-    uri: &'a str,
-    location: &'a Location,
-    name: &'a str,
-    language: &'a str,
-    steps: Vec<PickleStep<'a>>,
-    tags: Vec<PickleTag<'a>>,
-    ast_node_ids: Vec<&'a str>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PickleStep<'a> {
-    id: &'a str,
-    text: &'a str,
-    r#type: &'static str,
-    ast_node_ids: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    argument: Option<&'a Value>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PickleTag<'a> {
-    name: &'a str,
-    ast_node_id: &'a str,
-}
-
-fn pickle_tag((name, id): &(String, String)) -> PickleTag<'_> {
-    PickleTag { name, ast_node_id: id }
-}
-
-/// A `Timestamp` or a `Duration`: seconds and nanoseconds.
-#[derive(Serialize)]
 struct Timestamp {
     seconds: u64,
     nanos: u32,
@@ -876,689 +822,115 @@ fn step_match_arguments(def: &certify_steps::StepDef, text: &str) -> StepMatchAr
     StepMatchArgumentsList { step_match_arguments }
 }
 
-fn step_type(ty: gherkin::StepType) -> &'static str {
-    match ty {
-        gherkin::StepType::Given => "Context",
-        gherkin::StepType::When => "Action",
-        gherkin::StepType::Then => "Outcome",
-    }
-}
-
-/// A pickle step's doc string or data table. The doc string is taken as
-/// written, with an outline row's values in place of its `<placeholders>`.
-fn pickle_argument(step: &gherkin::Step, source: &Source<'_>, row: Option<&gherkin::Scenario>) -> Option<Value> {
-    if let Some(raw) = &step.docstring {
-        let Some(doc) = source.doc_string(step.position.line) else {
-            return Some(json!({ "docString": { "content": raw } }));
-        };
-        let mut content = doc.content;
-        if let Some(table) = row.and_then(|s| s.examples.first()).and_then(|e| e.table.as_ref())
-            && let (Some(header), Some(values)) = (table.rows.first(), table.rows.get(1))
-        {
-            for (name, value) in header.iter().zip(values) {
-                content = content.replace(&format!("<{name}>"), value);
-            }
-        }
-        let mut json = json!({ "content": content });
-        if let Some(media_type) = doc.media_type {
-            json["mediaType"] = json!(media_type);
-        }
-        return Some(json!({ "docString": json }));
-    }
-    step.table.as_ref().map(|table| {
-        let rows: Vec<Value> = table
-            .rows
-            .iter()
-            .map(|row| json!({ "cells": row.iter().map(|v| json!({ "value": v })).collect::<Vec<_>>() }))
-            .collect();
-        json!({ "dataTable": { "rows": rows } })
-    })
-}
-
-fn all_scenarios(feature: &gherkin::Feature) -> impl Iterator<Item = &gherkin::Scenario> {
-    feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| &r.scenarios))
-}
-
-fn background_steps<'a>(
-    background: Option<&'a gherkin::Background>,
-    ids: Option<&[String]>,
-) -> Vec<(&'a gherkin::Step, String)> {
-    match (background, ids) {
-        (Some(bg), Some(ids)) => bg.steps.iter().zip(ids).map(|(s, id)| (s, id.clone())).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The concrete scenarios an AST scenario stands for: one per Examples body
-/// row, or itself when it has no Examples (as the runner expands them).
-fn rows_of<'a>(scenario: &gherkin::Scenario, ids: &'a ScenarioIds) -> Vec<Option<RowRef<'a>>> {
-    if scenario.examples.is_empty() {
-        return vec![None];
-    }
-    ids.examples
-        .iter()
-        .flat_map(|ex| ex.rows.iter().map(move |(id, location)| Some(RowRef { id, location, tags: &ex.tags })))
-        .collect()
-}
-
-struct PickleContext<'a> {
-    uri: &'a str,
-    source: &'a Source<'a>,
-    language: &'a str,
-}
-
-/// An Examples body row a pickle comes from.
-struct RowRef<'a> {
-    id: &'a str,
-    location: &'a Location,
-    tags: &'a [(String, String)],
-}
-
-/// The AST ids a feature's pickles refer to.
-struct FeatureIds {
-    tags: Vec<(String, String)>,
-    background: Option<Vec<String>>,
-    scenarios: Vec<ScenarioIds>,
-    rules: Vec<RuleIds>,
-}
-
-struct RuleIds {
-    tags: Vec<(String, String)>,
-    background: Option<Vec<String>>,
-    scenarios: Vec<ScenarioIds>,
-}
-
-struct ScenarioIds {
-    id: String,
-    location: Location,
-    tags: Vec<(String, String)>,
-    steps: Vec<String>,
-    examples: Vec<ExamplesIds>,
-}
-
-struct ExamplesIds {
-    tags: Vec<(String, String)>,
-    /// Body rows: id and location.
-    rows: Vec<(String, Location)>,
-}
-
-/// The text of a feature file by line, for what the parser does not keep
-/// (tag and cell columns, doc string delimiters, the language header).
-struct Source<'a> {
-    lines: Vec<&'a str>,
-}
-
-impl<'a> Source<'a> {
-    fn new(text: &'a str) -> Self {
-        Source { lines: text.lines().collect() }
-    }
-
-    /// 1-based.
-    fn line(&self, n: usize) -> Option<&'a str> {
-        n.checked_sub(1).and_then(|i| self.lines.get(i)).copied()
-    }
-
-    fn language(&self) -> String {
-        for line in &self.lines {
-            let t = line.trim();
-            if t.is_empty() {
-                continue;
-            }
-            let Some(comment) = t.strip_prefix('#') else {
-                break;
-            };
-            if let Some(lang) = comment.trim().strip_prefix("language")
-                && let Some(lang) = lang.trim_start().strip_prefix(':')
-            {
-                return lang.trim().to_owned();
-            }
-        }
-        "en".to_owned()
-    }
-
-    /// Where each tag of a node on `node_line` is: the tag lines just above it.
-    fn tag_locations(&self, node_line: usize, tags: &[String], fallback: Location) -> Vec<Location> {
-        let mut first = node_line;
-        while first > 1 {
-            let t = self.line(first - 1).map(str::trim).unwrap_or("");
-            if t.starts_with('@') || t.starts_with('#') || t.is_empty() {
-                first -= 1;
-            } else {
-                break;
-            }
-        }
-        let mut cursor = (first, 0usize);
-        tags.iter()
-            .map(|tag| {
-                let needle = format!("@{}", tag.trim_start_matches('@'));
-                let mut line = cursor.0;
-                while line < node_line {
-                    let text = self.line(line).unwrap_or("");
-                    let from = if line == cursor.0 { cursor.1 } else { 0 };
-                    if let Some(pos) = text.get(from..).and_then(|rest| rest.find(&needle)) {
-                        let col = from + pos;
-                        cursor = (line, col + needle.len());
-                        return location(line, text[..col].chars().count() + 1);
-                    }
-                    line += 1;
-                }
-                fallback
-            })
-            .collect()
-    }
-
-    /// The lines of a table's rows, starting at `first`, skipping comments and blank lines.
-    fn table_lines(&self, first: usize, rows: usize) -> Vec<usize> {
-        let mut out = Vec::with_capacity(rows);
-        let mut n = first;
-        while out.len() < rows {
-            match self.line(n) {
-                Some(text) if text.trim_start().starts_with('|') => out.push(n),
-                Some(_) => {}
-                None => break,
-            }
-            n += 1;
-        }
-        while out.len() < rows {
-            out.push(first + out.len());
-        }
-        out
-    }
-
-    /// 1-based columns of a table row's first `|` and of each cell's content.
-    fn cell_columns(&self, line: usize) -> (usize, Vec<usize>) {
-        let text = self.line(line).unwrap_or("");
-        let chars: Vec<char> = text.chars().collect();
-        let mut cells = Vec::new();
-        let mut row_col = 1;
-        let mut i = 0;
-        let mut seen_pipe = false;
-        while i < chars.len() {
-            match chars[i] {
-                '\\' => i += 2,
-                '|' => {
-                    if !seen_pipe {
-                        row_col = i + 1;
-                        seen_pipe = true;
-                    }
-                    let mut j = i + 1;
-                    while j < chars.len() && chars[j].is_whitespace() {
-                        j += 1;
-                    }
-                    if j < chars.len() {
-                        cells.push(j + 1);
-                    }
-                    i += 1;
-                }
-                _ => i += 1,
-            }
-        }
-        (row_col, cells)
-    }
-
-    /// The doc string of the step on `step_line` as written: where it is,
-    /// its delimiter, media type and content (lines de-indented by the
-    /// delimiter's column, escaped delimiters restored).
-    fn doc_string(&self, step_line: usize) -> Option<DocString> {
-        let mut n = step_line + 1;
-        let (indent, delimiter, media_type) = loop {
-            let text = self.line(n)?;
-            let t = text.trim_start();
-            if let Some(delimiter) = ["\"\"\"", "```"].into_iter().find(|d| t.starts_with(*d)) {
-                let media = t[delimiter.len()..].trim();
-                break (text.len() - t.len(), delimiter, (!media.is_empty()).then(|| media.to_owned()));
-            }
-            if !(t.is_empty() || t.starts_with('#')) {
-                return None;
-            }
-            n += 1;
-        };
-        let location = location(n, self.line(n).map_or(1, |l| l[..indent].chars().count() + 1));
-        let escaped = delimiter.chars().flat_map(|c| ['\\', c]).collect::<String>();
-        let mut lines = Vec::new();
-        for line in self.lines.iter().skip(n) {
-            if line.trim_start().starts_with(delimiter) {
-                break;
-            }
-            let mut rest = *line;
-            for _ in 0..indent {
-                match rest.strip_prefix([' ', '\t']) {
-                    Some(r) => rest = r,
-                    None => break,
-                }
-            }
-            lines.push(rest.replace(&escaped, delimiter));
-        }
-        Some(DocString { location, delimiter, media_type, content: lines.join("\n") })
-    }
-}
-
-struct DocString {
-    location: Location,
-    delimiter: &'static str,
-    media_type: Option<String>,
-    content: String,
-}
-
-impl DocString {
-    fn json(self) -> DocStringJson<'static> {
-        DocStringJson {
-            location: self.location,
-            content: self.content.into(),
-            delimiter: self.delimiter,
-            media_type: self.media_type,
-        }
-    }
-}
-
-/// The members of a `gherkinDocument`, typed: each is serialized straight to
-/// the output with its members in the order Cucumber's own implementations
-/// write them.
+/// A pickle as it is written.
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DocStringJson<'a> {
-    location: Location,
-    content: std::borrow::Cow<'a, str>,
-    delimiter: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    media_type: Option<String>,
+struct PickleEnvelope<'a> {
+    pickle: &'a certify_suite::syntax::Pickle,
 }
 
-#[derive(Serialize)]
-struct TagJson {
-    location: Location,
-    name: String,
-    id: String,
+/// The tags with their ids moved past `base`.
+fn shifted(tags: &[ast::Tag], base: usize) -> Vec<ast::Tag> {
+    tags.iter().map(|t| ast::Tag { id: shift(&t.id, base), ..t.clone() }).collect()
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StepJson<'a> {
-    location: Location,
-    keyword: &'a str,
-    keyword_type: &'static str,
-    text: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    doc_string: Option<DocStringJson<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data_table: Option<DataTableJson<'a>>,
-    id: String,
+/// An id of a document parsed on its own (from 0), moved past `base`.
+fn shift(id: &str, base: usize) -> String {
+    id.parse::<usize>().map_or_else(|_| id.to_owned(), |n| (n + base).to_string())
 }
 
-#[derive(Serialize)]
-struct DataTableJson<'a> {
-    location: Location,
-    rows: Vec<TableRowJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct TableRowJson<'a> {
-    id: String,
-    location: Location,
-    cells: Vec<CellJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct CellJson<'a> {
-    location: Location,
-    value: &'a str,
-}
-
-#[derive(Serialize)]
-struct BackgroundJson<'a> {
-    id: String,
-    location: Location,
-    keyword: &'a str,
-    name: &'a str,
-    description: &'a str,
-    steps: Vec<StepJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct ScenarioJson<'a> {
-    id: String,
-    location: Location,
-    tags: Vec<TagJson>,
-    keyword: &'a str,
-    name: &'a str,
-    description: &'a str,
-    steps: Vec<StepJson<'a>>,
-    examples: Vec<ExamplesJson<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ExamplesJson<'a> {
-    id: String,
-    location: Location,
-    tags: Vec<TagJson>,
-    keyword: &'a str,
-    name: &'a str,
-    description: &'a str,
-    table_body: Vec<TableRowJson<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    table_header: Option<TableRowJson<'a>>,
-}
-
-/// A feature's members before its children.
+/// A feature's members before its children, in the order of its `ast` type.
 #[derive(Serialize)]
 struct FeatureHead<'a> {
-    location: Location,
-    tags: Vec<TagJson>,
-    language: String,
+    location: ast::Location,
+    tags: &'a [ast::Tag],
+    language: &'a str,
     keyword: &'a str,
     name: &'a str,
     description: &'a str,
 }
 
-/// A rule's members before its children.
+/// A rule's members before its children (its `id` comes after them).
 #[derive(Serialize)]
 struct RuleHead<'a> {
-    id: String,
-    location: Location,
-    tags: Vec<TagJson>,
+    location: ast::Location,
+    tags: &'a [ast::Tag],
     keyword: &'a str,
     name: &'a str,
     description: &'a str,
 }
 
-/// A child of a feature or a rule (a rule is written by hand, children first).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-enum ChildJson<'a> {
-    Background(BackgroundJson<'a>),
-    Scenario(ScenarioJson<'a>),
+/// Starts a rule among the feature's children: `{"rule":{…,"children":[`.
+fn open_rule_head(children: &mut Children, out: &mut impl Write, rule: &ast::Rule, base: usize) -> io::Result<()> {
+    let tags = shifted(&rule.tags, base);
+    let head = RuleHead {
+        location: rule.location,
+        tags: &tags,
+        keyword: &rule.keyword,
+        name: &rule.name,
+        description: &rule.description,
+    };
+    let mut bytes = b"{\"rule\":".to_vec();
+    serde_json::to_writer(&mut bytes, &head)?;
+    bytes.pop(); // the closing brace
+    bytes.extend_from_slice(b",\"children\":[");
+    children.push_raw(out, &bytes)?;
+    children.rule = Some(true);
+    Ok(())
 }
 
-/// A Cucumber Messages `Location`, written as `{"line":…,"column":…}`: a
-/// pair of numbers, not a JSON tree, while the ids of a document are kept.
-#[derive(Debug, Clone, Copy, Serialize)]
-struct Location {
-    line: usize,
-    column: usize,
-}
-
-fn location(line: usize, column: usize) -> Location {
-    Location { line, column }
-}
-
-fn loc(p: gherkin::LineCol) -> Location {
-    location(p.line, p.col.max(1))
+/// Ends a rule opened by [`open_rule_head`]: `],"id":…}}`.
+fn close_rule(children: &mut Children, out: &mut impl Write, rule: &ast::Rule, base: usize) -> io::Result<()> {
+    out.write_all(b"],\"id\":")?;
+    serde_json::to_writer(&mut *out, &shift(&rule.id, base))?;
+    out.write_all(b"}}")?;
+    children.rule = None;
+    Ok(())
 }
 
 /// A JSON object's `"children"` array written element by element: `open`
 /// writes the object's other members (`head`, an object, as serde_json
-/// writes it) and `"children":[`, `close` the closing `]}`.
-struct Children<'o, W: Write> {
-    out: &'o mut W,
+/// writes it) and `"children":[`, `close` the closing `]}`. Inside a rule
+/// (between [`open_rule_head`] and [`close_rule`]) children are the rule's.
+struct Children {
     first: bool,
+    /// In a rule: whether its next child is its first.
+    rule: Option<bool>,
 }
 
-impl<'o, W: Write> Children<'o, W> {
-    fn open(out: &'o mut W, head: &impl Serialize) -> io::Result<Self> {
+impl Children {
+    fn open(out: &mut impl Write, head: &impl Serialize) -> io::Result<Children> {
         let mut bytes = serde_json::to_vec(head)?;
         bytes.pop(); // the closing brace
         out.write_all(&bytes)?;
         out.write_all(if bytes.len() > 1 { b",\"children\":[" } else { b"\"children\":[" })?;
-        Ok(Children { out, first: true })
+        Ok(Children { first: true, rule: None })
     }
 
-    fn push(&mut self, child: &impl Serialize) -> io::Result<()> {
-        self.separator()?;
-        serde_json::to_writer(&mut *self.out, child)?;
+    fn push(&mut self, out: &mut impl Write, child: &impl Serialize) -> io::Result<()> {
+        self.separator(out)?;
+        serde_json::to_writer(out, child)?;
         Ok(())
     }
 
     /// Starts a child the caller writes itself.
-    fn push_raw(&mut self, start: &[u8]) -> io::Result<()> {
-        self.separator()?;
-        self.out.write_all(start)
+    fn push_raw(&mut self, out: &mut impl Write, start: &[u8]) -> io::Result<()> {
+        self.separator(out)?;
+        out.write_all(start)
     }
 
-    fn separator(&mut self) -> io::Result<()> {
-        if !std::mem::take(&mut self.first) {
-            self.out.write_all(b",")?;
+    fn separator(&mut self, out: &mut impl Write) -> io::Result<()> {
+        let first = match &mut self.rule {
+            Some(first) => std::mem::take(first),
+            None => std::mem::take(&mut self.first),
+        };
+        if !first {
+            out.write_all(b",")?;
         }
         Ok(())
     }
 
-    fn close(self) -> io::Result<()> {
-        self.out.write_all(b"]}")
-    }
-}
-
-/// Builds `gherkinDocument` JSON and records the ids pickles refer to.
-struct DocBuilder<'a, 's> {
-    ids: &'a mut u64,
-    source: &'a Source<'s>,
-}
-
-impl<'s> DocBuilder<'_, 's> {
-    fn id(&mut self) -> String {
-        let id = self.ids.to_string();
-        *self.ids += 1;
-        id
-    }
-
-    /// Writes the feature's JSON object to `out` (its children as they are
-    /// built) and returns the ids its pickles refer to.
-    fn feature(&mut self, f: &gherkin::Feature, out: &mut impl Write) -> io::Result<FeatureIds> {
-        let location = loc(f.position);
-        let (tags, tag_ids) = self.tags(&f.tags, f.position.line, location);
-        let head = FeatureHead {
-            location,
-            tags,
-            language: self.source.language(),
-            keyword: &f.keyword,
-            name: &f.name,
-            description: f.description.as_deref().unwrap_or_default(),
-        };
-        let mut children = Children::open(out, &head)?;
-        let background = match f.background.as_ref() {
-            Some(bg) => {
-                let (json, ids) = self.background(bg);
-                children.push(&ChildJson::Background(json))?;
-                Some(ids)
-            }
-            None => None,
-        };
-        let mut scenarios = Vec::with_capacity(f.scenarios.len());
-        for s in &f.scenarios {
-            let (json, ids) = self.scenario(s);
-            children.push(&ChildJson::Scenario(json))?;
-            scenarios.push(ids);
-        }
-        let mut rules = Vec::with_capacity(f.rules.len());
-        for r in &f.rules {
-            let mut rule = Vec::new();
-            let ids = self.rule(r, &mut rule)?;
-            children.push_raw(br#"{"rule":"#)?;
-            children.out.write_all(&rule)?;
-            children.out.write_all(b"}")?;
-            rules.push(ids);
-        }
-        children.close()?;
-        Ok(FeatureIds { tags: tag_ids, background, scenarios, rules })
-    }
-
-    /// Writes the rule's JSON object to `out`. Its id is allocated after its
-    /// children's, and comes first: the children are serialized into a
-    /// buffer (bytes, not a JSON tree) until the id is known.
-    fn rule(&mut self, r: &gherkin::Rule, out: &mut Vec<u8>) -> io::Result<RuleIds> {
-        let location = loc(r.position);
-        let (tags, tag_ids) = self.tags(&r.tags, r.position.line, location);
-        let mut body = Vec::new();
-        let mut children = Children { out: &mut body, first: true };
-        let background = match r.background.as_ref() {
-            Some(bg) => {
-                let (json, ids) = self.background(bg);
-                children.push(&ChildJson::Background(json))?;
-                Some(ids)
-            }
-            None => None,
-        };
-        let mut scenarios = Vec::with_capacity(r.scenarios.len());
-        for s in &r.scenarios {
-            let (json, ids) = self.scenario(s);
-            children.push(&ChildJson::Scenario(json))?;
-            scenarios.push(ids);
-        }
-        let head = RuleHead {
-            id: self.id(),
-            location,
-            tags,
-            keyword: &r.keyword,
-            name: &r.name,
-            description: r.description.as_deref().unwrap_or_default(),
-        };
-        let children = Children::open(out, &head)?;
-        children.out.write_all(&body)?;
-        children.close()?;
-        Ok(RuleIds { tags: tag_ids, background, scenarios })
-    }
-
-    fn background<'f>(&mut self, bg: &'f gherkin::Background) -> (BackgroundJson<'f>, Vec<String>) {
-        let (steps, ids) = self.steps(&bg.steps);
-        let json = BackgroundJson {
-            id: self.id(),
-            location: loc(bg.position),
-            keyword: &bg.keyword,
-            name: &bg.name,
-            description: bg.description.as_deref().unwrap_or_default(),
-            steps,
-        };
-        (json, ids)
-    }
-
-    fn scenario<'f>(&mut self, s: &'f gherkin::Scenario) -> (ScenarioJson<'f>, ScenarioIds) {
-        let location = loc(s.position);
-        let (steps, step_ids) = self.steps(&s.steps);
-        let mut examples = Vec::with_capacity(s.examples.len());
-        let mut examples_ids = Vec::with_capacity(s.examples.len());
-        for ex in &s.examples {
-            let (json, ids) = self.examples(ex);
-            examples.push(json);
-            examples_ids.push(ids);
-        }
-        let (tags, tag_ids) = self.tags(&s.tags, s.position.line, location);
-        let id = self.id();
-        let ids = ScenarioIds { id: id.clone(), location, tags: tag_ids, steps: step_ids, examples: examples_ids };
-        let json = ScenarioJson {
-            id,
-            location,
-            tags,
-            keyword: &s.keyword,
-            name: &s.name,
-            description: s.description.as_deref().unwrap_or_default(),
-            steps,
-            examples,
-        };
-        (json, ids)
-    }
-
-    fn examples<'f>(&mut self, ex: &'f gherkin::Examples) -> (ExamplesJson<'f>, ExamplesIds) {
-        let location = loc(ex.position);
-        let (tags, tag_ids) = self.tags(&ex.tags, ex.position.line, location);
-        let mut header = None;
-        let mut body = Vec::new();
-        let mut rows = Vec::new();
-        if let Some(table) = &ex.table {
-            let mut table_rows = self.table_rows(table).into_iter();
-            header = table_rows.next();
-            for row in table_rows {
-                rows.push((row.id.clone(), row.location));
-                body.push(row);
-            }
-        }
-        let json = ExamplesJson {
-            id: self.id(),
-            location,
-            tags,
-            keyword: &ex.keyword,
-            name: ex.name.as_deref().unwrap_or_default(),
-            description: ex.description.as_deref().unwrap_or_default(),
-            table_body: body,
-            table_header: header,
-        };
-        (json, ExamplesIds { tags: tag_ids, rows })
-    }
-
-    fn steps<'f>(&mut self, steps: &'f [gherkin::Step]) -> (Vec<StepJson<'f>>, Vec<String>) {
-        let mut out = Vec::with_capacity(steps.len());
-        let mut ids = Vec::with_capacity(steps.len());
-        // The keyword that introduced the current step type: a later step of
-        // the same type under another keyword (And, But) is a conjunction.
-        let mut introduced: Option<(gherkin::StepType, &str)> = None;
-        for step in steps {
-            let keyword_type = match introduced {
-                Some((ty, kw)) if ty == step.ty && kw != step.keyword => "Conjunction",
-                _ => {
-                    introduced = Some((step.ty, &step.keyword));
-                    step_type(step.ty)
-                }
-            };
-            let doc_string = step.docstring.as_ref().map(|raw| match self.source.doc_string(step.position.line) {
-                Some(doc) => doc.json(),
-                None => DocStringJson {
-                    location: loc(step.position),
-                    content: raw.clone().into(),
-                    delimiter: "\"\"\"",
-                    media_type: None,
-                },
-            });
-            let data_table = step
-                .table
-                .as_ref()
-                .map(|table| DataTableJson { location: loc(table.position), rows: self.table_rows(table) });
-            let id = self.id();
-            ids.push(id.clone());
-            out.push(StepJson {
-                location: loc(step.position),
-                keyword: &step.keyword,
-                keyword_type,
-                text: &step.value,
-                doc_string,
-                data_table,
-                id,
-            });
-        }
-        (out, ids)
-    }
-
-    /// Every row of a table as a `TableRow`, with its id and location.
-    fn table_rows<'f>(&mut self, table: &'f gherkin::Table) -> Vec<TableRowJson<'f>> {
-        let lines = self.source.table_lines(table.position.line, table.rows.len());
-        table
-            .rows
-            .iter()
-            .zip(lines)
-            .map(|(row, line)| {
-                let (row_col, columns) = self.source.cell_columns(line);
-                let cells = row
-                    .iter()
-                    .enumerate()
-                    .map(|(i, value)| {
-                        let column = columns.get(i).copied().unwrap_or(row_col);
-                        CellJson { location: location(line, column), value }
-                    })
-                    .collect();
-                TableRowJson { id: self.id(), location: location(line, row_col), cells }
-            })
-            .collect()
-    }
-
-    /// Tags as `Tag` JSON, and (name, id) pairs for pickles.
-    fn tags(&mut self, tags: &[String], node_line: usize, fallback: Location) -> (Vec<TagJson>, Vec<(String, String)>) {
-        let locations = self.source.tag_locations(node_line, tags, fallback);
-        let mut json = Vec::with_capacity(tags.len());
-        let mut ids = Vec::with_capacity(tags.len());
-        for (tag, location) in tags.iter().zip(locations) {
-            let name = format!("@{}", tag.trim_start_matches('@'));
-            let id = self.id();
-            ids.push((name.clone(), id.clone()));
-            json.push(TagJson { location, name, id });
-        }
-        (json, ids)
+    fn close(self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(b"]}")
     }
 }
 

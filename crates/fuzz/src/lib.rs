@@ -151,9 +151,15 @@ fn feature(data: &[u8]) {
     let file = certify_suite::SourceFile { path: "features/fuzz.feature".into(), abs_path: None, text: text.into() };
     let suite = certify_suite::Suite::parse(vec![file]);
     for parsed in &suite.features {
-        let _ = certify_suite::certify_tags([parsed.feature.tags.as_slice()]);
-        for scenario in &parsed.feature.scenarios {
-            let _ = certify_suite::certify_tags([parsed.feature.tags.as_slice(), scenario.tags.as_slice()]);
+        let tags = parsed.header.tags.as_slice();
+        let _ = certify_suite::certify_tags([tags]);
+        // A file that loaded reads again, scenario by scenario and child by child.
+        for concrete in parsed.scenarios() {
+            let concrete = concrete.unwrap_or_else(|e| panic!("a loaded file does not read again: {e}"));
+            let _ = certify_suite::certify_tags([tags, concrete.scenario.tags.as_slice()]);
+        }
+        for child in parsed.document_children(0) {
+            child.unwrap_or_else(|e| panic!("a loaded file's document does not read again: {e}"));
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::event::{Exclusion, ExclusionKind, LoadFailure, Plan, PlannedFeature, 
 /// by tags or shards, whose tags it hides, so it is part of every run).
 pub fn plan(suite: &Suite, selection: &Selection, exclude: &dyn Fn(&PlannedScenario) -> Option<String>) -> Plan {
     let mut plan = plan_features(&suite.features, selection, exclude);
-    plan.load_errors = suite.issues.iter().map(LoadFailure::from).collect();
+    plan.load_errors.extend(suite.issues.iter().map(LoadFailure::from));
     plan
 }
 
@@ -26,46 +26,51 @@ pub fn plan_features(
 ) -> Plan {
     let mut ordinal = 0;
     let mut out = Vec::with_capacity(features.len());
+    let mut unreadable = Vec::new();
     for parsed in features {
-        let f = &parsed.feature;
+        let f = &parsed.header;
         let path = parsed.file.path.to_string_lossy().replace('\\', "/");
-        let mut scenarios = Vec::with_capacity(f.scenarios.len());
-        let groups = std::iter::once((None, &f.scenarios)).chain(f.rules.iter().map(|r| (Some(r), &r.scenarios)));
-        for (rule, list) in groups {
-            for s in list {
-                let levels = [Some(f.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(s.tags.as_slice())];
-                let (tags, _) = certify_tags(levels.into_iter().flatten());
-                let all_tags: Vec<String> =
-                    f.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(&s.tags).cloned().collect();
-                let mut planned = PlannedScenario {
-                    id: scenario_id(&path, s),
-                    feature_path: path.clone(),
-                    feature_name: f.name.clone(),
-                    rule: rule.map(|r| r.name.clone()),
-                    name: s.name.clone(),
-                    line: s.position.line,
-                    tags: all_tags.clone(),
-                    catalog_feature: tags.feature,
-                    critical: tags.critical,
-                    outline_values: outline_values(s),
-                    // Filled when the scenario starts, from the parsed suite
-                    // (`planned_steps`): the plan holds no copy of the steps.
-                    steps: Vec::new(),
-                    excluded: selection
-                        .excludes(ordinal, all_tags.iter())
-                        .map(|reason| Exclusion { kind: ExclusionKind::Filtered, reason }),
-                };
-                if planned.excluded.is_none() {
-                    planned.excluded =
-                        exclude(&planned).map(|reason| Exclusion { kind: ExclusionKind::NotApplicable, reason });
+        let mut scenarios = Vec::with_capacity(parsed.scenario_count());
+        for concrete in parsed.scenarios() {
+            let (rule, s) = match concrete {
+                Ok(c) => (c.rule, c.scenario),
+                Err(issue) => {
+                    unreadable.push(LoadFailure::from(&issue));
+                    break;
                 }
-                ordinal += 1;
-                scenarios.push(planned);
+            };
+            let levels = [Some(f.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(s.tags.as_slice())];
+            let (tags, _) = certify_tags(levels.into_iter().flatten());
+            let all_tags: Vec<String> =
+                f.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(&s.tags).cloned().collect();
+            let mut planned = PlannedScenario {
+                id: scenario_id(&path, &s),
+                feature_path: path.clone(),
+                feature_name: f.name.clone(),
+                rule: rule.map(|r| r.name.clone()),
+                name: s.name.clone(),
+                line: s.position.line,
+                tags: all_tags.clone(),
+                catalog_feature: tags.feature,
+                critical: tags.critical,
+                outline_values: outline_values(&s),
+                // Filled when the scenario starts, from the parsed suite
+                // (`planned_steps`): the plan holds no copy of the steps.
+                steps: Vec::new(),
+                excluded: selection
+                    .excludes(ordinal, all_tags.iter())
+                    .map(|reason| Exclusion { kind: ExclusionKind::Filtered, reason }),
+            };
+            if planned.excluded.is_none() {
+                planned.excluded =
+                    exclude(&planned).map(|reason| Exclusion { kind: ExclusionKind::NotApplicable, reason });
             }
+            ordinal += 1;
+            scenarios.push(planned);
         }
         out.push(PlannedFeature { path, name: f.name.clone(), tags: f.tags.clone(), scenarios });
     }
-    Plan { features: out, load_errors: Vec::new() }
+    Plan { features: out, load_errors: unreadable }
 }
 
 /// The steps a scenario runs, as its events carry them: the Feature's

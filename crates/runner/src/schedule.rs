@@ -24,7 +24,7 @@
 
 use std::{
     cell::RefCell,
-    collections::{BTreeMap, HashMap, VecDeque},
+    collections::{BTreeMap, VecDeque},
     future::Future,
     panic::{self, AssertUnwindSafe},
     path::Path,
@@ -35,7 +35,7 @@ use std::{
 };
 
 use certify_steps::{Dispatch, Journal, RunContext, World};
-use certify_suite::{ParsedFeature, certify_tags, scenario_id};
+use certify_suite::{LastOutline, ParseIssue, ParsedFeature, certify_tags};
 use futures::{FutureExt as _, StreamExt as _, future::Either, stream::FuturesUnordered};
 
 use crate::event::{
@@ -61,23 +61,40 @@ struct Job<'a> {
     /// Index of its feature file among those with selected scenarios.
     feature: usize,
     parsed: &'a ParsedFeature,
-    rule: Option<&'a gherkin::Rule>,
-    scenario: &'a gherkin::Scenario,
+    /// Its place among its file's concrete scenarios.
+    index: usize,
     /// Attempts allowed: 1 + the `@retry(N)` retries.
     attempts: usize,
 }
 
-impl Job<'_> {
+/// A scenario as it starts: its steps are read from the suite's text then
+/// (the suite holds no steps), or the reason they could not be.
+struct Started<'a> {
+    job: Job<'a>,
+    scenario: Result<(Option<&'a gherkin::Rule>, gherkin::Scenario), ParseIssue>,
+}
+
+impl<'a> Started<'a> {
+    fn new(job: Job<'a>, last: &mut LastOutline) -> Started<'a> {
+        let scenario = job.parsed.scenario(job.index, last).map(|c| (c.rule, c.scenario));
+        Started { job, scenario }
+    }
+
     /// The steps an attempt runs, in order, each with whether it is a background step.
     fn steps(&self) -> impl Iterator<Item = (&gherkin::Step, bool)> {
-        let feature_bg = self.parsed.feature.background.iter().flat_map(|b| &b.steps);
-        let rule_bg = self.rule.and_then(|r| r.background.as_ref()).into_iter().flat_map(|b| &b.steps);
-        feature_bg.chain(rule_bg).map(|s| (s, true)).chain(self.scenario.steps.iter().map(|s| (s, false)))
+        let (rule, scenario) = match &self.scenario {
+            Ok((rule, scenario)) => (*rule, Some(scenario)),
+            Err(_) => (None, None),
+        };
+        let feature_bg = scenario.and(self.job.parsed.header.background.as_ref()).into_iter().flat_map(|b| &b.steps);
+        let rule_bg = rule.and_then(|r| r.background.as_ref()).into_iter().flat_map(|b| &b.steps);
+        let own = scenario.into_iter().flat_map(|s| &s.steps);
+        feature_bg.chain(rule_bg).map(|s| (s, true)).chain(own.map(|s| (s, false)))
     }
 
     /// Where the feature file is on disk (schema paths are relative to it).
     fn disk_path(&self) -> Option<&Path> {
-        self.parsed.file.abs_path.as_deref().or(self.parsed.feature.path.as_deref())
+        self.job.parsed.file.abs_path.as_deref().or(self.job.parsed.header.path.as_deref())
     }
 }
 
@@ -190,6 +207,7 @@ pub async fn run(
     let mut started = 0usize;
     let mut interrupt = pin!(interrupt.fuse());
     let mut interrupted = false;
+    let mut last_outline = LastOutline::default();
     loop {
         // Start what may start: a serial scenario only when nothing is in
         // flight, the others only once no serial one waits.
@@ -207,8 +225,9 @@ pub async fn run(
             let progress = Rc::new(RefCell::new(Progress::default()));
             let seq = started;
             started += 1;
-            let planned = Arc::new(PlannedScenario { steps: planned_steps(job.steps()), ..job.planned.clone() });
-            let future = run_scenario(seq, job, planned.clone(), &shared, ctx.clone(), progress.clone());
+            let start = Started::new(job, &mut last_outline);
+            let planned = Arc::new(PlannedScenario { steps: planned_steps(start.steps()), ..job.planned.clone() });
+            let future = run_scenario(seq, start, planned.clone(), &shared, ctx.clone(), progress.clone());
             in_flight.push(future.boxed_local());
             running.insert(seq, Running { job, planned, progress });
         }
@@ -270,41 +289,34 @@ pub async fn run(
 }
 
 /// The selected scenarios as the serial and the other queue, in suite order,
-/// and how many selected scenarios each feature file has.
+/// and how many selected scenarios each feature file has. The plan lists
+/// each file's scenarios in the order of the file ([`crate::plan`]).
 fn queues<'a>(features: &'a [ParsedFeature], plan: &'a Plan) -> (VecDeque<Job<'a>>, VecDeque<Job<'a>>, Vec<usize>) {
-    let by_id: HashMap<&str, &PlannedScenario> =
-        plan.scenarios().filter(|s| s.excluded.is_none()).map(|s| (s.id.as_str(), s)).collect();
     let (mut serial, mut concurrent) = (VecDeque::new(), VecDeque::new());
     let mut features_left = Vec::new();
     let mut ordinal = 0;
-    for parsed in features {
-        let f = &parsed.feature;
-        let path = parsed.file.path.to_string_lossy().replace('\\', "/");
-        let groups = std::iter::once((None, &f.scenarios)).chain(f.rules.iter().map(|r| (Some(r), &r.scenarios)));
+    for (parsed, planned_feature) in features.iter().zip(&plan.features) {
         let mut selected = 0;
-        for (rule, list) in groups {
-            for scenario in list {
-                ordinal += 1;
-                let Some(&planned) = by_id.get(scenario_id(&path, scenario).as_str()) else {
-                    continue;
-                };
-                let (tags, _) = certify_tags([planned.tags.as_slice()]);
-                let job = Job {
-                    ordinal,
-                    planned,
-                    feature: features_left.len(),
-                    parsed,
-                    rule,
-                    scenario,
-                    attempts: 1 + tags.retry.unwrap_or(0),
-                };
-                if tags.serial {
-                    serial.push_back(job)
-                } else {
-                    concurrent.push_back(job)
-                }
-                selected += 1;
+        for (index, planned) in planned_feature.scenarios.iter().enumerate() {
+            ordinal += 1;
+            if planned.excluded.is_some() {
+                continue;
             }
+            let (tags, _) = certify_tags([planned.tags.as_slice()]);
+            let job = Job {
+                ordinal,
+                planned,
+                feature: features_left.len(),
+                parsed,
+                index,
+                attempts: 1 + tags.retry.unwrap_or(0),
+            };
+            if tags.serial {
+                serial.push_back(job)
+            } else {
+                concurrent.push_back(job)
+            }
+            selected += 1;
         }
         features_left.push(selected);
     }
@@ -314,14 +326,15 @@ fn queues<'a>(features: &'a [ParsedFeature], plan: &'a Plan) -> (VecDeque<Job<'a
 /// Runs one scenario's attempts and reports them; returns `seq`.
 async fn run_scenario(
     seq: usize,
-    job: Job<'_>,
+    start: Started<'_>,
     planned: Arc<PlannedScenario>,
     shared: &RefCell<Shared<'_>>,
     ctx: Arc<RunContext>,
     progress: Rc<RefCell<Progress>>,
 ) -> usize {
+    let job = start.job;
     for number in 1..=job.attempts {
-        let retryable = run_attempt(&job, &planned, number, shared, &ctx, &progress).await;
+        let retryable = run_attempt(&start, &planned, number, shared, &ctx, &progress).await;
         let Some(current) = progress.borrow_mut().current.take() else { break };
         let attempt = close_attempt(&planned, current, SystemTime::now(), None);
         let will_retry = !attempt.status.is_pass() && retryable && number < job.attempts;
@@ -343,7 +356,7 @@ async fn run_scenario(
 /// one does not pass. Returns whether another attempt could change the
 /// outcome (not after an undefined step, as cucumber's runner did).
 async fn run_attempt(
-    job: &Job<'_>,
+    start: &Started<'_>,
     planned: &Arc<PlannedScenario>,
     number: usize,
     shared: &RefCell<Shared<'_>>,
@@ -359,9 +372,30 @@ async fn run_attempt(
         journal: journal.clone(),
     });
     shared.borrow_mut().sink.on_event(&RunEvent::AttemptStarted { scenario: planned.clone(), attempt: number, at });
+    if let Err(issue) = &start.scenario {
+        let failure = StepFailure { kind: FailureKind::Error, message: issue.to_string() };
+        let step = StepRecord {
+            keyword: String::new(),
+            text: String::new(),
+            line: planned.line,
+            background: false,
+            status: StepStatus::Errored,
+            started_at: at,
+            duration: Duration::ZERO,
+            failure: Some(failure),
+        };
+        let event = RunEvent::StepFinished { scenario: planned.clone(), attempt: number, step };
+        shared.borrow_mut().sink.on_event(&event);
+        if let RunEvent::StepFinished { step, .. } = event
+            && let Some(current) = progress.borrow_mut().current.as_mut()
+        {
+            current.steps.push(step);
+        }
+        return false;
+    }
     let mut world = World::default();
-    world.prepare(ctx.clone(), job.disk_path(), job.planned.outline_values.clone(), journal);
-    for (step, background) in job.steps() {
+    world.prepare(ctx.clone(), start.disk_path(), start.job.planned.outline_values.clone(), journal);
+    for (step, background) in start.steps() {
         let started_at = SystemTime::now();
         let (status, failure) = match certify_steps::dispatch(step) {
             Dispatch::Run { def, context } => {

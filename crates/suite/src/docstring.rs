@@ -61,12 +61,12 @@ mod tests {
     use super::*;
 
     fn content(text: &str) -> String {
-        let feature =
+        let parsed =
             crate::parse_file(crate::SourceFile { path: "x.feature".into(), abs_path: None, text: text.into() })
                 .unwrap()
-                .unwrap()
-                .feature;
-        feature.scenarios[0].steps[0].docstring.clone().unwrap()
+                .unwrap();
+        let first = parsed.scenarios().next().unwrap().unwrap();
+        first.scenario.steps[0].docstring.clone().unwrap()
     }
 
     fn step(doc: &str) -> String {

@@ -7,6 +7,7 @@
 pub mod docstring;
 pub mod lint;
 pub mod load;
+pub mod parsed;
 pub mod select;
 pub mod syntax;
 pub mod tags;
@@ -16,5 +17,6 @@ pub use lint::{Finding, FindingKind, Severity, StepCheck, lint};
 pub use load::{
     LoadError, ParseIssue, ParsedFeature, SourceFile, Suite, collect_files, collect_paths, feature_ids, parse_file,
 };
+pub use parsed::{Concrete, DocumentChild, LastOutline};
 pub use select::{Selection, Shard, ShardError, TagFilter, TagFilterError, scenario_id};
 pub use tags::{CertifyTags, TagProblem, certify_tags};

@@ -147,7 +147,7 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
     }
     for parsed in &suite.features {
         let path = &parsed.file.path;
-        let feature = &parsed.feature;
+        let feature = &parsed.header;
         // Split once per file: everything below looks lines up by number.
         let lines: Vec<&str> = parsed.file.text.lines().collect();
         let memo = Memo::new(steps);
@@ -175,12 +175,22 @@ pub fn lint(suite: &Suite, steps: &dyn StepCheck) -> Vec<Finding> {
                 check_steps(&bg.steps, &mut out);
             }
         }
-        let scenarios = feature
-            .scenarios
-            .iter()
-            .map(|s| (None, s))
-            .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))));
-        for (rule, scenario) in scenarios {
+        for concrete in parsed.scenarios() {
+            let (rule, scenario) = match concrete {
+                Ok(c) => (c.rule, c.scenario),
+                Err(issue) => {
+                    let (line, col) = (issue.line, issue.col);
+                    out.insert(Finding {
+                        path: path.clone(),
+                        line,
+                        col,
+                        kind: FindingKind::Parse,
+                        message: issue.message,
+                    });
+                    break;
+                }
+            };
+            let scenario = &scenario;
             check_steps(&scenario.steps, &mut out);
             let in_order = feature
                 .background

@@ -16,6 +16,8 @@ use std::{
 
 use regex::Regex;
 
+pub use crate::parsed::ParsedFeature;
+
 /// One feature file's text and where it came from.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -26,13 +28,6 @@ pub struct SourceFile {
     pub abs_path: Option<PathBuf>,
     /// The exact text.
     pub text: Arc<str>,
-}
-
-/// A parsed feature file with its outlines expanded.
-#[derive(Debug, Clone)]
-pub struct ParsedFeature {
-    pub file: SourceFile,
-    pub feature: gherkin::Feature,
 }
 
 /// A feature file that could not be loaded: a syntax error, text that is
@@ -52,7 +47,7 @@ pub struct ParseIssue {
 }
 
 impl ParseIssue {
-    fn new(path: &Path, raw: &str, line: usize, col: usize, message: String) -> ParseIssue {
+    pub(crate) fn new(path: &Path, raw: &str, line: usize, col: usize, message: String) -> ParseIssue {
         let mut issue =
             ParseIssue { path: path.to_path_buf(), line, col, message, features: Vec::new(), critical: false };
         issue.read_tags(raw);
@@ -147,10 +142,7 @@ impl Suite {
 
     /// Number of concrete scenarios (outline rows counted one by one).
     pub fn scenario_count(&self) -> usize {
-        self.features
-            .iter()
-            .map(|f| f.feature.scenarios.len() + f.feature.rules.iter().map(|r| r.scenarios.len()).sum::<usize>())
-            .sum()
+        self.features.iter().map(ParsedFeature::scenario_count).sum()
     }
 }
 
@@ -280,21 +272,9 @@ fn glob(pattern: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Parses one file (certify's Gherkin parser, [`crate::syntax`]) and
-/// expands its outlines. A document with no Feature (nothing but comments
-/// and blank lines) is valid Gherkin and holds no feature (`None`). The
-/// first error upstream Gherkin would report is the issue, with its
-/// message and position.
+/// Parses one file: [`ParsedFeature::parse`].
 pub fn parse_file(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue> {
-    let mut doc = crate::syntax::parse(&file.text)
-        .map_err(|e| ParseIssue::new(&file.path, &file.text, e.location.line, e.location.col(), e.message))?;
-    let feature = crate::syntax::to_feature(&mut doc, &file.text).map_err(|e| {
-        let message = format!("the outline uses <{}>, which no Examples column defines", e.name);
-        ParseIssue::new(&file.path, &file.text, e.line, e.col, message)
-    })?;
-    let Some(mut feature) = feature else { return Ok(None) };
-    feature.path = Some(file.path.clone());
-    Ok(Some(ParsedFeature { file, feature }))
+    ParsedFeature::parse(file)
 }
 
 #[cfg(test)]
@@ -303,6 +283,10 @@ mod tests {
 
     fn src(text: &str) -> SourceFile {
         SourceFile { path: "x.feature".into(), abs_path: None, text: text.into() }
+    }
+
+    fn all(f: &ParsedFeature) -> Vec<gherkin::Scenario> {
+        f.scenarios().map(|c| c.unwrap().scenario).collect()
     }
 
     #[test]
@@ -326,10 +310,11 @@ mod tests {
         ))
         .unwrap()
         .unwrap();
-        let names: Vec<_> = f.feature.scenarios.iter().map(|s| s.name.as_str()).collect();
+        let scenarios = all(&f);
+        let names: Vec<_> = scenarios.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["s 1", "s 2"]);
-        assert_eq!(f.feature.scenarios[1].steps[0].value, "a \"2\"");
-        assert_eq!(f.feature.scenarios[1].position.line, 7);
+        assert_eq!(scenarios[1].steps[0].value, "a \"2\"");
+        assert_eq!(scenarios[1].position.line, 7);
     }
 
     #[test]
@@ -340,10 +325,11 @@ mod tests {
         ))
         .unwrap()
         .unwrap();
+        let scenarios = all(&f);
         let at: Vec<(usize, usize, &str)> =
-            f.feature.scenarios.iter().map(|s| (s.position.line, s.position.col, s.name.as_str())).collect();
+            scenarios.iter().map(|s| (s.position.line, s.position.col, s.name.as_str())).collect();
         assert_eq!(at, [(9, 7, "s 1"), (10, 7, "s 2"), (14, 7, "s 3")]);
-        let third = &f.feature.scenarios[2];
+        let third = &scenarios[2];
         assert_eq!(third.tags, ["more"]);
         let table = third.examples[0].table.as_ref().unwrap();
         assert_eq!(table.rows, [vec!["n".to_owned()], vec!["3".to_owned()]]);
@@ -356,7 +342,8 @@ mod tests {
         ))
         .unwrap()
         .unwrap();
-        let step = &f.feature.scenarios[0].steps[0];
+        let scenarios = all(&f);
+        let step = &scenarios[0].steps[0];
         assert_eq!(step.table.as_ref().unwrap().rows, [vec!["a | b".to_owned(), "c\\".to_owned(), "d\ne".to_owned()]]);
         assert_eq!(step.docstring.as_deref(), Some("doc"));
     }

@@ -143,12 +143,13 @@ fn doc_strings_have_the_upstream_content() {
             .flat_map(|v| v["pickle"]["steps"].as_array().cloned().unwrap_or_default())
             .filter_map(|s| s["argument"]["docString"]["content"].as_str().map(str::to_owned))
             .collect();
-        let f = &parsed.feature;
+        let f = &parsed.header;
         let backgrounds = f.background.iter().chain(f.rules.iter().flat_map(|r| &r.background));
-        let scenarios = f.scenarios.iter().chain(f.rules.iter().flat_map(|r| &r.scenarios));
+        let scenarios: Vec<gherkin::Scenario> =
+            parsed.scenarios().map(|c| c.unwrap_or_else(|e| panic!("{e}")).scenario).collect();
         let mut found: Vec<String> = backgrounds
             .flat_map(|b| &b.steps)
-            .chain(scenarios.flat_map(|s| &s.steps))
+            .chain(scenarios.iter().flat_map(|s| &s.steps))
             .filter_map(|s| s.docstring.clone())
             .collect();
         expected.sort();

@@ -7,7 +7,7 @@
 //! lines trimmed, doc strings as their content.
 
 use super::{
-    ast::{self, FeatureChild, RuleChild, StepKeywordType, TableCell},
+    ast::{self, StepKeywordType, TableCell},
     pickle::interpolate,
 };
 
@@ -19,19 +19,37 @@ pub struct UnknownPlaceholder {
     pub col: usize,
 }
 
-/// Line starts of a text, to turn positions into byte spans.
-struct Offsets(Vec<usize>);
+/// Line starts of a text from a line on, found as they are asked for, to
+/// turn positions into byte spans: a child read again alone scans only its
+/// own lines.
+pub(crate) struct Offsets<'t> {
+    text: &'t str,
+    /// The 0-based index of the line `starts[0]` is the start of.
+    first: usize,
+    starts: std::cell::RefCell<Vec<usize>>,
+}
 
-impl Offsets {
-    fn new(text: &str) -> Offsets {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Offsets(starts)
+impl<'t> Offsets<'t> {
+    /// The offsets of `text`'s lines from line `first` (0-based), which starts at byte `offset`.
+    pub(crate) fn new(text: &'t str, offset: usize, first: usize) -> Offsets<'t> {
+        Offsets { text, first, starts: std::cell::RefCell::new(vec![offset]) }
+    }
+
+    fn start(&self, index: usize) -> Option<usize> {
+        let at = index.checked_sub(self.first)?;
+        let mut starts = self.starts.borrow_mut();
+        while starts.len() <= at {
+            let last = *starts.last()?;
+            let next = last + self.text.get(last..)?.find('\n')? + 1;
+            starts.push(next);
+        }
+        starts.get(at).copied()
     }
 
     fn span(&self, line: usize) -> gherkin::Span {
-        let start = self.0.get(line.saturating_sub(1)).copied().unwrap_or(0);
-        let end = self.0.get(line).map_or(start, |e| e.saturating_sub(1));
+        let index = line.saturating_sub(1);
+        let start = self.start(index).unwrap_or(0);
+        let end = self.start(index + 1).map_or(start, |e| e.saturating_sub(1));
         gherkin::Span { start, end }
     }
 }
@@ -49,7 +67,7 @@ fn tags(tags: &[ast::Tag]) -> Vec<String> {
     tags.iter().map(|t| t.name.strip_prefix('@').unwrap_or(&t.name).to_owned()).collect()
 }
 
-fn table(rows: &[ast::TableRow], at: ast::Location, offsets: &Offsets) -> gherkin::Table {
+fn table(rows: &[ast::TableRow], at: ast::Location, offsets: &Offsets<'_>) -> gherkin::Table {
     gherkin::Table {
         rows: rows.iter().map(|r| r.cells.iter().map(|c| c.value.clone()).collect()).collect(),
         span: offsets.span(at.line),
@@ -57,33 +75,9 @@ fn table(rows: &[ast::TableRow], at: ast::Location, offsets: &Offsets) -> gherki
     }
 }
 
-/// The document's feature as `gherkin::Feature`, outlines expanded. The
-/// feature's children are moved out of `doc` as they are converted.
-pub fn to_feature(doc: &mut ast::GherkinDocument, text: &str) -> Result<Option<gherkin::Feature>, UnknownPlaceholder> {
-    convert(doc, text, Outlines::Expanded)
-}
-
-/// The document's feature as written: an outline stays one scenario whose `examples` hold
-/// every Examples table (header and rows), as reports that show the document need it. The
-/// feature's children are moved out of `doc` as they are converted.
-pub fn to_written_feature(doc: &mut ast::GherkinDocument, text: &str) -> Option<gherkin::Feature> {
-    convert(doc, text, Outlines::AsWritten).ok().flatten()
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Outlines {
-    Expanded,
-    AsWritten,
-}
-
-fn convert(
-    doc: &mut ast::GherkinDocument,
-    text: &str,
-    outlines: Outlines,
-) -> Result<Option<gherkin::Feature>, UnknownPlaceholder> {
-    let Some(feature) = &mut doc.feature else { return Ok(None) };
-    let offsets = Offsets::new(text);
-    let mut out = gherkin::Feature {
+/// The feature's own parts (its children are read one by one elsewhere).
+pub(crate) fn feature_header(feature: &ast::Feature, offsets: &Offsets<'_>) -> gherkin::Feature {
+    gherkin::Feature {
         keyword: feature.keyword.clone(),
         name: feature.name.clone(),
         description: description(&feature.description),
@@ -94,56 +88,37 @@ fn convert(
         span: offsets.span(feature.location.line),
         position: position(feature.location),
         path: None,
-    };
-    // One scenario per child (outlines add their rows as they come), so a
-    // large file's scenarios take the room they need, not twice as much.
-    out.scenarios.reserve_exact(feature.children.iter().filter(|c| matches!(c, FeatureChild::Scenario(_))).count());
-    // Each child is moved out of the document and dropped once converted:
-    // a large file is never held twice, as its document and as its feature.
-    for mut child in std::mem::take(&mut feature.children) {
-        match &mut child {
-            FeatureChild::Background(b) => out.background = Some(background(b, &offsets)),
-            FeatureChild::Scenario(s) => out.scenarios.extend(scenarios(s, &offsets, outlines)?),
-            FeatureChild::Rule(r) => {
-                let mut rule = gherkin::Rule {
-                    keyword: r.keyword.clone(),
-                    name: r.name.clone(),
-                    description: description(&r.description),
-                    background: None,
-                    scenarios: Vec::new(),
-                    tags: tags(&r.tags),
-                    span: offsets.span(r.location.line),
-                    position: position(r.location),
-                };
-                for mut child in std::mem::take(&mut r.children) {
-                    match &mut child {
-                        RuleChild::Background(b) => rule.background = Some(background(b, &offsets)),
-                        RuleChild::Scenario(s) => rule.scenarios.extend(scenarios(s, &offsets, outlines)?),
-                    }
-                }
-                out.rules.push(rule);
-            }
-        }
     }
-    Ok(Some(out))
 }
 
-fn background(b: &mut ast::Background, offsets: &Offsets) -> gherkin::Background {
+/// A rule's own parts, without its background and scenarios.
+pub(crate) fn rule_header(r: &ast::Rule, offsets: &Offsets<'_>) -> gherkin::Rule {
+    gherkin::Rule {
+        keyword: r.keyword.clone(),
+        name: r.name.clone(),
+        description: description(&r.description),
+        background: None,
+        scenarios: Vec::new(),
+        tags: tags(&r.tags),
+        span: offsets.span(r.location.line),
+        position: position(r.location),
+    }
+}
+
+pub(crate) fn background(b: &ast::Background, offsets: &Offsets<'_>) -> gherkin::Background {
     gherkin::Background {
         keyword: b.keyword.clone(),
         name: b.name.clone(),
         description: description(&b.description),
-        steps: steps(&mut b.steps, offsets),
+        steps: steps(&b.steps, offsets),
         span: offsets.span(b.location.line),
         position: position(b.location),
     }
 }
 
-/// The steps, their texts moved out of the document (each is read once, and a large
-/// file has a few strings per step).
-fn steps(list: &mut [ast::Step], offsets: &Offsets) -> Vec<gherkin::Step> {
+fn steps(list: &[ast::Step], offsets: &Offsets<'_>) -> Vec<gherkin::Step> {
     let mut last = gherkin::StepType::Given;
-    list.iter_mut()
+    list.iter()
         .map(|s| {
             last = match s.keyword_type {
                 Some(StepKeywordType::Context) => gherkin::StepType::Given,
@@ -152,9 +127,9 @@ fn steps(list: &mut [ast::Step], offsets: &Offsets) -> Vec<gherkin::Step> {
                 _ => last,
             };
             gherkin::Step {
-                keyword: std::mem::take(&mut s.keyword),
+                keyword: s.keyword.clone(),
                 ty: last,
-                value: std::mem::take(&mut s.text),
+                value: s.text.clone(),
                 docstring: s.doc_string.as_ref().map(|d| d.content.clone()),
                 table: s.data_table.as_ref().map(|t| table(&t.rows, t.location, offsets)),
                 span: offsets.span(s.location.line),
@@ -164,81 +139,85 @@ fn steps(list: &mut [ast::Step], offsets: &Offsets) -> Vec<gherkin::Step> {
         .collect()
 }
 
-/// A scenario, or an outline's concrete scenarios (none when it has no rows), or the outline
-/// as written.
-fn scenarios(
-    s: &mut ast::Scenario,
-    offsets: &Offsets,
-    outlines: Outlines,
-) -> Result<Vec<gherkin::Scenario>, UnknownPlaceholder> {
-    let base = gherkin::Scenario {
+/// A scenario as written (an outline keeps no Examples: see [`outline_row`]).
+pub(crate) fn scenario(s: &ast::Scenario, offsets: &Offsets<'_>) -> gherkin::Scenario {
+    gherkin::Scenario {
         keyword: s.keyword.clone(),
         name: s.name.clone(),
         description: description(&s.description),
-        steps: steps(&mut s.steps, offsets),
+        steps: steps(&s.steps, offsets),
         examples: Vec::new(),
         tags: tags(&s.tags),
         span: offsets.span(s.location.line),
         position: position(s.location),
-    };
-    if s.examples.is_empty() {
-        return Ok(vec![base]);
     }
-    if outlines == Outlines::AsWritten {
-        let mut written = base;
-        written.examples = s
-            .examples
-            .iter()
-            .map(|ex| {
-                let rows: Vec<ast::TableRow> = ex.table_header.iter().chain(&ex.table_body).cloned().collect();
-                gherkin::Examples {
-                    keyword: ex.keyword.clone(),
-                    name: (!ex.name.is_empty()).then(|| ex.name.clone()),
-                    description: description(&ex.description),
-                    table: ex.table_header.as_ref().map(|h| table(&rows, h.location, offsets)),
-                    tags: tags(&ex.tags),
-                    span: offsets.span(ex.location.line),
-                    position: position(ex.location),
-                }
-            })
-            .collect();
-        return Ok(vec![written]);
-    }
-    let mut out = Vec::new();
+}
+
+/// How many concrete scenarios an outline makes (its Examples' rows; a table without a header makes none).
+pub(crate) fn outline_rows(s: &ast::Scenario) -> usize {
+    s.examples.iter().filter(|ex| ex.table_header.is_some()).map(|ex| ex.table_body.len()).sum()
+}
+
+/// The outline's concrete scenario number `row` (0-based, across its
+/// Examples): at the row's position, its `examples` the header and that
+/// one row, `<name>`s replaced by the row's values.
+pub(crate) fn outline_row(
+    s: &ast::Scenario,
+    mut row: usize,
+    offsets: &Offsets<'_>,
+) -> Result<Option<gherkin::Scenario>, UnknownPlaceholder> {
     for ex in &s.examples {
         let Some(header) = &ex.table_header else { continue };
-        for row in &ex.table_body {
-            let mut concrete = base.clone();
-            concrete.position = position(row.location);
-            concrete.span = offsets.span(row.location.line);
-            concrete.tags.extend(tags(&ex.tags));
-            concrete.name = expand(&s.name, &header.cells, &row.cells, s.location)?;
-            for (step, written) in concrete.steps.iter_mut().zip(&s.steps) {
-                step.value = expand(&step.value, &header.cells, &row.cells, written.location)?;
-                if let Some(doc) = &mut step.docstring {
-                    *doc = expand(doc, &header.cells, &row.cells, written.location)?;
-                }
-                if let Some(t) = &mut step.table {
-                    for cell in t.rows.iter_mut().flatten() {
-                        *cell = expand(cell, &header.cells, &row.cells, written.location)?;
-                    }
+        let Some(values) = ex.table_body.get(row) else {
+            row -= ex.table_body.len();
+            continue;
+        };
+        let mut concrete = scenario(s, offsets);
+        concrete.position = position(values.location);
+        concrete.span = offsets.span(values.location.line);
+        concrete.tags.extend(tags(&ex.tags));
+        concrete.name = expand(&s.name, &header.cells, &values.cells, s.location)?;
+        for (step, written) in concrete.steps.iter_mut().zip(&s.steps) {
+            step.value = expand(&step.value, &header.cells, &values.cells, written.location)?;
+            if let Some(doc) = &mut step.docstring {
+                *doc = expand(doc, &header.cells, &values.cells, written.location)?;
+            }
+            if let Some(t) = &mut step.table {
+                for cell in t.rows.iter_mut().flatten() {
+                    *cell = expand(cell, &header.cells, &values.cells, written.location)?;
                 }
             }
-            let rows = [header.clone(), row.clone()];
-            let at = header.location;
-            concrete.examples = vec![gherkin::Examples {
-                keyword: ex.keyword.clone(),
-                name: (!ex.name.is_empty()).then(|| ex.name.clone()),
-                description: description(&ex.description),
-                table: Some(table(&rows, at, offsets)),
-                tags: tags(&ex.tags),
-                span: offsets.span(ex.location.line),
-                position: position(ex.location),
-            }];
-            out.push(concrete);
         }
+        let rows = [header.clone(), values.clone()];
+        concrete.examples = vec![gherkin::Examples {
+            keyword: ex.keyword.clone(),
+            name: (!ex.name.is_empty()).then(|| ex.name.clone()),
+            description: description(&ex.description),
+            table: Some(table(&rows, header.location, offsets)),
+            tags: tags(&ex.tags),
+            span: offsets.span(ex.location.line),
+            position: position(ex.location),
+        }];
+        return Ok(Some(concrete));
     }
-    Ok(out)
+    Ok(None)
+}
+
+/// Checks that every placeholder the outline uses has a column in each of
+/// its Examples tables (the first row of each is expanded: the check reads
+/// what was written, not the values).
+pub(crate) fn check_outline(s: &ast::Scenario, offsets: &Offsets<'_>) -> Result<(), UnknownPlaceholder> {
+    let mut row = 0;
+    for ex in &s.examples {
+        if ex.table_header.is_none() {
+            continue;
+        }
+        if !ex.table_body.is_empty() {
+            outline_row(s, row, offsets)?;
+        }
+        row += ex.table_body.len();
+    }
+    Ok(())
 }
 
 /// `text` with the row's values in place of the header's `<name>`s; a

@@ -8,7 +8,7 @@
 //! - [`ast`]: the document as Cucumber Messages' `gherkinDocument`;
 //! - [`pickle`]: the compiler to Cucumber Messages' `pickle`s;
 //! - [`convert`]: the `gherkin` 0.16 types the rest of certify uses, with
-//!   outlines expanded.
+//!   outlines expanded (see [`crate::ParsedFeature`]).
 
 pub mod ast;
 pub mod convert;
@@ -20,18 +20,10 @@ mod token;
 use std::fmt;
 
 pub use ast::GherkinDocument;
-pub use convert::{UnknownPlaceholder, to_feature, to_written_feature};
+pub use convert::UnknownPlaceholder;
 pub use parse::{ChildStart, Piece, Work, parse, parse_child, parse_counting, parse_pieces};
-pub use pickle::{Pickle, pickles};
+pub use pickle::{Pickle, pickles, scenario_pickles};
 pub use token::is_language;
-
-/// A feature file's feature as written (outlines not expanded: each keeps
-/// its Examples tables), for what shows the document or names its outline
-/// rows (the Cucumber Messages' `gherkinDocument`, JUnit's testcase names).
-/// `None` when the text does not parse: a file that ran has parsed already.
-pub fn written_feature(text: &str) -> Option<gherkin::Feature> {
-    parse(text).ok().and_then(|mut doc| to_written_feature(&mut doc, text))
-}
 
 /// A parse error: upstream's message and where it is (at the end of the
 /// file there is a line but no column).

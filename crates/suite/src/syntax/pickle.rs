@@ -116,6 +116,24 @@ pub fn pickles(document: &GherkinDocument, uri: &str, next_id: &mut usize) -> Ve
     out
 }
 
+/// The pickles of one scenario (one per example row of an outline), read
+/// from `uri` in `language`, with the tags it inherits (its feature's and
+/// rule's) and the background steps that run before its own; ids continue
+/// from `next_id`, which is advanced. [`pickles`] is this for every
+/// scenario of a document.
+pub fn scenario_pickles(
+    uri: &str,
+    language: &str,
+    inherited: &[Tag],
+    background: &[&Step],
+    scenario: &Scenario,
+    next_id: &mut usize,
+) -> Vec<Pickle> {
+    let mut out = Vec::new();
+    Compiler { uri, language, next_id, out: &mut out }.scenario(inherited, background, scenario);
+    out
+}
+
 struct Compiler<'a> {
     uri: &'a str,
     language: &'a str,

@@ -1,0 +1,224 @@
+//! A parsed feature file, held as its text and where each of its children
+//! starts. Loading parses the whole file once (checking it, as upstream
+//! Gherkin would, and every outline's placeholders) and keeps the feature's
+//! own parts, its rules' and its backgrounds; each scenario is read again
+//! from the text when it is asked for ([`crate::syntax::parse_child`] reads
+//! only its lines). So a file of 20,000 scenarios is held as its text plus
+//! a few dozen bytes per scenario, never as a tree, whoever reads it: the
+//! plan, the scheduler when a scenario starts, the writers, the linter.
+
+use crate::{
+    load::{ParseIssue, SourceFile},
+    syntax::{
+        self, ChildStart, Piece,
+        ast::{self, GherkinDocument},
+        convert::{self, Offsets},
+    },
+};
+
+/// A feature file that parsed, and the scenarios it holds.
+#[derive(Debug, Clone)]
+pub struct ParsedFeature {
+    pub file: SourceFile,
+    /// The feature as the `gherkin` types without its scenarios: its name,
+    /// tags, description and background, and its rules with theirs (their
+    /// `scenarios` are empty too). Scenarios are read from the text when
+    /// asked for: [`ParsedFeature::scenarios`], [`ParsedFeature::scenario`].
+    pub header: gherkin::Feature,
+    /// The document without children: its feature's own nodes and its comments.
+    document: GherkinDocument,
+    /// Each rule's own nodes (`children` empty), in order.
+    rules: Vec<ast::Rule>,
+    /// Every child of the feature and of its rules, in the order of the file.
+    children: Vec<ChildAt>,
+    /// Every concrete scenario (an outline's rows one by one), in order.
+    scenarios: Vec<ScenarioAt>,
+    /// How many ids the document's nodes take.
+    ids: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ChildAt {
+    start: ChildStart,
+    /// The rule it belongs to (an index into `rules`).
+    rule: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ScenarioAt {
+    /// Index into `children`.
+    child: u32,
+    /// The outline's row (0-based, across its Examples), or `NOT_A_ROW`.
+    row: u32,
+}
+
+const NOT_A_ROW: u32 = u32::MAX;
+
+/// A concrete scenario of a file: a scenario as written, or one row of an outline.
+#[derive(Debug, Clone)]
+pub struct Concrete<'a> {
+    /// Its place among the file's concrete scenarios.
+    pub index: usize,
+    pub rule: Option<&'a gherkin::Rule>,
+    pub scenario: gherkin::Scenario,
+}
+
+/// The outline read last by [`ParsedFeature::scenario`], so that the rows
+/// of one outline, asked for one after the other, do not each read it again.
+#[derive(Debug, Default)]
+pub struct LastOutline(Option<(u32, ast::Scenario)>);
+
+/// A child of the document as parsed again: which rule it belongs to, and its nodes.
+#[derive(Debug, Clone)]
+pub enum DocumentChild {
+    Background(ast::Background),
+    Scenario(ast::Scenario),
+}
+
+impl ParsedFeature {
+    /// Parses `file` ([`crate::syntax`]): `None` for a document with no
+    /// Feature (nothing but comments and blank lines, which is valid
+    /// Gherkin). The first error upstream Gherkin would report is the
+    /// issue, with its message and position; after that, the first
+    /// placeholder of an outline that no Examples column defines.
+    pub fn parse(file: SourceFile) -> Result<Option<ParsedFeature>, ParseIssue> {
+        let text = file.text.clone();
+        let offsets = Offsets::new(&text, 0, 0);
+        let mut children: Vec<ChildAt> = Vec::new();
+        let mut scenarios: Vec<ScenarioAt> = Vec::new();
+        let mut rules: Vec<ast::Rule> = Vec::new();
+        let mut rule_headers: Vec<gherkin::Rule> = Vec::new();
+        let (mut background, mut rule_background) = (None, None);
+        let mut placeholder = None;
+        let (document, work) = syntax::parse_pieces(&text, &mut |piece| {
+            let rule_index = rules.len() as u32;
+            let rule = |start: &ChildStart| start.in_rule.then_some(rule_index);
+            match piece {
+                Piece::Background(b, start) => {
+                    let converted = Some(convert::background(&b, &offsets));
+                    if start.in_rule {
+                        rule_background = converted
+                    } else {
+                        background = converted
+                    }
+                    children.push(ChildAt { start, rule: rule(&start) });
+                }
+                Piece::Scenario(s, start) => {
+                    let child = children.len() as u32;
+                    children.push(ChildAt { start, rule: rule(&start) });
+                    if s.examples.is_empty() {
+                        scenarios.push(ScenarioAt { child, row: NOT_A_ROW });
+                        return;
+                    }
+                    if let Err(e) = convert::check_outline(&s, &offsets) {
+                        placeholder.get_or_insert(e);
+                    }
+                    let rows = convert::outline_rows(&s) as u32;
+                    scenarios.extend((0..rows).map(|row| ScenarioAt { child, row }));
+                }
+                Piece::Rule(r) => {
+                    let mut header = convert::rule_header(&r, &offsets);
+                    header.background = rule_background.take();
+                    rule_headers.push(header);
+                    rules.push(r);
+                }
+            }
+        });
+        let document = document
+            .map_err(|e| ParseIssue::new(&file.path, &file.text, e.location.line, e.location.col(), e.message))?;
+        if let Some(e) = placeholder {
+            let message = format!("the outline uses <{}>, which no Examples column defines", e.name);
+            return Err(ParseIssue::new(&file.path, &file.text, e.line, e.col, message));
+        }
+        let Some(feature) = &document.feature else { return Ok(None) };
+        let mut header = convert::feature_header(feature, &offsets);
+        header.background = background;
+        header.rules = rule_headers;
+        header.path = Some(file.path.clone());
+        children.shrink_to_fit();
+        scenarios.shrink_to_fit();
+        Ok(Some(ParsedFeature { file, header, document, rules, children, scenarios, ids: work.ids }))
+    }
+
+    /// How many concrete scenarios the file has (outline rows one by one).
+    pub fn scenario_count(&self) -> usize {
+        self.scenarios.len()
+    }
+
+    /// Every concrete scenario, in order, each child read from the text once.
+    pub fn scenarios(&self) -> impl Iterator<Item = Result<Concrete<'_>, ParseIssue>> + '_ {
+        let mut last = LastOutline::default();
+        (0..self.scenarios.len()).map(move |i| self.scenario(i, &mut last))
+    }
+
+    /// Concrete scenario `index`, read from the text.
+    pub fn scenario(&self, index: usize, last: &mut LastOutline) -> Result<Concrete<'_>, ParseIssue> {
+        let at = *self.scenarios.get(index).ok_or_else(|| self.issue(1, format!("no scenario {index}")))?;
+        let child = self.children.get(at.child as usize).ok_or_else(|| self.issue(1, "no such child".to_owned()))?;
+        let offsets = Offsets::new(&self.file.text, child.start.offset, child.start.index);
+        let rule = child.rule.and_then(|r| self.header.rules.get(r as usize));
+        if at.row == NOT_A_ROW {
+            let DocumentChild::Scenario(s) = self.child(child, 0)? else {
+                return Err(self.issue(child.start.index + 1, "not a scenario".to_owned()));
+            };
+            return Ok(Concrete { index, rule, scenario: convert::scenario(&s, &offsets) });
+        }
+        if last.0.as_ref().is_none_or(|(c, _)| *c != at.child) {
+            let DocumentChild::Scenario(s) = self.child(child, 0)? else {
+                return Err(self.issue(child.start.index + 1, "not an outline".to_owned()));
+            };
+            last.0 = Some((at.child, s));
+        }
+        let Some((_, outline)) = &last.0 else { return Err(self.issue(1, "no outline".to_owned())) };
+        let line = outline.location.line;
+        match convert::outline_row(outline, at.row as usize, &offsets) {
+            Ok(Some(scenario)) => Ok(Concrete { index, rule, scenario }),
+            Ok(None) => Err(self.issue(line, format!("the outline has no row {}", at.row + 1))),
+            Err(e) => {
+                Err(self.issue(e.line, format!("the outline uses <{}>, which no Examples column defines", e.name)))
+            }
+        }
+    }
+
+    /// The document's children read again one by one, in the order of the
+    /// file, each with the index of its rule (into [`ParsedFeature::rules`]);
+    /// their ids count from `id_base`.
+    pub fn document_children(
+        &self,
+        id_base: usize,
+    ) -> impl Iterator<Item = Result<(Option<usize>, DocumentChild), ParseIssue>> + '_ {
+        self.children.iter().map(move |child| Ok((child.rule.map(|r| r as usize), self.child(child, id_base)?)))
+    }
+
+    /// The document as parsed, without its children (its feature's own
+    /// nodes and its comments; ids count from 0).
+    pub fn document(&self) -> &GherkinDocument {
+        &self.document
+    }
+
+    /// Each rule's own nodes, its `children` empty (ids count from 0).
+    pub fn rules(&self) -> &[ast::Rule] {
+        &self.rules
+    }
+
+    /// How many ids the document's nodes take (its pickles' continue from there).
+    pub fn ids(&self) -> usize {
+        self.ids
+    }
+
+    fn child(&self, child: &ChildAt, id_base: usize) -> Result<DocumentChild, ParseIssue> {
+        match syntax::parse_child(&self.file.text, &child.start, id_base) {
+            Ok(Piece::Background(b, _)) => Ok(DocumentChild::Background(b)),
+            Ok(Piece::Scenario(s, _)) => Ok(DocumentChild::Scenario(s)),
+            Ok(Piece::Rule(_)) => Err(self.issue(child.start.index + 1, "a rule where a child was".to_owned())),
+            Err(e) => Err(self.issue(e.location.line, e.message)),
+        }
+    }
+
+    /// An issue of a file that loaded but does not read again (its text
+    /// is held unchanged, so this is certify's fault, not the file's).
+    fn issue(&self, line: usize, message: String) -> ParseIssue {
+        let message = format!("internal: the file parsed, but does not parse again: {message}");
+        ParseIssue::new(&self.file.path, &self.file.text, line, 1, message)
+    }
+}
