@@ -138,7 +138,8 @@ impl JunitWriter {
             wall: None,
             verdicts: HashMap::new(),
             started_at: None,
-            names: features.iter().flat_map(testcase_names).collect(),
+            // A file without outlines is named from the plan when the run starts.
+            names: features.iter().filter(|f| f.has_outlines()).flat_map(testcase_names).collect(),
             spools: 0,
         })
     }
@@ -186,21 +187,25 @@ impl JunitWriter {
                 f.name.clone()
             };
             if expected > 0 {
-                // The names the testsuite will hold, unique within it (by
+                // The names of the file's scenarios (outline rows as
+                // `testcase_names` gave them, the others their rule and
+                // name), unique within the file whatever the selection (by
                 // line: the order its testcases are written in).
-                let mut in_suite: Vec<&certify_runner::event::PlannedScenario> = f
-                    .scenarios
+                let mut all: Vec<&certify_runner::event::PlannedScenario> = f.scenarios.iter().collect();
+                all.sort_by_key(|s| s.line);
+                let named = all
                     .iter()
-                    .filter(|s| s.excluded.as_ref().is_none_or(|e| e.kind == ExclusionKind::NotApplicable))
+                    .map(|s| {
+                        let name = written.get(&s.id).cloned();
+                        (name.unwrap_or_else(|| join(&[s.rule.as_deref().unwrap_or(""), &s.name])), s.line)
+                    })
                     .collect();
-                in_suite.sort_by_key(|s| s.line);
-                let named = in_suite
-                    .iter()
-                    .map(|s| (written.get(&s.id).cloned().unwrap_or_else(|| s.name.clone()), s.line))
-                    .collect();
-                for (s, unique) in in_suite.iter().zip(unique(named)) {
+                let in_suite = |s: &certify_runner::event::PlannedScenario| {
+                    s.excluded.as_ref().is_none_or(|e| e.kind == ExclusionKind::NotApplicable)
+                };
+                for (s, unique) in all.iter().zip(unique(named)) {
                     // A testcase named as its scenario is named by it when it ends.
-                    if unique != s.name {
+                    if in_suite(s) && unique != s.name {
                         self.names.insert(s.id.clone(), unique);
                     }
                 }

@@ -167,6 +167,43 @@ fn names_are_computed_over_the_whole_file() {
     assert_eq!(names.len(), 8);
 }
 
+/// A file without outlines is named from the plan: its rule and name, and
+/// a name two scenarios share gets each one's line even when the selection
+/// runs only one of them.
+#[test]
+fn scenarios_of_a_file_without_outlines_are_named_over_the_whole_file() {
+    let text = "Feature: Plain\n  Scenario: same\n    Given x\n\n  @only\n  Scenario: same\n    Given x\n\n  Rule: a rule\n    @only\n    Scenario: in a rule\n      Given x\n";
+    let features = [parse("features/plain.feature", text)];
+    let selection = Selection { tags: Some("@only".parse().unwrap()), shard: None };
+    let plan: Arc<Plan> = Arc::new(certify_runner::plan_features(&features, &selection, &|_| None));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junit.xml");
+    let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let mut writer = JunitWriter::create(&path, info(), &features).unwrap();
+    writer.on_event(&RunEvent::Started { plan: plan.clone(), at: t0 });
+    let mut counts = Counts::default();
+    for s in plan.scenarios().filter(|s| s.excluded.is_none()) {
+        counts.add(Status::Passed);
+        let attempts = vec![attempt(t0, Duration::from_millis(1))];
+        let result = ScenarioResult { scenario: Arc::new(s.clone()), status: Status::Passed, attempts };
+        writer.on_event(&RunEvent::ScenarioFinished { result: Arc::new(result) });
+    }
+    let wall = Duration::from_millis(5);
+    let summary = RunSummary {
+        status: Status::Passed,
+        counts,
+        interrupted: false,
+        started_at: t0,
+        finished_at: t0 + wall,
+        duration: wall,
+    };
+    writer.on_event(&RunEvent::Finished { summary });
+    writer.finish().unwrap();
+    let xml = std::fs::read_to_string(&path).unwrap();
+    let names: Vec<String> = elements(&xml, "testcase").into_iter().map(|a| a["name"].clone()).collect();
+    assert_eq!(names, ["same (line 6)", "a rule - in a rule"]);
+}
+
 /// Outline rows are named from the file as certify parses it, also where the
 /// `gherkin` crate's parser refuses the file (a cell ending in a backslash,
 /// from upstream's corpus): each row still gets its `#table.row`.

@@ -145,6 +145,11 @@ impl ParsedFeature {
         self.scenarios.len()
     }
 
+    /// Whether the file has an outline with rows.
+    pub fn has_outlines(&self) -> bool {
+        self.scenarios.iter().any(|s| s.row != NOT_A_ROW)
+    }
+
     /// Every concrete scenario, in order, each child read from the text once.
     pub fn scenarios(&self) -> impl Iterator<Item = Result<Concrete<'_>, ParseIssue>> + '_ {
         let mut last = LastOutline::default();
