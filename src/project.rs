@@ -99,13 +99,18 @@ pub fn load_suite(settings: &Settings) -> Result<Suite, Fatal> {
 /// catalog and snapshots (schemas, snapshots, the catalog), by their path
 /// relative to the project root. Pending `.snap.new` files and hidden files
 /// are left out; so is anything outside the project root.
-pub fn suite_files(settings: &Settings, suite: &Suite) -> Vec<(String, Vec<u8>)> {
-    use std::collections::BTreeMap;
+pub fn suite_files(settings: &Settings, suite: &Suite) -> Vec<(String, std::sync::Arc<[u8]>)> {
+    use std::{collections::BTreeMap, sync::Arc};
     let root = &settings.root;
     let rel = |p: &Path| project_name(root, p);
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut files: BTreeMap<String, Arc<[u8]>> = BTreeMap::new();
     if let Some(name) = rel(&settings.path) {
-        files.insert(name, settings.source.as_bytes().to_vec());
+        files.insert(name, settings.source.as_bytes().into());
+    }
+    // The feature texts exactly as they were parsed, shared, not copied (a
+    // suite of 20,000 scenarios is megabytes) and not read again.
+    for f in suite.features.iter().map(|f| &f.file) {
+        files.insert(f.path.to_string_lossy().replace('\\', "/"), Arc::<[u8]>::from(f.text.clone()));
     }
     let mut dirs: Vec<&Path> = settings.suite.features.iter().map(|p| p.as_path()).filter(|p| p.is_dir()).collect();
     dirs.push(&settings.suite.snapshots_dir);
@@ -122,8 +127,11 @@ pub fn suite_files(settings: &Settings, suite: &Suite) -> Vec<(String, Vec<u8>)>
                 match e.file_type() {
                     Ok(t) if t.is_dir() => stack.push(path),
                     Ok(t) if t.is_file() => {
-                        if let (Some(r), Ok(bytes)) = (rel(&path), std::fs::read(&path)) {
-                            files.entry(r).or_insert(bytes);
+                        if let Some(r) = rel(&path)
+                            && !files.contains_key(&r)
+                            && let Ok(bytes) = std::fs::read(&path)
+                        {
+                            files.insert(r, bytes.into());
                         }
                     }
                     _ => {}
@@ -131,12 +139,11 @@ pub fn suite_files(settings: &Settings, suite: &Suite) -> Vec<(String, Vec<u8>)>
             }
         }
     }
-    if let (Some(r), Ok(bytes)) = (rel(&settings.suite.catalog), std::fs::read(&settings.suite.catalog)) {
-        files.entry(r).or_insert(bytes);
-    }
-    // The feature texts exactly as they were parsed win over a re-read.
-    for f in suite.features.iter().map(|f| &f.file) {
-        files.insert(f.path.to_string_lossy().replace('\\', "/"), f.text.as_bytes().to_vec());
+    if let Some(r) = rel(&settings.suite.catalog)
+        && !files.contains_key(&r)
+        && let Ok(bytes) = std::fs::read(&settings.suite.catalog)
+    {
+        files.insert(r, bytes.into());
     }
     files.into_iter().collect()
 }

@@ -78,7 +78,7 @@ pub struct BundleSpec {
     pub header: Header,
     pub junit: RunInfo,
     /// `suite/<path>` contents: the exact files that ran.
-    pub suite_files: Vec<(String, Vec<u8>)>,
+    pub suite_files: Vec<(String, std::sync::Arc<[u8]>)>,
     pub redact_headers: Vec<String>,
     pub redact_json: Vec<String>,
     /// Transcript bodies above this many bytes are cut (full size and sha256 kept).

@@ -26,6 +26,7 @@
 //! root element (whose totals are known only at the end), renamed into place.
 
 use std::{
+    borrow::Cow,
     collections::HashMap,
     fmt::Write as _,
     fs::{self, File},
@@ -193,11 +194,17 @@ impl JunitWriter {
                 // line: the order its testcases are written in).
                 let mut all: Vec<&certify_runner::event::PlannedScenario> = f.scenarios.iter().collect();
                 all.sort_by_key(|s| s.line);
-                let named = all
+                // Borrowed where the name is the scenario's own: a file of
+                // 20,000 scenarios is not copied to be checked.
+                let named: Vec<(Cow<'_, str>, usize)> = all
                     .iter()
                     .map(|s| {
-                        let name = written.get(&s.id).cloned();
-                        (name.unwrap_or_else(|| join(&[s.rule.as_deref().unwrap_or(""), &s.name])), s.line)
+                        let name = match (written.get(&s.id), s.rule.as_deref()) {
+                            (Some(written), _) => Cow::Borrowed(written.as_str()),
+                            (None, Some(rule)) if !rule.is_empty() => Cow::Owned(join(&[rule, &s.name])),
+                            (None, _) => Cow::Borrowed(s.name.as_str()),
+                        };
+                        (name, s.line)
                     })
                     .collect();
                 let in_suite = |s: &certify_runner::event::PlannedScenario| {
@@ -205,8 +212,8 @@ impl JunitWriter {
                 };
                 for (s, unique) in all.iter().zip(unique(named)) {
                     // A testcase named as its scenario is named by it when it ends.
-                    if in_suite(s) && unique != s.name {
-                        self.names.insert(s.id.clone(), unique);
+                    if in_suite(s) && unique != s.name.as_str() {
+                        self.names.insert(s.id.clone(), unique.into_owned());
                     }
                 }
                 let buf = FeatureBuf {
@@ -512,8 +519,8 @@ pub fn testcase_names(parsed: &ParsedFeature) -> Vec<(String, String)> {
         }
     }
     let ids: Vec<String> = named.iter().map(|(id, _, _)| id.clone()).collect();
-    let names = unique(named.into_iter().map(|(_, name, line)| (name, line)).collect());
-    ids.into_iter().zip(names).collect()
+    let names = unique(named.into_iter().map(|(_, name, line)| (Cow::Owned(name), line)).collect());
+    ids.into_iter().zip(names.into_iter().map(Cow::into_owned)).collect()
 }
 
 fn join(parts: &[&str]) -> String {
@@ -521,26 +528,30 @@ fn join(parts: &[&str]) -> String {
 }
 
 /// The names, each name that occurs more than once given ` (line N)` (and
-/// then, should that still collide, `#k`, its position).
-fn unique(named: Vec<(String, usize)>) -> Vec<String> {
-    let count = |names: &[String]| {
-        let mut n: HashMap<String, usize> = HashMap::new();
+/// then, should that still collide, `#k`, its position). Names are counted
+/// by reference, and copied only where they change.
+fn unique<'a>(named: Vec<(Cow<'a, str>, usize)>) -> Vec<Cow<'a, str>> {
+    fn repeated(names: &[Cow<'_, str>]) -> Vec<bool> {
+        let mut n: HashMap<&str, u32> = HashMap::with_capacity(names.len());
         for name in names {
-            *n.entry(name.clone()).or_default() += 1;
+            *n.entry(name.as_ref()).or_default() += 1;
         }
-        n
-    };
-    let mut names: Vec<String> = named.iter().map(|(n, _)| n.clone()).collect();
-    let seen = count(&names);
-    for (name, (_, line)) in names.iter_mut().zip(&named) {
-        if seen.get(name.as_str()) > Some(&1) {
-            let _ = write!(name, " (line {line})");
+        names.iter().map(|name| n.get(name.as_ref()).is_some_and(|c| *c > 1)).collect()
+    }
+    let (mut names, lines): (Vec<Cow<'a, str>>, Vec<usize>) = named.into_iter().unzip();
+    let seen = repeated(&names);
+    if !seen.contains(&true) {
+        return names;
+    }
+    for ((name, line), again) in names.iter_mut().zip(&lines).zip(seen) {
+        if again {
+            let _ = write!(name.to_mut(), " (line {line})");
         }
     }
-    let seen = count(&names);
-    for (k, name) in names.iter_mut().enumerate() {
-        if seen.get(name.as_str()) > Some(&1) {
-            let _ = write!(name, " #{}", k + 1);
+    let seen = repeated(&names);
+    for (k, (name, again)) in names.iter_mut().zip(seen).enumerate() {
+        if again {
+            let _ = write!(name.to_mut(), " #{}", k + 1);
         }
     }
     names

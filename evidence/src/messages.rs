@@ -205,7 +205,8 @@ impl MessagesWriter {
         let rank = self.files.len() as u64;
         self.files.entry(uri.clone()).or_insert(rank);
         let text: &str = &parsed.file.text;
-        self.write(&json!({ "source": { "uri": uri, "data": text, "mediaType": GHERKIN_MEDIA_TYPE } }))?;
+        // Borrowed: the text is not copied into a JSON tree to be written.
+        self.write(&SourceEnvelope { source: Source { uri: &uri, data: text, media_type: GHERKIN_MEDIA_TYPE } })?;
 
         let document = parsed.document();
         let Some(feature) = &document.feature else { return Ok(()) };
@@ -820,6 +821,19 @@ fn step_match_arguments(def: &certify_steps::StepDef, text: &str) -> StepMatchAr
         })
         .collect();
     StepMatchArgumentsList { step_match_arguments }
+}
+
+#[derive(Serialize)]
+struct SourceEnvelope<'a> {
+    source: Source<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Source<'a> {
+    uri: &'a str,
+    data: &'a str,
+    media_type: &'a str,
 }
 
 /// A pickle as it is written.

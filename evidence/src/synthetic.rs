@@ -128,9 +128,9 @@ pub fn write_bundle(dir: &Path, run: &SyntheticRun, key: Option<&SigningKey>) ->
             signed: key.is_some(),
         },
         suite_files: vec![
-            ("certify.toml".into(), b"[suite]\nfeatures = \"features\"\n".to_vec()),
-            ("features/catalog.toml".into(), CATALOG.as_bytes().to_vec()),
-            ("features/quotas.feature".into(), feature_file.as_bytes().to_vec()),
+            ("certify.toml".into(), b"[suite]\nfeatures = \"features\"\n".as_slice().into()),
+            ("features/catalog.toml".into(), CATALOG.as_bytes().into()),
+            ("features/quotas.feature".into(), feature_file.as_bytes().into()),
         ],
         redact_headers: vec![],
         redact_json: vec![],

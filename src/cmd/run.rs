@@ -323,7 +323,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     if let Some(api) = &api
         && !suite_files.iter().any(|(name, _)| *name == api.suite_name)
     {
-        suite_files.push((api.suite_name.clone(), api.bytes.clone()));
+        suite_files.push((api.suite_name.clone(), api.bytes.as_slice().into()));
     }
     let api_record = api.as_ref().map(|api| {
         let usage_ctx = ctx.clone();
@@ -391,6 +391,9 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     };
     phases.mark("scenarios");
     drop(sender);
+    // Nothing reads the suite after its scenarios ran: its text goes before
+    // the bundle is finished, the run's most demanding part after the run.
+    drop(std::mem::take(&mut ex.suite));
     let partial = bundle.partial_dir().to_path_buf();
     let incomplete = |e: BundleError| {
         runtime(format!(

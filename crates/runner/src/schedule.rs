@@ -53,18 +53,24 @@ pub struct RunOptions {
 
 /// A selected scenario waiting to run: references into the plan and the
 /// parsed suite (its events' `Arc<PlannedScenario>` is made when it starts).
+/// 32 bytes: the queues hold one per selected scenario.
 #[derive(Clone, Copy)]
 struct Job<'a> {
-    /// Its place in the suite, for reporting never-started ones in order.
-    ordinal: usize,
     planned: &'a PlannedScenario,
-    /// Index of its feature file among those with selected scenarios.
-    feature: usize,
     parsed: &'a ParsedFeature,
+    /// Its place in the suite, for reporting never-started ones in order.
+    ordinal: u32,
+    /// Index of its feature file among those with selected scenarios.
+    feature: u32,
     /// Its place among its file's concrete scenarios.
-    index: usize,
+    index: u32,
     /// Attempts allowed: 1 + the `@retry(N)` retries.
-    attempts: usize,
+    attempts: u32,
+}
+
+/// A count or index of a job as it is kept (a suite has fewer than 2^32 scenarios).
+fn narrow(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// A scenario as it starts: its steps are read from the suite's text then
@@ -76,7 +82,7 @@ struct Started<'a> {
 
 impl<'a> Started<'a> {
     fn new(job: Job<'a>, last: &mut LastOutline) -> Started<'a> {
-        let scenario = job.parsed.scenario(job.index, last).map(|c| (c.rule, c.scenario));
+        let scenario = job.parsed.scenario(job.index as usize, last).map(|c| (c.rule, c.scenario));
         Started { job, scenario }
     }
 
@@ -263,12 +269,12 @@ pub async fn run(
                 attempts.push(attempt);
             }
         }
-        shared.finish_scenario(planned, job.feature, attempts);
+        shared.finish_scenario(planned, job.feature as usize, attempts);
     }
     let mut rest: Vec<Job<'_>> = serial.into_iter().chain(concurrent).collect();
     rest.sort_by_key(|job| job.ordinal);
     for job in rest {
-        shared.finish_scenario(Arc::new(job.planned.clone()), job.feature, Vec::new());
+        shared.finish_scenario(Arc::new(job.planned.clone()), job.feature as usize, Vec::new());
     }
 
     let mut counts = shared.counts;
@@ -292,7 +298,10 @@ pub async fn run(
 /// and how many selected scenarios each feature file has. The plan lists
 /// each file's scenarios in the order of the file ([`crate::plan`]).
 fn queues<'a>(features: &'a [ParsedFeature], plan: &'a Plan) -> (VecDeque<Job<'a>>, VecDeque<Job<'a>>, Vec<usize>) {
-    let (mut serial, mut concurrent) = (VecDeque::new(), VecDeque::new());
+    // Sized once (a queue grown by doubling holds up to twice its jobs);
+    // `@serial` scenarios are few.
+    let mut serial = VecDeque::new();
+    let mut concurrent = VecDeque::with_capacity(plan.selected());
     let mut features_left = Vec::new();
     let mut ordinal = 0;
     for (parsed, planned_feature) in features.iter().zip(&plan.features) {
@@ -304,12 +313,12 @@ fn queues<'a>(features: &'a [ParsedFeature], plan: &'a Plan) -> (VecDeque<Job<'a
             }
             let (tags, _) = certify_tags([planned.tags.as_slice()]);
             let job = Job {
-                ordinal,
                 planned,
-                feature: features_left.len(),
                 parsed,
-                index,
-                attempts: 1 + tags.retry.unwrap_or(0),
+                ordinal: narrow(ordinal),
+                feature: narrow(features_left.len()),
+                index: narrow(index),
+                attempts: narrow(1 + tags.retry.unwrap_or(0)),
             };
             if tags.serial {
                 serial.push_back(job)
@@ -333,11 +342,12 @@ async fn run_scenario(
     progress: Rc<RefCell<Progress>>,
 ) -> usize {
     let job = start.job;
-    for number in 1..=job.attempts {
+    let allowed = job.attempts as usize;
+    for number in 1..=allowed {
         let retryable = run_attempt(&start, &planned, number, shared, &ctx, &progress).await;
         let Some(current) = progress.borrow_mut().current.take() else { break };
         let attempt = close_attempt(&planned, current, SystemTime::now(), None);
-        let will_retry = !attempt.status.is_pass() && retryable && number < job.attempts;
+        let will_retry = !attempt.status.is_pass() && retryable && number < allowed;
         let event = RunEvent::AttemptFinished { scenario: planned.clone(), attempt, will_retry };
         shared.borrow_mut().sink.on_event(&event);
         if let RunEvent::AttemptFinished { attempt, .. } = event {
@@ -348,7 +358,7 @@ async fn run_scenario(
         }
     }
     let attempts = std::mem::take(&mut progress.borrow_mut().attempts);
-    shared.borrow_mut().finish_scenario(planned, job.feature, attempts);
+    shared.borrow_mut().finish_scenario(planned, job.feature as usize, attempts);
     seq
 }
 

@@ -31,17 +31,55 @@ pub struct ParsedFeature {
     rules: Vec<ast::Rule>,
     /// Every child of the feature and of its rules, in the order of the file.
     children: Vec<ChildAt>,
+    /// The file's language (every child's start is in it).
+    language: &'static str,
     /// Every concrete scenario (an outline's rows one by one), in order.
     scenarios: Vec<ScenarioAt>,
     /// How many ids the document's nodes take.
     ids: usize,
 }
 
+/// Where a child starts ([`ChildStart`] without the file's language), in
+/// 24 bytes: a file holds one per scenario or outline.
 #[derive(Debug, Clone, Copy)]
 struct ChildAt {
-    start: ChildStart,
-    /// The rule it belongs to (an index into `rules`).
-    rule: Option<u32>,
+    offset: u64,
+    index: u32,
+    first_id: u32,
+    /// The rule it belongs to (an index into `rules`), or `NO_RULE`.
+    rule: u32,
+    state: u8,
+}
+
+const NO_RULE: u32 = u32::MAX;
+
+impl ChildAt {
+    /// `None` when a number does not fit (a file of more than 4 GiB, or of
+    /// more than 2^32 lines or ids), which the file is then refused for.
+    fn new(start: &ChildStart, rule: Option<u32>) -> Option<ChildAt> {
+        Some(ChildAt {
+            offset: u64::try_from(start.offset).ok()?,
+            index: u32::try_from(start.index).ok()?,
+            first_id: u32::try_from(start.first_id).ok()?,
+            rule: rule.unwrap_or(NO_RULE),
+            state: start.state(),
+        })
+    }
+
+    fn rule(&self) -> Option<u32> {
+        (self.rule != NO_RULE).then_some(self.rule)
+    }
+
+    fn start(&self, language: &'static str) -> ChildStart {
+        ChildStart::from_parts(
+            usize::try_from(self.offset).unwrap_or(usize::MAX),
+            self.index as usize,
+            self.first_id as usize,
+            self.rule != NO_RULE,
+            self.state,
+            language,
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -90,9 +128,16 @@ impl ParsedFeature {
         let mut rule_headers: Vec<gherkin::Rule> = Vec::new();
         let (mut background, mut rule_background) = (None, None);
         let mut placeholder = None;
+        let mut too_large = None;
+        let mut language = "en";
         let (document, work) = syntax::parse_pieces(&text, &mut |piece| {
-            let rule_index = rules.len() as u32;
-            let rule = |start: &ChildStart| start.in_rule.then_some(rule_index);
+            let rule_index = u32::try_from(rules.len()).unwrap_or(NO_RULE);
+            let at = |start: &ChildStart, children: &mut Vec<ChildAt>, language: &mut &'static str| {
+                *language = start.language();
+                let child = ChildAt::new(start, start.in_rule.then_some(rule_index));
+                children.extend(child);
+                child.is_none().then_some(start.index + 1)
+            };
             match piece {
                 Piece::Background(b, start) => {
                     let converted = Some(convert::background(&b, &offsets));
@@ -101,11 +146,16 @@ impl ParsedFeature {
                     } else {
                         background = converted
                     }
-                    children.push(ChildAt { start, rule: rule(&start) });
+                    if let Some(line) = at(&start, &mut children, &mut language) {
+                        too_large.get_or_insert(line);
+                    }
                 }
                 Piece::Scenario(s, start) => {
                     let child = children.len() as u32;
-                    children.push(ChildAt { start, rule: rule(&start) });
+                    if let Some(line) = at(&start, &mut children, &mut language) {
+                        too_large.get_or_insert(line);
+                        return;
+                    }
                     if s.examples.is_empty() {
                         scenarios.push(ScenarioAt { child, row: NOT_A_ROW });
                         return;
@@ -126,6 +176,10 @@ impl ParsedFeature {
         });
         let document = document
             .map_err(|e| ParseIssue::new(&file.path, &file.text, e.location.line, e.location.col(), e.message))?;
+        if let Some(line) = too_large {
+            let message = "the file is too large: certify reads feature files of up to 4 GiB and 2^32 lines".to_owned();
+            return Err(ParseIssue::new(&file.path, &file.text, line, 1, message));
+        }
         if let Some(e) = placeholder {
             let message = format!("the outline uses <{}>, which no Examples column defines", e.name);
             return Err(ParseIssue::new(&file.path, &file.text, e.line, e.col, message));
@@ -137,7 +191,7 @@ impl ParsedFeature {
         header.path = Some(file.path.clone());
         children.shrink_to_fit();
         scenarios.shrink_to_fit();
-        Ok(Some(ParsedFeature { file, header, document, rules, children, scenarios, ids: work.ids }))
+        Ok(Some(ParsedFeature { file, header, document, rules, children, language, scenarios, ids: work.ids }))
     }
 
     /// How many concrete scenarios the file has (outline rows one by one).
@@ -160,17 +214,18 @@ impl ParsedFeature {
     pub fn scenario(&self, index: usize, last: &mut LastOutline) -> Result<Concrete<'_>, ParseIssue> {
         let at = *self.scenarios.get(index).ok_or_else(|| self.issue(1, format!("no scenario {index}")))?;
         let child = self.children.get(at.child as usize).ok_or_else(|| self.issue(1, "no such child".to_owned()))?;
-        let offsets = Offsets::new(&self.file.text, child.start.offset, child.start.index);
-        let rule = child.rule.and_then(|r| self.header.rules.get(r as usize));
+        let start = child.start(self.language);
+        let offsets = Offsets::new(&self.file.text, start.offset, start.index);
+        let rule = child.rule().and_then(|r| self.header.rules.get(r as usize));
         if at.row == NOT_A_ROW {
             let DocumentChild::Scenario(s) = self.child(child, 0)? else {
-                return Err(self.issue(child.start.index + 1, "not a scenario".to_owned()));
+                return Err(self.issue(start.index + 1, "not a scenario".to_owned()));
             };
             return Ok(Concrete { index, rule, scenario: convert::scenario(&s, &offsets) });
         }
         if last.0.as_ref().is_none_or(|(c, _)| *c != at.child) {
             let DocumentChild::Scenario(s) = self.child(child, 0)? else {
-                return Err(self.issue(child.start.index + 1, "not an outline".to_owned()));
+                return Err(self.issue(start.index + 1, "not an outline".to_owned()));
             };
             last.0 = Some((at.child, s));
         }
@@ -192,7 +247,7 @@ impl ParsedFeature {
         &self,
         id_base: usize,
     ) -> impl Iterator<Item = Result<(Option<usize>, DocumentChild), ParseIssue>> + '_ {
-        self.children.iter().map(move |child| Ok((child.rule.map(|r| r as usize), self.child(child, id_base)?)))
+        self.children.iter().map(move |child| Ok((child.rule().map(|r| r as usize), self.child(child, id_base)?)))
     }
 
     /// The document as parsed, without its children (its feature's own
@@ -212,10 +267,11 @@ impl ParsedFeature {
     }
 
     fn child(&self, child: &ChildAt, id_base: usize) -> Result<DocumentChild, ParseIssue> {
-        match syntax::parse_child(&self.file.text, &child.start, id_base) {
+        let start = child.start(self.language);
+        match syntax::parse_child(&self.file.text, &start, id_base) {
             Ok(Piece::Background(b, _)) => Ok(DocumentChild::Background(b)),
             Ok(Piece::Scenario(s, _)) => Ok(DocumentChild::Scenario(s)),
-            Ok(Piece::Rule(_)) => Err(self.issue(child.start.index + 1, "a rule where a child was".to_owned())),
+            Ok(Piece::Rule(_)) => Err(self.issue(start.index + 1, "a rule where a child was".to_owned())),
             Err(e) => Err(self.issue(e.location.line, e.message)),
         }
     }

@@ -106,6 +106,31 @@ pub struct ChildStart {
     language: &'static str,
 }
 
+impl ChildStart {
+    /// The grammar's state before the child's first line.
+    pub(crate) fn state(&self) -> u8 {
+        self.state
+    }
+
+    /// The file's language.
+    pub(crate) fn language(&self) -> &'static str {
+        self.language
+    }
+
+    /// A start kept in parts ([`crate::ParsedFeature`] keeps a file's
+    /// language once, and each child's start in 24 bytes).
+    pub(crate) fn from_parts(
+        offset: usize,
+        index: usize,
+        first_id: usize,
+        in_rule: bool,
+        state: u8,
+        language: &'static str,
+    ) -> ChildStart {
+        ChildStart { offset, index, first_id, in_rule, state, language }
+    }
+}
+
 /// Parses a feature file into its `gherkinDocument`.
 pub fn parse(text: &str) -> Result<GherkinDocument, Error> {
     parse_counting(text).0
