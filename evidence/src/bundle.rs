@@ -167,6 +167,56 @@ pub struct TestLists {
     pub failed: Vec<String>,
 }
 
+/// The test lists as a run gathers them: a scenario whose id is its
+/// file's path and its line (every planned scenario's) by its place, 8
+/// bytes; its id is written out when the statement is made, the lists in
+/// suite order. Ids of another form, and feature files that did not load,
+/// as they are.
+#[derive(Debug, Default)]
+struct Gathered {
+    places: [Vec<u64>; 3],
+    ids: [Vec<String>; 3],
+}
+
+impl Gathered {
+    const PASSED: usize = 0;
+    const WARNED: usize = 1;
+    const FAILED: usize = 2;
+
+    fn push(&mut self, list: usize, s: &certify_runner::event::PlannedScenario, place: u64) {
+        // `path:line`, the line written plainly (no sign, no leading zero).
+        let line = s.id.strip_prefix(&*s.feature_path).and_then(|rest| rest.strip_prefix(':'));
+        let regular = place != u64::MAX
+            && u32::try_from(s.line).is_ok()
+            && line.is_some_and(|l| {
+                l.bytes().all(|b| b.is_ascii_digit())
+                    && (l == "0" || !l.starts_with('0'))
+                    && l.parse::<usize>() == Ok(s.line)
+            });
+        if regular {
+            self.places[list].push(place);
+        } else {
+            self.ids[list].push(s.id.clone());
+        }
+    }
+
+    /// The lists, ids written out from places (`paths[rank]` and the line).
+    fn lists(self, paths: &[&str]) -> TestLists {
+        let mut out: [Vec<String>; 3] = Default::default();
+        for ((list, mut places), ids) in out.iter_mut().zip(self.places).zip(self.ids) {
+            places.sort_unstable();
+            list.reserve_exact(places.len() + ids.len());
+            for place in places {
+                let path = usize::try_from(place >> 32).ok().and_then(|rank| paths.get(rank)).copied().unwrap_or("?");
+                list.push(format!("{path}:{}", place & u64::from(u32::MAX)));
+            }
+            list.extend(ids);
+        }
+        let [passed, warned, failed] = out;
+        TestLists { passed, warned, failed }
+    }
+}
+
 /// The spool of bundle.json's scenario entries, and the run's tallies.
 const SPOOL: &str = ".scenarios.spool";
 
@@ -209,7 +259,7 @@ impl BundleWriter {
             spool: Spool::create(&spool_path).map_err(io_err(&spool_path))?,
             files: HashMap::new(),
             tallies: Tallies::default(),
-            tests: TestLists::default(),
+            tests: Gathered::default(),
             load_errors: Vec::new(),
             summary: None,
         };
@@ -312,7 +362,10 @@ impl BundleWriter {
         }
         let Tee { left: junit, right: Tee { left: messages, right: Tee { left: entries, right: transcripts } } } =
             writers;
-        let EntriesWriter { spool, tallies, tests, load_errors, summary, .. } = entries;
+        let EntriesWriter { spool, tallies, tests, load_errors, summary, files } = entries;
+        let mut paths: Vec<(&str, u64)> = files.iter().map(|(path, rank)| (path.as_str(), *rank)).collect();
+        paths.sort_unstable_by_key(|(_, rank)| *rank);
+        let tests = tests.lists(&paths.iter().map(|(path, _)| *path).collect::<Vec<_>>());
         let summary = summary.ok_or(BundleError::Unfinished)?;
         for (rel, from) in self.read_files.as_ref().map(|f| f()).unwrap_or_default() {
             let safe = certify_steps::plain_relative_name(&rel);
@@ -513,7 +566,7 @@ pub struct EntriesWriter {
     /// its file's rank, then its line (nothing is kept per scenario).
     files: HashMap<String, u64>,
     tallies: Tallies,
-    tests: TestLists,
+    tests: Gathered,
     /// Feature files that failed to load, as the run reported them.
     load_errors: Vec<certify_runner::LoadFailure>,
     summary: Option<RunSummary>,
@@ -538,22 +591,22 @@ impl Writer for EntriesWriter {
             }
             RunEvent::LoadFailed { failure } => {
                 self.tallies.load_failed(failure);
-                self.tests.failed.push(failure.id());
+                self.tests.ids[Gathered::FAILED].push(failure.id());
                 self.load_errors.push((**failure).clone());
             }
             RunEvent::ScenarioFinished { result } => {
                 let s = &result.scenario;
                 self.tallies.add(s.catalog_feature.as_deref(), result.status, s.critical);
+                let place = self.files.get(&*s.feature_path).map_or(u64::MAX, |rank| (rank << 32) | s.line as u64);
                 match result.status {
-                    Status::Passed => self.tests.passed.push(s.id.clone()),
-                    Status::Flaky => self.tests.warned.push(s.id.clone()),
+                    Status::Passed => self.tests.push(Gathered::PASSED, s, place),
+                    Status::Flaky => self.tests.push(Gathered::WARNED, s, place),
                     Status::NotApplicable => {}
-                    _ => self.tests.failed.push(s.id.clone()),
+                    _ => self.tests.push(Gathered::FAILED, s, place),
                 }
                 let transcript = (!result.attempts.is_empty()).then(|| transcript_path(&s.feature_path));
                 let mut line = serde_json::to_vec(&ScenarioEntry::of(result, transcript)).unwrap_or_default();
                 line.push(b'\n');
-                let place = self.files.get(&s.feature_path).map_or(u64::MAX, |rank| (rank << 32) | s.line as u64);
                 let path = self.spool.path().to_path_buf();
                 self.spool.append(place, &line).map_err(io_err(&path))?;
             }
@@ -820,5 +873,51 @@ impl io::Write for HashWriter<'_> {
 pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use certify_runner::event::PlannedScenario;
+
+    use super::Gathered;
+
+    fn scenario(id: &str, path: &str, line: usize) -> PlannedScenario {
+        PlannedScenario {
+            id: id.into(),
+            feature_path: path.into(),
+            feature_name: "f".into(),
+            rule: None,
+            name: "s".into(),
+            line,
+            tags: Arc::new([]),
+            catalog_feature: None,
+            critical: false,
+            outline_values: vec![],
+            steps: vec![],
+            excluded: None,
+        }
+    }
+
+    /// A scenario's id is kept as its place and written out again exactly;
+    /// an id of another form is kept as it is; the lists come in suite order.
+    #[test]
+    fn test_lists_keep_places_and_write_the_ids_back() {
+        let mut g = Gathered::default();
+        let place = |rank: u64, line: u64| (rank << 32) | line;
+        g.push(Gathered::PASSED, &scenario("b.feature:7", "b.feature", 7), place(1, 7));
+        g.push(Gathered::PASSED, &scenario("a.feature:12", "a.feature", 12), place(0, 12));
+        g.push(Gathered::PASSED, &scenario("a.feature:3", "a.feature", 3), place(0, 3));
+        // Not `path:line`: a leading zero, another line, another path.
+        g.push(Gathered::FAILED, &scenario("a.feature:03", "a.feature", 3), place(0, 3));
+        g.push(Gathered::FAILED, &scenario("a.feature:4", "a.feature", 5), place(0, 5));
+        g.push(Gathered::WARNED, &scenario("x.feature:9", "b.feature", 9), place(1, 9));
+        g.ids[Gathered::FAILED].insert(0, "broken.feature:1".into());
+        let lists = g.lists(&["a.feature", "b.feature"]);
+        assert_eq!(lists.passed, ["a.feature:3", "a.feature:12", "b.feature:7"]);
+        assert_eq!(lists.warned, ["x.feature:9"]);
+        assert_eq!(lists.failed, ["broken.feature:1", "a.feature:03", "a.feature:4"]);
     }
 }

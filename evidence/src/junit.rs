@@ -234,7 +234,7 @@ impl JunitWriter {
     }
 
     fn scenario(&mut self, result: &Arc<ScenarioResult>) {
-        let path = &result.scenario.feature_path;
+        let path: &str = &result.scenario.feature_path;
         if !self.features.contains_key(path) {
             return;
         }
@@ -255,7 +255,7 @@ impl JunitWriter {
             Status::Passed | Status::Flaky => {}
         }
         if let Some(id) = &result.scenario.catalog_feature {
-            buf.ids.insert(id.clone());
+            buf.ids.insert(id.to_string());
         }
         buf.done += 1;
         let mut new_spool = false;
@@ -278,7 +278,7 @@ impl JunitWriter {
             self.error.get_or_insert(e);
         }
         if complete && let Some(buf) = self.features.remove(path) {
-            let path = path.clone();
+            let path = path.to_owned();
             self.write_suite(&path, buf);
         }
     }

@@ -148,12 +148,12 @@ pub fn write_bundle(dir: &Path, run: &SyntheticRun, key: Option<&SigningKey>) ->
     let scenario = |line: usize, feature: &str, name: &str| {
         Arc::new(PlannedScenario {
             id: format!("features/{feature}.feature:{line}"),
-            feature_path: format!("features/{feature}.feature"),
+            feature_path: format!("features/{feature}.feature").into(),
             feature_name: feature.into(),
             rule: None,
             name: name.into(),
             line,
-            tags: vec![format!("feature:{feature}")],
+            tags: vec![format!("feature:{feature}")].into(),
             catalog_feature: Some(feature.into()),
             critical: false,
             outline_values: vec![],
@@ -174,8 +174,8 @@ pub fn write_bundle(dir: &Path, run: &SyntheticRun, key: Option<&SigningKey>) ->
     let features = [&quotas, &export]
         .iter()
         .map(|s| PlannedFeature {
-            path: s.feature_path.clone(),
-            name: s.feature_name.clone(),
+            path: s.feature_path.to_string(),
+            name: s.feature_name.to_string(),
             tags: vec![],
             scenarios: vec![PlannedScenario::clone(s)],
         })

@@ -35,7 +35,7 @@ fn scenario(file: &str, line: usize) -> Arc<PlannedScenario> {
         rule: None,
         name: format!("scenario at {line}"),
         line,
-        tags: vec![],
+        tags: Arc::new([]),
         catalog_feature: None,
         critical: false,
         outline_values: vec![],

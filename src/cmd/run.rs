@@ -18,7 +18,7 @@ use certify_evidence::{
     manifest,
     stream::{self, Sink, Tee},
 };
-use certify_runner::{EventSink, Plan, RunEvent, RunOptions, RunSummary, ScenarioResult, Status};
+use certify_runner::{EventSink, RunEvent, RunOptions, RunSummary, ScenarioResult, Status};
 use certify_steps::{CredentialSpec, RunContext, SecretSource, SnapshotSettings, TargetSettings};
 use certify_suite::{Selection, Suite};
 
@@ -258,7 +258,7 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
                 certify_catalog::Absence::NoStage => format!("not applicable at {v}: {id} does not exist there"),
             });
         }
-        certify_suite::certify_tags([s.tags.as_slice()]).0.outside_window(v)
+        certify_suite::certify_tags([&s.tags[..]]).0.outside_window(v)
     };
     let plan = Arc::new(certify_runner::plan(&ex.suite, &selection, &applicable));
 
@@ -406,6 +406,20 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     let outcome = bundle.finish(redactor, writers, error).map_err(incomplete)?;
     phases.mark("bundle");
     let junit_path = outcome.dir.join(certify_evidence::bundle::JUNIT);
+    // What the summary shows of the plan; the plan itself goes before the
+    // check (at 20,000 scenarios it is megabytes, and the check is the
+    // run's last peak).
+    let planned = PlannedFacts {
+        files: plan.features.len(),
+        features: plan
+            .scenarios()
+            .filter(|s| s.excluded.is_none())
+            .filter_map(|s| s.catalog_feature.as_deref())
+            .collect::<std::collections::BTreeSet<&str>>()
+            .len(),
+        broken: plan.load_errors.clone(),
+    };
+    drop(plan);
     let verified =
         public.as_ref().map(|k| certify_evidence::verify::verify_bundle(&outcome.dir, std::slice::from_ref(k)));
 
@@ -415,10 +429,10 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
         target: &target,
         platform: &platform,
         git: &ex.git,
-        plan: &plan,
+        planned: &planned,
         summary: &summary,
         failures: &failures.0,
-        broken: &plan.load_errors,
+        broken: &planned.broken,
         junit: &junit_path,
         out_dir: &out_dir,
         features: &outcome.features,
@@ -529,12 +543,20 @@ const NAME_WIDTH: usize = 80;
 const URL_WIDTH: usize = 80;
 const MESSAGE_WIDTH: usize = 160;
 
+/// What the summary shows of the plan: its feature files, the customer-facing
+/// features its selected scenarios name, the files that did not load.
+struct PlannedFacts {
+    files: usize,
+    features: usize,
+    broken: Vec<certify_runner::LoadFailure>,
+}
+
 struct Report<'a> {
     run_id: &'a str,
     target: &'a certify_config::TargetSettings,
     platform: &'a PlatformVersion,
     git: &'a GitInfo,
-    plan: &'a Plan,
+    planned: &'a PlannedFacts,
     summary: &'a RunSummary,
     failures: &'a [Arc<ScenarioResult>],
     broken: &'a [certify_runner::LoadFailure],
@@ -739,18 +761,11 @@ impl Report<'_> {
             },
             parts.join(", ")
         ));
-        let features: std::collections::BTreeSet<&str> = self
-            .plan
-            .scenarios()
-            .filter(|s| s.excluded.is_none())
-            .filter_map(|s| s.catalog_feature.as_deref())
-            .collect();
+        let (files, features) = (self.planned.files, self.planned.features);
         p.data(format!(
-            "  features   {} file{}, {} customer-facing feature{}",
-            self.plan.features.len(),
-            if self.plan.features.len() == 1 { "" } else { "s" },
-            features.len(),
-            if features.len() == 1 { "" } else { "s" }
+            "  features   {files} file{}, {features} customer-facing feature{}",
+            if files == 1 { "" } else { "s" },
+            if features == 1 { "" } else { "s" }
         ));
         p.data(format!("  duration   {:.1} s", s.duration.as_secs_f64()));
         if !self.features.is_empty() {

@@ -102,15 +102,18 @@ pub struct PlannedFeature {
 pub struct PlannedScenario {
     /// `path:line`, stable across runs of the same suite.
     pub id: String,
-    pub feature_path: String,
-    pub feature_name: String,
+    /// Shared by the file's scenarios (as `feature_name`, and `tags` and
+    /// `catalog_feature` between neighbours that have the same): the plan
+    /// keeps a small record per scenario.
+    pub feature_path: Arc<str>,
+    pub feature_name: Arc<str>,
     pub rule: Option<String>,
     pub name: String,
     pub line: usize,
     /// Every tag that applies (Feature, Rule, Scenario), without `@`.
-    pub tags: Vec<String>,
+    pub tags: Arc<[String]>,
     /// The catalog feature from `@feature:<id>`.
-    pub catalog_feature: Option<String>,
+    pub catalog_feature: Option<Arc<str>>,
     pub critical: bool,
     /// For an outline row: its Examples values.
     pub outline_values: Vec<(String, String)>,

@@ -3,6 +3,8 @@
 //! The plan is computed from the parsed suite and the selection before
 //! anything is sent; [`crate::schedule`] runs the scenarios it selects.
 
+use std::sync::Arc;
+
 use certify_suite::{ParsedFeature, Selection, Suite, certify_tags, scenario_id};
 
 use crate::event::{Exclusion, ExclusionKind, LoadFailure, Plan, PlannedFeature, PlannedScenario, PlannedStep};
@@ -30,6 +32,11 @@ pub fn plan_features(
     for parsed in features {
         let f = &parsed.header;
         let path = parsed.file.path.to_string_lossy().replace('\\', "/");
+        let shared_path: Arc<str> = path.as_str().into();
+        let shared_name: Arc<str> = f.name.as_str().into();
+        // Tags and catalog features, shared with the scenario before when they are the same.
+        let mut last_tags: Arc<[String]> = Arc::new([]);
+        let mut last_feature: Option<Arc<str>> = None;
         let mut scenarios = Vec::with_capacity(parsed.scenario_count());
         for concrete in parsed.scenarios() {
             let (rule, s) = match concrete {
@@ -41,24 +48,29 @@ pub fn plan_features(
             };
             let levels = [Some(f.tags.as_slice()), rule.map(|r| r.tags.as_slice()), Some(s.tags.as_slice())];
             let (tags, _) = certify_tags(levels.into_iter().flatten());
-            let all_tags: Vec<String> =
-                f.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(&s.tags).cloned().collect();
+            let all_tags = f.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(&s.tags);
+            if !all_tags.clone().eq(last_tags.iter()) {
+                last_tags = all_tags.cloned().collect();
+            }
+            if tags.feature.as_deref() != last_feature.as_deref() {
+                last_feature = tags.feature.map(Arc::from);
+            }
             let mut planned = PlannedScenario {
                 id: scenario_id(&path, &s),
-                feature_path: path.clone(),
-                feature_name: f.name.clone(),
+                feature_path: shared_path.clone(),
+                feature_name: shared_name.clone(),
                 rule: rule.map(|r| r.name.clone()),
                 name: s.name.clone(),
                 line: s.position.line,
-                tags: all_tags.clone(),
-                catalog_feature: tags.feature,
+                tags: last_tags.clone(),
+                catalog_feature: last_feature.clone(),
                 critical: tags.critical,
                 outline_values: outline_values(&s),
                 // Filled when the scenario starts, from the parsed suite
                 // (`planned_steps`): the plan holds no copy of the steps.
                 steps: Vec::new(),
                 excluded: selection
-                    .excludes(ordinal, all_tags.iter())
+                    .excludes(ordinal, last_tags.iter())
                     .map(|reason| Exclusion { kind: ExclusionKind::Filtered, reason }),
             };
             if planned.excluded.is_none() {

@@ -151,7 +151,7 @@ impl Shared<'_> {
         if let Some(left) = self.features_left.get_mut(feature) {
             *left = left.saturating_sub(1);
             if *left == 0 {
-                self.sink.on_event(&RunEvent::FeatureFinished { path });
+                self.sink.on_event(&RunEvent::FeatureFinished { path: path.to_string() });
             }
         }
     }
@@ -311,7 +311,7 @@ fn queues<'a>(features: &'a [ParsedFeature], plan: &'a Plan) -> (VecDeque<Job<'a
             if planned.excluded.is_some() {
                 continue;
             }
-            let (tags, _) = certify_tags([planned.tags.as_slice()]);
+            let (tags, _) = certify_tags([&planned.tags[..]]);
             let job = Job {
                 planned,
                 parsed,

@@ -224,7 +224,7 @@ fn check_order(outcome: &Outcome) -> (BTreeMap<String, (Status, Vec<Attempt>)>, 
             let track = tracks.entry(id.to_owned()).or_default();
             assert!(!track.finished, "{id}: an event after its ScenarioFinished");
             if let RunEvent::ScenarioFinished { result } = event {
-                assert!(!feature_done.contains(&result.scenario.feature_path), "{id} after its FeatureFinished");
+                assert!(!feature_done.contains(&*result.scenario.feature_path), "{id} after its FeatureFinished");
             }
             match event {
                 RunEvent::AttemptStarted { attempt, .. } => {
@@ -264,7 +264,7 @@ fn check_order(outcome: &Outcome) -> (BTreeMap<String, (Status, Vec<Attempt>)>, 
             let unfinished: Vec<&str> = outcome
                 .plan
                 .scenarios()
-                .filter(|s| &s.feature_path == path && !tracks.get(&s.id).is_some_and(|t| t.finished))
+                .filter(|s| &*s.feature_path == path.as_str() && !tracks.get(&s.id).is_some_and(|t| t.finished))
                 .map(|s| s.id.as_str())
                 .collect();
             assert!(unfinished.is_empty(), "{path}: FeatureFinished before {unfinished:?}");
