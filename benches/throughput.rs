@@ -151,7 +151,11 @@ async fn baseline(client: &reqwest::Client, url: &str, requests: usize) -> Durat
     started.elapsed()
 }
 
-/// Wall time, peak RSS (KiB, VmHWM from /proc, polled) and standard output of one certify command.
+/// Wall time, peak RSS (KiB: the kernel's `ru_maxrss` of the child, read
+/// when it is reaped, so a peak in its last milliseconds counts too) and
+/// standard output of one certify command.
+// The child is reaped by `wait4` (which reports its resources), not `wait`.
+#[allow(clippy::zombie_processes)]
 fn measured(dir: &Path, args: &[&str], url: &str) -> (Duration, u64, String) {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_certify"))
@@ -163,36 +167,38 @@ fn measured(dir: &Path, args: &[&str], url: &str) -> (Duration, u64, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("certify");
-    let pid = child.id();
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
     let mut stdout = child.stdout.take().expect("stdout");
     let reader = std::thread::spawn(move || {
         let mut out = String::new();
         let _ = std::io::Read::read_to_string(&mut stdout, &mut out);
         out
     });
-    let mut peak = 0;
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            if !status.success() {
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
-                }
-                panic!("certify {args:?} failed in {}: {status}\n{err}", dir.display());
-            }
-            break;
+    let (status, usage) = loop {
+        let mut status = 0;
+        // SAFETY: `rusage` is plain data, zero is a valid value for each of
+        // its fields; `wait4` writes `status` and `usage` through pointers to
+        // these locals, which outlive the call.
+        #[allow(unsafe_code)]
+        let (reaped, usage) = unsafe {
+            let mut usage: libc::rusage = std::mem::zeroed();
+            (libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage), usage)
+        };
+        if reaped == pid {
+            break (status, usage);
         }
-        if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            && let Some(kb) = s
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        {
-            peak = peak.max(kb);
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
+        assert!(reaped == 0, "waiting for certify: {}", std::io::Error::last_os_error());
+        std::thread::sleep(Duration::from_millis(1));
+    };
     let elapsed = started.elapsed();
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        panic!("certify {args:?} failed in {}: wait status {status}\n{err}", dir.display());
+    }
+    let peak = u64::try_from(usage.ru_maxrss).unwrap_or(0);
     (elapsed, peak, reader.join().unwrap_or_default())
 }
 
