@@ -529,3 +529,93 @@ async fn a_feature_file_that_did_not_load_is_a_parse_error() {
     assert!(errors[0]["message"].as_str().unwrap().starts_with("features/broken.feature:5:"), "{}", errors[0]);
     assert_eq!(of(&messages, "testRunFinished")[0]["success"], false);
 }
+
+/// Upstream's ids moved by `base`: the writer numbers ids across files.
+fn shift_ids(value: &Value, base: usize) -> Value {
+    let shift = |v: &Value| match v.as_str().and_then(|s| s.parse::<usize>().ok()) {
+        Some(n) => Value::String((n + base).to_string()),
+        None => v.clone(),
+    };
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = match k.as_str() {
+                        "id" | "astNodeId" => shift(v),
+                        "astNodeIds" => Value::Array(v.as_array().into_iter().flatten().map(shift).collect()),
+                        _ => shift_ids(v, base),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| shift_ids(v, base)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The `gherkinDocument` and the pickles the writer writes for every `good/`
+/// file of the upstream Gherkin corpus (`tests/data/gherkin`) are upstream's,
+/// ids included (moved past the ids of a file written before it): the
+/// document is written child by child from the parser's own nodes (rules,
+/// their backgrounds, empty rules, comments), never as one tree.
+#[test]
+fn every_corpus_document_and_its_pickles_are_written_as_upstream_writes_them() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/gherkin/good");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "feature"))
+        .collect();
+    files.sort();
+    let lines = |path: &Path| -> Vec<Value> {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    // A file written first: its document takes ids 0 and 1 (the step, the
+    // scenario), its pickle 2 and 3 (the pickle's step, the pickle).
+    let first = parse("Feature: first\n  Scenario: s\n    Given x\n");
+    let base = 4;
+    let out = tempfile::tempdir().unwrap();
+    let (mut compared, mut wrong) = (0, Vec::new());
+    for path in &files {
+        let expected = lines(&path.with_extension("feature.ast.ndjson"));
+        let uri = expected[0]["gherkinDocument"]["uri"].as_str().unwrap().to_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        let file = SourceFile { path: uri.clone().into(), abs_path: None, text: text.into() };
+        // A document without a Feature holds nothing to run.
+        let Some(parsed) = certify_suite::parse_file(file).unwrap_or_else(|e| panic!("{uri}: {e}")) else { continue };
+        let written = out.path().join("messages.ndjson");
+        MessagesWriter::create(&written, &[first.clone(), parsed], "1.2.3").unwrap().finish().unwrap();
+        let messages = lines(&written);
+        let documents = of(&messages, "gherkinDocument");
+        let want_document = shift_ids(&expected[0]["gherkinDocument"], base);
+        if documents.get(1).copied() != Some(&want_document) {
+            wrong.push(format!("{uri}: the gherkinDocument differs:\n  {want_document}\n  {:?}", documents.get(1)));
+        }
+        let pickles: Vec<&Value> = of(&messages, "pickle").into_iter().skip(1).collect();
+        let want = lines(&path.with_extension("feature.pickles.ndjson"));
+        let differs = |(got, want): (&&Value, &Value)| **got != shift_ids(&want["pickle"], base);
+        if pickles.len() != want.len() || pickles.iter().zip(&want).any(differs) {
+            wrong.push(format!("{uri}: the pickles differ"));
+        }
+        compared += 1;
+    }
+    assert!(compared > 30, "only {compared} corpus files compared");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // Rules without children, between others and last, against the
+    // parser's whole document (which the corpus holds to upstream's).
+    let text = "@f\nFeature: rules\n  Background:\n    Given b\n  Rule: empty first\n  @r\n  Rule: full\n    Background:\n      Given rb\n    Scenario: s\n      Given x\n  Rule: empty between\n  Rule: empty last\n  # the end\n";
+    let parsed = parse(text);
+    let written = out.path().join("messages.ndjson");
+    MessagesWriter::create(&written, &[first, parsed], "1.2.3").unwrap().finish().unwrap();
+    let messages = lines(&written);
+    let mut document = certify_suite::syntax::parse(text).unwrap();
+    document.uri = Some("features/messages.feature".into());
+    let want = shift_ids(&serde_json::to_value(&document).unwrap(), base);
+    assert_eq!(of(&messages, "gherkinDocument")[1], &want);
+    let rules: Vec<&str> =
+        want["feature"]["children"].as_array().unwrap().iter().filter_map(|c| c["rule"]["name"].as_str()).collect();
+    assert_eq!(rules, ["empty first", "full", "empty between", "empty last"]);
+}
