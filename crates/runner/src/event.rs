@@ -121,8 +121,8 @@ pub struct PlannedScenario {
     /// (which keeps no copy of the suite's steps, so its size per scenario
     /// stays small); filled in the events of a scenario that started.
     pub steps: Vec<PlannedStep>,
-    /// Why it does not run, or `None` when it runs.
-    pub excluded: Option<Exclusion>,
+    /// Why it does not run, or `None` when it runs (boxed: most scenarios run).
+    pub excluded: Option<Box<Exclusion>>,
 }
 
 /// Why a scenario does not run.

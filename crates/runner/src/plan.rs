@@ -71,11 +71,11 @@ pub fn plan_features(
                 steps: Vec::new(),
                 excluded: selection
                     .excludes(ordinal, last_tags.iter())
-                    .map(|reason| Exclusion { kind: ExclusionKind::Filtered, reason }),
+                    .map(|reason| Box::new(Exclusion { kind: ExclusionKind::Filtered, reason })),
             };
             if planned.excluded.is_none() {
                 planned.excluded =
-                    exclude(&planned).map(|reason| Exclusion { kind: ExclusionKind::NotApplicable, reason });
+                    exclude(&planned).map(|reason| Box::new(Exclusion { kind: ExclusionKind::NotApplicable, reason }));
             }
             ordinal += 1;
             scenarios.push(planned);
