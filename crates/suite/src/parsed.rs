@@ -104,7 +104,11 @@ pub struct Concrete<'a> {
 /// The outline read last by [`ParsedFeature::scenario`], so that the rows
 /// of one outline, asked for one after the other, do not each read it again.
 #[derive(Debug, Default)]
-pub struct LastOutline(Option<(u32, ast::Scenario)>);
+pub struct LastOutline {
+    outline: Option<(u32, ast::Scenario, Vec<usize>)>,
+    /// Line starts found to place rows (a measure of the cost, for tests).
+    lines_found: usize,
+}
 
 /// A child of the document as parsed again: which rule it belongs to, and its nodes.
 #[derive(Debug, Clone)]
@@ -223,15 +227,24 @@ impl ParsedFeature {
             };
             return Ok(Concrete { index, rule, scenario: convert::scenario(&s, &offsets) });
         }
-        if last.0.as_ref().is_none_or(|(c, _)| *c != at.child) {
+        if last.outline.as_ref().is_none_or(|(c, _, _)| *c != at.child) {
             let DocumentChild::Scenario(s) = self.child(child, 0)? else {
                 return Err(self.issue(start.index + 1, "not an outline".to_owned()));
             };
-            last.0 = Some((at.child, s));
+            last.lines_found += offsets.found();
+            last.outline = Some((at.child, s, offsets.into_starts()));
         }
-        let Some((_, outline)) = &last.0 else { return Err(self.issue(1, "no outline".to_owned())) };
+        let Some((_, outline, starts)) = &mut last.outline else {
+            return Err(self.issue(1, "no outline".to_owned()));
+        };
+        // The line starts found for earlier rows are kept: a row's is found
+        // from the last one found, not from the outline's first line.
+        let offsets = Offsets::resume(&self.file.text, start.index, std::mem::take(starts));
+        let row = convert::outline_row(outline, at.row as usize, &offsets);
+        last.lines_found += offsets.found();
+        *starts = offsets.into_starts();
         let line = outline.location.line;
-        match convert::outline_row(outline, at.row as usize, &offsets) {
+        match row {
             Ok(Some(scenario)) => Ok(Concrete { index, rule, scenario }),
             Ok(None) => Err(self.issue(line, format!("the outline has no row {}", at.row + 1))),
             Err(e) => {
@@ -281,5 +294,32 @@ impl ParsedFeature {
     fn issue(&self, line: usize, message: String) -> ParseIssue {
         let message = format!("internal: the file parsed, but does not parse again: {message}");
         ParseIssue::new(&self.file.path, &self.file.text, line, 1, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rows of an outline, read one after the other, are placed from the
+    /// line starts found for the rows before: the cost is linear in the
+    /// outline's size, not quadratic.
+    #[test]
+    fn the_rows_of_a_large_outline_are_read_in_linear_time() {
+        let mut text =
+            String::from("Feature: f\n  Scenario Outline: row <n>\n    Given item <n>\n    Examples:\n      | n |\n");
+        for i in 0..2_000 {
+            text.push_str(&format!("      | {i} |\n"));
+        }
+        let file = SourceFile { path: "big.feature".into(), abs_path: None, text: text.clone().into() };
+        let parsed = ParsedFeature::parse(file).unwrap().unwrap();
+        let mut last = LastOutline::default();
+        for i in 0..parsed.scenario_count() {
+            let row = parsed.scenario(i, &mut last).unwrap();
+            assert_eq!(row.scenario.steps[0].value, format!("item {i}"));
+            assert_eq!(row.scenario.position.line, 6 + i);
+        }
+        let lines = text.lines().count();
+        assert!(last.lines_found <= lines, "{} line starts found for a file of {lines} lines", last.lines_found);
     }
 }

@@ -27,12 +27,30 @@ pub(crate) struct Offsets<'t> {
     /// The 0-based index of the line `starts[0]` is the start of.
     first: usize,
     starts: std::cell::RefCell<Vec<usize>>,
+    /// Line starts found by this value (a measure of its cost).
+    found: std::cell::Cell<usize>,
 }
 
 impl<'t> Offsets<'t> {
     /// The offsets of `text`'s lines from line `first` (0-based), which starts at byte `offset`.
     pub(crate) fn new(text: &'t str, offset: usize, first: usize) -> Offsets<'t> {
-        Offsets { text, first, starts: std::cell::RefCell::new(vec![offset]) }
+        Offsets { text, first, starts: std::cell::RefCell::new(vec![offset]), found: std::cell::Cell::new(0) }
+    }
+
+    /// Offsets found before ([`Offsets::into_starts`] of the same text and
+    /// first line), so that the rows of an outline asked for one by one are
+    /// not each found from the outline's first line again.
+    pub(crate) fn resume(text: &'t str, first: usize, starts: Vec<usize>) -> Offsets<'t> {
+        Offsets { text, first, starts: std::cell::RefCell::new(starts), found: std::cell::Cell::new(0) }
+    }
+
+    pub(crate) fn into_starts(self) -> Vec<usize> {
+        self.starts.into_inner()
+    }
+
+    /// How many line starts this value had to find.
+    pub(crate) fn found(&self) -> usize {
+        self.found.get()
     }
 
     fn start(&self, index: usize) -> Option<usize> {
@@ -42,6 +60,7 @@ impl<'t> Offsets<'t> {
             let last = *starts.last()?;
             let next = last + self.text.get(last..)?.find('\n')? + 1;
             starts.push(next);
+            self.found.set(self.found.get() + 1);
         }
         starts.get(at).copied()
     }
