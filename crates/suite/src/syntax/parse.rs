@@ -288,7 +288,9 @@ enum Child<'a> {
 
 struct Node<'a> {
     rule: RuleType,
-    children: Vec<(Key, Child<'a>)>,
+    /// Taken children leave `None` behind: nothing is shifted or copied
+    /// when the builder takes a node's parts.
+    children: Vec<(Key, Option<Child<'a>>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,15 +305,11 @@ impl<'a> Node<'a> {
     }
 
     fn take(&mut self, key: Key) -> Option<Child<'a>> {
-        let at = self.children.iter().position(|(k, _)| *k == key)?;
-        Some(self.children.remove(at).1)
+        self.children.iter_mut().find(|(k, c)| *k == key && c.is_some()).and_then(|(_, c)| c.take())
     }
 
     fn take_all(&mut self, key: Key) -> Vec<Child<'a>> {
-        let (hit, rest): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.children).into_iter().partition(|(k, _)| *k == key);
-        self.children = rest;
-        hit.into_iter().map(|(_, c)| c).collect()
+        self.children.iter_mut().filter(|(k, _)| *k == key).filter_map(|(_, c)| c.take()).collect()
     }
 
     fn token(&mut self, kind: TokenType) -> Option<Token<'a>> {
@@ -543,7 +541,7 @@ impl<'t, 's> Parser<'t, 's> {
             return;
         }
         if let Some(node) = self.stack.last_mut() {
-            node.children.push((Key::Token(token.kind), Child::Token(token)));
+            node.children.push((Key::Token(token.kind), Some(Child::Token(token))));
         }
     }
 
@@ -560,7 +558,7 @@ impl<'t, 's> Parser<'t, 's> {
             Child::Scenario(s) if top => Piece::Scenario(s, self.child_start()?),
             Child::Rule(r) if parent.rule == RuleType::Feature => Piece::Rule(r),
             child => {
-                parent.children.push((Key::Rule(rule), child));
+                parent.children.push((Key::Rule(rule), Some(child)));
                 return Ok(());
             }
         };
