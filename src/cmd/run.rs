@@ -394,6 +394,20 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     // Nothing reads the suite after its scenarios ran: its text goes before
     // the bundle is finished, the run's most demanding part after the run.
     drop(std::mem::take(&mut ex.suite));
+    // What the summary shows of the plan; the plan itself goes before the
+    // bundle is finished and checked (at 20,000 scenarios it is megabytes,
+    // and they are the run's last peaks).
+    let planned = PlannedFacts {
+        files: plan.features.len(),
+        features: plan
+            .scenarios()
+            .filter(|s| s.excluded.is_none())
+            .filter_map(|s| s.catalog_feature.as_deref())
+            .collect::<std::collections::BTreeSet<&str>>()
+            .len(),
+        broken: plan.load_errors.clone(),
+    };
+    drop(plan);
     let partial = bundle.partial_dir().to_path_buf();
     let incomplete = |e: BundleError| {
         runtime(format!(
@@ -406,20 +420,6 @@ pub async fn execute(mut ex: Execution<'_>) -> Result<(Exit, RunOutcome), Fatal>
     let outcome = bundle.finish(redactor, writers, error).map_err(incomplete)?;
     phases.mark("bundle");
     let junit_path = outcome.dir.join(certify_evidence::bundle::JUNIT);
-    // What the summary shows of the plan; the plan itself goes before the
-    // check (at 20,000 scenarios it is megabytes, and the check is the
-    // run's last peak).
-    let planned = PlannedFacts {
-        files: plan.features.len(),
-        features: plan
-            .scenarios()
-            .filter(|s| s.excluded.is_none())
-            .filter_map(|s| s.catalog_feature.as_deref())
-            .collect::<std::collections::BTreeSet<&str>>()
-            .len(),
-        broken: plan.load_errors.clone(),
-    };
-    drop(plan);
     let verified =
         public.as_ref().map(|k| certify_evidence::verify::verify_bundle(&outcome.dir, std::slice::from_ref(k)));
 
