@@ -110,7 +110,8 @@ pub struct LastOutline {
     lines_found: usize,
 }
 
-/// A child of the document as parsed again: which rule it belongs to, and its nodes.
+/// A child of the feature or of a rule, parsed again: a background, or a
+/// scenario (an outline with its Examples).
 #[derive(Debug, Clone)]
 pub enum DocumentChild {
     Background(ast::Background),
@@ -185,8 +186,7 @@ impl ParsedFeature {
             return Err(ParseIssue::new(&file.path, &file.text, line, 1, message));
         }
         if let Some(e) = placeholder {
-            let message = format!("the outline uses <{}>, which no Examples column defines", e.name);
-            return Err(ParseIssue::new(&file.path, &file.text, e.line, e.col, message));
+            return Err(ParseIssue::new(&file.path, &file.text, e.line, e.col, e.to_string()));
         }
         let Some(feature) = &document.feature else { return Ok(None) };
         let mut header = convert::feature_header(feature, &offsets);
@@ -247,9 +247,7 @@ impl ParsedFeature {
         match row {
             Ok(Some(scenario)) => Ok(Concrete { index, rule, scenario }),
             Ok(None) => Err(self.issue(line, format!("the outline has no row {}", at.row + 1))),
-            Err(e) => {
-                Err(self.issue(e.line, format!("the outline uses <{}>, which no Examples column defines", e.name)))
-            }
+            Err(e) => Err(self.issue(e.line, e.to_string())),
         }
     }
 

@@ -19,6 +19,12 @@ pub struct UnknownPlaceholder {
     pub col: usize,
 }
 
+impl std::fmt::Display for UnknownPlaceholder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the outline uses <{}>, which no Examples column defines", self.name)
+    }
+}
+
 /// Line starts of a text from a line on, found as they are asked for, to
 /// turn positions into byte spans: a child read again alone scans only its
 /// own lines.
