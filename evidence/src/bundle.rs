@@ -878,27 +878,12 @@ pub(crate) fn sync_dir(dir: &Path) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use certify_runner::event::PlannedScenario;
 
     use super::Gathered;
 
     fn scenario(id: &str, path: &str, line: usize) -> PlannedScenario {
-        PlannedScenario {
-            id: id.into(),
-            feature_path: path.into(),
-            feature_name: "f".into(),
-            rule: None,
-            name: "s".into(),
-            line,
-            tags: Arc::new([]),
-            catalog_feature: None,
-            critical: false,
-            outline_values: vec![],
-            steps: vec![],
-            excluded: None,
-        }
+        PlannedScenario { id: id.into(), feature_path: path.into(), line, ..PlannedScenario::default() }
     }
 
     /// A scenario's id is kept as its place and written out again exactly;

@@ -150,15 +150,11 @@ pub fn write_bundle(dir: &Path, run: &SyntheticRun, key: Option<&SigningKey>) ->
             id: format!("features/{feature}.feature:{line}"),
             feature_path: format!("features/{feature}.feature").into(),
             feature_name: feature.into(),
-            rule: None,
             name: name.into(),
             line,
             tags: vec![format!("feature:{feature}")].into(),
             catalog_feature: Some(feature.into()),
-            critical: false,
-            outline_values: vec![],
-            steps: vec![],
-            excluded: None,
+            ..PlannedScenario::default()
         })
     };
     let attempt = |number: usize, status: Status| Attempt {

@@ -104,15 +104,26 @@ fn report(
     took: impl Fn(usize) -> Duration,
     wall: Duration,
 ) -> String {
+    report_selected(features, &Selection::default(), start, took, wall)
+}
+
+/// [`report`] of the scenarios `selection` leaves in the run.
+fn report_selected(
+    features: &[ParsedFeature],
+    selection: &Selection,
+    start: impl Fn(usize) -> Duration,
+    took: impl Fn(usize) -> Duration,
+    wall: Duration,
+) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("junit.xml");
-    let plan: Arc<Plan> = Arc::new(certify_runner::plan_features(features, &Selection::default(), &|_| None));
+    let plan: Arc<Plan> = Arc::new(certify_runner::plan_features(features, selection, &|_| None));
     let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let mut writer = JunitWriter::create(&path, info(), features).unwrap();
     writer.on_event(&RunEvent::Started { plan: plan.clone(), at: t0 });
     let mut counts = Counts::default();
     // Finished in reverse order: the report orders by line whatever the order of ends.
-    let scenarios: Vec<_> = plan.scenarios().cloned().enumerate().collect();
+    let scenarios: Vec<_> = plan.scenarios().filter(|s| s.excluded.is_none()).cloned().enumerate().collect();
     for (i, s) in scenarios.into_iter().rev() {
         counts.add(Status::Passed);
         let result = ScenarioResult {
@@ -175,31 +186,8 @@ fn scenarios_of_a_file_without_outlines_are_named_over_the_whole_file() {
     let text = "Feature: Plain\n  Scenario: same\n    Given x\n\n  @only\n  Scenario: same\n    Given x\n\n  Rule: a rule\n    @only\n    Scenario: in a rule\n      Given x\n";
     let features = [parse("features/plain.feature", text)];
     let selection = Selection { tags: Some("@only".parse().unwrap()), shard: None };
-    let plan: Arc<Plan> = Arc::new(certify_runner::plan_features(&features, &selection, &|_| None));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("junit.xml");
-    let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    let mut writer = JunitWriter::create(&path, info(), &features).unwrap();
-    writer.on_event(&RunEvent::Started { plan: plan.clone(), at: t0 });
-    let mut counts = Counts::default();
-    for s in plan.scenarios().filter(|s| s.excluded.is_none()) {
-        counts.add(Status::Passed);
-        let attempts = vec![attempt(t0, Duration::from_millis(1))];
-        let result = ScenarioResult { scenario: Arc::new(s.clone()), status: Status::Passed, attempts };
-        writer.on_event(&RunEvent::ScenarioFinished { result: Arc::new(result) });
-    }
-    let wall = Duration::from_millis(5);
-    let summary = RunSummary {
-        status: Status::Passed,
-        counts,
-        interrupted: false,
-        started_at: t0,
-        finished_at: t0 + wall,
-        duration: wall,
-    };
-    writer.on_event(&RunEvent::Finished { summary });
-    writer.finish().unwrap();
-    let xml = std::fs::read_to_string(&path).unwrap();
+    let ms = Duration::from_millis;
+    let xml = report_selected(&features, &selection, |_| Duration::ZERO, |_| ms(1), ms(5));
     let names: Vec<String> = elements(&xml, "testcase").into_iter().map(|a| a["name"].clone()).collect();
     assert_eq!(names, ["same (line 6)", "a rule - in a rule"]);
 }

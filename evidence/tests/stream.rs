@@ -32,15 +32,9 @@ fn scenario(file: &str, line: usize) -> Arc<PlannedScenario> {
         id: format!("{file}:{line}"),
         feature_path: file.into(),
         feature_name: file.into(),
-        rule: None,
         name: format!("scenario at {line}"),
         line,
-        tags: Arc::new([]),
-        catalog_feature: None,
-        critical: false,
-        outline_values: vec![],
-        steps: vec![],
-        excluded: None,
+        ..PlannedScenario::default()
     })
 }
 

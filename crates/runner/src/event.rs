@@ -98,7 +98,8 @@ pub struct PlannedFeature {
     pub scenarios: Vec<PlannedScenario>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// `Default` is an empty record, for building one field by field.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PlannedScenario {
     /// `path:line`, stable across runs of the same suite.
     pub id: String,

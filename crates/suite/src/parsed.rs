@@ -95,8 +95,6 @@ const NOT_A_ROW: u32 = u32::MAX;
 /// A concrete scenario of a file: a scenario as written, or one row of an outline.
 #[derive(Debug, Clone)]
 pub struct Concrete<'a> {
-    /// Its place among the file's concrete scenarios.
-    pub index: usize,
     pub rule: Option<&'a gherkin::Rule>,
     pub scenario: gherkin::Scenario,
 }
@@ -225,7 +223,7 @@ impl ParsedFeature {
             let DocumentChild::Scenario(s) = self.child(child, 0)? else {
                 return Err(self.issue(start.index + 1, "not a scenario".to_owned()));
             };
-            return Ok(Concrete { index, rule, scenario: convert::scenario(&s, &offsets) });
+            return Ok(Concrete { rule, scenario: convert::scenario(&s, &offsets) });
         }
         if last.outline.as_ref().is_none_or(|(c, _, _)| *c != at.child) {
             let DocumentChild::Scenario(s) = self.child(child, 0)? else {
@@ -245,7 +243,7 @@ impl ParsedFeature {
         *starts = offsets.into_starts();
         let line = outline.location.line;
         match row {
-            Ok(Some(scenario)) => Ok(Concrete { index, rule, scenario }),
+            Ok(Some(scenario)) => Ok(Concrete { rule, scenario }),
             Ok(None) => Err(self.issue(line, format!("the outline has no row {}", at.row + 1))),
             Err(e) => Err(self.issue(e.line, e.to_string())),
         }

@@ -40,7 +40,7 @@ pub(crate) struct Offsets<'t> {
 impl<'t> Offsets<'t> {
     /// The offsets of `text`'s lines from line `first` (0-based), which starts at byte `offset`.
     pub(crate) fn new(text: &'t str, offset: usize, first: usize) -> Offsets<'t> {
-        Offsets { text, first, starts: std::cell::RefCell::new(vec![offset]), found: std::cell::Cell::new(0) }
+        Offsets::resume(text, first, vec![offset])
     }
 
     /// Offsets found before ([`Offsets::into_starts`] of the same text and
